@@ -1,0 +1,297 @@
+"""Firms, assessments and answers: the state changes of an interview, one function each.
+
+Every function takes the database and plain values and returns plain values (dicts), never
+Flask objects, and every query is scoped to a center: a center never sees another's firms.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import sqlite_utils
+
+from .questionnaire import Catalogue, Questionnaire
+from .storage import now, transaction
+
+log = logging.getLogger(__name__)
+
+FIRM_COLUMNS = (
+    "name",
+    "business_number",
+    "region",
+    "industry",
+    "employees",
+    "revenue_band",
+    "contact_name",
+    "contact_phone",
+    "contact_email",
+)
+
+
+class NotEditable(Exception):
+    """The assessment was submitted; its answers are frozen."""
+
+
+class QuestionnaireChanged(Exception):
+    """A published questionnaire version was edited in place."""
+
+
+# --- questionnaire versions ------------------------------------------------------------------
+
+
+def register_questionnaires(db: sqlite_utils.Database, catalogue: Catalogue) -> None:
+    """Keep a copy of every questionnaire version in the database, and refuse silent edits.
+
+    The copy lets an assessment be shown with the exact version it was answered with even if
+    the file is later removed; the digest catches a published version edited in place.
+    """
+    with transaction(db):
+        for (qid, version), questionnaire in sorted(catalogue.versions.items()):
+            row = db.execute(
+                "SELECT digest FROM questionnaire_versions WHERE questionnaire_id = ? AND version = ?",
+                [qid, version],
+            ).fetchone()
+            digest = questionnaire.digest()
+            if row is None:
+                db.execute(
+                    "INSERT INTO questionnaire_versions VALUES (?, ?, ?, ?, ?)",
+                    [qid, version, digest,
+                     questionnaire.model_dump_json(by_alias=True), now()],
+                )
+            elif row[0] != digest and _has_assessments(db, qid, version):
+                raise QuestionnaireChanged(
+                    f"questionnaire {qid} v{version} has assessments but its file has changed "
+                    f"since; publish the change as v{version + 1} instead of editing v{version}"
+                )
+            elif row[0] != digest:
+                # Not answered by anyone yet: the edit is still a draft of this version.
+                db.execute(
+                    "UPDATE questionnaire_versions SET digest = ?, definition = ? "
+                    "WHERE questionnaire_id = ? AND version = ?",
+                    [digest, questionnaire.model_dump_json(by_alias=True), qid, version],
+                )
+
+
+def _has_assessments(db: sqlite_utils.Database, qid: str, version: int) -> bool:
+    return db.execute(
+        "SELECT 1 FROM assessments WHERE questionnaire_id = ? AND questionnaire_version = ?",
+        [qid, version],
+    ).fetchone() is not None
+
+
+def questionnaire_of(
+    db: sqlite_utils.Database, catalogue: Catalogue, assessment: dict[str, Any]
+) -> Questionnaire:
+    """The questionnaire version an assessment was answered with."""
+    key = (assessment["questionnaire_id"], assessment["questionnaire_version"])
+    if key in catalogue.versions:
+        return catalogue.versions[key]
+    row = db.execute(
+        "SELECT definition FROM questionnaire_versions WHERE questionnaire_id = ? AND version = ?",
+        list(key),
+    ).fetchone()
+    return Questionnaire.model_validate_json(row[0])
+
+
+# --- firms -----------------------------------------------------------------------------------
+
+
+def create_firm(
+    db: sqlite_utils.Database, center_id: int, user_id: int | None, profile: dict[str, Any]
+) -> int:
+    """Register a firm with its center; ``profile`` holds validated profile values."""
+    stamp = now()
+    values = _firm_values(profile)
+    with transaction(db):
+        cursor = db.execute(
+            f"INSERT INTO firms (center_id, created_by, created_at, updated_at, "
+            f"{', '.join(FIRM_COLUMNS)}) VALUES (?, ?, ?, ?, {', '.join('?' * len(FIRM_COLUMNS))})",
+            [center_id, user_id, stamp, stamp, *values],
+        )
+    log.info("firm %s created in center %s by user %s", cursor.lastrowid, center_id, user_id)
+    return cursor.lastrowid
+
+
+def update_firm(db: sqlite_utils.Database, firm_id: int, profile: dict[str, Any]) -> None:
+    assignments = ", ".join(f"{c} = ?" for c in FIRM_COLUMNS)
+    db.execute(
+        f"UPDATE firms SET {assignments}, updated_at = ? WHERE id = ?",
+        [*_firm_values(profile), now(), firm_id],
+    )
+
+
+def _firm_values(profile: dict[str, Any]) -> list[Any]:
+    values = dict(profile, name=profile.get("company_name", profile.get("name", "")))
+    values["employees"] = int(str(values.get("employees") or 0).replace(",", ""))
+    return [values.get(c) or ("" if c != "employees" else 0) for c in FIRM_COLUMNS]
+
+
+def firm_profile(firm: dict[str, Any]) -> dict[str, str]:
+    """A firm row as profile-field values (the questionnaire's names)."""
+    profile = {c: firm[c] for c in FIRM_COLUMNS if c != "name"}
+    profile["company_name"] = firm["name"]
+    profile["employees"] = str(firm["employees"])
+    return profile
+
+
+def get_firm(db: sqlite_utils.Database, center_id: int, firm_id: int) -> dict[str, Any] | None:
+    rows = list(db.query("SELECT * FROM firms WHERE id = ? AND center_id = ?", [firm_id, center_id]))
+    return rows[0] if rows else None
+
+
+def firm_with_number(
+    db: sqlite_utils.Database, center_id: int, number: str
+) -> dict[str, Any] | None:
+    rows = list(db.query(
+        "SELECT * FROM firms WHERE center_id = ? AND business_number = ?", [center_id, number]
+    ))
+    return rows[0] if rows else None
+
+
+def search_firms(db: sqlite_utils.Database, center_id: int, text: str = "") -> list[dict[str, Any]]:
+    """The center's firms whose name or business number contains ``text``, newest activity first."""
+    like = f"%{text.strip().replace('-', '')}%" if text.strip() else "%"
+    name_like = f"%{text.strip()}%" if text.strip() else "%"
+    return list(db.query(
+        """
+        SELECT f.*,
+               (SELECT id FROM assessments a WHERE a.firm_id = f.id AND a.status = 'draft'
+                ORDER BY a.updated_at DESC LIMIT 1) AS draft_id,
+               (SELECT MAX(COALESCE(submitted_at, updated_at)) FROM assessments a
+                WHERE a.firm_id = f.id) AS last_activity
+        FROM firms f
+        WHERE f.center_id = ? AND (f.name LIKE ? OR f.business_number LIKE ?)
+        ORDER BY COALESCE(last_activity, f.updated_at) DESC, f.name
+        LIMIT 200
+        """,
+        [center_id, name_like, like],
+    ))
+
+
+# --- assessments -----------------------------------------------------------------------------
+
+
+def start_assessment(
+    db: sqlite_utils.Database, firm: dict[str, Any], consultant_id: int | None,
+    questionnaire: Questionnaire,
+) -> tuple[int, bool]:
+    """Open a draft for the firm, or return its open draft: ``(id, created)``.
+
+    One open draft per firm: a second "start" from another tab resumes the first.
+    """
+    with transaction(db):
+        row = db.execute(
+            "SELECT id FROM assessments WHERE firm_id = ? AND status = 'draft' "
+            "ORDER BY updated_at DESC LIMIT 1",
+            [firm["id"]],
+        ).fetchone()
+        if row:
+            return row[0], False
+        stamp = now()
+        cursor = db.execute(
+            "INSERT INTO assessments (firm_id, center_id, consultant_id, questionnaire_id, "
+            "questionnaire_version, profile, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [firm["id"], firm["center_id"], consultant_id, questionnaire.id, questionnaire.version,
+             json.dumps(firm_profile(firm), ensure_ascii=False), stamp, stamp],
+        )
+    log.info("assessment %s started for firm %s", cursor.lastrowid, firm["id"])
+    return cursor.lastrowid, True
+
+
+def get_assessment(
+    db: sqlite_utils.Database, center_id: int, assessment_id: int
+) -> dict[str, Any] | None:
+    rows = list(db.query(
+        "SELECT a.*, f.name AS firm_name FROM assessments a JOIN firms f ON f.id = a.firm_id "
+        "WHERE a.id = ? AND a.center_id = ?",
+        [assessment_id, center_id],
+    ))
+    if not rows:
+        return None
+    assessment = rows[0]
+    assessment["profile"] = json.loads(assessment["profile"])
+    return assessment
+
+
+def firm_assessments(db: sqlite_utils.Database, firm_id: int) -> list[dict[str, Any]]:
+    return list(db.query(
+        "SELECT a.*, u.name AS consultant_name FROM assessments a "
+        "LEFT JOIN users u ON u.id = a.consultant_id WHERE a.firm_id = ? "
+        "ORDER BY a.created_at DESC",
+        [firm_id],
+    ))
+
+
+def load_answers(
+    db: sqlite_utils.Database, assessment_id: int
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """``(answers, notes)`` of an assessment, by item id."""
+    answers: dict[str, Any] = {}
+    notes: dict[str, str] = {}
+    for row in db.query(
+        "SELECT item_id, value, note FROM answers WHERE assessment_id = ?", [assessment_id]
+    ):
+        if row["value"] is not None:
+            answers[row["item_id"]] = json.loads(row["value"])
+        if row["note"]:
+            notes[row["item_id"]] = row["note"]
+    return answers, notes
+
+
+def save_answers(
+    db: sqlite_utils.Database,
+    assessment_id: int,
+    answers: dict[str, Any],
+    notes: dict[str, str],
+    profile: dict[str, Any] | None = None,
+) -> str:
+    """Store a page's answers, notes and (on the profile page) profile, valid or not.
+
+    Drafts keep whatever was typed, even a number with a letter in it, so nothing is ever lost;
+    validation happens when the page is left and when the assessment is submitted.
+    Returns the time of the save.
+    """
+    stamp = now()
+    with transaction(db):
+        _require_draft(db, assessment_id)
+        for item_id in answers.keys() | notes.keys():
+            value = answers.get(item_id)
+            stored = None if value in (None, "", []) else json.dumps(value, ensure_ascii=False)
+            db.execute(
+                "INSERT INTO answers (assessment_id, item_id, value, note, updated_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (assessment_id, item_id) DO UPDATE SET "
+                "value = excluded.value, note = excluded.note, updated_at = excluded.updated_at",
+                [assessment_id, item_id, stored, notes.get(item_id, ""), stamp],
+            )
+        if profile is not None:
+            db.execute(
+                "UPDATE assessments SET profile = ? WHERE id = ?",
+                [json.dumps(profile, ensure_ascii=False), assessment_id],
+            )
+        db.execute("UPDATE assessments SET updated_at = ? WHERE id = ?", [stamp, assessment_id])
+    return stamp
+
+
+def submit_assessment(db: sqlite_utils.Database, assessment_id: int, profile: dict[str, Any]) -> None:
+    """Close the draft: freeze its answers and carry the checked profile over to the firm."""
+    stamp = now()
+    with transaction(db):
+        firm_id = _require_draft(db, assessment_id)
+        db.execute(
+            "UPDATE assessments SET status = 'submitted', submitted_at = ?, updated_at = ?, "
+            "profile = ? WHERE id = ?",
+            [stamp, stamp, json.dumps(profile, ensure_ascii=False), assessment_id],
+        )
+        update_firm(db, firm_id, profile)
+    log.info("assessment %s submitted", assessment_id)
+
+
+def _require_draft(db: sqlite_utils.Database, assessment_id: int) -> int:
+    row = db.execute(
+        "SELECT status, firm_id FROM assessments WHERE id = ?", [assessment_id]
+    ).fetchone()
+    if row is None or row[0] != "draft":
+        raise NotEditable(assessment_id)
+    return row[1]

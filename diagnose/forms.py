@@ -1,0 +1,284 @@
+"""WTForms classes built at run time from a questionnaire.
+
+Each questionnaire field type knows how to become a WTForms field (as Indico builds survey
+forms). Messages are human sentences in the UI language. Every value a person typed is kept
+as typed, valid or not, so a page re-rendered with errors loses nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from flask_babel import get_locale, gettext
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    Field,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from . import business_number
+from .questionnaire import Dimension, Item, ProfileField, Questionnaire
+from .scoring import NOT_APPLICABLE, is_visible, parse_number
+
+NOTE_SUFFIX = "__note"
+_PHONE = re.compile(r"^\+?[0-9][0-9\-\s]{6,18}[0-9]$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class LoginForm(FlaskForm):
+    email = StringField(_l("Email"), validators=[DataRequired(_l("Enter your email."))])
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(_l("Enter your password."))]
+    )
+
+
+class FirmSearchForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search changes nothing
+
+    q = StringField(_l("Search firms"), validators=[Optional(), Length(max=100)])
+
+
+# --- profile ---------------------------------------------------------------------------------
+
+
+def _required_message(kind: str) -> Any:
+    return _l("Choose one.") if kind == "choice" else _l("This field is required.")
+
+
+def _valid_business_number(_form: Any, field: Field) -> None:
+    if not field.data:
+        return
+    digits = business_number.normalise(field.data)
+    if not re.fullmatch(r"\d{10}", digits):
+        raise ValidationError(_l("A business registration number has 10 digits (e.g. 123-45-67890)."))
+    if not business_number.is_valid(digits):
+        raise ValidationError(
+            _l("This business registration number is not valid: check the digits.")
+        )
+
+
+def _integer_between(low: int | None, high: int | None):
+    def check(_form: Any, field: Field) -> None:
+        if not field.data:
+            return
+        text = str(field.data).strip().replace(",", "")
+        if not re.fullmatch(r"\d+", text):
+            raise ValidationError(_l("Enter a whole number, digits only."))
+        number = int(text)
+        if (low is not None and number < low) or (high is not None and number > high):
+            raise ValidationError(
+                _l("Enter a number from %(low)s to %(high)s.", low=low, high=high)
+            )
+
+    return check
+
+
+def _matches(pattern: re.Pattern[str], message: Any):
+    def check(_form: Any, field: Field) -> None:
+        if field.data and not pattern.match(field.data.strip()):
+            raise ValidationError(message)
+
+    return check
+
+
+def _profile_field(spec: ProfileField, lang: str) -> Field:
+    label = spec.label.get(lang)
+    description = spec.help.get(lang) if spec.help else ""
+    validators: list[Any] = [
+        DataRequired(_required_message(spec.type)) if spec.required else Optional()
+    ]
+    if spec.type == "choice":
+        choices = [("", _l("— choose —"))] + [(c.value, c.label.get(lang)) for c in spec.choices]
+        validators.append(_one_of({c.value for c in spec.choices}))
+        return SelectField(label, choices=choices, validators=validators,
+                           description=description, validate_choice=False)
+    extra = {
+        "business_number": [_valid_business_number],
+        "integer": [_integer_between(spec.min, spec.max)],
+        "phone": [_matches(_PHONE, _l("Enter a phone number, e.g. 02-1234-5678."))],
+        "email": [_matches(_EMAIL, _l("Enter an email address, e.g. name@example.com."))],
+        "text": [Length(max=200, message=_l("At most %(max)d characters."))],
+    }[spec.type]
+    return StringField(label, validators=validators + extra, description=description,
+                       filters=[_strip])
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _one_of(allowed: set[str]):
+    def check(_form: Any, field: Field) -> None:
+        if field.data and field.data not in allowed:
+            raise ValidationError(_l("Choose one of the options."))
+
+    return check
+
+
+def profile_form_class(questionnaire: Questionnaire, lang: str) -> type[FlaskForm]:
+    """A form with one field per profile field of the questionnaire, in its order."""
+    attrs = {spec.id: _profile_field(spec, lang) for spec in questionnaire.profile}
+    return type("ProfileForm", (FlaskForm,), attrs)
+
+
+def profile_values(form: FlaskForm) -> dict[str, str]:
+    """The profile as stored: business numbers without dashes, everything else as typed."""
+    values = {name: (field.data or "") for name, field in form._fields.items() if name != "csrf_token"}
+    if values.get("business_number") and business_number.is_valid(values["business_number"]):
+        values["business_number"] = business_number.normalise(values["business_number"])
+    return values
+
+
+# --- dimension sections ----------------------------------------------------------------------
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class AnswerRequired:
+    """Required only while the item is shown: skip logic may hide it."""
+
+    field_flags = {"required": True}
+
+    def __init__(self, item: Item):
+        self.item = item
+
+    def __call__(self, form: SectionForm, field: Field) -> None:
+        if not is_visible(self.item, form.context_answers):
+            field.errors[:] = []
+            raise StopValidation()
+        if field.data in (None, "", []):
+            message = (
+                _l("Choose at least one option, or 'not applicable'.")
+                if self.item.type == "multi"
+                else _l("Choose an answer.")
+                if self.item.type == "single"
+                else _l("This answer is required.")
+            )
+            raise StopValidation(message)
+
+
+class ValidAnswer:
+    """The answer is one of the item's options, or a number in range."""
+
+    def __init__(self, item: Item):
+        self.item = item
+
+    def __call__(self, _form: SectionForm, field: Field) -> None:
+        item, data = self.item, field.data
+        if data in (None, "", []):
+            return
+        allowed = {o.value for o in item.options} | ({NOT_APPLICABLE} if item.allow_na else set())
+        if item.type == "single" and data not in allowed:
+            raise ValidationError(_l("Choose one of the options."))
+        if item.type == "multi":
+            if not set(data) <= allowed:
+                raise ValidationError(_l("Choose from the options shown."))
+            exclusive = {o.value for o in item.options if o.exclusive} | {NOT_APPLICABLE}
+            if len(data) > 1 and set(data) & exclusive:
+                raise ValidationError(
+                    _l("'%(option)s' cannot be combined with other answers.",
+                       option=_exclusive_label(item, set(data) & exclusive))
+                )
+        if item.type == "number" and data != NOT_APPLICABLE:
+            number = parse_number(data)
+            if number is None:
+                raise ValidationError(_l("Enter a number, digits only."))
+            if not item.min <= number <= item.max:
+                raise ValidationError(
+                    _l("Enter a number from %(low)s to %(high)s.",
+                       low=_plain(item.min), high=_plain(item.max))
+                )
+
+
+def _plain(number: float) -> str:
+    return f"{number:g}"
+
+
+def _exclusive_label(item: Item, values: set[str]) -> str:
+    option = item.option(sorted(values)[0])
+    return option.label.get(ui_language()) if option else gettext("Not applicable")
+
+
+def ui_language() -> str:
+    locale = get_locale()
+    return locale.language if locale else "ko"
+
+
+class SectionForm(FlaskForm):
+    """Base class of the generated per-dimension forms."""
+
+    # Answers of the whole assessment with this page's overlaid: skip logic may look at
+    # items on other pages.
+    context_answers: Mapping[str, Any] = {}
+    dimension: Dimension
+
+    def answer_fields(self):
+        for item in self.dimension.items:
+            yield item, self[item.id], self[item.id + NOTE_SUFFIX]
+
+    def answers(self) -> dict[str, Any]:
+        """The answers on this page as stored: option value(s), number text, or text."""
+        return {item.id: stored_value(item, field.data) for item, field, _ in self.answer_fields()}
+
+    def notes(self) -> dict[str, str]:
+        return {item.id: (note.data or "").strip() for item, _, note in self.answer_fields()}
+
+
+def _item_field(item: Item, lang: str) -> Field:
+    label = item.question.get(lang)
+    validators = ([AnswerRequired(item)] if item.required else [Optional()]) + [ValidAnswer(item)]
+    if item.type in ("single", "multi"):
+        choices = [(o.value, o.label.get(lang)) for o in item.options]
+        if item.allow_na:
+            choices.append((NOT_APPLICABLE, _l("Not applicable")))
+        cls = RadioField if item.type == "single" else MultiCheckboxField
+        return cls(label, choices=choices, validators=validators, validate_choice=False)
+    if item.type == "number":
+        return StringField(label, validators=validators, filters=[_strip])
+    return TextAreaField(
+        label, validators=validators + [Length(max=4000, message=_l("At most %(max)d characters."))]
+    )
+
+
+def section_form_class(dimension: Dimension, lang: str) -> type[SectionForm]:
+    """A form for one dimension: a field per item and a note field beside each."""
+    attrs: dict[str, Any] = {"dimension": dimension}
+    for item in dimension.items:
+        attrs[item.id] = _item_field(item, lang)
+        attrs[item.id + NOTE_SUFFIX] = TextAreaField(
+            _l("Note"), validators=[Optional(), Length(max=2000)]
+        )
+    return type(f"SectionForm_{dimension.id}", (SectionForm,), attrs)
+
+
+def stored_value(item: Item, data: Any) -> Any:
+    """A multi item marked only "not applicable" is stored as the plain marker."""
+    if item.type == "multi" and data == [NOT_APPLICABLE]:
+        return NOT_APPLICABLE
+    return data
+
+
+def form_data(dimension: Dimension, answers: Mapping[str, Any], notes: Mapping[str, str]):
+    """Stored answers and notes as the ``data`` a section form starts from."""
+    data: dict[str, Any] = {}
+    for item in dimension.items:
+        value = answers.get(item.id)
+        if item.type == "multi" and value is not None and not isinstance(value, list):
+            value = [value]
+        data[item.id] = value
+        data[item.id + NOTE_SUFFIX] = notes.get(item.id, "")
+    return data

@@ -1,0 +1,426 @@
+"""Load and validate a questionnaire file into frozen models.
+
+A questionnaire is data (``questionnaires/<id>/v<version>.yaml``), edited by people who are
+not programmers, so loading checks the whole file and reports every problem at once, each
+with the file, the item id and what is wrong. The app refuses to start on an invalid file
+rather than serve half of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+LANGUAGES = ("ko", "en")
+PROFILE_FIELD_IDS = (
+    "company_name",
+    "business_number",
+    "region",
+    "industry",
+    "employees",
+    "revenue_band",
+    "contact_name",
+    "contact_phone",
+    "contact_email",
+)
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_]*$", max_length=60)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Text(_Frozen):
+    """A user-visible string in every UI language."""
+
+    ko: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def get(self, lang: str) -> str:
+        return self.en if lang == "en" else self.ko
+
+
+class Choice(_Frozen):
+    value: str = Field(pattern=r"^[A-Za-z0-9_]+$")
+    label: Text
+
+
+class ProfileField(_Frozen):
+    id: Literal[PROFILE_FIELD_IDS]  # type: ignore[valid-type]
+    type: Literal["text", "business_number", "choice", "integer", "phone", "email"]
+    label: Text
+    help: Text | None = None
+    required: bool = True
+    choices: tuple[Choice, ...] = ()
+    min: int | None = None
+    max: int | None = None
+
+    @model_validator(mode="after")
+    def _choices_match_type(self) -> ProfileField:
+        if self.type == "choice" and not self.choices:
+            raise ValueError("a choice field needs 'choices'")
+        if self.type != "choice" and self.choices:
+            raise ValueError(f"'choices' only belong to choice fields, not {self.type}")
+        _check_unique([c.value for c in self.choices], "choice value")
+        return self
+
+    def choice_label(self, value: str, lang: str) -> str:
+        for choice in self.choices:
+            if choice.value == value:
+                return choice.label.get(lang)
+        return value
+
+
+class Option(_Frozen):
+    value: Slug
+    label: Text
+    score: float | None = Field(default=None, ge=0, le=100)
+    exclusive: bool = False
+
+
+class ScoreBand(_Frozen):
+    max: float
+    score: float = Field(ge=0, le=100)
+
+
+class Condition(_Frozen):
+    """Skip logic: ``{item, in}``, ``{item, not_in}``, ``{all: [...]}`` or ``{any: [...]}``."""
+
+    item: str | None = None
+    in_: tuple[str, ...] | None = Field(default=None, alias="in")
+    not_in: tuple[str, ...] | None = None
+    all: tuple[Condition, ...] | None = None
+    any: tuple[Condition, ...] | None = None
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Condition:
+        forms = [
+            self.item is not None and (self.in_ is not None) != (self.not_in is not None),
+            self.all is not None,
+            self.any is not None,
+        ]
+        if sum(forms) != 1 or (self.item is None and (self.in_ or self.not_in)):
+            raise ValueError(
+                "show_if must be exactly one of {item, in}, {item, not_in}, {all: [...]}, "
+                "{any: [...]}"
+            )
+        return self
+
+    def referenced(self) -> Iterator[Condition]:
+        """Every leaf condition (``item`` + values) inside this one."""
+        if self.item is not None:
+            yield self
+        for sub in (self.all or ()) + (self.any or ()):
+            yield from sub.referenced()
+
+    def holds(self, answers: dict[str, Any]) -> bool:
+        if self.all is not None:
+            return all(c.holds(answers) for c in self.all)
+        if self.any is not None:
+            return any(c.holds(answers) for c in self.any)
+        given = answers.get(self.item)
+        values = set(given) if isinstance(given, list) else ({given} if given else set())
+        if self.in_ is not None:
+            return bool(values & set(self.in_))
+        return not values & set(self.not_in or ())
+
+
+class Item(_Frozen):
+    id: Slug
+    type: Literal["single", "multi", "number", "text"]
+    question: Text
+    help: Text | None = None
+    required: bool = True
+    weight: float = Field(default=1.0, gt=0, le=10)
+    allow_na: bool = False
+    scored: bool | None = None
+    show_if: Condition | None = None
+    options: tuple[Option, ...] = ()
+    unit: Text | None = None
+    min: float | None = None
+    max: float | None = None
+    score_bands: tuple[ScoreBand, ...] = ()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Item:
+        problems: list[str] = []
+        has_choices = self.type in ("single", "multi")
+        if has_choices and len(self.options) < 2:
+            problems.append(f"a {self.type} item needs at least two options")
+        if not has_choices and self.options:
+            problems.append(f"a {self.type} item takes no options")
+        _check_unique([o.value for o in self.options], "option value")
+        if self.type == "text" and self.scored:
+            problems.append("a text item cannot be scored")
+        if self.is_scored and has_choices:
+            missing = [o.value for o in self.options if o.score is None]
+            if missing:
+                problems.append(f"options without a score: {', '.join(missing)}")
+        if not self.is_scored and any(o.score is not None for o in self.options):
+            problems.append("an unscored item's options must not carry a score")
+        if self.type == "number":
+            if self.min is None or self.max is None or self.min > self.max:
+                problems.append("a number item needs min <= max")
+            if self.is_scored:
+                maxes = [b.max for b in self.score_bands]
+                if not maxes:
+                    problems.append("a scored number item needs score_bands")
+                elif maxes != sorted(maxes) or (self.max is not None and maxes[-1] < self.max):
+                    problems.append("score_bands must rise and the last must reach the item's max")
+        elif self.score_bands or self.unit:
+            problems.append("score_bands and unit belong to number items only")
+        if self.allow_na and self.type not in ("single", "multi"):
+            problems.append("allow_na belongs to single and multi items; use skip logic instead")
+        if any(o.exclusive for o in self.options) and self.type != "multi":
+            problems.append("'exclusive' options belong to multi items only")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def is_scored(self) -> bool:
+        if self.scored is not None:
+            return self.scored
+        return self.type != "text" and not (
+            self.type in ("single", "multi") and all(o.score is None for o in self.options)
+        )
+
+    def option(self, value: str) -> Option | None:
+        return next((o for o in self.options if o.value == value), None)
+
+
+class Dimension(_Frozen):
+    id: Slug
+    title: Text
+    description: Text
+    levels: tuple[Text, Text, Text, Text, Text]
+    items: tuple[Item, ...] = Field(min_length=1)
+
+
+class Questionnaire(_Frozen):
+    id: Slug
+    version: int = Field(ge=1)
+    published: date
+    title: Text
+    description: Text
+    profile: tuple[ProfileField, ...]
+    dimensions: tuple[Dimension, ...] = Field(min_length=1)
+
+    @field_validator("profile")
+    @classmethod
+    def _all_profile_fields(cls, fields: tuple[ProfileField, ...]) -> tuple[ProfileField, ...]:
+        ids = [f.id for f in fields]
+        _check_unique(ids, "profile field")
+        missing = [f for f in PROFILE_FIELD_IDS if f not in ids]
+        if missing:
+            raise ValueError(f"missing profile fields: {', '.join(missing)}")
+        return fields
+
+    @property
+    def key(self) -> str:
+        return f"{self.id}@v{self.version}"
+
+    def items(self) -> Iterator[Item]:
+        for dimension in self.dimensions:
+            yield from dimension.items
+
+    def item(self, item_id: str) -> Item:
+        return self._items_by_id[item_id]
+
+    def dimension_of(self, item_id: str) -> Dimension:
+        return self._dimension_by_item[item_id]
+
+    def profile_field(self, field_id: str) -> ProfileField:
+        return next(f for f in self.profile if f.id == field_id)
+
+    @cached_property
+    def _items_by_id(self) -> dict[str, Item]:
+        return {i.id: i for i in self.items()}
+
+    @cached_property
+    def _dimension_by_item(self) -> dict[str, Dimension]:
+        return {i.id: d for d in self.dimensions for i in d.items}
+
+    def digest(self) -> str:
+        """A content hash: a published version must never change under the same number."""
+        canonical = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _check_unique(values: list[str], what: str) -> None:
+    seen: set[str] = set()
+    dupes = sorted({v for v in values if v in seen or seen.add(v)})
+    if dupes:
+        raise ValueError(f"duplicate {what}: {', '.join(dupes)}")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a questionnaire file."""
+
+    file: str
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.where}: {self.message}"
+
+
+class QuestionnaireError(Exception):
+    """A questionnaire file is invalid; ``problems`` lists everything wrong with it."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        listing = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{len(problems)} problem(s) in questionnaire files:\n{listing}")
+
+
+def load_questionnaire(path: Path | str) -> Questionnaire:
+    """Read one questionnaire file, or raise QuestionnaireError listing every problem."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise QuestionnaireError([Problem(str(path), "file", str(exc))]) from exc
+    if not isinstance(raw, dict):
+        raise QuestionnaireError([Problem(str(path), "file", "the top level must be a mapping")])
+    try:
+        questionnaire = Questionnaire.model_validate(raw)
+    except ValidationError as exc:
+        errors = exc.errors()
+        problems = [
+            Problem(str(path), _describe_location(raw, err["loc"]), _explain(err))
+            for err in errors
+            # "too few items" on a list whose items failed is an echo of those failures
+            if not (err["type"] == "too_short" and any(
+                len(o["loc"]) > len(err["loc"]) and o["loc"][: len(err["loc"])] == err["loc"]
+                for o in errors))
+        ]
+        raise QuestionnaireError(problems) from None
+    problems = [Problem(str(path), where, msg) for where, msg in _cross_check(questionnaire)]
+    if problems:
+        raise QuestionnaireError(problems)
+    return questionnaire
+
+
+def _explain(err: dict[str, Any]) -> str:
+    if isinstance(err.get("input"), bool) and err["type"] == "string_type":
+        return (f"{err['msg']}: YAML reads an unquoted yes/no/on/off/true/false as "
+                f"{str(err['input']).lower()}; write it in quotes, e.g. \"yes\"")
+    return err["msg"]
+
+
+def _describe_location(raw: Any, loc: tuple[Any, ...]) -> str:
+    """Turn a pydantic location into words an editor can find: ids, not list indexes.
+
+    ``("dimensions", 0, "items", 3, "options", 1, "score")`` becomes
+    ``dimensions[leadership].items[lead_budget].options[some].score``.
+    """
+    where = ""
+    node = raw
+    for key in loc:
+        if isinstance(key, int):
+            node = node[key] if isinstance(node, list) and key < len(node) else None
+            ident = (node.get("id") or node.get("value")) if isinstance(node, dict) else None
+            where += f"[{ident if ident is not None else key}]"
+        else:
+            node = node.get(key) if isinstance(node, dict) else None
+            where += f".{key}" if where else str(key)
+    return where or "file"
+
+
+def _cross_check(q: Questionnaire) -> Iterator[tuple[str, str]]:
+    """Rules that span items: unique ids and skip logic that points backwards at real values."""
+    seen: dict[str, Item] = {}
+    dimension_ids: set[str] = set()
+    for dimension in q.dimensions:
+        if dimension.id in dimension_ids:
+            yield f"dimension {dimension.id}", "duplicate dimension id"
+        dimension_ids.add(dimension.id)
+        if not any(i.is_scored for i in dimension.items):
+            yield f"dimension {dimension.id}", "a dimension needs at least one scored item"
+        for item in dimension.items:
+            where = f"dimension {dimension.id} item {item.id}"
+            if item.id in seen:
+                yield where, "duplicate item id (ids must be unique across the questionnaire)"
+            for cond in item.show_if.referenced() if item.show_if else ():
+                target = seen.get(cond.item)
+                if target is None:
+                    yield where, f"show_if refers to '{cond.item}', which is not an earlier item"
+                    continue
+                if target.type not in ("single", "multi"):
+                    yield where, f"show_if refers to '{cond.item}', which has no options"
+                    continue
+                known = {o.value for o in target.options}
+                for value in (cond.in_ or ()) + (cond.not_in or ()):
+                    if value not in known:
+                        yield where, f"show_if value '{value}' is not an option of '{cond.item}'"
+            seen[item.id] = item
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Every published version of every questionnaire, and which one is current."""
+
+    versions: dict[tuple[str, int], Questionnaire]
+    current_id: str
+
+    @property
+    def current(self) -> Questionnaire:
+        return self.latest(self.current_id)
+
+    def latest(self, questionnaire_id: str) -> Questionnaire:
+        number = max(v for (qid, v) in self.versions if qid == questionnaire_id)
+        return self.versions[(questionnaire_id, number)]
+
+    def get(self, questionnaire_id: str, version: int) -> Questionnaire:
+        return self.versions[(questionnaire_id, version)]
+
+
+def load_catalogue(folder: Path | str, current_id: str | None = None) -> Catalogue:
+    """Load every ``<folder>/<id>/v<N>.yaml``; raise QuestionnaireError with all problems.
+
+    The current questionnaire is ``current_id``, or the only one in the folder.
+    """
+    folder = Path(folder)
+    versions: dict[tuple[str, int], Questionnaire] = {}
+    problems: list[Problem] = []
+    files = sorted(folder.glob("*/v*.yaml"))
+    for path in files:
+        try:
+            q = load_questionnaire(path)
+        except QuestionnaireError as exc:
+            problems.extend(exc.problems)
+            continue
+        expected = (path.parent.name, path.stem)
+        if (q.id, f"v{q.version}") != expected:
+            problems.append(
+                Problem(str(path), "id/version", f"file says {q.id} v{q.version}; its path says "
+                        f"{expected[0]} {expected[1]}")
+            )
+        versions[(q.id, q.version)] = q
+    ids = {qid for qid, _ in versions}
+    current_id = current_id or (next(iter(ids)) if len(ids) == 1 else "ai_training_needs")
+    if current_id not in ids and not problems:
+        problems.append(Problem(str(folder), "folder", f"no questionnaire '{current_id}' found"))
+    if problems:
+        raise QuestionnaireError(problems)
+    return Catalogue(versions=versions, current_id=current_id)

@@ -1,0 +1,126 @@
+"""Answers -> item scores -> dimension scores, maturity levels and a readiness index.
+
+Pure functions over a questionnaire and a dict of answers; no Flask, no database.
+An answer is what the form sent: an option value, a list of option values (multi), the text
+typed for a number, or ``NOT_APPLICABLE``. Hidden items (skip logic), unanswered items and
+"not applicable" answers are left out, and the dimension's weights renormalise over the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .questionnaire import Dimension, Item, Questionnaire
+
+NOT_APPLICABLE = "_na"
+Answers = Mapping[str, Any]
+
+
+def is_visible(item: Item, answers: Answers) -> bool:
+    return item.show_if is None or item.show_if.holds(dict(answers))
+
+
+def parse_number(raw: Any) -> float | None:
+    """The number a person typed, tolerating thousands separators and spaces; else None."""
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        return float(raw)
+    if not isinstance(raw, str):
+        return None
+    text = raw.strip().replace(",", "").replace(" ", "")
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def is_answered(item: Item, value: Any) -> bool:
+    if value is None or value == "" or value == []:
+        return False
+    if value == NOT_APPLICABLE:
+        return item.allow_na
+    if item.type == "number":
+        return parse_number(value) is not None
+    return True
+
+
+def item_score(item: Item, value: Any) -> float | None:
+    """The 0–100 maturity score of one answer, or None when it does not count."""
+    if not item.is_scored or not is_answered(item, value) or value == NOT_APPLICABLE:
+        return None
+    if item.type == "single":
+        option = item.option(value)
+        return option.score if option else None
+    if item.type == "multi":
+        chosen = [item.option(v) for v in (value if isinstance(value, list) else [value])]
+        known = [o.score for o in chosen if o is not None]
+        return min(100.0, sum(known)) if known else None
+    if item.type == "number":
+        number = parse_number(value)
+        band = next((b for b in item.score_bands if number <= b.max), None)
+        return band.score if band else None
+    return None
+
+
+@dataclass(frozen=True)
+class DimensionScore:
+    dimension_id: str
+    score: float | None  # None when no scored item applies or none is answered
+    level: int | None  # 1..5
+    answered: int  # scored items that count
+    applicable: int  # scored items shown and not marked "not applicable"
+
+
+def level_for(score: float) -> int:
+    """Maturity level 1..5 in bands of 20 points: 0–19 is 1, 80–100 is 5."""
+    return min(5, int(score // 20) + 1)
+
+
+def dimension_score(dimension: Dimension, answers: Answers) -> DimensionScore:
+    """Weighted mean of the dimension's answered, applicable, visible scored items."""
+    total = weight = 0.0
+    answered = applicable = 0
+    for item in dimension.items:
+        if not item.is_scored or not is_visible(item, answers):
+            continue
+        value = answers.get(item.id)
+        if value == NOT_APPLICABLE and item.allow_na:
+            continue
+        applicable += 1
+        score = item_score(item, value)
+        if score is None:
+            continue
+        answered += 1
+        total += score * item.weight
+        weight += item.weight
+    score = round(total / weight, 1) if weight else None
+    return DimensionScore(
+        dimension_id=dimension.id,
+        score=score,
+        level=level_for(score) if score is not None else None,
+        answered=answered,
+        applicable=applicable,
+    )
+
+
+def dimension_scores(questionnaire: Questionnaire, answers: Answers) -> dict[str, DimensionScore]:
+    return {d.id: dimension_score(d, answers) for d in questionnaire.dimensions}
+
+
+def readiness(scores: Mapping[str, DimensionScore]) -> float | None:
+    """The AI-readiness index: the mean of the dimension scores that could be computed."""
+    known = [s.score for s in scores.values() if s.score is not None]
+    return round(sum(known) / len(known), 1) if known else None
+
+
+def missing_required(questionnaire: Questionnaire, answers: Answers) -> dict[str, list[str]]:
+    """Required, visible items without an answer, by dimension id."""
+    missing: dict[str, list[str]] = {}
+    for dimension in questionnaire.dimensions:
+        for item in dimension.items:
+            if item.required and is_visible(item, answers) and not is_answered(
+                item, answers.get(item.id)
+            ):
+                missing.setdefault(dimension.id, []).append(item.id)
+    return missing

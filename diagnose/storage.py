@@ -1,0 +1,212 @@
+"""The SQLite database: connection, schema migrations, transactions.
+
+One file, WAL mode so readers never wait for the writer, and explicit, numbered migrations
+that run at start. Each migration runs once, inside its own ``BEGIN IMMEDIATE`` transaction,
+and is recorded in ``schema_migrations``: running them again changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+from flask import Flask, current_app, g
+
+log = logging.getLogger(__name__)
+
+
+def now() -> str:
+    """Timestamps are stored as ISO 8601 UTC text: sortable and readable in the sqlite shell."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def connect(path: Path | str) -> sqlite_utils.Database:
+    # isolation_level=None: we open transactions ourselves (BEGIN IMMEDIATE where a write
+    # follows a read), instead of letting the driver open deferred ones behind our back.
+    conn = sqlite3.connect(str(path), isolation_level=None, timeout=10)
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA busy_timeout = 10000")
+    return sqlite_utils.Database(conn)
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """A write transaction that takes the write lock up front, so a read inside it stays true.
+
+    Writes inside use ``db.execute``: sqlite-utils' own insert helpers commit on their own.
+    Nested use becomes a savepoint, so operations compose into one transaction.
+    """
+    if db.conn.in_transaction:
+        db.execute("SAVEPOINT nested")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK TO nested")
+            db.execute("RELEASE nested")
+            raise
+        db.execute("RELEASE nested")
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+# --- migrations ------------------------------------------------------------------------------
+# Append only. A migration that has shipped is never edited: write a new one.
+
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (
+        1,
+        "centers, users and firms",
+        """
+        CREATE TABLE centers (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            region TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            center_id INTEGER NOT NULL REFERENCES centers(id),
+            email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            name TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            role TEXT NOT NULL DEFAULT 'consultant',
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE firms (
+            id INTEGER PRIMARY KEY,
+            center_id INTEGER NOT NULL REFERENCES centers(id),
+            name TEXT NOT NULL,
+            business_number TEXT NOT NULL,
+            region TEXT NOT NULL,
+            industry TEXT NOT NULL,
+            employees INTEGER NOT NULL,
+            revenue_band TEXT NOT NULL,
+            contact_name TEXT NOT NULL,
+            contact_phone TEXT NOT NULL DEFAULT '',
+            contact_email TEXT NOT NULL DEFAULT '',
+            created_by INTEGER REFERENCES users(id),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (center_id, business_number)
+        );
+        CREATE INDEX firms_center_name ON firms (center_id, name);
+        """,
+    ),
+    (
+        2,
+        "questionnaire versions, assessments and answers",
+        """
+        CREATE TABLE questionnaire_versions (
+            questionnaire_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            digest TEXT NOT NULL,
+            definition TEXT NOT NULL,
+            first_seen_at TEXT NOT NULL,
+            PRIMARY KEY (questionnaire_id, version)
+        );
+        CREATE TABLE assessments (
+            id INTEGER PRIMARY KEY,
+            firm_id INTEGER NOT NULL REFERENCES firms(id),
+            center_id INTEGER NOT NULL REFERENCES centers(id),
+            consultant_id INTEGER REFERENCES users(id),
+            questionnaire_id TEXT NOT NULL,
+            questionnaire_version INTEGER NOT NULL,
+            status TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'submitted')),
+            profile TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            submitted_at TEXT,
+            FOREIGN KEY (questionnaire_id, questionnaire_version)
+                REFERENCES questionnaire_versions (questionnaire_id, version)
+        );
+        CREATE INDEX assessments_firm ON assessments (firm_id, created_at);
+        CREATE INDEX assessments_center ON assessments (center_id, status);
+        CREATE TABLE answers (
+            assessment_id INTEGER NOT NULL REFERENCES assessments(id) ON DELETE CASCADE,
+            item_id TEXT NOT NULL,
+            value TEXT,
+            note TEXT NOT NULL DEFAULT '',
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (assessment_id, item_id)
+        );
+        """,
+    ),
+]
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    if "schema_migrations" not in db.table_names():
+        return 0
+    return db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0]
+
+
+def migrate(db: sqlite_utils.Database, migrations: list[tuple[int, str, str]] = MIGRATIONS) -> int:
+    """Bring the database up to the newest schema; return how many migrations ran."""
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    ran = 0
+    for version, name, sql in migrations:
+        with transaction(db):
+            # Checked inside the write lock: two processes starting at once apply it once.
+            done = db.execute(
+                "SELECT 1 FROM schema_migrations WHERE version = ?", [version]
+            ).fetchone()
+            if done:
+                continue
+            for statement in _statements(sql):
+                db.execute(statement)
+            db.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                [version, name, now()],
+            )
+        log.info("applied migration %s: %s", version, name)
+        ran += 1
+    return ran
+
+
+def _statements(sql: str) -> list[str]:
+    return [s.strip() for s in sql.split(";") if s.strip()]
+
+
+# --- Flask wiring ----------------------------------------------------------------------------
+
+
+def get_db() -> sqlite_utils.Database:
+    """The request's database connection, opened on first use and closed at teardown."""
+    if "db" not in g:
+        g.db = connect(current_app.config["DATABASE"])
+    return g.db
+
+
+def close_db(_exc: BaseException | None = None) -> None:
+    db = g.pop("db", None)
+    if db is not None:
+        db.conn.close()
+
+
+def init_app(app: Flask, on_ready: Callable[[sqlite_utils.Database], None] | None = None) -> None:
+    """Create and migrate the database at start, and close connections after each request."""
+    path = Path(app.config["DATABASE"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = connect(path)
+    try:
+        migrate(db)
+        if on_ready:
+            on_ready(db)
+    finally:
+        db.conn.close()
+    app.teardown_appcontext(close_db)

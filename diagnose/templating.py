@@ -1,0 +1,59 @@
+"""Jinja filters and globals shared by the pages (and later the PDF)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Flask, request
+from flask_babel import gettext
+
+from . import business_number
+from .questionnaire import Item
+from .scoring import NOT_APPLICABLE, is_visible
+
+KST = timezone(timedelta(hours=9), "KST")
+LANGUAGE_NAMES = {"ko": "한국어", "en": "English"}
+
+
+def localtime(stamp: str | None) -> str:
+    """A stored UTC timestamp as Korean time, ``2026-11-22 14:03``."""
+    if not stamp:
+        return ""
+    return datetime.fromisoformat(stamp).astimezone(KST).strftime("%Y-%m-%d %H:%M")
+
+
+def answer_text(item: Item, value: Any, lang: str) -> str:
+    """An answer as a reader sees it: option labels, the number with its unit, or the text."""
+    if value in (None, "", []):
+        return "–"
+    if value == NOT_APPLICABLE:
+        return gettext("Not applicable")
+    if item.type in ("single", "multi"):
+        values = value if isinstance(value, list) else [value]
+        labels = [
+            (o.label.get(lang) if (o := item.option(v)) else gettext("Not applicable")) for v in values
+        ]
+        return ", ".join(labels)
+    if item.type == "number" and item.unit:
+        return f"{value} {item.unit.get(lang)}"
+    return str(value)
+
+
+def url_with_lang(code: str) -> str:
+    """This page's address in another language."""
+    args = request.args.to_dict(flat=False)
+    args["lang"] = [code]
+    return f"{request.path}?{urlencode(args, doseq=True)}"
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["business_number"] = business_number.format_number
+    app.jinja_env.filters["localtime"] = localtime
+    app.jinja_env.globals.update(
+        answer_text=answer_text,
+        is_visible=is_visible,
+        url_with_lang=url_with_lang,
+        language_names=LANGUAGE_NAMES,
+    )

@@ -1,0 +1,1 @@
+"""One blueprint per audience; views stay thin and call the modules of the data flow."""

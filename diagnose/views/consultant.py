@@ -1,0 +1,308 @@
+"""The training doctor's pages: firms, and the interview one dimension per page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError, generate_csrf
+
+from .. import assessments as ops
+from ..forms import (
+    FirmSearchForm,
+    form_data,
+    profile_form_class,
+    profile_values,
+    section_form_class,
+    ui_language,
+)
+from ..questionnaire import Questionnaire
+from ..scoring import dimension_scores, missing_required, readiness
+from ..storage import get_db
+
+bp = Blueprint("consultant", __name__)
+PROFILE, REVIEW = "profile", "review"
+
+
+def catalogue():
+    return current_app.extensions["questionnaires"]
+
+
+@bp.before_request
+def _login_first():
+    if not current_user.is_authenticated:
+        if request.endpoint == "consultant.autosave":
+            # The page keeps the answers in the browser and asks the user to log in again.
+            return jsonify(error="login_required", login_url=url_for("auth.login")), 401
+        return current_app.login_manager.unauthorized()
+    return None
+
+
+@bp.route("/")
+def index():
+    return redirect(url_for(".firms"))
+
+
+@bp.route("/csrf-token")
+def csrf_token():
+    """A fresh token for a page whose token was refused (the page renews it and saves again)."""
+    return jsonify(csrf_token=generate_csrf())
+
+
+# --- firms -----------------------------------------------------------------------------------
+
+
+@bp.route("/firms")
+def firms():
+    form = FirmSearchForm(request.args)
+    text = form.q.data if form.validate() else ""
+    return render_template(
+        "firms.html", form=form, firms=ops.search_firms(get_db(), current_user.center_id, text or ""),
+        questionnaire=catalogue().current,
+    )
+
+
+@bp.route("/firms/new", methods=["GET", "POST"])
+def new_firm():
+    questionnaire = catalogue().current
+    form = profile_form_class(questionnaire, ui_language())()
+    if form.validate_on_submit():
+        profile = profile_values(form)
+        db = get_db()
+        existing = ops.firm_with_number(db, current_user.center_id, profile["business_number"])
+        if existing:
+            form.business_number.errors.append(
+                _("A firm with this business registration number is already registered: %(name)s.",
+                  name=existing["name"])
+            )
+        else:
+            firm_id = ops.create_firm(db, current_user.center_id, current_user.id, profile)
+            flash(_("Firm registered."), "success")
+            return redirect(url_for(".firm", firm_id=firm_id))
+    return render_template("firm_new.html", form=form, questionnaire=questionnaire)
+
+
+def _firm_or_404(firm_id: int) -> dict[str, Any]:
+    firm = ops.get_firm(get_db(), current_user.center_id, firm_id)
+    if firm is None:
+        abort(404)  # another center's firm looks exactly like a missing one
+    return firm
+
+
+@bp.route("/firms/<int:firm_id>")
+def firm(firm_id: int):
+    firm = _firm_or_404(firm_id)
+    return render_template(
+        "firm.html", firm=firm, assessments=ops.firm_assessments(get_db(), firm_id),
+        questionnaire=catalogue().current,
+    )
+
+
+@bp.route("/firms/<int:firm_id>/assessments", methods=["POST"])
+def start(firm_id: int):
+    firm = _firm_or_404(firm_id)
+    assessment_id, created = ops.start_assessment(
+        get_db(), firm, current_user.id, catalogue().current
+    )
+    if not created:
+        flash(_("This firm already has a draft diagnosis: it is opened where you left it."), "info")
+    return redirect(url_for(".step", assessment_id=assessment_id, step=PROFILE))
+
+
+# --- the interview ---------------------------------------------------------------------------
+
+
+class Interview:
+    """One assessment with its questionnaire version, stored answers and the steps to take."""
+
+    def __init__(self, assessment_id: int):
+        db = get_db()
+        self.record = ops.get_assessment(db, current_user.center_id, assessment_id)
+        if self.record is None:
+            abort(404)
+        self.id = assessment_id
+        self.questionnaire: Questionnaire = ops.questionnaire_of(db, catalogue(), self.record)
+        self.answers, self.notes = ops.load_answers(db, assessment_id)
+        self.steps = [PROFILE] + [d.id for d in self.questionnaire.dimensions] + [REVIEW]
+
+    @property
+    def is_draft(self) -> bool:
+        return self.record["status"] == "draft"
+
+    def dimension(self, step: str):
+        return next(d for d in self.questionnaire.dimensions if d.id == step)
+
+    def form_for(self, step: str, formdata: Any = None):
+        lang = ui_language()
+        if step == PROFILE:
+            cls = profile_form_class(self.questionnaire, lang)
+            return cls(formdata=formdata, data=self.record["profile"])
+        dimension = self.dimension(step)
+        form = section_form_class(dimension, lang)(
+            formdata=formdata, data=form_data(dimension, self.answers, self.notes)
+        )
+        form.context_answers = {**self.answers, **form.answers()}
+        return form
+
+    def save(self, step: str, form) -> str:
+        """Store what the page holds, valid or not: a draft never loses what was typed."""
+        if step == PROFILE:
+            return ops.save_answers(get_db(), self.id, {}, {}, profile=profile_values(form))
+        return ops.save_answers(get_db(), self.id, form.answers(), form.notes())
+
+    def progress(self) -> dict[str, dict[str, int]]:
+        """Answered and required-missing counts per dimension, for the progress indicator."""
+        missing = missing_required(self.questionnaire, self.answers)
+        return {
+            d.id: {
+                "answered": sum(1 for i in d.items if self.answers.get(i.id) not in (None, "", [])),
+                "total": len(d.items),
+                "missing": len(missing.get(d.id, [])),
+            }
+            for d in self.questionnaire.dimensions
+        }
+
+
+def _neighbour(interview: Interview, step: str, offset: int) -> str:
+    index = interview.steps.index(step) + offset
+    return interview.steps[max(0, min(index, len(interview.steps) - 1))]
+
+
+@bp.route("/assessments/<int:assessment_id>/<step>", methods=["GET", "POST"])
+def step(assessment_id: int, step: str):
+    interview = Interview(assessment_id)
+    if not interview.is_draft:
+        return redirect(url_for(".result", assessment_id=assessment_id))
+    if step not in interview.steps:
+        abort(404)
+    if step == REVIEW:
+        return _review(interview)
+    if request.method == "POST":
+        form = interview.form_for(step, request.form)
+        interview.save(step, form)
+        action, _sep, target = request.form.get("action", "next").partition(":")
+        # Leaving forward checks the page; going back or jumping never blocks the interview.
+        if action == "next" and not form.validate():
+            flash(_("Some answers on this page need attention; everything you entered is saved."),
+                  "error")
+            return _render_step(interview, step, form), 422
+        session["saved_step"] = f"{assessment_id}:{step}"
+        if target in interview.steps:
+            return redirect(url_for(".step", assessment_id=assessment_id, step=target))
+        offset = -1 if action == "back" else 0 if action == "save" else 1
+        return redirect(url_for(".step", assessment_id=assessment_id,
+                                step=_neighbour(interview, step, offset)))
+    return _render_step(interview, step, interview.form_for(step))
+
+
+def _render_step(interview: Interview, step: str, form, notice: str | None = None):
+    saved_step = session.pop("saved_step", "")
+    return render_template(
+        "interview_step.html",
+        interview=interview,
+        step=step,
+        form=form,
+        dimension=None if step == PROFILE else interview.dimension(step),
+        previous=_neighbour(interview, step, -1),
+        saved_step=saved_step.split(":", 1)[1] if saved_step.startswith(f"{interview.id}:") else "",
+        notice=notice,
+        choice_answers=_choice_answers(interview),
+    )
+
+
+def _choice_answers(interview: Interview) -> dict[str, list[str]]:
+    """The option answers of other pages, as lists, for the page's live skip logic."""
+    return {
+        item.id: value if isinstance(value, list) else [value]
+        for item in interview.questionnaire.items()
+        if item.type in ("single", "multi") and (value := interview.answers.get(item.id))
+    }
+
+
+@bp.route("/assessments/<int:assessment_id>/autosave", methods=["POST"])
+def autosave(assessment_id: int):
+    """The page's background save: the same fields as the page, saved without judging them."""
+    interview = Interview(assessment_id)
+    step = request.form.get("step", "")
+    if not interview.is_draft:
+        return jsonify(error="submitted"), 409
+    if step not in interview.steps or step == REVIEW:
+        return jsonify(error="unknown_step"), 400
+    saved_at = interview.save(step, interview.form_for(step, request.form))
+    return jsonify(saved_at=saved_at)
+
+
+@bp.errorhandler(CSRFError)
+def csrf_refused(error: CSRFError):
+    """A refused token never costs answers: the background save renews it and tries again,
+    and a page sent with an old token comes back with everything as typed, unsaved."""
+    if request.endpoint == "consultant.autosave":
+        return jsonify(error="csrf", reason=error.description), 400
+    if request.endpoint == "consultant.step" and current_user.is_authenticated:
+        interview = Interview(request.view_args["assessment_id"])
+        step = request.view_args["step"]
+        if interview.is_draft and step in interview.steps and step != REVIEW:
+            notice = _("Your page was open too long to be saved safely. Your answers are shown "
+                       "as you entered them: press Save to keep them.")
+            return _render_step(interview, step, interview.form_for(step, request.form), notice), 400
+    return render_template("csrf_error.html"), 400
+
+
+def _review(interview: Interview):
+    """The last step: what is still missing, then submit."""
+    profile_form = interview.form_for(PROFILE, formdata=None)
+    profile_form.validate()  # checks the stored profile; CSRF is not part of a stored value
+    profile_errors = {k: v for k, v in profile_form.errors.items() if k != "csrf_token"}
+    missing = missing_required(interview.questionnaire, interview.answers)
+    invalid = _invalid_answers(interview)
+    if request.method == "POST" and not (profile_errors or missing or invalid):
+        ops.submit_assessment(get_db(), interview.id, profile_values(profile_form))
+        flash(_("Diagnosis submitted."), "success")
+        return redirect(url_for(".result", assessment_id=interview.id))
+    if request.method == "POST":
+        flash(_("The diagnosis cannot be submitted yet: complete the answers listed below."),
+              "error")
+    return render_template(
+        "interview_review.html", interview=interview, step=REVIEW, profile_form=profile_form,
+        profile_errors=profile_errors, missing=missing, invalid=invalid,
+        previous=_neighbour(interview, REVIEW, -1),
+    ), (422 if request.method == "POST" else 200)
+
+
+def _invalid_answers(interview: Interview) -> dict[str, list[str]]:
+    """Stored answers that would not pass their page's checks (e.g. a number with a letter).
+
+    Missing answers are listed apart, so only answers that were given are looked at here.
+    """
+    invalid: dict[str, list[str]] = {}
+    for dimension in interview.questionnaire.dimensions:
+        form = interview.form_for(dimension.id)
+        form.validate()
+        for item in dimension.items:
+            if form[item.id].errors and interview.answers.get(item.id) not in (None, "", []):
+                invalid.setdefault(dimension.id, []).append(item.id)
+    return invalid
+
+
+@bp.route("/assessments/<int:assessment_id>")
+def result(assessment_id: int):
+    interview = Interview(assessment_id)
+    if interview.is_draft:
+        return redirect(url_for(".step", assessment_id=assessment_id, step=PROFILE))
+    scores = dimension_scores(interview.questionnaire, interview.answers)
+    return render_template(
+        "result.html", interview=interview, scores=scores, readiness=readiness(scores),
+    )

@@ -1,0 +1,140 @@
+"""Fixtures after Flask's tutorial: an app per test on its own temporary instance folder."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from diagnose import create_app
+from diagnose.auth import create_center, create_user
+from diagnose.storage import connect
+
+DATA = Path(__file__).parent / "data"
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def instance(tmp_path: Path) -> Path:
+    return tmp_path / "instance"
+
+
+@pytest.fixture
+def make_app(instance: Path):
+    def make(**config):
+        settings = {"TESTING": True, "INSTANCE_PATH": str(instance), "DEMO_DATA": False}
+        settings.update(config)
+        return create_app(settings)
+
+    return make
+
+
+@pytest.fixture
+def app(make_app):
+    """The app with the real questionnaire."""
+    return make_app()
+
+
+@pytest.fixture
+def mini_app(make_app):
+    """The app with the small test questionnaire."""
+    return make_app(QUESTIONNAIRES=str(DATA / "questionnaires"))
+
+
+@pytest.fixture
+def db(app):
+    database = connect(app.config["DATABASE"])
+    yield database
+    database.conn.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def add_user(app, email: str = "doctor@center-a.example", center: str = "센터 A") -> dict:
+    database = connect(app.config["DATABASE"])
+    try:
+        row = database.execute("SELECT id FROM centers WHERE name = ?", [center]).fetchone()
+        center_id = row[0] if row else create_center(database, center, "seoul")
+        user_id = create_user(database, center_id, email, "홍길동", PASSWORD)
+    finally:
+        database.conn.close()
+    return {"id": user_id, "center_id": center_id, "email": email}
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+class Browser:
+    """A test client that logs in and posts forms with the page's CSRF token, as a browser."""
+
+    def __init__(self, app):
+        self.app = app
+        self.client = app.test_client()
+
+    def get(self, url: str, **kwargs):
+        return self.client.get(url, **kwargs)
+
+    def post_form(self, url: str, data: dict, page: str | None = None, **kwargs):
+        html = self.client.get(page or url).get_data(as_text=True)
+        return self.client.post(url, data={**data, "csrf_token": csrf_from(html)}, **kwargs)
+
+    def login(self, email: str, password: str = PASSWORD):
+        response = self.post_form("/login", {"email": email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return response
+
+
+@pytest.fixture
+def consultant(app) -> Browser:
+    user = add_user(app)
+    browser = Browser(app)
+    browser.login(user["email"])
+    browser.user = user
+    return browser
+
+
+VALID_FIRM = {
+    "company_name": "테스트정밀",
+    "business_number": "220-81-62517",
+    "region": "seoul",
+    "industry": "C",
+    "employees": "35",
+    "revenue_band": None,  # filled from the questionnaire's first band
+    "contact_name": "김담당",
+    "contact_phone": "02-123-4567",
+    "contact_email": "",
+}
+
+
+def firm_form(app, **changes) -> dict:
+    questionnaire = app.extensions["questionnaires"].current
+    data = dict(VALID_FIRM)
+    data["revenue_band"] = questionnaire.profile_field("revenue_band").choices[0].value
+    data["industry"] = questionnaire.profile_field("industry").choices[2].value
+    data["region"] = questionnaire.profile_field("region").choices[0].value
+    data.update(changes)
+    return data
+
+
+def register_firm(browser: Browser, **changes) -> int:
+    response = browser.post_form("/firms/new", firm_form(browser.app, **changes))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return int(response.headers["Location"].rstrip("/").split("/")[-1])
+
+
+def start_assessment(browser: Browser, firm_id: int) -> int:
+    response = browser.post_form(f"/firms/{firm_id}/assessments", {}, page=f"/firms/{firm_id}")
+    assert response.status_code == 302
+    return int(response.headers["Location"].split("/")[-2])
