@@ -25,13 +25,13 @@ DEMO_FIRMS = [
      "industry": "C", "employees": "48", "revenue_band": "10b_50b", "contact_name": "김민수",
      "contact_phone": "055-123-4567", "contact_email": "ms.kim@hanbit.example"},
     {"company_name": "새봄식품", "business_number": "1138600014", "region": "gyeonggi",
-     "industry": "C", "employees": "17", "revenue_band": "1b_10b", "contact_name": "이서연",
+     "industry": "C", "employees": "17", "revenue_band": "1b_5b", "contact_name": "이서연",
      "contact_phone": "031-555-0199", "contact_email": ""},
     {"company_name": "바른세무회계", "business_number": "2148612341", "region": "seoul",
-     "industry": "M", "employees": "9", "revenue_band": "1b_10b", "contact_name": "박지훈",
+     "industry": "M", "employees": "9", "revenue_band": "1b_5b", "contact_name": "박지훈",
      "contact_phone": "", "contact_email": "jh.park@bareun.example"},
     {"company_name": "동해물류", "business_number": "6098100015", "region": "ulsan",
-     "industry": "H", "employees": "112", "revenue_band": "50b_100b", "contact_name": "최유진",
+     "industry": "H", "employees": "112", "revenue_band": "over_50b", "contact_name": "최유진",
      "contact_phone": "052-700-1000", "contact_email": ""},
 ]
 

@@ -19,6 +19,7 @@ from wtforms import (
     PasswordField,
     RadioField,
     SelectField,
+    SelectChoice,
     SelectMultipleField,
     StringField,
     TextAreaField,
@@ -99,7 +100,9 @@ def _profile_field(spec: ProfileField, lang: str) -> Field:
         DataRequired(_required_message(spec.type)) if spec.required else Optional()
     ]
     if spec.type == "choice":
-        choices = [("", _l("— choose —"))] + [(c.value, c.label.get(lang)) for c in spec.choices]
+        choices = [SelectChoice("", _l("— choose —"))] + [
+            SelectChoice(c.value, c.label.get(lang)) for c in spec.choices
+        ]
         validators.append(_one_of({c.value for c in spec.choices}))
         return SelectField(label, choices=choices, validators=validators,
                            description=description, validate_choice=False)
@@ -242,9 +245,9 @@ def _item_field(item: Item, lang: str) -> Field:
     label = item.question.get(lang)
     validators = ([AnswerRequired(item)] if item.required else [Optional()]) + [ValidAnswer(item)]
     if item.type in ("single", "multi"):
-        choices = [(o.value, o.label.get(lang)) for o in item.options]
+        choices = [SelectChoice(o.value, o.label.get(lang)) for o in item.options]
         if item.allow_na:
-            choices.append((NOT_APPLICABLE, _l("Not applicable")))
+            choices.append(SelectChoice(NOT_APPLICABLE, _l("Not applicable")))
         cls = RadioField if item.type == "single" else MultiCheckboxField
         return cls(label, choices=choices, validators=validators, validate_choice=False)
     if item.type == "number":

@@ -17,7 +17,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 
 from .. import assessments as ops
@@ -41,12 +41,19 @@ def catalogue():
     return current_app.extensions["questionnaires"]
 
 
+JSON_ENDPOINTS = ("consultant.autosave", "consultant.csrf_token")
+
+
+def _login_expired():
+    # The page keeps the answers in the browser and asks the user to log in again.
+    return jsonify(error="login_required", login_url=url_for("auth.login")), 401
+
+
 @bp.before_request
 def _login_first():
     if not current_user.is_authenticated:
-        if request.endpoint == "consultant.autosave":
-            # The page keeps the answers in the browser and asks the user to log in again.
-            return jsonify(error="login_required", login_url=url_for("auth.login")), 401
+        if request.endpoint in JSON_ENDPOINTS:
+            return _login_expired()
         return current_app.login_manager.unauthorized()
     return None
 
@@ -250,6 +257,8 @@ def csrf_refused(error: CSRFError):
     """A refused token never costs answers: the background save renews it and tries again,
     and a page sent with an old token comes back with everything as typed, unsaved."""
     if request.endpoint == "consultant.autosave":
+        if not current_user.is_authenticated:
+            return _login_expired()
         return jsonify(error="csrf", reason=error.description), 400
     if request.endpoint == "consultant.step" and current_user.is_authenticated:
         interview = Interview(request.view_args["assessment_id"])

@@ -1,0 +1,40 @@
+"""Configuration from DIAGNOSE_ variables."""
+
+import pytest
+
+from diagnose import create_app
+from diagnose.config import ConfigError
+
+
+def test_production_refuses_to_start_without_a_real_secret_key(monkeypatch, tmp_path):
+    monkeypatch.setenv("DIAGNOSE_ENV", "production")
+    monkeypatch.setenv("DIAGNOSE_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("DIAGNOSE_SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError, match="DIAGNOSE_SECRET_KEY"):
+        create_app()
+    monkeypatch.setenv("DIAGNOSE_SECRET_KEY", "changeme")
+    with pytest.raises(ConfigError):
+        create_app()
+    monkeypatch.setenv("DIAGNOSE_SECRET_KEY", "x" * 40)
+    app = create_app()
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["DEMO_DATA"] is False
+
+
+def test_instance_path_moves_database_and_key(monkeypatch, tmp_path):
+    monkeypatch.setenv("DIAGNOSE_INSTANCE_PATH", str(tmp_path / "elsewhere"))
+    monkeypatch.setenv("DIAGNOSE_DEMO_DATA", "0")
+    app = create_app()
+    assert app.config["DATABASE"] == str(tmp_path / "elsewhere" / "diagnose.sqlite3")
+    assert (tmp_path / "elsewhere" / "diagnose.sqlite3").exists()
+    # a local key is made once and kept, so logins survive a restart
+    assert create_app().secret_key == app.secret_key
+
+
+def test_demo_data_prints_a_login(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("DIAGNOSE_INSTANCE_PATH", str(tmp_path))
+    create_app()
+    first = capsys.readouterr().out
+    assert "Demo login: doctor@demo.example / password:" in first
+    create_app()  # a second start seeds nothing new and prints the same login
+    assert capsys.readouterr().out.strip().splitlines()[-1] == first.strip().splitlines()[-1]

@@ -1,0 +1,63 @@
+"""Schema migrations: a new database, an old one, and running them twice."""
+
+import sqlite3
+
+import pytest
+
+from diagnose.storage import MIGRATIONS, connect, migrate, schema_version, transaction
+
+
+def test_new_database_gets_every_migration_in_wal_mode(tmp_path):
+    db = connect(tmp_path / "new.sqlite3")
+    assert migrate(db) == len(MIGRATIONS)
+    assert schema_version(db) == MIGRATIONS[-1][0]
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert {"centers", "users", "firms", "assessments", "answers"} <= set(db.table_names())
+
+
+def test_migrating_twice_changes_nothing(tmp_path):
+    db = connect(tmp_path / "twice.sqlite3")
+    migrate(db)
+    assert migrate(db) == 0
+
+
+def test_an_old_database_is_brought_up_to_date_and_keeps_its_data(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    old = connect(path)
+    migrate(old, MIGRATIONS[:1])  # a database from before assessments existed
+    old.execute("INSERT INTO centers (name, region, created_at) VALUES ('센터', 'seoul', 'x')")
+    old.conn.close()
+
+    db = connect(path)
+    assert schema_version(db) == 1
+    assert migrate(db) == len(MIGRATIONS) - 1
+    assert schema_version(db) == MIGRATIONS[-1][0]
+    assert db.execute("SELECT name FROM centers").fetchone()[0] == "센터"
+    assert "answers" in db.table_names()
+
+
+def test_the_app_creates_and_migrates_its_database_on_an_empty_instance(make_app, instance):
+    app = make_app()
+    assert app.config["DATABASE"].startswith(str(instance))
+    db = connect(app.config["DATABASE"])
+    assert schema_version(db) == MIGRATIONS[-1][0]
+
+
+def test_a_failed_transaction_leaves_nothing(tmp_path):
+    db = connect(tmp_path / "tx.sqlite3")
+    migrate(db)
+    with pytest.raises(sqlite3.IntegrityError), transaction(db):
+        db.execute("INSERT INTO centers (name, region, created_at) VALUES ('a', 'seoul', 'x')")
+        db.execute("INSERT INTO centers (name, region, created_at) VALUES (NULL, 'seoul', 'x')")
+    assert db.execute("SELECT COUNT(*) FROM centers").fetchone()[0] == 0
+
+
+def test_nested_transactions_roll_back_only_the_inner_part(tmp_path):
+    db = connect(tmp_path / "nested.sqlite3")
+    migrate(db)
+    with transaction(db):
+        db.execute("INSERT INTO centers (name, region, created_at) VALUES ('outer', 'seoul', 'x')")
+        with pytest.raises(RuntimeError), transaction(db):
+            db.execute("INSERT INTO centers (name, region, created_at) VALUES ('inner', 's', 'x')")
+            raise RuntimeError
+    assert [r[0] for r in db.execute("SELECT name FROM centers")] == ["outer"]
