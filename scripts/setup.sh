@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# One entry point for a fresh Debian/Ubuntu machine (Python 3.11+, root or sudo):
+#   bash scripts/setup.sh serve   install what is needed, then start the app on the embedded default
+#   bash scripts/setup.sh test    install what is needed, then run ruff and the whole test suite
+# Running it again only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# WeasyPrint needs Pango (and HarfBuzz's subsetter for small PDFs), the reports need a Korean
+# font family with a real bold, the tests look at PDFs with poppler and drive Debian's Chromium.
+SYSTEM_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-nanum
+                 poppler-utils chromium python3-venv)
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+install_system_packages() {
+  local missing=()
+  for pkg in "${SYSTEM_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "==> installing system packages: ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+}
+
+find_python() {
+  for candidate in "${PYTHON:-}" python3.13 python3.12 python3.11 python3; do
+    [ -n "$candidate" ] || continue
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+      echo "$candidate"; return
+    fi
+  done
+  echo "Python 3.11 or newer is needed" >&2; exit 1
+}
+
+install_python_packages() {
+  local python stamp
+  python=$(find_python)
+  if [ ! -x .venv/bin/python ]; then
+    echo "==> creating .venv with $python"
+    "$python" -m venv .venv
+  fi
+  # Reinstall only when the dependency list changed.
+  stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
+  if [ ! -f "$stamp" ]; then
+    echo "==> installing Python packages"
+    .venv/bin/python -m pip install -q --upgrade pip
+    .venv/bin/python -m pip install -q -e '.[test]'
+    rm -f .venv/.installed-*
+    touch "$stamp"
+  fi
+}
+
+command=${1:-}
+case "$command" in
+  serve)
+    install_system_packages
+    install_python_packages
+    exec .venv/bin/python run.py
+    ;;
+  test)
+    install_system_packages
+    install_python_packages
+    .venv/bin/ruff check .
+    shift
+    exec .venv/bin/python -m pytest "$@"
+    ;;
+  *)
+    echo "usage: bash scripts/setup.sh serve|test" >&2
+    exit 2
+    ;;
+esac
