@@ -34,12 +34,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         (test_config or {}).get("INSTANCE_PATH") or config_module.instance_path()
     ).resolve()
     instance.mkdir(parents=True, exist_ok=True)
-    app = Flask(__name__, instance_path=str(instance), static_folder=str(
-        config_module.PROJECT_ROOT / "static"))
+    app = Flask(
+        __name__,
+        instance_path=str(instance),
+        static_folder=str(config_module.PROJECT_ROOT / "static"),
+    )
     app.config.from_mapping(config_module.from_environment(instance))
     if test_config:
         app.config.update(test_config)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
     # An invalid questionnaire stops the start here, listing every problem in it.
     app.extensions["questionnaires"] = load_catalogue(

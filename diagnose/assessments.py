@@ -50,15 +50,15 @@ def register_questionnaires(db: sqlite_utils.Database, catalogue: Catalogue) -> 
     with transaction(db):
         for (qid, version), questionnaire in sorted(catalogue.versions.items()):
             row = db.execute(
-                "SELECT digest FROM questionnaire_versions WHERE questionnaire_id = ? AND version = ?",
+                "SELECT digest FROM questionnaire_versions "
+                "WHERE questionnaire_id = ? AND version = ?",
                 [qid, version],
             ).fetchone()
             digest = questionnaire.digest()
             if row is None:
                 db.execute(
                     "INSERT INTO questionnaire_versions VALUES (?, ?, ?, ?, ?)",
-                    [qid, version, digest,
-                     questionnaire.model_dump_json(by_alias=True), now()],
+                    [qid, version, digest, questionnaire.model_dump_json(by_alias=True), now()],
                 )
             elif row[0] != digest and _has_assessments(db, qid, version):
                 raise QuestionnaireChanged(
@@ -75,10 +75,13 @@ def register_questionnaires(db: sqlite_utils.Database, catalogue: Catalogue) -> 
 
 
 def _has_assessments(db: sqlite_utils.Database, qid: str, version: int) -> bool:
-    return db.execute(
-        "SELECT 1 FROM assessments WHERE questionnaire_id = ? AND questionnaire_version = ?",
-        [qid, version],
-    ).fetchone() is not None
+    return (
+        db.execute(
+            "SELECT 1 FROM assessments WHERE questionnaire_id = ? AND questionnaire_version = ?",
+            [qid, version],
+        ).fetchone()
+        is not None
+    )
 
 
 def questionnaire_of(
@@ -137,16 +140,20 @@ def firm_profile(firm: dict[str, Any]) -> dict[str, str]:
 
 
 def get_firm(db: sqlite_utils.Database, center_id: int, firm_id: int) -> dict[str, Any] | None:
-    rows = list(db.query("SELECT * FROM firms WHERE id = ? AND center_id = ?", [firm_id, center_id]))
+    rows = list(
+        db.query("SELECT * FROM firms WHERE id = ? AND center_id = ?", [firm_id, center_id])
+    )
     return rows[0] if rows else None
 
 
 def firm_with_number(
     db: sqlite_utils.Database, center_id: int, number: str
 ) -> dict[str, Any] | None:
-    rows = list(db.query(
-        "SELECT * FROM firms WHERE center_id = ? AND business_number = ?", [center_id, number]
-    ))
+    rows = list(
+        db.query(
+            "SELECT * FROM firms WHERE center_id = ? AND business_number = ?", [center_id, number]
+        )
+    )
     return rows[0] if rows else None
 
 
@@ -154,8 +161,9 @@ def search_firms(db: sqlite_utils.Database, center_id: int, text: str = "") -> l
     """The center's firms whose name or business number contains ``text``, newest activity first."""
     like = f"%{text.strip().replace('-', '')}%" if text.strip() else "%"
     name_like = f"%{text.strip()}%" if text.strip() else "%"
-    return list(db.query(
-        """
+    return list(
+        db.query(
+            """
         SELECT f.*,
                (SELECT id FROM assessments a WHERE a.firm_id = f.id AND a.status = 'draft'
                 ORDER BY a.updated_at DESC LIMIT 1) AS draft_id,
@@ -166,15 +174,18 @@ def search_firms(db: sqlite_utils.Database, center_id: int, text: str = "") -> l
         ORDER BY COALESCE(last_activity, f.updated_at) DESC, f.name
         LIMIT 200
         """,
-        [center_id, name_like, like],
-    ))
+            [center_id, name_like, like],
+        )
+    )
 
 
 # --- assessments -----------------------------------------------------------------------------
 
 
 def start_assessment(
-    db: sqlite_utils.Database, firm: dict[str, Any], consultant_id: int | None,
+    db: sqlite_utils.Database,
+    firm: dict[str, Any],
+    consultant_id: int | None,
     questionnaire: Questionnaire,
 ) -> tuple[int, bool]:
     """Open a draft for the firm, or return its open draft: ``(id, created)``.
@@ -192,9 +203,18 @@ def start_assessment(
         stamp = now()
         cursor = db.execute(
             "INSERT INTO assessments (firm_id, center_id, consultant_id, questionnaire_id, "
-            "questionnaire_version, profile, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [firm["id"], firm["center_id"], consultant_id, questionnaire.id, questionnaire.version,
-             json.dumps(firm_profile(firm), ensure_ascii=False), stamp, stamp],
+            "questionnaire_version, profile, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                firm["id"],
+                firm["center_id"],
+                consultant_id,
+                questionnaire.id,
+                questionnaire.version,
+                json.dumps(firm_profile(firm), ensure_ascii=False),
+                stamp,
+                stamp,
+            ],
         )
     log.info("assessment %s started for firm %s", cursor.lastrowid, firm["id"])
     return cursor.lastrowid, True
@@ -203,11 +223,13 @@ def start_assessment(
 def get_assessment(
     db: sqlite_utils.Database, center_id: int, assessment_id: int
 ) -> dict[str, Any] | None:
-    rows = list(db.query(
-        "SELECT a.*, f.name AS firm_name FROM assessments a JOIN firms f ON f.id = a.firm_id "
-        "WHERE a.id = ? AND a.center_id = ?",
-        [assessment_id, center_id],
-    ))
+    rows = list(
+        db.query(
+            "SELECT a.*, f.name AS firm_name FROM assessments a JOIN firms f ON f.id = a.firm_id "
+            "WHERE a.id = ? AND a.center_id = ?",
+            [assessment_id, center_id],
+        )
+    )
     if not rows:
         return None
     assessment = rows[0]
@@ -216,12 +238,14 @@ def get_assessment(
 
 
 def firm_assessments(db: sqlite_utils.Database, firm_id: int) -> list[dict[str, Any]]:
-    return list(db.query(
-        "SELECT a.*, u.name AS consultant_name FROM assessments a "
-        "LEFT JOIN users u ON u.id = a.consultant_id WHERE a.firm_id = ? "
-        "ORDER BY a.created_at DESC",
-        [firm_id],
-    ))
+    return list(
+        db.query(
+            "SELECT a.*, u.name AS consultant_name FROM assessments a "
+            "LEFT JOIN users u ON u.id = a.consultant_id WHERE a.firm_id = ? "
+            "ORDER BY a.created_at DESC",
+            [firm_id],
+        )
+    )
 
 
 def load_answers(
@@ -274,7 +298,9 @@ def save_answers(
     return stamp
 
 
-def submit_assessment(db: sqlite_utils.Database, assessment_id: int, profile: dict[str, Any]) -> None:
+def submit_assessment(
+    db: sqlite_utils.Database, assessment_id: int, profile: dict[str, Any]
+) -> None:
     """Close the draft: freeze its answers and carry the checked profile over to the firm."""
     stamp = now()
     with transaction(db):

@@ -53,7 +53,11 @@ def create_center(db: sqlite_utils.Database, name: str, region: str) -> int:
 
 
 def create_user(
-    db: sqlite_utils.Database, center_id: int, email: str, name: str, password: str,
+    db: sqlite_utils.Database,
+    center_id: int,
+    email: str,
+    name: str,
+    password: str,
     role: str = "consultant",
 ) -> int:
     if role not in ROLES:

@@ -22,8 +22,12 @@ def init_app(app: Flask) -> None:
     @app.cli.command("create-user")
     @click.argument("email")
     @click.option("--name", required=True, help="The person's name as shown in reports.")
-    @click.option("--center", "center_name", required=True,
-                  help="The center's name; created if it does not exist.")
+    @click.option(
+        "--center",
+        "center_name",
+        required=True,
+        help="The center's name; created if it does not exist.",
+    )
     @click.option("--region", default="seoul", help="The center's region, for a new center.")
     @click.option("--role", type=click.Choice(ROLES), default="consultant")
     @click.option("--password", help="Leave out to generate one.")

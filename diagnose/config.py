@@ -33,16 +33,15 @@ def from_environment(instance: Path) -> dict:
     config = {
         "ENV_NAME": "production" if production else "development",
         "DATABASE": env.get("DIAGNOSE_DATABASE") or str(instance / "diagnose.sqlite3"),
-        "QUESTIONNAIRES": env.get("DIAGNOSE_QUESTIONNAIRES") or str(PROJECT_ROOT / "questionnaires"),
+        "QUESTIONNAIRES": env.get("DIAGNOSE_QUESTIONNAIRES")
+        or str(PROJECT_ROOT / "questionnaires"),
         "QUESTIONNAIRE_ID": env.get("DIAGNOSE_QUESTIONNAIRE_ID") or None,
         "DEMO_DATA": _flag(env.get("DIAGNOSE_DEMO_DATA", "0" if production else "1")),
         "BABEL_DEFAULT_LOCALE": "ko",
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
         # Interviews run long and span sittings: a login lasts a working day, and a CSRF token
         # as long as the session (an expired one is renewed by the page, never loses answers).
-        "PERMANENT_SESSION_LIFETIME": timedelta(
-            hours=int(env.get("DIAGNOSE_SESSION_HOURS", "12"))
-        ),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=int(env.get("DIAGNOSE_SESSION_HOURS", "12"))),
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -18,8 +18,8 @@ from wtforms import (
     Field,
     PasswordField,
     RadioField,
-    SelectField,
     SelectChoice,
+    SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
@@ -38,9 +38,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 class LoginForm(FlaskForm):
     email = StringField(_l("Email"), validators=[DataRequired(_l("Enter your email."))])
-    password = PasswordField(
-        _l("Password"), validators=[DataRequired(_l("Enter your password."))]
-    )
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
 
 
 class FirmSearchForm(FlaskForm):
@@ -62,7 +60,9 @@ def _valid_business_number(_form: Any, field: Field) -> None:
         return
     digits = business_number.normalise(field.data)
     if not re.fullmatch(r"\d{10}", digits):
-        raise ValidationError(_l("A business registration number has 10 digits (e.g. 123-45-67890)."))
+        raise ValidationError(
+            _l("A business registration number has 10 digits (e.g. 123-45-67890).")
+        )
     if not business_number.is_valid(digits):
         raise ValidationError(
             _l("This business registration number is not valid: check the digits.")
@@ -104,8 +104,13 @@ def _profile_field(spec: ProfileField, lang: str) -> Field:
             SelectChoice(c.value, c.label.get(lang)) for c in spec.choices
         ]
         validators.append(_one_of({c.value for c in spec.choices}))
-        return SelectField(label, choices=choices, validators=validators,
-                           description=description, validate_choice=False)
+        return SelectField(
+            label,
+            choices=choices,
+            validators=validators,
+            description=description,
+            validate_choice=False,
+        )
     extra = {
         "business_number": [_valid_business_number],
         "integer": [_integer_between(spec.min, spec.max)],
@@ -113,8 +118,9 @@ def _profile_field(spec: ProfileField, lang: str) -> Field:
         "email": [_matches(_EMAIL, _l("Enter an email address, e.g. name@example.com."))],
         "text": [Length(max=200, message=_l("At most %(max)d characters."))],
     }[spec.type]
-    return StringField(label, validators=validators + extra, description=description,
-                       filters=[_strip])
+    return StringField(
+        label, validators=validators + extra, description=description, filters=[_strip]
+    )
 
 
 def _strip(value: Any) -> Any:
@@ -137,7 +143,9 @@ def profile_form_class(questionnaire: Questionnaire, lang: str) -> type[FlaskFor
 
 def profile_values(form: FlaskForm) -> dict[str, str]:
     """The profile as stored: business numbers without dashes, everything else as typed."""
-    values = {name: (field.data or "") for name, field in form._fields.items() if name != "csrf_token"}
+    values = {
+        name: (field.data or "") for name, field in form._fields.items() if name != "csrf_token"
+    }
     if values.get("business_number") and business_number.is_valid(values["business_number"]):
         values["business_number"] = business_number.normalise(values["business_number"])
     return values
@@ -164,13 +172,16 @@ class AnswerRequired:
             field.errors[:] = []
             raise StopValidation()
         if field.data in (None, "", []):
-            message = (
-                _l("Choose at least one option, or 'not applicable'.")
-                if self.item.type == "multi"
-                else _l("Choose an answer.")
-                if self.item.type == "single"
-                else _l("This answer is required.")
-            )
+            if self.item.type == "multi":
+                message = (
+                    _l("Choose at least one option, or 'not applicable'.")
+                    if self.item.allow_na
+                    else _l("Choose at least one option.")
+                )
+            elif self.item.type == "single":
+                message = _l("Choose an answer.")
+            else:
+                message = _l("This answer is required.")
             raise StopValidation(message)
 
 
@@ -193,8 +204,10 @@ class ValidAnswer:
             exclusive = {o.value for o in item.options if o.exclusive} | {NOT_APPLICABLE}
             if len(data) > 1 and set(data) & exclusive:
                 raise ValidationError(
-                    _l("'%(option)s' cannot be combined with other answers.",
-                       option=_exclusive_label(item, set(data) & exclusive))
+                    _l(
+                        "'%(option)s' cannot be combined with other answers.",
+                        option=_exclusive_label(item, set(data) & exclusive),
+                    )
                 )
         if item.type == "number" and data != NOT_APPLICABLE:
             number = parse_number(data)
@@ -202,8 +215,11 @@ class ValidAnswer:
                 raise ValidationError(_l("Enter a number, digits only."))
             if not item.min <= number <= item.max:
                 raise ValidationError(
-                    _l("Enter a number from %(low)s to %(high)s.",
-                       low=_plain(item.min), high=_plain(item.max))
+                    _l(
+                        "Enter a number from %(low)s to %(high)s.",
+                        low=_plain(item.min),
+                        high=_plain(item.max),
+                    )
                 )
 
 

@@ -310,9 +310,13 @@ def load_questionnaire(path: Path | str) -> Questionnaire:
             Problem(str(path), _describe_location(raw, err["loc"]), _explain(err))
             for err in errors
             # "too few items" on a list whose items failed is an echo of those failures
-            if not (err["type"] == "too_short" and any(
-                len(o["loc"]) > len(err["loc"]) and o["loc"][: len(err["loc"])] == err["loc"]
-                for o in errors))
+            if not (
+                err["type"] == "too_short"
+                and any(
+                    len(o["loc"]) > len(err["loc"]) and o["loc"][: len(err["loc"])] == err["loc"]
+                    for o in errors
+                )
+            )
         ]
         raise QuestionnaireError(problems) from None
     problems = [Problem(str(path), where, msg) for where, msg in _cross_check(questionnaire)]
@@ -323,8 +327,10 @@ def load_questionnaire(path: Path | str) -> Questionnaire:
 
 def _explain(err: dict[str, Any]) -> str:
     if isinstance(err.get("input"), bool) and err["type"] == "string_type":
-        return (f"{err['msg']}: YAML reads an unquoted yes/no/on/off/true/false as "
-                f"{str(err['input']).lower()}; write it in quotes, e.g. \"yes\"")
+        return (
+            f"{err['msg']}: YAML reads an unquoted yes/no/on/off/true/false as "
+            f'{str(err["input"]).lower()}; write it in quotes, e.g. "yes"'
+        )
     return err["msg"]
 
 
@@ -413,8 +419,11 @@ def load_catalogue(folder: Path | str, current_id: str | None = None) -> Catalog
         expected = (path.parent.name, path.stem)
         if (q.id, f"v{q.version}") != expected:
             problems.append(
-                Problem(str(path), "id/version", f"file says {q.id} v{q.version}; its path says "
-                        f"{expected[0]} {expected[1]}")
+                Problem(
+                    str(path),
+                    "id/version",
+                    f"file says {q.id} v{q.version}; its path says {expected[0]} {expected[1]}",
+                )
             )
         versions[(q.id, q.version)] = q
     ids = {qid for qid, _ in versions}

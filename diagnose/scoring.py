@@ -119,8 +119,10 @@ def missing_required(questionnaire: Questionnaire, answers: Answers) -> dict[str
     missing: dict[str, list[str]] = {}
     for dimension in questionnaire.dimensions:
         for item in dimension.items:
-            if item.required and is_visible(item, answers) and not is_answered(
-                item, answers.get(item.id)
+            if (
+                item.required
+                and is_visible(item, answers)
+                and not is_answered(item, answers.get(item.id))
             ):
                 missing.setdefault(dimension.id, []).append(item.id)
     return missing

@@ -33,7 +33,8 @@ def answer_text(item: Item, value: Any, lang: str) -> str:
     if item.type in ("single", "multi"):
         values = value if isinstance(value, list) else [value]
         labels = [
-            (o.label.get(lang) if (o := item.option(v)) else gettext("Not applicable")) for v in values
+            (o.label.get(lang) if (o := item.option(v)) else gettext("Not applicable"))
+            for v in values
         ]
         return ", ".join(labels)
     if item.type == "number" and item.unit:

@@ -22,7 +22,6 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.browser
 
 
-
 @pytest.fixture
 def server(app) -> Iterator[str]:
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
@@ -37,8 +36,14 @@ def browser():
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         yield browser
         browser.close()
@@ -64,8 +69,11 @@ def fill_visible_items(page) -> dict[str, object]:
     """Answer every item shown on the page as a consultant would; return what was chosen."""
     chosen: dict[str, object] = {}
     while True:  # an answer may reveal further items (skip logic)
-        shown = [f for f in page.locator("fieldset.item:visible").all()
-                 if f.get_attribute("data-item") not in chosen]
+        shown = [
+            f
+            for f in page.locator("fieldset.item:visible").all()
+            if f.get_attribute("data-item") not in chosen
+        ]
         if not shown:
             return chosen
         for fieldset in shown:

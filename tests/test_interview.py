@@ -89,8 +89,12 @@ def test_autosave_keeps_even_invalid_input_and_the_page_comes_back_with_it(consu
     html = consultant.get(url).get_data(as_text=True)
     saved = consultant.client.post(
         f"/assessments/{assessment_id}/autosave",
-        data={"csrf_token": csrf_from(html), "step": dimension.id,
-              item.id: item.options[1].value, f"{item.id}__note": "대표가 직접 답함"},
+        data={
+            "csrf_token": csrf_from(html),
+            "step": dimension.id,
+            item.id: item.options[1].value,
+            f"{item.id}__note": "대표가 직접 답함",
+        },
     )
     assert saved.status_code == 200 and saved.json["saved_at"]
     saved = consultant.client.post(
@@ -120,11 +124,13 @@ def test_leaving_a_page_with_a_missing_answer_explains_and_keeps_the_rest(consul
     assessment_id = start_assessment(consultant, register_firm(consultant))
     dimension = questionnaire.dimensions[0]
     data = page_answers(dimension)
-    required = next(i for i in dimension.items if i.required and i.type == "single"
-                    and i.id in data)
+    required = next(
+        i for i in dimension.items if i.required and i.type == "single" and i.id in data
+    )
     del data[required.id]
-    response = consultant.post_form(_step_url(assessment_id, dimension.id),
-                                    {**data, "action": "next"})
+    response = consultant.post_form(
+        _step_url(assessment_id, dimension.id), {**data, "action": "next"}
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "응답을 선택하십시오" in html  # "Choose an answer." in Korean, at the field
@@ -137,7 +143,8 @@ def test_going_back_never_blocks(consultant, app):
     questionnaire = app.extensions["questionnaires"].current
     assessment_id = start_assessment(consultant, register_firm(consultant))
     response = consultant.post_form(
-        _step_url(assessment_id, questionnaire.dimensions[1].id), {"action": "back"})
+        _step_url(assessment_id, questionnaire.dimensions[1].id), {"action": "back"}
+    )
     assert response.status_code == 302
     assert response.headers["Location"].endswith(questionnaire.dimensions[0].id)
 
@@ -201,9 +208,10 @@ def test_one_center_never_sees_another_centers_firms(consultant, app):
     start = intruder.post_form(f"/firms/{firm_id}/assessments", {}, page="/firms")
     assert start.status_code == 404
     token = intruder.get("/csrf-token").json["csrf_token"]
-    save = intruder.client.post(f"/assessments/{assessment_id}/autosave",
-                                data={"csrf_token": token, "step": "profile",
-                                      "company_name": "탈취"})
+    save = intruder.client.post(
+        f"/assessments/{assessment_id}/autosave",
+        data={"csrf_token": token, "step": "profile", "company_name": "탈취"},
+    )
     assert save.status_code == 404
     # the same business number may be registered by another center
     register_firm(intruder)
@@ -215,8 +223,9 @@ def test_full_interview_submit_and_result(consultant, app):
     review = consultant.get(_step_url(assessment_id, "review")).get_data(as_text=True)
     assert "disabled" in review  # nothing answered yet
     for dimension_id, data in all_answers(questionnaire).items():
-        response = consultant.post_form(_step_url(assessment_id, dimension_id),
-                                        {**data, "action": "next"})
+        response = consultant.post_form(
+            _step_url(assessment_id, dimension_id), {**data, "action": "next"}
+        )
         assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     response = consultant.post_form(_step_url(assessment_id, "review"), {})
     assert response.status_code == 302
@@ -224,6 +233,7 @@ def test_full_interview_submit_and_result(consultant, app):
     assert "AI 준비도" in result
     # submitted answers are frozen
     token = consultant.get("/csrf-token").json["csrf_token"]
-    frozen = consultant.client.post(f"/assessments/{assessment_id}/autosave",
-                                    data={"csrf_token": token, "step": "profile"})
+    frozen = consultant.client.post(
+        f"/assessments/{assessment_id}/autosave", data={"csrf_token": token, "step": "profile"}
+    )
     assert frozen.status_code == 409

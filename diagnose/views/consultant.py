@@ -77,7 +77,9 @@ def firms():
     form = FirmSearchForm(request.args)
     text = form.q.data if form.validate() else ""
     return render_template(
-        "firms.html", form=form, firms=ops.search_firms(get_db(), current_user.center_id, text or ""),
+        "firms.html",
+        form=form,
+        firms=ops.search_firms(get_db(), current_user.center_id, text or ""),
         questionnaire=catalogue().current,
     )
 
@@ -92,8 +94,10 @@ def new_firm():
         existing = ops.firm_with_number(db, current_user.center_id, profile["business_number"])
         if existing:
             form.business_number.errors.append(
-                _("A firm with this business registration number is already registered: %(name)s.",
-                  name=existing["name"])
+                _(
+                    "A firm with this business registration number is already registered: %(name)s.",  # noqa: E501
+                    name=existing["name"],
+                )
             )
         else:
             firm_id = ops.create_firm(db, current_user.center_id, current_user.id, profile)
@@ -113,7 +117,9 @@ def _firm_or_404(firm_id: int) -> dict[str, Any]:
 def firm(firm_id: int):
     firm = _firm_or_404(firm_id)
     return render_template(
-        "firm.html", firm=firm, assessments=ops.firm_assessments(get_db(), firm_id),
+        "firm.html",
+        firm=firm,
+        assessments=ops.firm_assessments(get_db(), firm_id),
         questionnaire=catalogue().current,
     )
 
@@ -203,15 +209,18 @@ def step(assessment_id: int, step: str):
         action, _sep, target = request.form.get("action", "next").partition(":")
         # Leaving forward checks the page; going back or jumping never blocks the interview.
         if action == "next" and not form.validate():
-            flash(_("Some answers on this page need attention; everything you entered is saved."),
-                  "error")
+            flash(
+                _("Some answers on this page need attention; everything you entered is saved."),
+                "error",
+            )
             return _render_step(interview, step, form), 422
         session["saved_step"] = f"{assessment_id}:{step}"
         if target in interview.steps:
             return redirect(url_for(".step", assessment_id=assessment_id, step=target))
         offset = -1 if action == "back" else 0 if action == "save" else 1
-        return redirect(url_for(".step", assessment_id=assessment_id,
-                                step=_neighbour(interview, step, offset)))
+        return redirect(
+            url_for(".step", assessment_id=assessment_id, step=_neighbour(interview, step, offset))
+        )
     return _render_step(interview, step, interview.form_for(step))
 
 
@@ -264,9 +273,13 @@ def csrf_refused(error: CSRFError):
         interview = Interview(request.view_args["assessment_id"])
         step = request.view_args["step"]
         if interview.is_draft and step in interview.steps and step != REVIEW:
-            notice = _("Your page was open too long to be saved safely. Your answers are shown "
-                       "as you entered them: press Save to keep them.")
-            return _render_step(interview, step, interview.form_for(step, request.form), notice), 400
+            notice = _(
+                "Your page was open too long to be saved safely. Your answers are shown "
+                "as you entered them: press Save to keep them."
+            )
+            return _render_step(
+                interview, step, interview.form_for(step, request.form), notice
+            ), 400
     return render_template("csrf_error.html"), 400
 
 
@@ -282,11 +295,17 @@ def _review(interview: Interview):
         flash(_("Diagnosis submitted."), "success")
         return redirect(url_for(".result", assessment_id=interview.id))
     if request.method == "POST":
-        flash(_("The diagnosis cannot be submitted yet: complete the answers listed below."),
-              "error")
+        flash(
+            _("The diagnosis cannot be submitted yet: complete the answers listed below."), "error"
+        )
     return render_template(
-        "interview_review.html", interview=interview, step=REVIEW, profile_form=profile_form,
-        profile_errors=profile_errors, missing=missing, invalid=invalid,
+        "interview_review.html",
+        interview=interview,
+        step=REVIEW,
+        profile_form=profile_form,
+        profile_errors=profile_errors,
+        missing=missing,
+        invalid=invalid,
         previous=_neighbour(interview, REVIEW, -1),
     ), (422 if request.method == "POST" else 200)
 
@@ -313,5 +332,8 @@ def result(assessment_id: int):
         return redirect(url_for(".step", assessment_id=assessment_id, step=PROFILE))
     scores = dimension_scores(interview.questionnaire, interview.answers)
     return render_template(
-        "result.html", interview=interview, scores=scores, readiness=readiness(scores),
+        "result.html",
+        interview=interview,
+        scores=scores,
+        readiness=readiness(scores),
     )

@@ -96,7 +96,7 @@
         var pending = kept(step);
         if (pending && same(pending.values, values)) localStorage.removeItem(key(step));
         var t = new Date();
-        say(messages.saved.replace("%(time)s", t.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })), "ok");
+        say(messages.saved.replace("%(time)s", t.toLocaleTimeString(document.documentElement.lang || undefined, { hour: "2-digit", minute: "2-digit" })), "ok");
       } else if (res.r.status === 400 && res.j.error === "csrf" && !renewed) {
         return renewToken().then(function () { save(true); }, offline);
       } else if (res.r.status === 401) {
@@ -175,6 +175,8 @@
     }
   }
   applySkipLogic();
+  var firstError = form.querySelector(".has-error");
+  if (firstError) firstError.scrollIntoView({ block: "center" });
 
   form.addEventListener("input", changed);
   form.addEventListener("change", changed);
