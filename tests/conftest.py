@@ -122,7 +122,8 @@ def firm_form(app, **changes) -> dict:
     questionnaire = app.extensions["questionnaires"].current
     data = dict(VALID_FIRM)
     data["revenue_band"] = questionnaire.profile_field("revenue_band").choices[0].value
-    data["industry"] = questionnaire.profile_field("industry").choices[2].value
+    industries = questionnaire.profile_field("industry").choices
+    data["industry"] = industries[min(2, len(industries) - 1)].value  # manufacturing, "C"
     data["region"] = questionnaire.profile_field("region").choices[0].value
     data.update(changes)
     return data
