@@ -26,6 +26,8 @@ def select_locale() -> str:
     if asked in LANGUAGES:
         session["lang"] = asked
         return asked
+    if request.blueprint == "api":  # no session for API callers: their header decides
+        return request.accept_languages.best_match(LANGUAGES) or "ko"
     return session.get("lang") or "ko"
 
 
@@ -66,10 +68,25 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     storage.init_app(app, on_ready)
     auth.init_app(app)
 
-    from .views import consultant, errors
+    from .diagnosis import current_model_path
+    from .model import TrackModel
+
+    try:
+        app.extensions["track_model"] = TrackModel.load(
+            current_model_path(Path(app.instance_path) / "models")
+        )
+    except FileNotFoundError:  # only before the first `flask model train --ship`
+        logging.getLogger(__name__).warning("no trained track model: diagnoses are disabled")
+        app.extensions["track_model"] = None
+
+    from .views import api, consultant, errors, public
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(consultant.bp)
+    app.register_blueprint(public.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)  # bearer tokens, never the session cookie: nothing to forge
+    api.limiter.init_app(app)
     errors.init_app(app)
 
     from . import cli, templating

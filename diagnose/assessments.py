@@ -321,3 +321,79 @@ def _require_draft(db: sqlite_utils.Database, assessment_id: int) -> int:
     if row is None or row[0] != "draft":
         raise NotEditable(assessment_id)
     return row[1]
+
+
+# --- submissions in one call (the API, self-assessment) --------------------------------------
+
+UNASSIGNED_CENTER = "미배정 자가진단 (Unassigned self-assessments)"
+
+
+def center_for_region(db: sqlite_utils.Database, region: str) -> int:
+    """The center that serves a region; self-assessments from elsewhere wait in a pool."""
+    row = db.execute(
+        "SELECT id FROM centers WHERE region = ? ORDER BY id LIMIT 1", [region]
+    ).fetchone()
+    if row:
+        return row[0]
+    row = db.execute("SELECT id FROM centers WHERE name = ?", [UNASSIGNED_CENTER]).fetchone()
+    if row:
+        return row[0]
+    return db.execute(
+        "INSERT INTO centers (name, region, created_at) VALUES (?, '', ?)",
+        [UNASSIGNED_CENTER, now()],
+    ).lastrowid
+
+
+def record_submitted_assessment(
+    db: sqlite_utils.Database,
+    firm_id: int,
+    center_id: int,
+    consultant_id: int | None,
+    questionnaire: Questionnaire,
+    profile: dict[str, Any],
+    answers: dict[str, Any],
+    source: str,
+    result_token_hash: str | None = None,
+) -> int:
+    """Store a complete, validated submission as a submitted assessment (one transaction)."""
+    stamp = now()
+    with transaction(db):
+        assessment_id = db.execute(
+            "INSERT INTO assessments (firm_id, center_id, consultant_id, questionnaire_id, "
+            "questionnaire_version, status, profile, created_at, updated_at, submitted_at, "
+            "source, result_token_hash) VALUES (?, ?, ?, ?, ?, 'submitted', ?, ?, ?, ?, ?, ?)",
+            [
+                firm_id,
+                center_id,
+                consultant_id,
+                questionnaire.id,
+                questionnaire.version,
+                json.dumps(profile, ensure_ascii=False),
+                stamp,
+                stamp,
+                stamp,
+                source,
+                result_token_hash,
+            ],
+        ).lastrowid
+        for item_id, value in answers.items():
+            db.execute(
+                "INSERT INTO answers (assessment_id, item_id, value, updated_at) VALUES (?, ?, ?, ?)",
+                [assessment_id, item_id, json.dumps(value, ensure_ascii=False), stamp],
+            )
+    log.info("assessment %s recorded from %s for firm %s", assessment_id, source, firm_id)
+    return assessment_id
+
+
+def assessment_by_result_token(db: sqlite_utils.Database, token_hash: str) -> dict[str, Any] | None:
+    rows = list(
+        db.query(
+            "SELECT a.*, f.name AS firm_name FROM assessments a JOIN firms f ON f.id = a.firm_id "
+            "WHERE a.result_token_hash = ?",
+            [token_hash],
+        )
+    )
+    if not rows:
+        return None
+    rows[0]["profile"] = json.loads(rows[0]["profile"])
+    return rows[0]

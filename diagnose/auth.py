@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +76,30 @@ def authenticate(db: sqlite_utils.Database, email: str, password: str) -> User |
     if rows and check_password_hash(rows[0]["password_hash"], password):
         return _user(rows[0])
     return None
+
+
+TOKEN_PREFIX = "dg_"
+
+
+def create_api_token(db: sqlite_utils.Database, user_id: int, label: str = "") -> str:
+    """A new API token for a user; only its hash is kept, so it is shown once."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    db.execute(
+        "INSERT INTO api_tokens (user_id, token_hash, label, created_at) VALUES (?, ?, ?, ?)",
+        [user_id, hashlib.sha256(token.encode()).hexdigest(), label, now()],
+    )
+    return token
+
+
+def user_for_token(db: sqlite_utils.Database, token: str) -> User | None:
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    rows = list(
+        db.query(
+            "SELECT u.* FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?",
+            [digest],
+        )
+    )
+    return _user(rows[0] if rows else None)
 
 
 def _safe_next(target: str | None) -> str | None:

@@ -12,6 +12,8 @@ from .storage import connect, migrate, schema_version, transaction
 
 
 def init_app(app: Flask) -> None:
+    init_model_commands(app)
+
     @app.cli.command("migrate")
     def migrate_command() -> None:
         """Apply pending schema migrations (also done at every start)."""
@@ -31,12 +33,78 @@ def init_app(app: Flask) -> None:
     @click.option("--region", default="seoul", help="The center's region, for a new center.")
     @click.option("--role", type=click.Choice(ROLES), default="consultant")
     @click.option("--password", help="Leave out to generate one.")
-    def create_user_command(email, name, center_name, region, role, password) -> None:
+    @click.option("--token", is_flag=True, help="Also create and print an API token.")
+    def create_user_command(email, name, center_name, region, role, password, token) -> None:
         """Create a login for a consultant or center staff member."""
+        from .auth import create_api_token
+
         db = connect(app.config["DATABASE"])
         password = password or secrets.token_urlsafe(12)
         with transaction(db):
             row = db.execute("SELECT id FROM centers WHERE name = ?", [center_name]).fetchone()
             center_id = row[0] if row else create_center(db, center_name, region)
-            create_user(db, center_id, email, name, password, role)
+            user_id = create_user(db, center_id, email, name, password, role)
+            api_token = create_api_token(db, user_id, "cli") if token else None
         click.echo(f"created {role} {email} in center '{center_name}'; password: {password}")
+        if api_token:
+            click.echo(f"API token: {api_token}")
+
+
+def init_model_commands(app: Flask) -> None:
+    from pathlib import Path
+
+    from .diagnosis import SHIPPED_MODELS, current_model_path, real_examples, set_current
+    from .model import TrackModel
+    from .training import card_markdown, save_model, should_replace, train
+
+    model_group = click.Group("model", help="Train and inspect the track model.")
+    app.cli.add_command(model_group)
+
+    @model_group.command("train")
+    @click.option("--seed", default=20261122, show_default=True)
+    @click.option("--bootstrap-size", default=3000, show_default=True)
+    @click.option(
+        "--ship",
+        is_flag=True,
+        help="Write into the package's trained_models/ (for a release) instead of "
+        "the instance folder.",
+    )
+    def train_command(seed: int, bootstrap_size: int, ship: bool) -> None:
+        """Train on the bootstrap set and every consultant decision; keep it if not worse."""
+        folder = SHIPPED_MODELS if ship else Path(app.instance_path) / "models"
+        db = connect(app.config["DATABASE"])
+        real = [] if ship else real_examples(db)
+        questionnaire = app.extensions["questionnaires"].current
+        model, held_out = train(questionnaire, real, seed=seed, bootstrap_size=bootstrap_size)
+        try:
+            current = TrackModel.load(current_model_path(folder))
+        except FileNotFoundError:
+            current = None
+        accepted, why = should_replace(model, current, questionnaire, held_out)
+        model.card["replacement"] = {"accepted": accepted, "why": why}
+        path = save_model(model, folder)
+        click.echo(card_markdown(model.card))
+        if accepted:
+            set_current(folder, path)
+            click.echo(f"model {model.version} is now current ({why}); restart the app to use it")
+        else:
+            click.echo(f"model {model.version} saved but NOT made current: {why}")
+
+    @model_group.command("card")
+    def card_command() -> None:
+        """Print the current model's card."""
+        model = app.extensions["track_model"]
+        click.echo(card_markdown(model.card))
+
+    @app.cli.command("create-token")
+    @click.argument("email")
+    @click.option("--label", default="", help="What the token is for.")
+    def create_token_command(email: str, label: str) -> None:
+        """Create an API token for an existing user and print it (it is shown only once)."""
+        from .auth import create_api_token
+
+        db = connect(app.config["DATABASE"])
+        row = db.execute("SELECT id FROM users WHERE email = ?", [email.strip().lower()]).fetchone()
+        if row is None:
+            raise click.ClickException(f"no user {email}")
+        click.echo(create_api_token(db, row[0], label))

@@ -48,6 +48,21 @@ class FirmSearchForm(FlaskForm):
     q = StringField(_l("Search firms"), validators=[Optional(), Length(max=100)])
 
 
+class DecisionForm(FlaskForm):
+    """Confirm the model's track, or choose another one and say why."""
+
+    final_track = RadioField(
+        _l("Track"),
+        choices=[
+            SelectChoice("beginner", _l("Beginner")),
+            SelectChoice("ax", _l("AX firm (PBL)")),
+            SelectChoice("shared_center", _l("Shared training center")),
+        ],
+        validators=[DataRequired(_l("Choose a track."))],
+    )
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])
+
+
 # --- profile ---------------------------------------------------------------------------------
 
 
@@ -301,3 +316,58 @@ def form_data(dimension: Dimension, answers: Mapping[str, Any], notes: Mapping[s
         data[item.id] = value
         data[item.id + NOTE_SUFFIX] = notes.get(item.id, "")
     return data
+
+
+# --- a whole submission at once (the JSON API) -----------------------------------------------
+
+
+def check_submission(
+    questionnaire: Questionnaire, profile: Mapping[str, Any], answers: Mapping[str, Any]
+) -> tuple[dict[str, str], dict[str, Any], list[dict[str, str]]]:
+    """Validate a profile and answers with the same forms as the interview.
+
+    Returns ``(profile, answers, errors)``; ``errors`` is a list of ``{field, message}`` with
+    fields named ``profile.<id>`` and ``answers.<item id>``, in the UI language.
+    """
+    from werkzeug.datastructures import MultiDict
+
+    lang = ui_language()
+    errors: list[dict[str, str]] = []
+    no_csrf = {"csrf": False}
+    profile_form = profile_form_class(questionnaire, lang)(
+        formdata=MultiDict({k: "" if v is None else str(v) for k, v in profile.items()}),
+        meta=no_csrf,
+    )
+    if not profile_form.validate():
+        errors += [
+            {"field": f"profile.{name}", "message": str(message)}
+            for name, messages in profile_form.errors.items()
+            for message in messages
+        ]
+    known = {item.id for item in questionnaire.items()}
+    errors += [
+        {"field": f"answers.{item_id}", "message": gettext("Unknown question.")}
+        for item_id in answers
+        if item_id not in known
+    ]
+    formdata = MultiDict()
+    for item_id, value in answers.items():
+        for v in value if isinstance(value, list) else [value]:
+            if v is not None and not isinstance(v, dict | list):
+                formdata.add(item_id, str(v))
+    clean: dict[str, Any] = {}
+    forms = [
+        section_form_class(d, lang)(formdata=formdata, meta=no_csrf)
+        for d in questionnaire.dimensions
+    ]
+    for form in forms:
+        clean.update({k: v for k, v in form.answers().items() if v not in (None, "", [])})
+    for form in forms:
+        form.context_answers = clean
+        if not form.validate():
+            errors += [
+                {"field": f"answers.{name}", "message": str(message)}
+                for name, messages in form.errors.items()
+                for message in messages
+            ]
+    return profile_values(profile_form), clean, errors

@@ -52,7 +52,10 @@ def url_with_lang(code: str) -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["business_number"] = business_number.format_number
     app.jinja_env.filters["localtime"] = localtime
+    from .explanations import track_name
+
     app.jinja_env.globals.update(
+        track_name=track_name,
         answer_text=answer_text,
         is_visible=is_visible,
         url_with_lang=url_with_lang,

@@ -21,7 +21,10 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 
 from .. import assessments as ops
+from ..diagnosis import DecisionError, decide, diagnose, latest_diagnosis, override_rates
+from ..explanations import explain
 from ..forms import (
+    DecisionForm,
     FirmSearchForm,
     form_data,
     profile_form_class,
@@ -30,8 +33,8 @@ from ..forms import (
     ui_language,
 )
 from ..questionnaire import Questionnaire
-from ..scoring import dimension_scores, missing_required, readiness
-from ..storage import get_db
+from ..scoring import missing_required
+from ..storage import get_db, transaction
 
 bp = Blueprint("consultant", __name__)
 PROFILE, REVIEW = "profile", "review"
@@ -291,7 +294,18 @@ def _review(interview: Interview):
     missing = missing_required(interview.questionnaire, interview.answers)
     invalid = _invalid_answers(interview)
     if request.method == "POST" and not (profile_errors or missing or invalid):
-        ops.submit_assessment(get_db(), interview.id, profile_values(profile_form))
+        db = get_db()
+        profile = profile_values(profile_form)
+        with transaction(db):  # submitted and diagnosed together, or neither
+            ops.submit_assessment(db, interview.id, profile)
+            diagnose(
+                db,
+                current_app.extensions["track_model"],
+                interview.questionnaire,
+                interview.id,
+                profile,
+                interview.answers,
+            )
         flash(_("Diagnosis submitted."), "success")
         return redirect(url_for(".result", assessment_id=interview.id))
     if request.method == "POST":
@@ -330,10 +344,53 @@ def result(assessment_id: int):
     interview = Interview(assessment_id)
     if interview.is_draft:
         return redirect(url_for(".step", assessment_id=assessment_id, step=PROFILE))
-    scores = dimension_scores(interview.questionnaire, interview.answers)
+    return _render_result(interview, DecisionForm())
+
+
+def _render_result(interview: Interview, form: DecisionForm, status: int = 200):
+    db = get_db()
+    diagnosis = latest_diagnosis(db, interview.id)
+    if diagnosis is None:  # submitted before this release: diagnose it now
+        diagnosis = diagnose(
+            db,
+            current_app.extensions["track_model"],
+            interview.questionnaire,
+            interview.id,
+            interview.record["profile"],
+            interview.answers,
+        )
+    lang = ui_language()
     return render_template(
         "result.html",
         interview=interview,
-        scores=scores,
-        readiness=readiness(scores),
-    )
+        diagnosis=diagnosis,
+        form=form,
+        scores=diagnosis["scores"],
+        words=explain(diagnosis["prediction"], interview.questionnaire, diagnosis["scores"], lang),
+    ), status
+
+
+@bp.route("/assessments/<int:assessment_id>/decision", methods=["POST"])
+def decision(assessment_id: int):
+    """The consultant confirms the track or overrides it with a reason."""
+    interview = Interview(assessment_id)
+    if interview.is_draft:
+        abort(404)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        return _render_result(interview, form, 422)
+    try:
+        decide(
+            get_db(), assessment_id, current_user.id, form.final_track.data, form.reason.data or ""
+        )
+    except DecisionError:
+        form.reason.errors.append(_("Say why you chose a different track."))
+        return _render_result(interview, form, 422)
+    flash(_("Your decision is recorded."), "success")
+    return redirect(url_for(".result", assessment_id=assessment_id))
+
+
+@bp.route("/center/overrides")
+def overrides():
+    """How often this center's consultants override the model, per track and per person."""
+    return render_template("overrides.html", rates=override_rates(get_db(), current_user.center_id))

@@ -1,0 +1,31 @@
+"""Pages without a login: a self-assessed firm's result, reached by its secret link."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template
+
+from .. import assessments as ops
+from ..diagnosis import latest_diagnosis
+from ..explanations import explain
+from ..forms import ui_language
+from ..storage import get_db
+from .api import hash_token
+
+bp = Blueprint("public", __name__)
+
+
+@bp.route("/r/<token>")
+def result(token: str):
+    db = get_db()
+    record = ops.assessment_by_result_token(db, hash_token(token))
+    if record is None:
+        abort(404)
+    questionnaire = ops.questionnaire_of(db, current_app.extensions["questionnaires"], record)
+    diagnosis = latest_diagnosis(db, record["id"])
+    return render_template(
+        "self_result.html",
+        record=record,
+        questionnaire=questionnaire,
+        diagnosis=diagnosis,
+        words=explain(diagnosis["prediction"], questionnaire, diagnosis["scores"], ui_language()),
+    )
