@@ -378,7 +378,8 @@ def record_submitted_assessment(
         ).lastrowid
         for item_id, value in answers.items():
             db.execute(
-                "INSERT INTO answers (assessment_id, item_id, value, updated_at) VALUES (?, ?, ?, ?)",
+                "INSERT INTO answers (assessment_id, item_id, value, updated_at) "
+                "VALUES (?, ?, ?, ?)",
                 [assessment_id, item_id, json.dumps(value, ensure_ascii=False), stamp],
             )
     log.info("assessment %s recorded from %s for firm %s", assessment_id, source, firm_id)

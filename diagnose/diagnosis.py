@@ -160,7 +160,8 @@ def decide(
 def latest_decision(db: sqlite_utils.Database, assessment_id: int) -> dict[str, Any] | None:
     rows = list(
         db.query(
-            "SELECT d.*, u.name AS decided_by_name FROM decisions d JOIN users u ON u.id = d.decided_by "
+            "SELECT d.*, u.name AS decided_by_name FROM decisions d "
+            "JOIN users u ON u.id = d.decided_by "
             "WHERE d.assessment_id = ? ORDER BY d.id DESC LIMIT 1",
             [assessment_id],
         )

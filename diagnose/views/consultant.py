@@ -161,14 +161,19 @@ class Interview:
     def dimension(self, step: str):
         return next(d for d in self.questionnaire.dimensions if d.id == step)
 
-    def form_for(self, step: str, formdata: Any = None):
+    def form_for(self, step: str, formdata: Any = None, stored_only: bool = False):
+        """The step's form, from the request or, with ``formdata=None``, from storage.
+
+        ``stored_only`` checks what is stored without a CSRF field (nothing is being sent).
+        """
         lang = ui_language()
+        meta = {"csrf": False} if stored_only else {}
         if step == PROFILE:
             cls = profile_form_class(self.questionnaire, lang)
-            return cls(formdata=formdata, data=self.record["profile"])
+            return cls(formdata=formdata, data=self.record["profile"], meta=meta)
         dimension = self.dimension(step)
         form = section_form_class(dimension, lang)(
-            formdata=formdata, data=form_data(dimension, self.answers, self.notes)
+            formdata=formdata, data=form_data(dimension, self.answers, self.notes), meta=meta
         )
         form.context_answers = {**self.answers, **form.answers()}
         return form
@@ -288,9 +293,9 @@ def csrf_refused(error: CSRFError):
 
 def _review(interview: Interview):
     """The last step: what is still missing, then submit."""
-    profile_form = interview.form_for(PROFILE, formdata=None)
-    profile_form.validate()  # checks the stored profile; CSRF is not part of a stored value
-    profile_errors = {k: v for k, v in profile_form.errors.items() if k != "csrf_token"}
+    profile_form = interview.form_for(PROFILE, formdata=None, stored_only=True)
+    profile_form.validate()
+    profile_errors = profile_form.errors
     missing = missing_required(interview.questionnaire, interview.answers)
     invalid = _invalid_answers(interview)
     if request.method == "POST" and not (profile_errors or missing or invalid):
@@ -331,7 +336,7 @@ def _invalid_answers(interview: Interview) -> dict[str, list[str]]:
     """
     invalid: dict[str, list[str]] = {}
     for dimension in interview.questionnaire.dimensions:
-        form = interview.form_for(dimension.id)
+        form = interview.form_for(dimension.id, stored_only=True)
         form.validate()
         for item in dimension.items:
             if form[item.id].errors and interview.answers.get(item.id) not in (None, "", []):

@@ -1,0 +1,74 @@
+"""The consultant's view of a diagnosis: confirm or override, and the center's override rates."""
+
+from answering import all_answers
+from conftest import Browser, add_user, register_firm, start_assessment
+
+from diagnose.diagnosis import real_examples
+from diagnose.storage import connect
+
+
+def _submitted(consultant, app):
+    q = app.extensions["questionnaires"].current
+    assessment_id = start_assessment(consultant, register_firm(consultant))
+    for dimension_id, data in all_answers(q).items():
+        consultant.post_form(
+            f"/assessments/{assessment_id}/{dimension_id}", {**data, "action": "next"}
+        )
+    response = consultant.post_form(f"/assessments/{assessment_id}/review", {})
+    assert response.status_code == 302
+    return assessment_id
+
+
+def test_the_result_shows_track_probabilities_reasons_and_counterfactual(consultant, app):
+    assessment_id = _submitted(consultant, app)
+    html = consultant.get(f"/assessments/{assessment_id}").get_data(as_text=True)
+    assert "추천 트랙" in html
+    assert "이 트랙인 이유" in html
+    assert "결과를 바꾸려면" in html
+    assert app.extensions["track_model"].version in html
+    english = consultant.get(f"/assessments/{assessment_id}?lang=en").get_data(as_text=True)
+    assert "Why this track" in english
+
+
+def test_confirm_and_override_are_stored_with_who_and_why(consultant, app):
+    assessment_id = _submitted(consultant, app)
+    db = connect(app.config["DATABASE"])
+    predicted = db.execute("SELECT track FROM predictions").fetchone()[0]
+    other = "beginner" if predicted != "beginner" else "ax"
+    page = f"/assessments/{assessment_id}"
+    url = f"/assessments/{assessment_id}/decision"
+
+    refused = consultant.post_form(url, {"final_track": other, "reason": " "}, page=page)
+    assert refused.status_code == 422
+    assert "다른 트랙을 고른 이유를" in refused.get_data(as_text=True)
+
+    assert consultant.post_form(url, {"final_track": predicted}, page=page).status_code == 302
+    override = consultant.post_form(
+        url, {"final_track": other, "reason": "대표가 다음 달 퇴사 예정"}, page=page
+    )
+    assert override.status_code == 302
+    shown = consultant.get(page).get_data(as_text=True)
+    assert "대표가 다음 달 퇴사 예정" in shown and "홍길동" in shown
+
+    rows = list(db.query("SELECT * FROM decisions ORDER BY id"))
+    assert [r["action"] for r in rows] == ["confirm", "override"]
+    assert rows[1]["decided_by"] == consultant.user["id"] and rows[1]["decided_at"]
+    (example,) = real_examples(db)  # the latest decision is the label
+    assert example.track == other and example.source == "real"
+
+    rates = consultant.get("/center/overrides").get_data(as_text=True)
+    assert "100%" in rates and "홍길동" in rates
+
+
+def test_another_center_cannot_decide(consultant, app):
+    assessment_id = _submitted(consultant, app)
+    other = add_user(app, "b@center-b.example", center="센터 B", name="임꺽정")
+    intruder = Browser(app)
+    intruder.login(other["email"])
+    response = intruder.post_form(
+        f"/assessments/{assessment_id}/decision",
+        {"final_track": "ax", "reason": "x"},
+        page="/firms",
+    )
+    assert response.status_code == 404
+    assert "홍길동" not in intruder.get("/center/overrides").get_data(as_text=True)
