@@ -13,7 +13,8 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .model import Change, Prediction, Reason
+from .model import HANDS_ON, Change, Prediction, Reason
+from .policy import HANDS_ON_EQUIPMENT
 from .questionnaire import Questionnaire
 from .templating import answer_text
 
@@ -52,10 +53,10 @@ def reason_text(
     kind, _sep, key = reason.feature.partition(":")
     if kind == "item" and key in questionnaire._items_by_id:
         item = questionnaire.item(key)
-        value = reason.value if reason.value is not None else (answers or {}).get(key)
+        value = reason.value
         if value is None:
             return _("%(question)s: not answered", question=item.question.get(lang))
-        return f"{item.question.get(lang)}: “{answer_text(item, value, lang)}”"
+        return f"{item.question.get(lang)} → “{answer_text(item, value, lang)}”"
     if kind == "dim":
         dimension = next((d for d in questionnaire.dimensions if d.id == key), None)
         score = (scores.get(key) or {}).get("score")
@@ -69,7 +70,16 @@ def reason_text(
         item_id, _eq, value = key.partition("=")
         if item_id in questionnaire._items_by_id:
             item = questionnaire.item(item_id)
-            return f"{item.question.get(lang)}: “{answer_text(item, value, lang)}”"
+            return f"{item.question.get(lang)} → “{answer_text(item, value, lang)}”"
+    if reason.feature == HANDS_ON and "need_equipment" in questionnaire._items_by_id:
+        item = questionnaire.item("need_equipment")
+        given = reason.value
+        hands_on = [
+            v for v in (given if isinstance(given, list) else [given]) if v in HANDS_ON_EQUIPMENT
+        ]
+        if hands_on:
+            return f"{item.question.get(lang)} → “{answer_text(item, hands_on, lang)}”"
+        return _("No need for hands-on equipment such as vision inspection or robots")
     if reason.feature == "profile:size":
         return _("Firm size")
     if reason.feature == "profile:manufacturing":
@@ -98,6 +108,11 @@ def counterfactual_text(prediction: Prediction, questionnaire: Questionnaire, la
     cf = prediction.counterfactual
     if cf is None or not cf.changes:
         return ""
+    if not cf.reached:
+        return _(
+            "No small change of answers would make this firm a candidate for: %(track)s.",
+            track=track_name(cf.target),
+        )
     changes = (" " + _("and") + " ").join(change_text(c, questionnaire, lang) for c in cf.changes)
     if cf.reached:
         return _(
@@ -112,6 +127,11 @@ def counterfactual_text(prediction: Prediction, questionnaire: Questionnaire, la
     )
 
 
+def _unique(texts) -> list[str]:
+    """Two features may read the same (a need, and the option that states it): say it once."""
+    return list(dict.fromkeys(texts))
+
+
 def explain(
     prediction: Prediction,
     questionnaire: Questionnaire,
@@ -122,8 +142,8 @@ def explain(
     return {
         "track_name": track_name(prediction.track),
         "track_summary": str(TRACK_SUMMARIES.get(prediction.track, "")),
-        "toward": [reason_text(r, questionnaire, scores, lang) for r in prediction.toward],
-        "away": [reason_text(r, questionnaire, scores, lang) for r in prediction.away],
+        "toward": _unique(reason_text(r, questionnaire, scores, lang) for r in prediction.toward),
+        "away": _unique(reason_text(r, questionnaire, scores, lang) for r in prediction.away),
         "counterfactual": counterfactual_text(prediction, questionnaire, lang),
         "needs_review": prediction.needs_review,
     }

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import skops.io as sio
 
-from .policy import TRACKS
+from .policy import HANDS_ON_EQUIPMENT, TRACKS
 from .questionnaire import Item, Questionnaire
 from .scoring import NOT_APPLICABLE, dimension_scores, is_visible, item_score
 
@@ -39,7 +39,11 @@ TRUSTED_TYPES = [
 ]
 # When the two most likely tracks are this close, the result asks for the consultant's call.
 REVIEW_MARGIN = 0.15
-NEXT_TRACK = {"beginner": "ax"}  # otherwise: the runner-up
+# The track a consultant asks "what would it take" about: beginners look to AX; AX firms to
+# the hands-on work of a shared center; shared-center firms to training in-house as AX firms.
+NEXT_TRACK = {"beginner": "ax", "ax": "shared_center", "shared_center": "ax"}
+# The policy's mark of a shared-center firm, as one feature: any hands-on equipment it lacks.
+HANDS_ON = "need:hands_on_equipment"
 
 
 # --- features --------------------------------------------------------------------------------
@@ -50,8 +54,10 @@ def feature_names(questionnaire: Questionnaire) -> list[str]:
     names += [f"dim:{d.id}" for d in questionnaire.dimensions]
     for item in questionnaire.items():
         if not item.is_scored and item.type in ("single", "multi"):
-            names += [f"opt:{item.id}={o.value}" for o in item.options]
-    return names + ["profile:size", "profile:manufacturing"]
+            # An exclusive option ("none of these") is the absence of the others: a feature of
+            # its own would let the model explain a firm by what it did not say.
+            names += [f"opt:{item.id}={o.value}" for o in item.options if not o.exclusive]
+    return names + [HANDS_ON, "profile:size", "profile:manufacturing"]
 
 
 def features(
@@ -79,6 +85,9 @@ def features(
                 given = answers.get(item.id)
                 for value in given if isinstance(given, list) else [given]:
                     values[f"opt:{item.id}={value}"] = 1.0
+    given = answers.get("need_equipment")
+    chosen = given if isinstance(given, list) else [given]
+    values[HANDS_ON] = 1.0 if any(v in HANDS_ON_EQUIPMENT for v in chosen) else 0.0
     values["profile:size"] = _size(profile)
     values["profile:manufacturing"] = 1.0 if profile.get("industry") == "C" else 0.0
     return np.array([values.get(name, 0.0) for name in names], dtype=float)
@@ -207,7 +216,7 @@ class TrackModel:
         if not explain:
             return Prediction(track, probabilities, self.version, needs_review)
         toward, away = self.reasons(x, track, answers)
-        target = NEXT_TRACK.get(track, TRACKS[ranked[1]])
+        target = NEXT_TRACK[track]
         counterfactual = self.counterfactual(questionnaire, profile, answers, target)
         return Prediction(
             track, probabilities, self.version, needs_review, toward, away, counterfactual
@@ -235,11 +244,23 @@ class TrackModel:
 
         def reason(i: int) -> Reason:
             name = self.names[i]
-            value = answers.get(name.split(":", 1)[1]) if name.startswith("item:") else None
+            value = None
+            if name.startswith("item:"):
+                value = answers.get(name.split(":", 1)[1])
+            elif name == HANDS_ON:
+                value = answers.get("need_equipment")
             return Reason(name, round(float(contributions[i]), 3), value)
 
-        toward = [reason(i) for i in order[:top] if contributions[i] > 0.05]
-        away = [reason(i) for i in order[::-1][:top] if contributions[i] < -0.05]
+        # An option the firm did not choose is no reason a person can read: "you did not pick
+        # 'none needed'" only restates what it did pick, so such features are left out.
+        shown = [
+            i
+            for i in range(len(self.names))
+            if not (self.names[i].startswith("opt:") and x[i] == 0)
+        ]
+        shown_order = [i for i in order if i in set(shown)]
+        toward = [reason(i) for i in shown_order[:top] if contributions[i] > 0.05]
+        away = [reason(i) for i in shown_order[::-1][:top] if contributions[i] < -0.05]
         return toward, away
 
     def counterfactual(
@@ -252,15 +273,19 @@ class TrackModel:
     ) -> Counterfactual:
         """The fewest one-step changes of answers (greedy) that make ``target`` the top track.
 
-        A step raises one scored answer by one option, or adds one option to a multiple
-        choice: changes a firm could make in months, not a different firm.
+        A step raises one scored answer by one option, or adds one option to a scored multiple
+        choice: changes a firm could make in months, not a different firm. Toward the shared
+        center, whose mark is what a firm needs rather than how far along it is, a step may
+        also add a stated need (say, vision-inspection equipment).
         """
         current = dict(answers)
         changes: list[Change] = []
         goal = TRACKS.index(target)
         probability = 0.0
         for _ in range(max_changes):
-            candidates = list(_one_step_changes(questionnaire, current))
+            candidates = list(
+                _one_step_changes(questionnaire, current, needs=target == "shared_center")
+            )
             if not candidates:
                 break
             matrix = np.array(
@@ -281,7 +306,7 @@ class TrackModel:
         return Counterfactual(target, changes, False, round(probability, 4))
 
 
-def _one_step_changes(questionnaire: Questionnaire, answers: Mapping[str, Any]):
+def _one_step_changes(questionnaire: Questionnaire, answers: Mapping[str, Any], needs: bool):
     for item in questionnaire.items():
         if item.type not in ("single", "multi") or not is_visible(item, answers):
             continue
@@ -290,6 +315,9 @@ def _one_step_changes(questionnaire: Questionnaire, answers: Mapping[str, Any]):
             step = _next_option(item, given)
             if step is not None:
                 yield Change(item.id, given, step)
+                further = _next_option(item, step)
+                if further is not None:
+                    yield Change(item.id, given, further)
         elif item.type == "multi":
             chosen = (
                 given
@@ -300,7 +328,7 @@ def _one_step_changes(questionnaire: Questionnaire, answers: Mapping[str, Any]):
             for option in item.options:
                 if option.exclusive or option.value in chosen:
                     continue
-                if item.is_scored and not option.score:
+                if (item.is_scored and not option.score) or (not item.is_scored and not needs):
                     continue
                 yield Change(item.id, given, chosen + [option.value])
 
