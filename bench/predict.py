@@ -47,8 +47,8 @@ def main() -> None:
         times = []
         for firm in firms:
             times += timed(
-                lambda f=firm: model.predict(
-                    questionnaire, f.profile, f.answers, explain=explain_it
+                lambda f=firm, e=explain_it: model.predict(
+                    questionnaire, f.profile, f.answers, explain=e
                 ),
                 5,
             )
