@@ -12,10 +12,12 @@ from flask_wtf.csrf import CSRFProtect
 
 from . import config as config_module
 from . import storage
+from .catalogue import load_roadmap_data
 from .i18n import compile_catalogues
 from .questionnaire import load_catalogue
 
 LANGUAGES = ("ko", "en")
+ROADMAP_QUESTIONNAIRE = "ai_training_needs"
 csrf = CSRFProtect()
 babel = Babel()
 
@@ -53,20 +55,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["QUESTIONNAIRES"], app.config["QUESTIONNAIRE_ID"]
     )
 
+    # The catalogue speaks of the dimensions and regions of the AI-training questionnaire;
+    # an app serving only another questionnaire (a test's) has no roadmaps.
+    questionnaires = app.extensions["questionnaires"]
+    app.extensions["roadmap_data"] = None
+    if any(qid == ROADMAP_QUESTIONNAIRE for qid, _v in questionnaires.versions):
+        target = questionnaires.latest(ROADMAP_QUESTIONNAIRE)
+        app.extensions["roadmap_data"] = load_roadmap_data(
+            config_module.PROJECT_ROOT / "roadmap_templates",
+            {d.id for d in target.dimensions},
+            {c.value for c in target.profile_field("region").choices},
+        )
+
     compile_catalogues(Path(app.config["BABEL_TRANSLATION_DIRECTORIES"]))
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
-
-    from . import auth, demo
-    from .assessments import register_questionnaires
-
-    def on_ready(db):
-        register_questionnaires(db, app.extensions["questionnaires"])
-        if app.config["DEMO_DATA"]:
-            demo.seed(db, app)
-
-    storage.init_app(app, on_ready)
-    auth.init_app(app)
 
     from .diagnosis import current_model_path
     from .model import TrackModel
@@ -78,6 +81,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     except FileNotFoundError:  # only before the first `flask model train --ship`
         logging.getLogger(__name__).warning("no trained track model: diagnoses are disabled")
         app.extensions["track_model"] = None
+
+    from . import auth, demo
+    from .assessments import register_questionnaires
+
+    def on_ready(db):
+        register_questionnaires(db, app.extensions["questionnaires"])
+        if app.config["DEMO_DATA"]:
+            demo.seed(db, app)
+
+    storage.init_app(app, on_ready)
+    auth.init_app(app)
 
     from .views import api, consultant, errors, public
 

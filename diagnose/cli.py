@@ -13,6 +13,7 @@ from .storage import connect, migrate, schema_version, transaction
 
 def init_app(app: Flask) -> None:
     init_model_commands(app)
+    init_roadmap_commands(app)
 
     @app.cli.command("migrate")
     def migrate_command() -> None:
@@ -108,3 +109,33 @@ def init_model_commands(app: Flask) -> None:
         if row is None:
             raise click.ClickException(f"no user {email}")
         click.echo(create_api_token(db, row[0], label))
+
+
+def init_roadmap_commands(app: Flask) -> None:
+    roadmap_group = click.Group("roadmap", help="Training roadmap reports.")
+    app.cli.add_command(roadmap_group)
+
+    @roadmap_group.command("render")
+    @click.argument("assessment_id", type=int)
+    @click.option("--lang", type=click.Choice(["ko", "en"]), default="ko", show_default=True)
+    @click.option(
+        "--output",
+        "-o",
+        type=click.Path(dir_okay=False),
+        help="Where to write the PDF (default: roadmap-<id>-<lang>.pdf).",
+    )
+    def render_command(assessment_id: int, lang: str, output: str | None) -> None:
+        """Write the roadmap PDF of a submitted assessment."""
+        from .assessments import assessment_record
+        from .report import render_report
+
+        db = connect(app.config["DATABASE"])
+        record = assessment_record(db, assessment_id)
+        if record is None or record["status"] != "submitted":
+            raise click.ClickException(f"no submitted assessment {assessment_id}")
+        with app.test_request_context():
+            pdf = render_report(db, record, lang)
+        path = output or f"roadmap-{assessment_id}-{lang}.pdf"
+        with open(path, "wb") as out:
+            out.write(pdf)
+        click.echo(f"{path}: {len(pdf) // 1024} KB")

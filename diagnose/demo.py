@@ -1,7 +1,8 @@
-"""Demo data for the embedded default: one center, one consultant, a few firms.
+"""Demo data for the embedded default: one center, one consultant, firms with diagnoses.
 
 Seeded once into an empty database; the consultant's password is random, kept in the instance
-folder and printed at every start so whoever started the app can log in.
+folder and printed at every start so whoever started the app can log in. The demo firms'
+answers come from the bootstrap generator (seeded), so every start gives the same demo.
 """
 
 from __future__ import annotations
@@ -10,73 +11,101 @@ import logging
 import secrets
 from pathlib import Path
 
+import numpy as np
 import sqlite_utils
 from flask import Flask
 
-from .assessments import create_firm
+from .assessments import create_firm, record_submitted_assessment, start_assessment
 from .auth import create_center, create_user
+from .business_number import check_digit
+from .diagnosis import diagnose
+from .policy import synthetic_firm, track_for
 from .storage import transaction
 
 log = logging.getLogger(__name__)
 DEMO_EMAIL = "doctor@demo.example"
 
+# (name, region, industry, employees, revenue band, contact, the track the demo should show)
 DEMO_FIRMS = [
-    {
-        "company_name": "한빛정밀",
-        "business_number": "1018100016",
-        "region": "gyeongnam",
-        "industry": "C",
-        "employees": "48",
-        "revenue_band": "10b_50b",
-        "contact_name": "김민수",
-        "contact_phone": "055-123-4567",
-        "contact_email": "ms.kim@hanbit.example",
-    },
-    {
-        "company_name": "새봄식품",
-        "business_number": "1138600014",
-        "region": "gyeonggi",
-        "industry": "C",
-        "employees": "17",
-        "revenue_band": "1b_5b",
-        "contact_name": "이서연",
-        "contact_phone": "031-555-0199",
-        "contact_email": "",
-    },
-    {
-        "company_name": "바른세무회계",
-        "business_number": "2148612341",
-        "region": "seoul",
-        "industry": "M",
-        "employees": "9",
-        "revenue_band": "1b_5b",
-        "contact_name": "박지훈",
-        "contact_phone": "",
-        "contact_email": "jh.park@bareun.example",
-    },
-    {
-        "company_name": "동해물류",
-        "business_number": "6098100015",
-        "region": "ulsan",
-        "industry": "H",
-        "employees": "112",
-        "revenue_band": "over_50b",
-        "contact_name": "최유진",
-        "contact_phone": "052-700-1000",
-        "contact_email": "",
-    },
+    ("한빛정밀", "gyeongnam", "C", 48, "5b_10b", "김민수", "shared_center"),
+    ("새봄식품", "gyeongnam", "C", 17, "1b_5b", "이서연", "beginner"),
+    ("바른세무회계", "gyeongnam", "M", 9, "100m_1b", "박지훈", "ax"),
+    ("동해물류", "ulsan", "H", 112, "over_50b", "최유진", "ax"),
+    ("대성기계", "gyeongnam", "C", 35, "5b_10b", "정우성", "ax"),
+    ("미래금속", "busan", "C", 22, "1b_5b", "한지민", "beginner"),
+    ("정밀테크", "gyeongnam", "C", 41, "5b_10b", "오세훈", "ax"),
+    ("한결부품", "ulsan", "C", 29, "1b_5b", "윤아름", "shared_center"),
+    ("신성산업", "gyeongnam", "C", 12, "1b_5b", "강민호", "beginner"),
 ]
+DEMO_NEEDS = {
+    "need_task": "사출 성형품 외관 검사",
+    "need_problem": "검사원 두 명이 눈으로 불량을 판정해 야간조 불량 유출이 월 5건가량 발생합니다",
+    "need_data_desc": "불량 사진 약 3천 장(폴더별 정리), MES 생산실적 2년치",
+}
+
+
+def _business_number(index: int) -> str:
+    first = f"{605 + index:03d}81{10000 + index * 37:05d}"[:9]
+    return first + str(check_digit(first))
+
+
+def _answers_for(questionnaire, track: str, seed: int) -> dict:
+    """Synthetic answers whose policy track is ``track`` (the generator, seeded)."""
+    rng = np.random.default_rng(seed)
+    for _ in range(500):
+        firm = synthetic_firm(rng, questionnaire)
+        if track_for(firm) == track:
+            return {**firm.answers, **DEMO_NEEDS}
+    raise RuntimeError(f"no demo firm for {track}")
 
 
 def seed(db: sqlite_utils.Database, app: Flask) -> None:
     credentials = Path(app.instance_path) / "demo-login.txt"
+    questionnaire = app.extensions["questionnaires"].current
+    model = app.extensions["track_model"]
     with transaction(db):
         if db.execute("SELECT COUNT(*) FROM centers").fetchone()[0] == 0:
             center_id = create_center(db, "경남 중소기업 AI 훈련 확산센터 (데모)", "gyeongnam")
             password = secrets.token_urlsafe(9)
             user_id = create_user(db, center_id, DEMO_EMAIL, "김주치 (데모 훈련 주치의)", password)
-            for firm in DEMO_FIRMS:
-                create_firm(db, center_id, user_id, firm)
+            for index, (name, region, industry, employees, revenue, contact, track) in enumerate(
+                DEMO_FIRMS
+            ):
+                profile = {
+                    "company_name": name,
+                    "business_number": _business_number(index),
+                    "region": region,
+                    "industry": industry,
+                    "employees": str(employees),
+                    "revenue_band": revenue,
+                    "contact_name": contact,
+                    "contact_phone": "",
+                    "contact_email": "",
+                }
+                firm_id = create_firm(db, center_id, user_id, profile)
+                if index == 1 or model is None:
+                    # one firm with a draft interview, to resume
+                    firm = {
+                        "id": firm_id,
+                        "center_id": center_id,
+                        **profile,
+                        "name": name,
+                        "employees": employees,
+                    }
+                    start_assessment(db, firm, user_id, questionnaire)
+                    continue
+                answers = _answers_for(questionnaire, track, seed=index)
+                assessment_id = record_submitted_assessment(
+                    db,
+                    firm_id,
+                    center_id,
+                    user_id,
+                    questionnaire,
+                    profile,
+                    answers,
+                    source="consultant",
+                )
+                diagnose(db, model, questionnaire, assessment_id, profile, answers)
             credentials.write_text(f"{DEMO_EMAIL} {password}\n")
             credentials.chmod(0o600)
     if credentials.exists():

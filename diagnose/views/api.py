@@ -21,6 +21,7 @@ from ..auth import user_for_token
 from ..diagnosis import diagnose, latest_diagnosis
 from ..explanations import diagnosis_json
 from ..forms import check_submission, ui_language
+from ..report import pdf_response
 from ..storage import get_db, transaction
 from .openapi import openapi_spec
 
@@ -201,6 +202,12 @@ def create_assessment():
     if result_token:
         body["result_url"] = url_for("public.result", token=result_token, _external=True)
         body["result_token"] = result_token
+        # a plain link the firm can open anywhere, the token being part of it
+        body["roadmap_pdf_url"] = url_for("public.roadmap_pdf", token=result_token, _external=True)
+    else:
+        body["roadmap_pdf_url"] = url_for(
+            ".roadmap_pdf", assessment_id=assessment_id, _external=True
+        )
     response = jsonify(body)
     response.status_code = 201
     response.headers["Location"] = url_for(".assessment", assessment_id=assessment_id)
@@ -211,12 +218,11 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-@bp.route("/assessments/<int:assessment_id>")
-def assessment(assessment_id: int):
-    """A diagnosis, for a consultant of its center or the holder of its secret link."""
+def _readable(assessment_id: int) -> dict[str, Any] | None:
+    """The assessment if the caller may read it: a consultant of its center, or the holder
+    of its result token (``X-Result-Token`` or ``?token=``)."""
     db = get_db()
     user = _token_user()
-    record = None
     if user:
         record = ops.get_assessment(db, user.center_id, assessment_id)
     else:
@@ -224,11 +230,31 @@ def assessment(assessment_id: int):
         record = ops.assessment_by_result_token(db, hash_token(token)) if token else None
         if record and record["id"] != assessment_id:
             record = None
-    if record is None or record["status"] != "submitted":
+    return record if record and record["status"] == "submitted" else None
+
+
+@bp.route("/assessments/<int:assessment_id>")
+def assessment(assessment_id: int):
+    """A diagnosis, for a consultant of its center or the holder of its secret link."""
+    record = _readable(assessment_id)
+    if record is None:
         return _error(404, "not_found", _("No such assessment."))
+    db = get_db()
     questionnaire = ops.questionnaire_of(db, catalogue(), record)
-    diagnosis = latest_diagnosis(db, assessment_id)
-    return jsonify(diagnosis_json(assessment_id, questionnaire, diagnosis, ui_language()))
+    body = diagnosis_json(
+        assessment_id, questionnaire, latest_diagnosis(db, assessment_id), ui_language()
+    )
+    body["roadmap_pdf_url"] = url_for(".roadmap_pdf", assessment_id=assessment_id, _external=True)
+    return jsonify(body)
+
+
+@bp.route("/assessments/<int:assessment_id>/roadmap.pdf")
+def roadmap_pdf(assessment_id: int):
+    """The roadmap PDF, for the same callers as the assessment."""
+    record = _readable(assessment_id)
+    if record is None:
+        return _error(404, "not_found", _("No such assessment."))
+    return pdf_response(record, ui_language())
 
 
 @bp.route("/openapi.json")

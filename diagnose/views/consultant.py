@@ -33,6 +33,7 @@ from ..forms import (
     ui_language,
 )
 from ..questionnaire import Questionnaire
+from ..report import pdf_response
 from ..scoring import missing_required
 from ..storage import get_db, transaction
 
@@ -393,6 +394,15 @@ def decision(assessment_id: int):
         return _render_result(interview, form, 422)
     flash(_("Your decision is recorded."), "success")
     return redirect(url_for(".result", assessment_id=assessment_id))
+
+
+@bp.route("/assessments/<int:assessment_id>/roadmap.pdf")
+def roadmap_pdf(assessment_id: int):
+    """The firm's training roadmap as a PDF, in the UI language or ``?lang=``."""
+    record = ops.get_assessment(get_db(), current_user.center_id, assessment_id)
+    if record is None or record["status"] != "submitted":
+        abort(404)
+    return pdf_response(record, ui_language())
 
 
 @bp.route("/center/overrides")

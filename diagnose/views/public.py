@@ -8,18 +8,29 @@ from .. import assessments as ops
 from ..diagnosis import latest_diagnosis
 from ..explanations import explain
 from ..forms import ui_language
+from ..report import pdf_response
 from ..storage import get_db
 from .api import hash_token
 
 bp = Blueprint("public", __name__)
 
 
+def _record(token: str):
+    record = ops.assessment_by_result_token(get_db(), hash_token(token))
+    if record is None:
+        abort(404)
+    return record
+
+
+@bp.route("/r/<token>/roadmap.pdf")
+def roadmap_pdf(token: str):
+    return pdf_response(_record(token), ui_language())
+
+
 @bp.route("/r/<token>")
 def result(token: str):
     db = get_db()
-    record = ops.assessment_by_result_token(db, hash_token(token))
-    if record is None:
-        abort(404)
+    record = _record(token)
     questionnaire = ops.questionnaire_of(db, current_app.extensions["questionnaires"], record)
     diagnosis = latest_diagnosis(db, record["id"])
     return render_template(
@@ -27,5 +38,6 @@ def result(token: str):
         record=record,
         questionnaire=questionnaire,
         diagnosis=diagnosis,
+        token=token,
         words=explain(diagnosis["prediction"], questionnaire, diagnosis["scores"], ui_language()),
     )
