@@ -37,10 +37,24 @@ DEMO_FIRMS = [
     ("한결부품", "ulsan", "C", 29, "1b_5b", "윤아름", "shared_center"),
     ("신성산업", "gyeongnam", "C", 12, "1b_5b", "강민호", "beginner"),
 ]
+# What the firm said about its target task, by industry (the interview's free-text answers).
 DEMO_NEEDS = {
-    "need_task": "사출 성형품 외관 검사",
-    "need_problem": "검사원 두 명이 눈으로 불량을 판정해 야간조 불량 유출이 월 5건가량 발생합니다",
-    "need_data_desc": "불량 사진 약 3천 장(폴더별 정리), MES 생산실적 2년치",
+    "C": {
+        "need_task": "사출 성형품 외관 검사",
+        "need_problem": "검사원 두 명이 눈으로 불량을 판정해 야간조 불량 유출이 월 5건가량 "
+        "발생합니다",
+        "need_data_desc": "불량 사진 약 3천 장(폴더별 정리), MES 생산실적 2년치",
+    },
+    "M": {
+        "need_task": "법인 고객의 월별 증빙 자료 분류와 신고서 초안 작성",
+        "need_problem": "신고 기간에 직원 한 명당 야근이 주 15시간을 넘고 입력 실수가 잦습니다",
+        "need_data_desc": "고객사별 증빙 스캔 파일 3년치, 회계 프로그램 전표 데이터",
+    },
+    "H": {
+        "need_task": "화물 배차와 운송 경로 계획",
+        "need_problem": "배차 담당자 경험에 의존해 공차 운행이 많고 담당자 휴가 때 업무가 멈춥니다",
+        "need_data_desc": "운송 관리 시스템(TMS)의 운행 기록 2년치, 차량 GPS 기록",
+    },
 }
 
 
@@ -55,7 +69,7 @@ def _answers_for(questionnaire, track: str, seed: int) -> dict:
     for _ in range(500):
         firm = synthetic_firm(rng, questionnaire)
         if track_for(firm) == track:
-            return {**firm.answers, **DEMO_NEEDS}
+            return dict(firm.answers)
     raise RuntimeError(f"no demo firm for {track}")
 
 
@@ -94,7 +108,10 @@ def seed(db: sqlite_utils.Database, app: Flask) -> None:
                     }
                     start_assessment(db, firm, user_id, questionnaire)
                     continue
-                answers = _answers_for(questionnaire, track, seed=index)
+                answers = {
+                    **_answers_for(questionnaire, track, seed=index),
+                    **DEMO_NEEDS.get(industry, DEMO_NEEDS["C"]),
+                }
                 assessment_id = record_submitted_assessment(
                     db,
                     firm_id,
