@@ -175,9 +175,9 @@ def assert_answer(page, item_id, value):
         assert page.input_value(f"textarea[name={item_id}]") == value, item_id
 
 
-def test_answers_typed_after_the_login_expired_come_back_after_logging_in(app, server, page):
+def open_new_interview(app, server, page) -> str:
+    """Log in, register a firm, start its diagnosis; return the assessment's base URL."""
     add_user(app)
-    questionnaire = app.extensions["questionnaires"].current
     log_in(page, server, "doctor@center-a.example")
     page.click("text=기업 등록")
     firm = firm_form(app)
@@ -188,9 +188,15 @@ def test_answers_typed_after_the_login_expired_come_back_after_logging_in(app, s
     page.click("button[type=submit].primary")
     page.click("text=진단 시작")
     page.wait_for_selector("#interview-form")
+    return page.url.rsplit("/", 1)[0]
+
+
+def test_answers_typed_after_the_login_expired_come_back_after_logging_in(app, server, page):
+    questionnaire = app.extensions["questionnaires"].current
+    base = open_new_interview(app, server, page)
     dimension = questionnaire.dimensions[0]
-    page.goto(page.url.rsplit("/", 1)[0] + f"/{dimension.id}")
-    assessment_id = int(page.url.rsplit("/", 2)[1])
+    page.goto(f"{base}/{dimension.id}")
+    assessment_id = int(base.rsplit("/", 1)[1])
 
     page.context.clear_cookies()  # the login ends while the page is open
     chosen = fill_visible_items(page)
@@ -211,20 +217,10 @@ def test_answers_typed_after_the_login_expired_come_back_after_logging_in(app, s
 
 
 def test_a_dropped_connection_keeps_answers_until_it_returns(app, server, page):
-    add_user(app)
     questionnaire = app.extensions["questionnaires"].current
-    log_in(page, server, "doctor@center-a.example")
-    page.click("text=기업 등록")
-    firm = firm_form(app)
-    for name in ("company_name", "business_number", "employees", "contact_name"):
-        page.fill(f"#{name}", firm[name])
-    for name in ("region", "industry", "revenue_band"):
-        page.select_option(f"#{name}", firm[name])
-    page.click("button[type=submit].primary")
-    page.click("text=진단 시작")
-    page.wait_for_selector("#interview-form")
+    base = open_new_interview(app, server, page)
     dimension = questionnaire.dimensions[1]
-    url = page.url.rsplit("/", 1)[0] + f"/{dimension.id}"
+    url = f"{base}/{dimension.id}"
     page.goto(url)
 
     page.context.set_offline(True)
