@@ -19,7 +19,6 @@ RING = 'fill="none" stroke="#d5dbe3" stroke-width="0.8"'
 AXIS = 'stroke="#d5dbe3" stroke-width="0.8"'
 FIRM = 'fill="#1f5fbf" fill-opacity="0.22" stroke="#1f5fbf" stroke-width="2"'
 PEERS = 'fill="none" stroke="#9a5b00" stroke-width="1.6" stroke-dasharray="5 3"'
-TEXT = 'font-size="11" fill="#1d2430"'
 
 
 def _polygon(points) -> str:
@@ -37,44 +36,41 @@ def radar_svg(
 ) -> str:
     """A radar chart 0–100 with the firm's polygon and, when given, the peers' dashed line.
 
-    The drawing is ``width`` wide so that the labels left and right of the circle fit.
+    The shapes are SVG; the labels are HTML placed over it, because the PDF renderer draws
+    an SVG text element at the cost of a whole paragraph. Returns the chart's HTML.
     """
     count = len(labels)
-    cx, cy, radius = width / 2, size / 2 + 6, size * 0.33
+    cx, cy, radius = width / 2, size / 2, size * 0.33
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="radar" viewBox="0 0 {width} '
-        f'{size + 40}" width="{width}" height="{size + 40}" role="img">'
+        f'<div class="radar" style="width: {width}px; height: {size + 28}px">'
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {size}" '
+        f'width="{width}" height="{size}" role="img">'
     ]
     for ring in (20, 40, 60, 80, 100):
         ring_points = [_point(cx, cy, radius, i, count, ring) for i in range(count)]
         parts.append(f'<polygon points="{_polygon(ring_points)}" {RING}/>')
-    for i, label in enumerate(labels):
+    for i in range(count):
         x, y = _point(cx, cy, radius, i, count, 100)
         parts.append(f'<line x1="{cx:.1f}" y1="{cy:.1f}" x2="{x:.1f}" y2="{y:.1f}" {AXIS}/>')
-        lx, ly = _point(cx, cy, radius * 1.12, i, count, 100)
-        anchor = "middle" if abs(lx - cx) < 8 else ("start" if lx > cx else "end")
-        parts.append(
-            f'<text x="{lx:.1f}" y="{ly + 4:.1f}" text-anchor="{anchor}" '
-            f"{TEXT}>{escape(label)}</text>"
-        )
     if peers is not None:
         peer_points = [_point(cx, cy, radius, i, count, v) for i, v in enumerate(peers)]
         parts.append(f'<polygon points="{_polygon(peer_points)}" {PEERS}/>')
     firm_points = [_point(cx, cy, radius, i, count, v) for i, v in enumerate(values)]
-    parts.append(f'<polygon points="{_polygon(firm_points)}" {FIRM}/>')
-    for x, y in firm_points:
-        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="#1f5fbf"/>')
-    legend_y = size + 26
-    parts.append(
-        f'<rect x="{cx - 190:.0f}" y="{legend_y - 9}" width="14" height="10" '
-        f'{FIRM}/><text x="{cx - 170:.0f}" y="{legend_y}" {TEXT}>'
-        f"{escape(firm_label)}</text>"
-    )
-    if peers is not None:
+    parts.append(f'<polygon points="{_polygon(firm_points)}" {FIRM}/></svg>')
+    for i, label in enumerate(labels):
+        lx, ly = _point(cx, cy, radius * 1.1, i, count, 100)
+        if abs(lx - cx) < 8:  # top and bottom: centred on the axis
+            style = f"left: {lx - 80:.0f}px; width: 160px; text-align: center"
+        elif lx > cx:
+            style = f"left: {lx:.0f}px; width: {width - lx:.0f}px"
+        else:
+            style = f"left: 0; width: {lx:.0f}px; text-align: right"
+        top = ly - (16 if ly < cy - 8 else 0 if ly > cy + 8 else 8)
         parts.append(
-            f'<line x1="{cx - 40:.0f}" y1="{legend_y - 4}" x2="{cx - 22:.0f}" '
-            f'y2="{legend_y - 4}" {PEERS}/><text x="{cx - 16:.0f}" '
-            f'y="{legend_y}" {TEXT}>{escape(peer_label)}</text>'
+            f'<p class="radar-label" style="{style}; top: {top:.0f}px">{escape(label)}</p>'
         )
-    parts.append("</svg>")
+    legend = f'<span class="key-firm"></span>{escape(firm_label)}'
+    if peers is not None:
+        legend += f' <span class="key-peers"></span>{escape(peer_label)}'
+    parts.append(f'<p class="radar-legend" style="top: {size + 6}px">{legend}</p></div>')
     return "".join(parts)
