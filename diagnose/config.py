@@ -49,6 +49,8 @@ def from_environment(instance: Path) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": production,
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        # Report rendering: sections laid out in this many processes (0 or 1: in the app's own).
+        "RENDER_WORKERS": int(env.get("DIAGNOSE_RENDER_WORKERS", "2")),
         # No real firm fills in twenty self-assessments an hour from one address.
         "SELF_ASSESSMENT_RATE_LIMIT": env.get("DIAGNOSE_SELF_ASSESSMENT_RATE_LIMIT")
         or "20 per hour",

@@ -117,18 +117,152 @@ def render_pdf(html: str) -> bytes:
         )
 
 
-def cached_pdf(html: str, folder: Path) -> tuple[bytes, bool]:
+# --- rendering in parallel -------------------------------------------------------------------
+# WeasyPrint lays text out in Python, about a millisecond a line, on one core. A report's
+# sections each start a page, so they can be laid out apart: two worker processes take a
+# group of sections each, the pages are put back in order, and the "n / N" footers, which
+# only the whole can know, are stamped on afterwards.
+
+SECTION_GROUPS = (
+    ("cover", "summary", "dimensions", "appendix"),
+    ("plan", "briefs", "referral", "next-steps"),
+)
+_SECTION = re.compile(r'<section class="[^"]*" id="s-([a-z-]+)">')
+NO_FOOTER = "@page { @bottom-right { content: none } }"
+_pool = None
+_stamps: dict[int, bytes] = {}
+
+
+def _split(html: str) -> tuple[str, str, list[str], list[str]]:
+    """``(head, preamble, section names, section html)`` of a report's HTML."""
+    head, body = html.split("<body>", 1)
+    starts = [m.start() for m in _SECTION.finditer(body)]
+    names = [m[1] for m in _SECTION.finditer(body)]
+    preamble = body[: starts[0]]
+    ends = starts[1:] + [body.rindex("</body>")]
+    return head + "<body>", preamble, names, [body[a:b] for a, b in zip(starts, ends, strict=True)]
+
+
+def _render_part(html: str) -> tuple[bytes, dict[str, int], int]:
+    """In a worker: the PDF of some sections without footers, where each section starts, and
+    the page count."""
+    with _lock:
+        document = weasyprint.HTML(
+            string=html, base_url=BASE_URL, url_fetcher=LockedFetcher()
+        ).render(stylesheets=[_stylesheet(), _no_footer()], font_config=_fonts())
+        starts = {}
+        for index, page in enumerate(document.pages):
+            for anchor in page.anchors:
+                if anchor.startswith("s-"):
+                    starts.setdefault(anchor[2:], index)
+        return document.write_pdf(), starts, len(document.pages)
+
+
+@cache
+def _no_footer() -> weasyprint.CSS:
+    return weasyprint.CSS(string=NO_FOOTER, font_config=_fonts())
+
+
+def _warm_worker() -> None:
+    render_pdf("<html><body><p>가</p></body></html>")
+
+
+def _stamp(total: int) -> bytes:
+    """``total`` empty pages carrying only the "n / N" footer (kept per N)."""
+    if total not in _stamps:
+        cover = '<div style="page: cover; height: 1px; break-after: page"></div>'
+        pages = '<div style="height: 1px; break-after: page"></div>' * (total - 2)
+        last = '<div style="height: 1px"></div>'
+        _stamps[total] = render_pdf(f"<html><body>{cover}{pages}{last}</body></html>")
+    return _stamps[total]
+
+
+def render_pdf_parallel(html: str, workers) -> bytes:
+    """The same PDF as ``render_pdf``, its sections laid out in two processes."""
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import ArrayObject, ByteStringObject
+
+    head, preamble, names, sections = _split(html)
+    parts = []
+    for group in SECTION_GROUPS:
+        chosen = [
+            html_part for name, html_part in zip(names, sections, strict=True) if name in group
+        ]
+        parts.append(head + preamble + "".join(chosen) + "</body></html>")
+    results = list(workers.map(_render_part, parts))
+    readers = [PdfReader(io.BytesIO(pdf)) for pdf, _starts, _count in results]
+    order = []  # (reader index, page index), in the report's section order
+    for name in names:
+        for part, (_pdf, starts, count) in enumerate(results):
+            if name in starts:
+                following = [i for i in starts.values() if i > starts[name]]
+                end = min(following, default=count)
+                order += [(part, i) for i in range(starts[name], end)]
+    stamp = PdfReader(io.BytesIO(_stamp(len(order))))
+    writer = PdfWriter()
+    for number, (part, index) in enumerate(order):
+        page = writer.add_page(readers[part].pages[index])
+        page.merge_page(stamp.pages[number])
+        page.compress_content_streams()
+    writer.add_metadata(dict(readers[0].metadata or {}))
+    # A document id made from the content: identical inputs give identical bytes.
+    digest = hashlib.sha256(html.encode()).digest()[:16]
+    writer._ID = ArrayObject([ByteStringObject(digest), ByteStringObject(digest)])
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def render(html: str, workers: int = 0) -> bytes:
+    """Render in parallel when there are workers, else in this process."""
+    pool = render_workers(workers)
+    if pool is None:
+        return render_pdf(html)
+    try:
+        return render_pdf_parallel(html, pool)
+    except Exception:  # a broken pool must not cost the user the report
+        log.exception("parallel rendering failed; rendering in one process")
+        return render_pdf(html)
+
+
+def _close_pool() -> None:
+    """Stop the workers while the interpreter is whole (not in its teardown)."""
+    global _pool
+    if _pool is not None:
+        _pool.shutdown()
+        _pool = None
+
+
+def render_workers(count: int):
+    """A process pool for parallel rendering, started once (None when ``count`` < 2)."""
+    global _pool
+    if count < 2:
+        return None
+    if _pool is None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        _pool = ProcessPoolExecutor(
+            count, mp_context=multiprocessing.get_context("forkserver"), initializer=_warm_worker
+        )
+    return _pool
+
+
+def cached_pdf(html: str, folder: Path, workers: int = 0) -> tuple[bytes, bool]:
     """The PDF for ``html``, from the cache when the same HTML was rendered before.
 
     The key covers the HTML, the stylesheet and the WeasyPrint version, so a change of any
-    of them renders anew. Returns ``(pdf, from_cache)``.
+    of them renders anew. With ``workers`` >= 2 the sections are laid out in parallel.
+    Returns ``(pdf, from_cache)``.
     """
     css = (TEMPLATES / "report.css").read_bytes()
     key = hashlib.sha256(html.encode() + css + weasyprint.__version__.encode()).hexdigest()
     path = folder / key[:2] / f"{key}.pdf"
     if path.exists():
         return path.read_bytes(), True
-    pdf = render_pdf(html)
+    pdf = render(html, workers)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_bytes(pdf)

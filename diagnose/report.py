@@ -248,7 +248,9 @@ def _option_label(items, item_id: str, value: str, lang: str) -> str:
 def render_report(db: sqlite_utils.Database, record: dict[str, Any], lang: str) -> bytes:
     """The roadmap PDF of a submitted assessment, from the cache when nothing changed."""
     html = render_html("report.html", report_context(db, record, lang), lang)
-    pdf, _hit = cached_pdf(html, Path(current_app.instance_path) / "reports")
+    pdf, _hit = cached_pdf(
+        html, Path(current_app.instance_path) / "reports", current_app.config["RENDER_WORKERS"]
+    )
     return pdf
 
 

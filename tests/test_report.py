@@ -29,6 +29,7 @@ def demo(tmp_path_factory):
 
 
 def _pdf_text(pdf: bytes, tmp_path: Path, layout=False) -> str:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "r.pdf"
     path.write_bytes(pdf)
     args = ["pdftotext"] + (["-layout"] if layout else []) + [str(path), "-"]
@@ -256,3 +257,23 @@ def test_cli_renders_a_report(demo, tmp_path):
     assert out.read_bytes()[:4] == b"%PDF"
     missing = app.test_cli_runner().invoke(args=["roadmap", "render", "9999"])
     assert missing.exit_code != 0
+
+
+def test_parallel_rendering_gives_the_same_pages_as_one_process(demo, tmp_path):
+    from diagnose.pdf import render_html, render_pdf_parallel, render_workers
+
+    app, db, tracks = demo
+    with app.test_request_context():
+        html = render_html(
+            "report.html",
+            report_context(db, assessment_record(db, tracks["shared_center"]), "ko"),
+            "ko",
+        )
+    serial = _pdf_text(render_pdf(html), tmp_path / "s")
+    parallel_pdf = render_pdf_parallel(html, render_workers(2))
+    parallel = _pdf_text(parallel_pdf, tmp_path / "p")
+    assert parallel.count("\f") == serial.count("\f")
+    assert [page.split() for page in parallel.split("\f")] == [
+        page.split() for page in serial.split("\f")
+    ]
+    assert render_pdf_parallel(html, render_workers(2)) == parallel_pdf  # byte for byte
