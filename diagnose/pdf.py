@@ -13,6 +13,8 @@ Three things matter here besides the look:
 
 from __future__ import annotations
 
+import atexit
+import gc
 import hashlib
 import logging
 import re
@@ -159,6 +161,11 @@ def _render_part(html: str) -> tuple[bytes, dict[str, int], int]:
 
 
 @cache
+def _overlay() -> weasyprint.CSS:
+    return weasyprint.CSS(string="@page cover { background: none }", font_config=_fonts())
+
+
+@cache
 def _no_footer() -> weasyprint.CSS:
     return weasyprint.CSS(string=NO_FOOTER, font_config=_fonts())
 
@@ -173,7 +180,10 @@ def _stamp(total: int) -> bytes:
         cover = '<div style="page: cover; height: 1px; break-after: page"></div>'
         pages = '<div style="height: 1px; break-after: page"></div>' * (total - 2)
         last = '<div style="height: 1px"></div>'
-        _stamps[total] = render_pdf(f"<html><body>{cover}{pages}{last}</body></html>")
+        html = f"<html><body>{cover}{pages}{last}</body></html>"
+        with _lock:  # a transparent overlay: footers only, no page background
+            _stamps[total] = weasyprint.HTML(string=html, base_url=BASE_URL).write_pdf(
+                stylesheets=[_stylesheet(), _overlay()], font_config=_fonts())
     return _stamps[total]
 
 
@@ -233,6 +243,7 @@ def _close_pool() -> None:
     if _pool is not None:
         _pool.shutdown()
         _pool = None
+        gc.collect()  # let the pool's own clean-up run now, not in the interpreter's teardown
 
 
 def render_workers(count: int):
@@ -247,6 +258,7 @@ def render_workers(count: int):
         _pool = ProcessPoolExecutor(
             count, mp_context=multiprocessing.get_context("forkserver"), initializer=_warm_worker
         )
+        atexit.register(_close_pool)
     return _pool
 
 

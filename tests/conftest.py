@@ -141,3 +141,12 @@ def start_assessment(browser: Browser, firm_id: int) -> int:
     response = browser.post_form(f"/firms/{firm_id}/assessments", {}, page=f"/firms/{firm_id}")
     assert response.status_code == 302
     return int(response.headers["Location"].split("/")[-2])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _render_workers_stop():
+    """Stop the report's render workers when the tests end, not in interpreter teardown."""
+    yield
+    from diagnose import pdf
+
+    pdf._close_pool()
