@@ -183,7 +183,8 @@ def _stamp(total: int) -> bytes:
         html = f"<html><body>{cover}{pages}{last}</body></html>"
         with _lock:  # a transparent overlay: footers only, no page background
             _stamps[total] = weasyprint.HTML(string=html, base_url=BASE_URL).write_pdf(
-                stylesheets=[_stylesheet(), _overlay()], font_config=_fonts())
+                stylesheets=[_stylesheet(), _overlay()], font_config=_fonts()
+            )
     return _stamps[total]
 
 

@@ -282,12 +282,15 @@ def test_parallel_rendering_gives_the_same_pages_as_one_process(demo, tmp_path):
     for name, pdf in (("serial", render_pdf(html)), ("parallel", parallel_pdf)):
         path = tmp_path / f"{name}.pdf"
         path.write_bytes(pdf)
-        subprocess.run(["pdftoppm", "-png", "-r", "20", "-f", "1", "-l", "2", str(path),
-                        str(tmp_path / name)], check=True)
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "20", "-f", "1", "-l", "2", str(path), str(tmp_path / name)],
+            check=True,
+        )
         images[name] = sorted(tmp_path.glob(f"{name}-*.png"))
     from PIL import Image, ImageChops
 
     for serial_png, parallel_png in zip(images["serial"], images["parallel"], strict=True):
-        difference = ImageChops.difference(Image.open(serial_png).convert("L"),
-                                           Image.open(parallel_png).convert("L"))
+        difference = ImageChops.difference(
+            Image.open(serial_png).convert("L"), Image.open(parallel_png).convert("L")
+        )
         assert difference.getextrema()[1] < 60, serial_png.name
