@@ -108,21 +108,17 @@ def counterfactual_text(prediction: Prediction, questionnaire: Questionnaire, la
     cf = prediction.counterfactual
     if cf is None or not cf.changes:
         return ""
+    joiner = " " + _("and") + " "
     if not cf.reached:
         return _(
-            "No small change of answers would make this firm a candidate for: %(track)s.",
+            "A few changes are not enough to make this firm a candidate for %(track)s; "
+            "the steps that take it furthest toward it: %(changes)s.",
             track=track_name(cf.target),
-        )
-    changes = (" " + _("and") + " ").join(change_text(c, questionnaire, lang) for c in cf.changes)
-    if cf.reached:
-        return _(
-            "If %(changes)s, this firm would be a candidate for: %(track)s.",
-            changes=changes,
-            track=track_name(cf.target),
+            changes=joiner.join(change_text(c, questionnaire, lang) for c in cf.changes[:3]),
         )
     return _(
-        "Even if %(changes)s, this firm would not yet be a candidate for: %(track)s.",
-        changes=changes,
+        "If %(changes)s, this firm would be a candidate for: %(track)s.",
+        changes=joiner.join(change_text(c, questionnaire, lang) for c in cf.changes),
         track=track_name(cf.target),
     )
 

@@ -319,6 +319,8 @@ def _schedule(chosen, modules: Mapping[str, Module], trainees: Mapping[str, int]
         )
         for key, start, end in PHASES
     ]
+    # A module placed for one group but not another is not "left for next year".
+    unplaced = [m for m in dict.fromkeys(unplaced) if m not in placed_any]
     return phases, unplaced
 
 

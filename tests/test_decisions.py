@@ -72,3 +72,32 @@ def test_another_center_cannot_decide(consultant, app):
     )
     assert response.status_code == 404
     assert "홍길동" not in intruder.get("/center/overrides").get_data(as_text=True)
+
+
+def test_counterfactual_sentences_name_the_changes(app):
+    import numpy as np
+
+    from diagnose.explanations import counterfactual_text
+    from diagnose.policy import bootstrap_set
+
+    model = app.extensions["track_model"]
+    q = app.extensions["questionnaires"].current
+    seen = {}
+    for firm, _track in bootstrap_set(q, 120, np.random.default_rng(11), 0):
+        prediction = model.predict(q, firm.profile, firm.answers)
+        cf = prediction.counterfactual
+        if cf.changes:
+            seen.setdefault(cf.reached, prediction)
+        if len(seen) == 2:
+            break
+    with app.test_request_context("/?lang=en"):
+        reached = counterfactual_text(seen[True], q, "en")
+        assert reached.startswith("If ") and "this firm would be a candidate for" in reached
+        first = q.item(seen[True].counterfactual.changes[0].item).question.en
+        assert first in reached
+        not_reached = counterfactual_text(seen[False], q, "en")
+        assert not_reached.startswith("A few changes are not enough")
+        steps = not_reached.count("” were “") + not_reached.count("” also included “")
+        assert 1 <= steps <= 3  # at most the three biggest steps
+    with app.test_request_context("/?lang=ko"):
+        assert "트랙 후보가 됩니다" in counterfactual_text(seen[True], q, "ko")

@@ -158,3 +158,12 @@ def test_rediagnosis_dates_follow_the_track():
         for t in ("beginner", "ax", "shared_center")
     }
     assert dates["beginner"] < dates["shared_center"] < dates["ax"]
+
+
+def test_the_deferred_list_names_each_module_once_and_only_if_unplaced():
+    small = {**PROFILE, "employees": "5"}  # four person-hours a month: much must wait
+    p = plan(_scores(40), "ax", AX, small, DATA, DAY)
+    placed = {m.module_id for _k, m in _all_modules(p)}
+    assert p.unplaced, "a five-person firm cannot take a whole AX plan in a year"
+    assert len(p.unplaced) == len(set(p.unplaced))
+    assert not set(p.unplaced) & placed
