@@ -256,9 +256,13 @@ def should_replace(
     if current is None:
         return True, "no current model"
     if not held_out:
-        if current.card["data"]["real_decisions"]["count"] == 0:
+        real = (
+            new.card["data"]["real_decisions"]["count"],
+            current.card["data"]["real_decisions"]["count"],
+        )
+        if real == (0, 0):
             return True, "no real decisions yet: both models rest on the bootstrap set"
-        return False, "too few real decisions to hold any out; keeping the current model"
+        return False, "too few real decisions to hold any out (10 needed); keeping the current"
     new_f1, old_f1 = (score_on(m, questionnaire, held_out) for m in (new, current))
     verdict = new_f1 >= old_f1
     return verdict, (

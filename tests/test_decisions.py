@@ -101,3 +101,24 @@ def test_counterfactual_sentences_name_the_changes(app):
         assert 1 <= steps <= 3  # at most the three biggest steps
     with app.test_request_context("/?lang=ko"):
         assert "트랙 후보가 됩니다" in counterfactual_text(seen[True], q, "ko")
+
+
+def test_retraining_from_the_command_line_keeps_the_model_unless_it_is_not_worse(consultant, app):
+    from pathlib import Path
+
+    assessment_id = _submitted(consultant, app)
+    consultant.post_form(
+        f"/assessments/{assessment_id}/decision",
+        {"final_track": "beginner", "reason": "대표 부재"},
+        page=f"/assessments/{assessment_id}",
+    )
+    result = app.test_cli_runner().invoke(
+        args=["model", "train", "--bootstrap-size", "300", "--seed", "5"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "real decisions: 1" in result.output
+    models = Path(app.instance_path) / "models"
+    saved = list(models.glob("track-*.skops"))
+    assert len(saved) == 1 and (models / f"track-{saved[0].stem[6:]}.md").exists()
+    # one real decision is too few to hold any out: the shipped model stays current
+    assert "NOT made current" in result.output and not (models / "CURRENT").exists()
