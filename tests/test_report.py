@@ -36,6 +36,15 @@ def _pdf_text(pdf: bytes, tmp_path: Path, layout=False) -> str:
     return subprocess.run(args, capture_output=True, text=True, check=True).stdout
 
 
+def _report_html(demo, track, lang="ko"):
+    from diagnose.pdf import render_html
+
+    app, db, tracks = demo
+    with app.test_request_context():
+        record = assessment_record(db, tracks[track])
+        return render_html("report.html", report_context(db, record, lang), lang)
+
+
 def _render(demo, track, lang="ko"):
     app, db, tracks = demo
     with app.test_request_context():
@@ -138,15 +147,7 @@ def test_korean_words_are_never_split_at_a_line_end(demo, tmp_path):
         html == f"<p>훈{WORD_JOINER}련 로{WORD_JOINER}드{WORD_JOINER}맵</p>"
         f'<a title="속성값">텍{WORD_JOINER}스{WORD_JOINER}트</a>'
     )
-    app, db, tracks = demo
-    from diagnose.pdf import render_html
-
-    with app.test_request_context():
-        source = render_html(
-            "report.html",
-            report_context(db, assessment_record(db, tracks["shared_center"]), "ko"),
-            "ko",
-        )
+    source = _report_html(demo, "shared_center")
     assert _split_words(render_pdf(source), source, tmp_path) == []
     # The check can fail: narrow Korean text without the joiners does break inside words.
     narrow = (
@@ -260,15 +261,9 @@ def test_cli_renders_a_report(demo, tmp_path):
 
 
 def test_parallel_rendering_gives_the_same_pages_as_one_process(demo, tmp_path):
-    from diagnose.pdf import render_html, render_pdf_parallel, render_workers
+    from diagnose.pdf import render_pdf_parallel, render_workers
 
-    app, db, tracks = demo
-    with app.test_request_context():
-        html = render_html(
-            "report.html",
-            report_context(db, assessment_record(db, tracks["shared_center"]), "ko"),
-            "ko",
-        )
+    html = _report_html(demo, "shared_center")
     serial = _pdf_text(render_pdf(html), tmp_path / "s")
     parallel_pdf = render_pdf_parallel(html, render_workers(2))
     parallel = _pdf_text(parallel_pdf, tmp_path / "p")
