@@ -132,6 +132,8 @@ def test_an_interview_across_a_reload_and_two_sittings(app, server, page):
     first = questionnaire.dimensions[0]
     page.wait_for_url(f"**/{first.id}")
     chosen = fill_visible_items(page)
+    count = page.locator(".steps li.current .count").inner_text()
+    assert count == f"{len(chosen)}/{len(first.items)}"  # the progress follows the answers
     page.locator("fieldset.item").first.locator("details.note summary").click()
     page.locator("fieldset.item").first.locator("textarea[name$=__note]").fill("대표 인터뷰 메모")
     wait_saved(page)

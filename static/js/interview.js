@@ -151,10 +151,29 @@
     });
   }
 
+  // The progress beside the page follows the answers as they are given.
+  var pageCount = document.querySelector(".steps li.current .count");
+  var overall = document.querySelector(".steps progress");
+  function answeredHere() {
+    var values = snapshot();
+    return Array.prototype.filter.call(form.querySelectorAll("fieldset.item"), function (fs) {
+      return (values[fs.dataset.item] || []).some(function (v) { return v !== ""; });
+    }).length;
+  }
+  var startHere = answeredHere();
+  var startOverall = overall ? Number(overall.value) : 0;
+  function updateProgress() {
+    if (!pageCount) return;
+    var now = answeredHere();
+    pageCount.textContent = now + "/" + form.querySelectorAll("fieldset.item").length;
+    if (overall) overall.value = startOverall - startHere + now;
+  }
+
   function changed(event) {
     if (event && event.target) exclusive(event.target);
     keep(snapshot());
     applySkipLogic();
+    updateProgress();
     schedule();
   }
 
