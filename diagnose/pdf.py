@@ -102,6 +102,13 @@ def _fonts() -> FontConfiguration:
 
 
 @cache
+def _style_key() -> bytes:
+    """What besides the HTML decides the PDF: the stylesheet (read once, as ``_stylesheet``
+    is built once) and the renderer's version."""
+    return (TEMPLATES / "report.css").read_bytes() + weasyprint.__version__.encode()
+
+
+@cache
 def _stylesheet() -> weasyprint.CSS:
     return weasyprint.CSS(
         filename=str(TEMPLATES / "report.css"),
@@ -270,8 +277,7 @@ def cached_pdf(html: str, folder: Path, workers: int = 0) -> tuple[bytes, bool]:
     of them renders anew. With ``workers`` >= 2 the sections are laid out in parallel.
     Returns ``(pdf, from_cache)``.
     """
-    css = (TEMPLATES / "report.css").read_bytes()
-    key = hashlib.sha256(html.encode() + css + weasyprint.__version__.encode()).hexdigest()
+    key = hashlib.sha256(html.encode() + _style_key()).hexdigest()
     path = folder / key[:2] / f"{key}.pdf"
     if path.exists():
         return path.read_bytes(), True
