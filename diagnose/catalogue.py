@@ -89,6 +89,9 @@ class CenterRegistry(_Frozen):
     def specialisation(self, spec_id: str) -> Specialisation:
         return next(s for s in self.specialisations if s.id == spec_id)
 
+    def center(self, center_id: str) -> Center:
+        return next(c for c in self.centers if c.id == center_id)
+
 
 @dataclass(frozen=True)
 class RoadmapData:

@@ -51,7 +51,7 @@ def reason_text(
     answers: Mapping[str, Any] | None = None,
 ) -> str:
     kind, _sep, key = reason.feature.partition(":")
-    if kind == "item" and key in questionnaire._items_by_id:
+    if kind == "item" and questionnaire.find_item(key):
         item = questionnaire.item(key)
         value = reason.value
         if value is None:
@@ -68,10 +68,10 @@ def reason_text(
         )
     if kind == "opt":
         item_id, _eq, value = key.partition("=")
-        if item_id in questionnaire._items_by_id:
+        if questionnaire.find_item(item_id):
             item = questionnaire.item(item_id)
             return f"{item.question.get(lang)} → “{answer_text(item, value, lang)}”"
-    if reason.feature == HANDS_ON and "need_equipment" in questionnaire._items_by_id:
+    if reason.feature == HANDS_ON and questionnaire.find_item("need_equipment"):
         item = questionnaire.item("need_equipment")
         given = reason.value
         hands_on = [

@@ -118,12 +118,17 @@ def _stylesheet() -> weasyprint.CSS:
     )
 
 
+def _layout(html: str, *extra: weasyprint.CSS):
+    """Lay ``html`` out with the report stylesheet (and ``extra`` ones), fetching only what
+    the locked fetcher serves. The caller holds ``_lock``."""
+    return weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=LockedFetcher()).render(
+        stylesheets=[_stylesheet(), *extra], font_config=_fonts()
+    )
+
+
 def render_pdf(html: str) -> bytes:
     with _lock:
-        document = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=LockedFetcher())
-        return document.write_pdf(
-            stylesheets=[_stylesheet()], font_config=_fonts(), uncompressed_pdf=False
-        )
+        return _layout(html).write_pdf()
 
 
 # --- rendering in parallel -------------------------------------------------------------------
@@ -145,8 +150,8 @@ _stamps: dict[int, bytes] = {}
 def _split(html: str) -> tuple[str, str, list[str], list[str]]:
     """``(head, preamble, section names, section html)`` of a report's HTML."""
     head, body = html.split("<body>", 1)
-    starts = [m.start() for m in _SECTION.finditer(body)]
-    names = [m[1] for m in _SECTION.finditer(body)]
+    found = list(_SECTION.finditer(body))
+    starts, names = [m.start() for m in found], [m[1] for m in found]
     preamble = body[: starts[0]]
     ends = starts[1:] + [body.rindex("</body>")]
     return head + "<body>", preamble, names, [body[a:b] for a, b in zip(starts, ends, strict=True)]
@@ -156,9 +161,7 @@ def _render_part(html: str) -> tuple[bytes, dict[str, int], int]:
     """In a worker: the PDF of some sections without footers, where each section starts, and
     the page count."""
     with _lock:
-        document = weasyprint.HTML(
-            string=html, base_url=BASE_URL, url_fetcher=LockedFetcher()
-        ).render(stylesheets=[_stylesheet(), _no_footer()], font_config=_fonts())
+        document = _layout(html, _no_footer())
         starts = {}
         for index, page in enumerate(document.pages):
             for anchor in page.anchors:
@@ -189,9 +192,7 @@ def _stamp(total: int) -> bytes:
         last = '<div style="height: 1px"></div>'
         html = f"<html><body>{cover}{pages}{last}</body></html>"
         with _lock:  # a transparent overlay: footers only, no page background
-            _stamps[total] = weasyprint.HTML(string=html, base_url=BASE_URL).write_pdf(
-                stylesheets=[_stylesheet(), _overlay()], font_config=_fonts()
-            )
+            _stamps[total] = _layout(html, _overlay()).write_pdf()
     return _stamps[total]
 
 

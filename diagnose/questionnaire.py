@@ -245,6 +245,10 @@ class Questionnaire(_Frozen):
     def item(self, item_id: str) -> Item:
         return self._items_by_id[item_id]
 
+    def find_item(self, item_id: str) -> Item | None:
+        """The item with this id, or None when this version has no such item."""
+        return self._items_by_id.get(item_id)
+
     def dimension_of(self, item_id: str) -> Dimension:
         return self._dimension_by_item[item_id]
 

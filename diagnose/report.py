@@ -168,7 +168,12 @@ def _plan_view(roadmap, data, questionnaire, lang: str) -> dict[str, Any]:
     """The plan with every id turned into words of the report's language."""
     catalogue, centers = data.catalogue, data.centers
     modules = catalogue.by_id
-    item = questionnaire._items_by_id
+
+    def label(item_id: str, value: str | None) -> str:
+        item = questionnaire.find_item(item_id)
+        option = item.option(value) if item and value else None
+        return option.label.get(lang) if option else (value or "")
+
     return {
         "capacity": roadmap.monthly_capacity,
         "rediagnose_on": roadmap.rediagnose_on,
@@ -206,18 +211,14 @@ def _plan_view(roadmap, data, questionnaire, lang: str) -> dict[str, Any]:
         ],
         "briefs": [
             {
-                "job": _option_label(item, "need_target_jobs", b.job, lang),
+                "job": label("need_target_jobs", b.job),
                 "job_group": b.job_group,
                 "task": b.task,
                 "problem": b.problem,
-                "data": _option_label(item, "need_data_ready", b.data_ready, lang)
-                if b.data_ready
-                else "",
+                "data": label("need_data_ready", b.data_ready),
                 "data_description": b.data_description,
-                "benefits": [_option_label(item, "need_benefit", v, lang) for v in b.benefits],
-                "urgency": _option_label(item, "need_urgency", b.urgency, lang)
-                if b.urgency
-                else "",
+                "benefits": [label("need_benefit", v) for v in b.benefits],
+                "urgency": label("need_urgency", b.urgency),
             }
             for b in roadmap.briefs
         ],
@@ -233,16 +234,10 @@ def _plan_view(roadmap, data, questionnaire, lang: str) -> dict[str, Any]:
                 "matched": [centers.specialisation(s).name.get(lang) for s in r.matched],
             }
             for r in roadmap.referrals
-            for c in [next(c for c in centers.centers if c.id == r.center_id)]
+            for c in [centers.center(r.center_id)]
         ],
         "sample_centers": centers.notice.get(lang) if centers.sample and centers.notice else "",
     }
-
-
-def _option_label(items, item_id: str, value: str, lang: str) -> str:
-    if item_id in items and (option := items[item_id].option(value)):
-        return option.label.get(lang)
-    return value
 
 
 def render_report(db: sqlite_utils.Database, record: dict[str, Any], lang: str) -> bytes:

@@ -30,7 +30,6 @@ from sklearn.preprocessing import StandardScaler
 from .model import TrackModel, feature_names, features
 from .policy import TRACKS, bootstrap_set, synthetic_firm
 from .questionnaire import Questionnaire
-from .scoring import NOT_APPLICABLE
 
 log = logging.getLogger(__name__)
 BOOTSTRAP_SIZE = 3000
@@ -183,11 +182,16 @@ def train(
         real_train, held_out = train_test_split(
             list(real), test_size=0.3, random_state=seed, stratify=stratify
         )
-    examples = boot + list(real_train)
-    x, y, w = _matrix(questionnaire, examples, names)
+    # The bootstrap features are computed once: cross-validated alone, then fitted with the
+    # real decisions appended.
+    xb, yb, wb = _matrix(questionnaire, boot, names)
+    if real_train:
+        xr, yr, wr = _matrix(questionnaire, real_train, names)
+        x, y, w = np.vstack([xb, xr]), np.concatenate([yb, yr]), np.concatenate([wb, wr])
+    else:
+        x, y, w = xb, yb, wb
 
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    xb, yb, _ = _matrix(questionnaire, boot, names)
     cv_proba = cross_val_predict(_pipeline(seed), xb, yb, cv=cv, method="predict_proba")
     classes = sorted(set(yb))
     cv_proba = cv_proba[:, [classes.index(t) for t in TRACKS]]
@@ -326,10 +330,6 @@ def card_markdown(card: Mapping[str, Any]) -> str:
         f"{card['sanity']['rise_share']:.2%} raised P(beginner) by more than a point.",
     ]
     return "\n".join(lines) + "\n"
-
-
-def is_answer(value: Any) -> bool:
-    return value not in (None, "", [], NOT_APPLICABLE)
 
 
 def save_model(model: TrackModel, folder: Path) -> Path:
