@@ -13,6 +13,7 @@ from flask import Blueprint, Flask, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, login_required, login_user, logout_user
+from flask_wtf.csrf import CSRFError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .forms import LoginForm
@@ -125,6 +126,17 @@ def login():
             return redirect(_safe_next(request.args.get("next")) or url_for("consultant.firms"))
         form.password.errors.append(_("Wrong email or password."))
     return render_template("login.html", form=form)
+
+
+@bp.errorhandler(CSRFError)
+def login_page_too_old(_error: CSRFError):
+    """A login page left open past its token: ask again, with the email kept."""
+    if request.endpoint != "auth.login":
+        return render_template("csrf_error.html"), 400
+    form = LoginForm()  # a fresh token; the email as typed
+    form.password.data = ""
+    flash(_("The login page was open too long. Please log in again."), "error")
+    return render_template("login.html", form=form), 400
 
 
 @bp.route("/logout", methods=["POST"])

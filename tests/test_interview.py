@@ -3,7 +3,15 @@
 import re
 
 from answering import all_answers, page_answers
-from conftest import Browser, add_user, csrf_from, firm_form, register_firm, start_assessment
+from conftest import (
+    PASSWORD,
+    Browser,
+    add_user,
+    csrf_from,
+    firm_form,
+    register_firm,
+    start_assessment,
+)
 
 from diagnose.assessments import load_answers
 from diagnose.storage import connect
@@ -28,6 +36,23 @@ def test_wrong_password_says_so_in_korean(app):
         "/login", {"email": "doctor@center-a.example", "password": "nope"}
     )
     assert "이메일 또는 비밀번호가 올바르지 않습니다" in response.get_data(as_text=True)
+
+
+def test_a_login_page_open_too_long_asks_again_with_the_email_kept(app):
+    add_user(app)
+    browser = Browser(app)
+    email = "doctor@center-a.example"
+    response = browser.client.post(
+        "/login", data={"email": email, "password": "x", "csrf_token": "stale"}
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "로그인 화면이 너무 오래 열려 있었습니다" in page
+    assert f'value="{email}"' in page
+    response = browser.client.post(  # the page's new token works
+        "/login", data={"email": email, "password": PASSWORD, "csrf_token": csrf_from(page)}
+    )
+    assert response.status_code == 302
 
 
 def test_register_a_firm_and_find_it(consultant):

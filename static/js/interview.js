@@ -20,6 +20,7 @@
   var inFlight = false;
   var again = false;
   var retryTimer = null;
+  var unsaved = false;  // answers changed that the server does not hold yet
 
   // Fields that are answers: everything but the token and the page's own bookkeeping.
   function snapshot() {
@@ -95,6 +96,7 @@
       if (res.r.ok) {
         var pending = kept(step);
         if (pending && same(pending.values, values)) localStorage.removeItem(key(step));
+        if (same(snapshot(), values)) unsaved = false;
         var t = new Date();
         say(messages.saved.replace("%(time)s", t.toLocaleTimeString(document.documentElement.lang || undefined, { hour: "2-digit", minute: "2-digit" })), "ok");
       } else if (res.r.status === 400 && res.j.error === "csrf" && !renewed) {
@@ -172,6 +174,7 @@
   function changed(event) {
     if (event && event.target) exclusive(event.target);
     keep(snapshot());
+    unsaved = true;
     applySkipLogic();
     updateProgress();
     schedule();
@@ -189,6 +192,7 @@
       localStorage.removeItem(key(step));
     } else {
       restore(pending.values);
+      unsaved = true;
       say(messages.restored, "ok");
       save(false);
     }
@@ -203,13 +207,14 @@
   // the server has taken the post, can drop it.
   form.addEventListener("submit", function () {
     clearTimeout(timer);
+    unsaved = false;  // the page's own post carries them
     var values = snapshot();
     try { localStorage.setItem(key(step), JSON.stringify({ values: values, at: Date.now(), submitted: true })); } catch (e) {}
   });
   window.addEventListener("online", function () { save(false); });
   // A tab closed mid-typing: send what is pending without waiting for the timer.
   window.addEventListener("pagehide", function () {
-    if (timer && navigator.sendBeacon) {
+    if (unsaved && navigator.sendBeacon) {
       clearTimeout(timer);
       navigator.sendBeacon(form.dataset.autosaveUrl, body(snapshot()));
     }
