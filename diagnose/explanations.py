@@ -93,12 +93,12 @@ def change_text(change: Change, questionnaire: Questionnaire, lang: str) -> str:
         before = change.before if isinstance(change.before, list) else []
         added = [v for v in change.after if v not in before]
         return _(
-            "“%(question)s” also included “%(answer)s”",
+            "the answer to “%(question)s” also included “%(answer)s”",
             question=item.question.get(lang),
             answer=answer_text(item, added, lang),
         )
     return _(
-        "“%(question)s” were “%(answer)s”",
+        "the answer to “%(question)s” became “%(answer)s”",
         question=item.question.get(lang),
         answer=answer_text(item, change.after, lang),
     )

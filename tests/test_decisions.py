@@ -97,7 +97,7 @@ def test_counterfactual_sentences_name_the_changes(app):
         assert first in reached
         not_reached = counterfactual_text(seen[False], q, "en")
         assert not_reached.startswith("A few changes are not enough")
-        steps = not_reached.count("” were “") + not_reached.count("” also included “")
+        steps = not_reached.count("” became “") + not_reached.count("” also included “")
         assert 1 <= steps <= 3  # at most the three biggest steps
     with app.test_request_context("/?lang=ko"):
         assert "트랙 후보가 됩니다" in counterfactual_text(seen[True], q, "ko")
