@@ -157,24 +157,60 @@ def firm_with_number(
     return rows[0] if rows else None
 
 
-def search_firms(db: sqlite_utils.Database, center_id: int, text: str = "") -> list[dict[str, Any]]:
-    """The center's firms whose name or business number contains ``text``, newest activity first."""
+# The track an assessment ended with: the consultant's latest decision, else the model's latest
+# prediction. Used as a correlated subquery over ``a`` (an assessments row).
+_TRACK_OF_A = """COALESCE(
+    (SELECT d.final_track FROM decisions d WHERE d.assessment_id = a.id ORDER BY d.id DESC LIMIT 1),
+    (SELECT p.track FROM predictions p WHERE p.assessment_id = a.id ORDER BY p.id DESC LIMIT 1))"""
+
+FIRM_STATES = ("beginner", "ax", "shared_center", "draft", "none")
+
+
+def search_firms(
+    db: sqlite_utils.Database, center_id: int, text: str = "", state: str = ""
+) -> list[dict[str, Any]]:
+    """The center's firms whose name or business number contains ``text``, newest activity first.
+
+    Each row carries the firm's open draft, if any, and its latest submitted diagnosis: when, and
+    the track it ended with. ``state`` keeps only firms on one track (by their latest diagnosis),
+    with a draft, or never diagnosed.
+    """
+    if state and state not in FIRM_STATES:
+        raise ValueError(f"unknown firm state {state!r}")
     like = f"%{text.strip().replace('-', '')}%" if text.strip() else "%"
     name_like = f"%{text.strip()}%" if text.strip() else "%"
+    where = {
+        "": "1",
+        "draft": "draft_id IS NOT NULL",
+        "none": "diagnosed_id IS NULL AND draft_id IS NULL",
+    }.get(state, "track = :state")
     return list(
         db.query(
-            """
-        SELECT f.*,
-               (SELECT id FROM assessments a WHERE a.firm_id = f.id AND a.status = 'draft'
-                ORDER BY a.updated_at DESC LIMIT 1) AS draft_id,
-               (SELECT MAX(COALESCE(submitted_at, updated_at)) FROM assessments a
-                WHERE a.firm_id = f.id) AS last_activity
-        FROM firms f
-        WHERE f.center_id = ? AND (f.name LIKE ? OR f.business_number LIKE ?)
-        ORDER BY COALESCE(last_activity, f.updated_at) DESC, f.name
+            f"""
+        WITH latest AS (
+            SELECT a.firm_id, a.id AS assessment_id, a.submitted_at, {_TRACK_OF_A} AS track,
+                   ROW_NUMBER() OVER (
+                       PARTITION BY a.firm_id ORDER BY a.submitted_at DESC, a.id DESC
+                   ) AS rank
+            FROM assessments a
+            WHERE a.center_id = :center AND a.status = 'submitted'
+        )
+        SELECT * FROM (
+            SELECT f.*,
+                   (SELECT id FROM assessments a WHERE a.firm_id = f.id AND a.status = 'draft'
+                    ORDER BY a.updated_at DESC LIMIT 1) AS draft_id,
+                   (SELECT MAX(COALESCE(submitted_at, updated_at)) FROM assessments a
+                    WHERE a.firm_id = f.id) AS last_activity,
+                   l.assessment_id AS diagnosed_id, l.submitted_at AS diagnosed_at, l.track
+            FROM firms f
+            LEFT JOIN latest l ON l.firm_id = f.id AND l.rank = 1
+            WHERE f.center_id = :center AND (f.name LIKE :name OR f.business_number LIKE :number)
+        )
+        WHERE {where}
+        ORDER BY COALESCE(last_activity, updated_at) DESC, name
         LIMIT 200
         """,
-            [center_id, name_like, like],
+            {"center": center_id, "name": name_like, "number": like, "state": state},
         )
     )
 
@@ -240,9 +276,15 @@ def get_assessment(
 def firm_assessments(db: sqlite_utils.Database, firm_id: int) -> list[dict[str, Any]]:
     return list(
         db.query(
-            "SELECT a.*, u.name AS consultant_name FROM assessments a "
-            "LEFT JOIN users u ON u.id = a.consultant_id WHERE a.firm_id = ? "
-            "ORDER BY a.created_at DESC",
+            f"""
+            SELECT a.*, u.name AS consultant_name, {_TRACK_OF_A} AS track,
+                   (SELECT d.action FROM decisions d WHERE d.assessment_id = a.id
+                    ORDER BY d.id DESC LIMIT 1) AS decision,
+                   (SELECT p.readiness FROM predictions p WHERE p.assessment_id = a.id
+                    ORDER BY p.id DESC LIMIT 1) AS readiness
+            FROM assessments a LEFT JOIN users u ON u.id = a.consultant_id
+            WHERE a.firm_id = ? ORDER BY a.created_at DESC
+            """,
             [firm_id],
         )
     )

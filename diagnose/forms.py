@@ -46,6 +46,19 @@ class FirmSearchForm(FlaskForm):
         csrf = False  # a GET search changes nothing
 
     q = StringField(_l("Search firms"), validators=[Optional(), Length(max=100)])
+    state = SelectField(
+        _l("Show"),
+        choices=[
+            SelectChoice("", _l("All firms")),
+            SelectChoice("beginner", _l("Beginner")),
+            SelectChoice("ax", _l("AX firm (PBL)")),
+            SelectChoice("shared_center", _l("Shared training center")),
+            SelectChoice("draft", _l("Diagnosis in progress")),
+            SelectChoice("none", _l("Not yet diagnosed")),
+        ],
+        default="",
+        validators=[Optional()],
+    )
 
 
 class DecisionForm(FlaskForm):

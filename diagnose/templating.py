@@ -17,11 +17,12 @@ KST = timezone(timedelta(hours=9), "KST")
 LANGUAGE_NAMES = {"ko": "한국어", "en": "English"}
 
 
-def localtime(stamp: str | None) -> str:
-    """A stored UTC timestamp as Korean time, ``2026-11-22 14:03``."""
+def localtime(stamp: str | None, precision: str = "minute") -> str:
+    """A stored UTC timestamp as Korean time: ``2026-11-22 14:03``, or the day alone."""
     if not stamp:
         return ""
-    return datetime.fromisoformat(stamp).astimezone(KST).strftime("%Y-%m-%d %H:%M")
+    pattern = "%Y-%m-%d" if precision == "date" else "%Y-%m-%d %H:%M"
+    return datetime.fromisoformat(stamp).astimezone(KST).strftime(pattern)
 
 
 def answer_text(item: Item, value: Any, lang: str) -> str:

@@ -122,3 +122,45 @@ def test_retraining_from_the_command_line_keeps_the_model_unless_it_is_not_worse
     assert len(saved) == 1 and (models / f"track-{saved[0].stem[6:]}.md").exists()
     # one real decision is too few to hold any out: the shipped model stays current
     assert "NOT made current" in result.output and not (models / "CURRENT").exists()
+
+
+def test_the_firm_list_shows_each_firms_latest_track_and_filters_by_it(consultant, app):
+    assessment_id = _submitted(consultant, app)
+    db = connect(app.config["DATABASE"])
+    predicted = db.execute("SELECT track FROM predictions").fetchone()[0]
+    waiting = register_firm(consultant, company_name="대기산업", business_number="101-81-15218")
+    start_assessment(consultant, waiting)
+    register_firm(consultant, company_name="새내기상사", business_number="110-81-00010")
+
+    listing = consultant.get("/firms").get_data(as_text=True)
+    assert f'track-{predicted}"' in listing and f"/assessments/{assessment_id}" in listing
+
+    def shown(state):
+        page = consultant.get(f"/firms?state={state}").get_data(as_text=True)
+        return {n for n in ("테스트정밀", "대기산업", "새내기상사") if n in page}
+
+    assert shown(predicted) == {"테스트정밀"}
+    assert shown("draft") == {"대기산업"}
+    assert shown("none") == {"새내기상사"}
+    other = "beginner" if predicted != "beginner" else "ax"
+    assert shown(other) == set()
+    assert "조건에 맞는 기업이 없습니다" in consultant.get(f"/firms?state={other}").get_data(
+        as_text=True
+    )
+    assert len(shown("nonsense")) == 3  # an unknown filter shows everything, not an error
+
+    # The consultant's override is the firm's track from then on, in the list and its history.
+    consultant.post_form(
+        f"/assessments/{assessment_id}/decision",
+        {"final_track": other, "reason": "현장 확인 결과"},
+        page=f"/assessments/{assessment_id}",
+    )
+    assert shown(other) == {"테스트정밀"} and shown(predicted) == set()
+    firm_id = db.execute("SELECT firm_id FROM assessments WHERE id = ?", [assessment_id]).fetchone()
+    history = consultant.get(f"/firms/{firm_id[0]}").get_data(as_text=True)
+    assert "주치의가 변경" in history and f"/assessments/{assessment_id}/roadmap.pdf" in history
+
+    # Another center's consultant sees none of it.
+    intruder = Browser(app)
+    intruder.login(add_user(app, "b@center-b.example", center="센터 B", name="임꺽정")["email"])
+    assert "테스트정밀" not in intruder.get(f"/firms?state={other}").get_data(as_text=True)

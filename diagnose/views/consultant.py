@@ -79,11 +79,13 @@ def csrf_token():
 @bp.route("/firms")
 def firms():
     form = FirmSearchForm(request.args)
-    text = form.q.data if form.validate() else ""
+    valid = form.validate()
+    text = (form.q.data or "") if valid else ""
+    state = (form.state.data or "") if valid else ""
     return render_template(
         "firms.html",
         form=form,
-        firms=ops.search_firms(get_db(), current_user.center_id, text or ""),
+        firms=ops.search_firms(get_db(), current_user.center_id, text, state),
         questionnaire=catalogue().current,
     )
 
