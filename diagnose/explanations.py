@@ -135,8 +135,12 @@ def explain(
     lang: str,
 ) -> dict[str, Any]:
     """The explanation as sentences, ready for a page, a PDF or the API."""
+    ranked = sorted(prediction.probabilities, key=prediction.probabilities.get, reverse=True)
+    rival = next(t for t in ranked if t != prediction.track)
     return {
         "track_name": track_name(prediction.track),
+        "rival": rival,
+        "rival_name": track_name(rival),
         "track_summary": str(TRACK_SUMMARIES.get(prediction.track, "")),
         "toward": _unique(reason_text(r, questionnaire, scores, lang) for r in prediction.toward),
         "away": _unique(reason_text(r, questionnaire, scores, lang) for r in prediction.away),
@@ -178,7 +182,7 @@ def diagnosis_json(
         "probabilities": prediction.probabilities,
         "needs_review": prediction.needs_review,
         "model_version": prediction.model_version,
-        "reasons": {"toward": words["toward"], "away": words["away"]},
+        "reasons": {"against": words["rival"], "toward": words["toward"], "away": words["away"]},
         "counterfactual": {
             "target": cf.target,
             "reached": cf.reached,

@@ -215,31 +215,35 @@ class TrackModel:
         needs_review = bool(proba[ranked[0]] - proba[ranked[1]] < REVIEW_MARGIN)
         if not explain:
             return Prediction(track, probabilities, self.version, needs_review)
-        toward, away = self.reasons(x, track, answers)
+        toward, away = self.reasons(x, track, TRACKS[ranked[1]], answers)
         target = NEXT_TRACK[track]
         counterfactual = self.counterfactual(questionnaire, profile, answers, target)
         return Prediction(
             track, probabilities, self.version, needs_review, toward, away, counterfactual
         )
 
-    def _contributions(self, x: np.ndarray, track: str) -> np.ndarray:
-        """Each feature's push toward ``track`` against the average of the other tracks."""
+    def _contributions(self, x: np.ndarray, track: str, rival: str) -> np.ndarray:
+        """Each feature's share of the log-odds of ``track`` against ``rival``.
+
+        In a multinomial logistic regression, log(P(track) / P(rival)) is exactly the sum of
+        these terms plus the intercepts' difference, so the reasons answer the consultant's
+        question "why this track rather than the next likeliest one?".
+        """
         scaler, classifier = self.pipeline[0], self.pipeline[-1]
         z = (x - scaler.mean_) / scaler.scale_
         coef = classifier.coef_
-        own = self.classes.index(track)
-        others = [i for i in range(len(self.classes)) if i != own]
-        relative = coef[own] - coef[others].mean(axis=0)
-        return relative * z
+        return (coef[self.classes.index(track)] - coef[self.classes.index(rival)]) * z
 
     def reasons(
         self,
         x: np.ndarray,
         track: str,
+        rival: str,
         answers: Mapping[str, Any],
         top: int = 4,
     ) -> tuple[list[Reason], list[Reason]]:
-        contributions = self._contributions(x, track)
+        """What pushed toward ``track`` rather than ``rival``, and what pushed the other way."""
+        contributions = self._contributions(x, track, rival)
         order = np.argsort(-contributions)
 
         def reason(i: int) -> Reason:

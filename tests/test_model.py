@@ -92,6 +92,26 @@ def test_each_track_is_predicted_with_reasons_and_a_counterfactual(shipped, trac
         assert shipped.predict(Q, firm.profile, changed, explain=False).track == cf.target
 
 
+@pytest.mark.parametrize("track", TRACKS)
+def test_reasons_add_up_to_the_odds_against_the_runner_up(shipped, track):
+    """The reasons are the exact terms of log(P(track) / P(runner-up)), not a rough guess."""
+    firm = _firm(track, seed=3)
+    x = features(Q, firm.profile, firm.answers, shipped.names)
+    proba = shipped.probabilities(x[None, :])[0]
+    own, rival = (TRACKS[i] for i in np.argsort(-proba)[:2])
+    classifier = shipped.pipeline[-1]
+    intercepts = (
+        classifier.intercept_[shipped.classes.index(own)]
+        - classifier.intercept_[shipped.classes.index(rival)]
+    )
+    terms = shipped._contributions(x, own, rival)
+    log_odds = np.log(proba[TRACKS.index(own)] / proba[TRACKS.index(rival)])
+    assert terms.sum() + intercepts == pytest.approx(log_odds, abs=1e-6)
+    toward, away = shipped.reasons(x, own, rival, firm.answers)
+    assert [r.effect for r in toward] == sorted((r.effect for r in toward), reverse=True)
+    assert all(r.effect < 0 for r in away)
+
+
 def test_a_beginner_is_shown_the_way_to_ax(shipped):
     prediction = shipped.predict(Q, _firm("beginner").profile, _firm("beginner").answers)
     assert prediction.counterfactual.target == "ax"

@@ -70,7 +70,9 @@ DIAGNOSIS = {
         "model_version": {"type": "string"},
         "reasons": {
             "type": "object",
+            "description": "what weighed for `track` over the next likeliest track, `against`",
             "properties": {
+                "against": TRACK,
                 "toward": {"type": "array", "items": {"type": "string"}},
                 "away": {"type": "array", "items": {"type": "string"}},
             },
