@@ -18,7 +18,7 @@ from flask_babel import force_locale
 from . import assessments as ops
 from .charts import radar_svg
 from .diagnosis import latest_diagnosis
-from .explanations import explain, track_name
+from .explanations import TRACK_SUMMARIES, explain, track_name
 from .pdf import cached_pdf, render_html, svg
 from .roadmap import employees_of, plan
 from .scoring import is_visible
@@ -80,6 +80,7 @@ def report_context(db: sqlite_utils.Database, record: dict[str, Any], lang: str)
     with force_locale(lang):
         words = explain(prediction, questionnaire, diagnosis["scores"], lang)
         track_label = track_name(track)
+        track_summary = str(TRACK_SUMMARIES.get(track, ""))
         firm_label, peer_label = _chart_labels(lang, peers_n)
     people = _people(db, record)
     dimensions = [
@@ -110,6 +111,7 @@ def report_context(db: sqlite_utils.Database, record: dict[str, Any], lang: str)
         "source": record.get("source", "consultant"),
         "track": track,
         "track_label": track_label,
+        "track_summary": track_summary,
         "model_track": prediction.track,
         "decision": {"action": decision["action"], "reason": decision["reason"]}
         if decision

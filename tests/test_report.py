@@ -9,6 +9,7 @@ from conftest import Browser
 
 from diagnose import create_app
 from diagnose.assessments import assessment_record
+from diagnose.diagnosis import decide
 from diagnose.pdf import WORD_JOINER, LockedFetcher, keep_korean_words, render_pdf
 from diagnose.report import render_report, report_context
 from diagnose.storage import connect
@@ -96,6 +97,28 @@ def test_ax_and_beginner_reports_have_their_own_parts(demo, tmp_path):
     assert "PBL 과제 개요" in ax and "공동훈련센터 연계\n" not in ax
     beginner = _pdf_text(_render(demo, "beginner"), tmp_path).replace(WORD_JOINER, "")
     assert "무료 온라인" in beginner and "PBL 과제 개요" not in beginner
+
+
+def test_the_summary_explains_the_track_the_firm_was_given(demo, tmp_path):
+    """Model reasons only for the model's track; an override shows the consultant's reason."""
+    app, db, tracks = demo
+    beginner = _pdf_text(_render(demo, "beginner"), tmp_path).replace(WORD_JOINER, "")
+    assert "이 트랙인 이유" in beginner and "AX 기업(PBL)’ 트랙 후보" in beginner
+    ax = _pdf_text(_render(demo, "ax"), tmp_path).replace(WORD_JOINER, "")
+    assert "이 트랙인 이유" in ax and "트랙 후보" not in ax  # no "if you needed robots…"
+
+    assessment_id = tracks["ax"]
+    user = db.execute("SELECT id FROM users LIMIT 1").fetchone()[0]
+    decide(db, assessment_id, user, "beginner", "대표 교체로 기초 교육부터 다시 시작")
+    try:
+        text = _pdf_text(_render(demo, "ax"), tmp_path).replace(WORD_JOINER, "")
+        summary = " ".join(text.split("가장 큰 격차 세 가지")[0].split())  # lines joined
+        assert "대표 교체로 기초 교육부터 다시 시작" in summary
+        assert "무료 온라인 교육" in summary  # the beginner track's own summary
+        assert "이 트랙인 이유" not in summary  # the model's reasons were for another track
+    finally:
+        with db.conn:
+            db.execute("DELETE FROM decisions WHERE assessment_id = ?", [assessment_id])
 
 
 def test_english_report_is_complete(demo, tmp_path):
