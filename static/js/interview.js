@@ -198,6 +198,11 @@
     }
   }
   applySkipLogic();
+  // On a narrow screen the steps are a sideways row: bring the current one into view.
+  var current = document.querySelector(".steps li.current");
+  if (current && current.parentNode.scrollWidth > current.parentNode.clientWidth) {
+    current.parentNode.scrollLeft = current.offsetLeft - current.parentNode.offsetLeft - 16;
+  }
   var firstError = form.querySelector(".has-error");
   if (firstError) firstError.scrollIntoView({ block: "center" });
 
