@@ -93,6 +93,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     storage.init_app(app, on_ready)
     auth.init_app(app)
 
+    from .limits import limiter
     from .views import api, consultant, errors, public
 
     app.register_blueprint(auth.bp)
@@ -100,7 +101,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # bearer tokens, never the session cookie: nothing to forge
-    api.limiter.init_app(app)
+    limiter.init_app(app)
     errors.init_app(app)
 
     from . import cli, templating

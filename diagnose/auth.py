@@ -6,10 +6,21 @@ import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlite_utils
-from flask import Blueprint, Flask, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, login_required, login_user, logout_user
@@ -17,6 +28,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .forms import LoginForm
+from .limits import limiter
 from .storage import get_db, now
 
 log = logging.getLogger(__name__)
@@ -45,8 +57,53 @@ def _user(row: dict[str, Any] | None) -> User | None:
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    rows = list(get_db().query("SELECT * FROM users WHERE id = ?", [int(user_id)]))
+    """The user of this browser's login session, if that session is still open on the server.
+
+    The session cookie alone is not enough: it is signed, not secret from its holder, and a
+    copy of it (or a late response that sets it again) must not outlive a logout.
+    """
+    token = session.get(SESSION_KEY)
+    if not isinstance(token, str) or not user_id.isdigit():
+        return None
+    rows = list(
+        get_db().query(
+            "SELECT u.* FROM login_sessions s JOIN users u ON u.id = s.user_id "
+            "WHERE s.token_hash = ? AND s.user_id = ? AND s.ended_at IS NULL "
+            "AND s.created_at > ?",
+            [_digest(token), int(user_id), _oldest_open_session()],
+        )
+    )
     return _user(rows[0] if rows else None)
+
+
+SESSION_KEY = "login_session"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _oldest_open_session() -> str:
+    lifetime = current_app.permanent_session_lifetime
+    return (datetime.now(UTC) - lifetime).isoformat(timespec="seconds")
+
+
+def open_session(db: sqlite_utils.Database, user_id: int) -> str:
+    """Record a new login session; its token goes in the signed cookie, its hash in the db."""
+    token = secrets.token_urlsafe(32)
+    db.execute(
+        "INSERT INTO login_sessions (user_id, token_hash, created_at) VALUES (?, ?, ?)",
+        [user_id, _digest(token), now()],
+    )
+    return token
+
+
+def end_session(db: sqlite_utils.Database, token: str | None) -> None:
+    if token:
+        db.execute(
+            "UPDATE login_sessions SET ended_at = ? WHERE token_hash = ? AND ended_at IS NULL",
+            [now(), _digest(token)],
+        )
 
 
 def create_center(db: sqlite_utils.Database, name: str, region: str) -> int:
@@ -87,13 +144,13 @@ def create_api_token(db: sqlite_utils.Database, user_id: int, label: str = "") -
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     db.execute(
         "INSERT INTO api_tokens (user_id, token_hash, label, created_at) VALUES (?, ?, ?, ?)",
-        [user_id, hashlib.sha256(token.encode()).hexdigest(), label, now()],
+        [user_id, _digest(token), label, now()],
     )
     return token
 
 
 def user_for_token(db: sqlite_utils.Database, token: str) -> User | None:
-    digest = hashlib.sha256(token.encode()).hexdigest()
+    digest = _digest(token)
     rows = list(
         db.query(
             "SELECT u.* FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?",
@@ -110,22 +167,40 @@ def _safe_next(target: str | None) -> str | None:
     return None
 
 
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    _login_limit, methods=["POST"], deduct_when=lambda response: response.status_code != 302
+)
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(get_db(), form.email.data, form.password.data)
+        db = get_db()
+        user = authenticate(db, form.email.data, form.password.data)
         if user:
             lang = session.get("lang")
+            end_session(db, session.get(SESSION_KEY))
             session.clear()  # a fresh session on login: nothing carried over from before
             if lang:
                 session["lang"] = lang
             session.permanent = True
+            session[SESSION_KEY] = open_session(db, user.id)
             login_user(user)
             log.info("user %s logged in", user.id)
             return redirect(_safe_next(request.args.get("next")) or url_for("consultant.firms"))
         form.password.errors.append(_("Wrong email or password."))
     return render_template("login.html", form=form)
+
+
+@bp.errorhandler(429)
+def too_many_logins(_error):
+    form = LoginForm()
+    form.password.data = ""
+    flash(_("Too many failed logins from this address. Wait a few minutes and try again."), "error")
+    return render_template("login.html", form=form), 429
 
 
 @bp.errorhandler(CSRFError)
@@ -142,6 +217,7 @@ def login_page_too_old(_error: CSRFError):
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    end_session(get_db(), session.pop(SESSION_KEY, None))
     logout_user()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))

@@ -54,6 +54,9 @@ def from_environment(instance: Path) -> dict:
         # No real firm fills in twenty self-assessments an hour from one address.
         "SELF_ASSESSMENT_RATE_LIMIT": env.get("DIAGNOSE_SELF_ASSESSMENT_RATE_LIMIT")
         or "20 per hour",
+        # Failed logins per client address: a person who mistypes never meets it, a password
+        # guesser soon does.
+        "LOGIN_RATE_LIMIT": env.get("DIAGNOSE_LOGIN_RATE_LIMIT") or "10 per minute; 30 per hour",
     }
     config["SECRET_KEY"] = _secret_key(env.get("DIAGNOSE_SECRET_KEY", ""), production, instance)
     return config

@@ -13,20 +13,18 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 
 from .. import assessments as ops
 from ..auth import user_for_token
 from ..diagnosis import diagnose, latest_diagnosis
 from ..explanations import diagnosis_json
 from ..forms import check_submission, ui_language
+from ..limits import limiter
 from ..report import pdf_response
 from ..storage import get_db, transaction
 from .openapi import openapi_spec
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-limiter = Limiter(get_remote_address, storage_uri="memory://", headers_enabled=True)
 
 
 def catalogue():
