@@ -57,3 +57,24 @@ def test_password_guessing_is_slowed_but_a_right_password_never_counts(make_app)
     page = response.get_data(as_text=True)
     assert response.status_code == 429
     assert "로그인에 여러 번 실패했습니다" in page and user["email"] in page
+
+
+def test_errors_are_pages_in_korean_or_json_for_the_api(make_app):
+    app = make_app()
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @app.route("/boom")
+    def boom():
+        raise RuntimeError("a bug")
+
+    client = app.test_client()
+    page = client.get("/boom")
+    assert page.status_code == 500 and "오류가 발생했습니다" in page.get_data(as_text=True)
+    english = client.get("/boom?lang=en").get_data(as_text=True)
+    assert "Something went wrong on our side" in english
+    assert client.post("/login?lang=en").status_code == 400  # no CSRF token
+    wrong_method = client.put("/login?lang=ko")  # the language chosen last is kept
+    assert wrong_method.status_code == 405
+    assert "이 방식으로는" in wrong_method.get_data(as_text=True)
+    api = client.get("/api/v1/nothing-here")
+    assert api.status_code == 404 and api.json["error"] == "not_found"

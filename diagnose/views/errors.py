@@ -1,20 +1,41 @@
-"""Error pages in the user's language."""
+"""Error pages in the user's language, as pages for people and as JSON for the API."""
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.headers.get("X-Requested-With") == "fetch"
+
+
+def _message(code: int) -> str:
+    return {
+        400: _("The request could not be understood."),
+        403: _("You may not open this page."),
+        404: _("This page does not exist, or it belongs to another center."),
+        405: _("This page cannot be used that way."),
+        413: _("What was sent is larger than this service accepts."),
+        429: _("Too many requests from this address. Wait a few minutes and try again."),
+    }.get(code, _("Something went wrong on our side. Please try again in a moment."))
 
 
 def init_app(app: Flask) -> None:
-    @app.errorhandler(404)
-    def not_found(_error):
-        return render_template("error.html", code=404), 404
-
     @app.errorhandler(CSRFError)
     def csrf_refused(_error):
         return render_template("csrf_error.html"), 400
 
-    @app.errorhandler(413)
-    def too_large(_error):
-        return render_template("error.html", code=413), 413
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        code = error.code or 500
+        if _wants_json():
+            return jsonify(error=error.name.lower().replace(" ", "_"), message=_message(code)), code
+        return render_template("error.html", code=code, message=_message(code)), code
+
+    @app.errorhandler(InternalServerError)
+    def unexpected(error: InternalServerError):
+        """A bug (Flask has logged its traceback): the user gets a page in their language."""
+        return http_error(error)
