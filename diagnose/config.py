@@ -57,6 +57,7 @@ def from_environment(instance: Path) -> dict:
         # Failed logins per client address: a person who mistypes never meets it, a password
         # guesser soon does.
         "LOGIN_RATE_LIMIT": env.get("DIAGNOSE_LOGIN_RATE_LIMIT") or "10 per minute; 30 per hour",
+        "RATELIMIT_STORAGE_URI": env.get("DIAGNOSE_RATELIMIT_STORAGE_URI") or "memory://",
     }
     config["SECRET_KEY"] = _secret_key(env.get("DIAGNOSE_SECRET_KEY", ""), production, instance)
     return config

@@ -28,6 +28,7 @@ from wtforms.validators import DataRequired, Length, Optional, StopValidation, V
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from . import business_number
+from .explanations import TRACK_NAMES
 from .questionnaire import Dimension, Item, ProfileField, Questionnaire
 from .scoring import NOT_APPLICABLE, is_visible, parse_number
 
@@ -41,6 +42,9 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
 
 
+TRACK_CHOICES = [SelectChoice(track, name) for track, name in TRACK_NAMES.items()]
+
+
 class FirmSearchForm(FlaskForm):
     class Meta:
         csrf = False  # a GET search changes nothing
@@ -50,9 +54,7 @@ class FirmSearchForm(FlaskForm):
         _l("Show"),
         choices=[
             SelectChoice("", _l("All firms")),
-            SelectChoice("beginner", _l("Beginner")),
-            SelectChoice("ax", _l("AX firm (PBL)")),
-            SelectChoice("shared_center", _l("Shared training center")),
+            *TRACK_CHOICES,
             SelectChoice("draft", _l("Diagnosis in progress")),
             SelectChoice("none", _l("Not yet diagnosed")),
         ],
@@ -66,11 +68,7 @@ class DecisionForm(FlaskForm):
 
     final_track = RadioField(
         _l("Track"),
-        choices=[
-            SelectChoice("beginner", _l("Beginner")),
-            SelectChoice("ax", _l("AX firm (PBL)")),
-            SelectChoice("shared_center", _l("Shared training center")),
-        ],
+        choices=TRACK_CHOICES,
         validators=[DataRequired(_l("Choose a track."))],
     )
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])
