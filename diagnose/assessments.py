@@ -158,10 +158,10 @@ def firm_with_number(
 
 
 # The track an assessment ended with: the consultant's latest decision, else the model's latest
-# prediction. Used as a correlated subquery over ``a`` (an assessments row).
-_TRACK_OF_A = """COALESCE(
-    (SELECT d.final_track FROM decisions d WHERE d.assessment_id = a.id ORDER BY d.id DESC LIMIT 1),
-    (SELECT p.track FROM predictions p WHERE p.assessment_id = a.id ORDER BY p.id DESC LIMIT 1))"""
+# prediction; ``{id}`` is the SQL expression of the assessment's id.
+_TRACK_OF = """COALESCE(
+    (SELECT d.final_track FROM decisions d WHERE d.assessment_id = {id} ORDER BY d.id DESC LIMIT 1),
+    (SELECT p.track FROM predictions p WHERE p.assessment_id = {id} ORDER BY p.id DESC LIMIT 1))"""
 
 FIRM_STATES = ("beginner", "ax", "shared_center", "draft", "none")
 
@@ -173,7 +173,8 @@ def search_firms(
 
     Each row carries the firm's open draft, if any, and its latest submitted diagnosis: when, and
     the track it ended with. ``state`` keeps only firms on one track (by their latest diagnosis),
-    with a draft, or never diagnosed.
+    with a draft, or never diagnosed. Every per-firm value is an indexed lookup, so the list
+    stays fast for a center with thousands of firms.
     """
     if state and state not in FIRM_STATES:
         raise ValueError(f"unknown firm state {state!r}")
@@ -187,24 +188,22 @@ def search_firms(
     return list(
         db.query(
             f"""
-        WITH latest AS (
-            SELECT a.firm_id, a.id AS assessment_id, a.submitted_at, {_TRACK_OF_A} AS track,
-                   ROW_NUMBER() OVER (
-                       PARTITION BY a.firm_id ORDER BY a.submitted_at DESC, a.id DESC
-                   ) AS rank
-            FROM assessments a
-            WHERE a.center_id = :center AND a.status = 'submitted'
-        )
         SELECT * FROM (
-            SELECT f.*,
-                   (SELECT id FROM assessments a WHERE a.firm_id = f.id AND a.status = 'draft'
-                    ORDER BY a.updated_at DESC LIMIT 1) AS draft_id,
-                   (SELECT MAX(COALESCE(submitted_at, updated_at)) FROM assessments a
-                    WHERE a.firm_id = f.id) AS last_activity,
-                   l.assessment_id AS diagnosed_id, l.submitted_at AS diagnosed_at, l.track
-            FROM firms f
-            LEFT JOIN latest l ON l.firm_id = f.id AND l.rank = 1
-            WHERE f.center_id = :center AND (f.name LIKE :name OR f.business_number LIKE :number)
+            SELECT x.*, {_TRACK_OF.format(id="x.diagnosed_id")} AS track,
+                   (SELECT submitted_at FROM assessments WHERE id = x.diagnosed_id) AS diagnosed_at
+            FROM (
+                SELECT f.*,
+                       (SELECT id FROM assessments a WHERE a.firm_id = f.id AND a.status = 'draft'
+                        ORDER BY a.updated_at DESC LIMIT 1) AS draft_id,
+                       (SELECT id FROM assessments a
+                        WHERE a.firm_id = f.id AND a.status = 'submitted'
+                        ORDER BY a.submitted_at DESC, a.id DESC LIMIT 1) AS diagnosed_id,
+                       (SELECT MAX(COALESCE(submitted_at, updated_at)) FROM assessments a
+                        WHERE a.firm_id = f.id) AS last_activity
+                FROM firms f
+                WHERE f.center_id = :center
+                  AND (f.name LIKE :name OR f.business_number LIKE :number)
+            ) x
         )
         WHERE {where}
         ORDER BY COALESCE(last_activity, updated_at) DESC, name
@@ -277,7 +276,7 @@ def firm_assessments(db: sqlite_utils.Database, firm_id: int) -> list[dict[str, 
     return list(
         db.query(
             f"""
-            SELECT a.*, u.name AS consultant_name, {_TRACK_OF_A} AS track,
+            SELECT a.*, u.name AS consultant_name, {_TRACK_OF.format(id="a.id")} AS track,
                    (SELECT d.action FROM decisions d WHERE d.assessment_id = a.id
                     ORDER BY d.id DESC LIMIT 1) AS decision,
                    (SELECT p.readiness FROM predictions p WHERE p.assessment_id = a.id
