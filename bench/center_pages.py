@@ -1,9 +1,10 @@
-"""The firm list of a busy center: 5,000 firms, 10,000 diagnoses, half of them decided.
+"""A busy center's pages: 5,000 firms, 10,000 diagnoses, half of them decided.
 
-    .venv/bin/python bench/firm_list.py
+    .venv/bin/python bench/center_pages.py
 
-Prints the median time of each list a consultant opens (all firms, one track, drafts, never
-diagnosed, a name search) on a real SQLite file; no thresholds, no pass/fail.
+Prints the median time of the queries behind each page a consultant opens every day (the firm
+list: all firms, one track, drafts, never diagnosed, a name search; the override rates; a
+report's peer averages) on a real SQLite file; no thresholds, no pass/fail.
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ import time
 from pathlib import Path
 
 from diagnose.assessments import search_firms
+from diagnose.diagnosis import override_rates
+from diagnose.report import peer_scores
 from diagnose.storage import connect, migrate, now
 
 FIRMS = 5000
 DIAGNOSES_PER_FIRM = 2
 TRACKS = ("beginner", "ax", "shared_center")
+SCORES = '{"leadership": {"score": 50.0}, "data_infra": {"score": 40.0}}'
 
 
 def fill(db) -> None:
@@ -53,8 +57,8 @@ def fill(db) -> None:
                 prediction = db.execute(
                     "INSERT INTO predictions (assessment_id, model_version, track, probabilities, "
                     "explanation, scores, readiness, created_at) "
-                    "VALUES (?, 'm', ?, '{}', '{}', '{}', 50, ?)",
-                    [assessment, track, stamp],
+                    "VALUES (?, 'm', ?, '{}', '{}', ?, 50, ?)",
+                    [assessment, track, SCORES, stamp],
                 ).lastrowid
                 if rnd.random() < 0.5:
                     db.execute(
@@ -71,20 +75,22 @@ def main() -> None:
         migrate(db)
         fill(db)
         print(f"{FIRMS} firms, {FIRMS * DIAGNOSES_PER_FIRM} diagnoses")
-        for label, text, state in (
-            ("all firms", "", ""),
-            ("one track (ax)", "", "ax"),
-            ("drafts", "", "draft"),
-            ("never diagnosed", "", "none"),
-            ("name search", "기업12", ""),
+        for label, query in (
+            ("all firms", lambda: search_firms(db, 1)),
+            ("one track (ax)", lambda: search_firms(db, 1, "", "ax")),
+            ("drafts", lambda: search_firms(db, 1, "", "draft")),
+            ("never diagnosed", lambda: search_firms(db, 1, "", "none")),
+            ("name search", lambda: search_firms(db, 1, "기업12")),
+            ("override rates", lambda: override_rates(db, 1)["by_consultant"]),
+            ("peer averages", lambda: peer_scores(db, "C", 20, 1)[1]),
         ):
             times = []
             for _ in range(9):
                 start = time.perf_counter()
-                rows = search_firms(db, 1, text, state)
+                result = query()
                 times.append(time.perf_counter() - start)
             median = statistics.median(times) * 1000
-            print(f"{label:16} {len(rows):4} rows  median {median:6.1f} ms")
+            print(f"{label:16} {len(result):4} items  median {median:6.1f} ms")
         db.conn.close()
 
 
