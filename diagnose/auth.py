@@ -106,6 +106,14 @@ def end_session(db: sqlite_utils.Database, token: str | None) -> None:
         )
 
 
+def end_user_sessions(db: sqlite_utils.Database, user_id: int) -> int:
+    """End every open login session of a user; return how many there were."""
+    return db.execute(
+        "UPDATE login_sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL",
+        [now(), user_id],
+    ).rowcount
+
+
 def create_center(db: sqlite_utils.Database, name: str, region: str) -> int:
     return db.execute(
         "INSERT INTO centers (name, region, created_at) VALUES (?, ?, ?)", [name, region, now()]

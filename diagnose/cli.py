@@ -110,6 +110,18 @@ def init_model_commands(app: Flask) -> None:
             raise click.ClickException(f"no user {email}")
         click.echo(create_api_token(db, row[0], label))
 
+    @app.cli.command("end-sessions")
+    @click.argument("email")
+    def end_sessions_command(email: str) -> None:
+        """Log a user out everywhere (a lost laptop, a consultant who left)."""
+        from .auth import end_user_sessions
+
+        db = connect(app.config["DATABASE"])
+        row = db.execute("SELECT id FROM users WHERE email = ?", [email.strip().lower()]).fetchone()
+        if row is None:
+            raise click.ClickException(f"no user {email}")
+        click.echo(f"{end_user_sessions(db, row[0])} open sessions ended")
+
 
 def init_roadmap_commands(app: Flask) -> None:
     roadmap_group = click.Group("roadmap", help="Training roadmap reports.")

@@ -32,6 +32,18 @@ def test_each_login_is_its_own_session(app):
     assert tablet.get("/firms").status_code == 200  # logging out on one device ends only that
 
 
+def test_a_user_can_be_logged_out_everywhere_from_the_command_line(app):
+    user = add_user(app)
+    laptop, tablet = Browser(app), Browser(app)
+    laptop.login(user["email"])
+    tablet.login(user["email"])
+    result = app.test_cli_runner().invoke(args=["end-sessions", user["email"].upper()])
+    assert result.exit_code == 0 and "2 open sessions ended" in result.output
+    assert laptop.get("/firms").status_code == 302 and tablet.get("/firms").status_code == 302
+    missing = app.test_cli_runner().invoke(args=["end-sessions", "nobody@example.com"])
+    assert missing.exit_code != 0 and "no user" in missing.output
+
+
 def test_a_session_ends_after_its_lifetime_on_the_server_too(app):
     from datetime import timedelta
 
