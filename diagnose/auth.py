@@ -55,6 +55,9 @@ def _user(row: dict[str, Any] | None) -> User | None:
     return User(row["id"], row["center_id"], row["email"], row["name"], row["role"])
 
 
+SESSION_KEY = "login_session"  # the session's entry holding the login-session token
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """The user of this browser's login session, if that session is still open on the server.
@@ -74,9 +77,6 @@ def load_user(user_id: str) -> User | None:
         )
     )
     return _user(rows[0] if rows else None)
-
-
-SESSION_KEY = "login_session"
 
 
 def _digest(token: str) -> str:
@@ -203,12 +203,17 @@ def login():
     return render_template("login.html", form=form)
 
 
+def _login_again(message: str, status: int):
+    """The login form again with why: the email as typed, a fresh CSRF token."""
+    flash(message, "error")
+    return render_template("login.html", form=LoginForm()), status
+
+
 @bp.errorhandler(429)
 def too_many_logins(_error):
-    form = LoginForm()
-    form.password.data = ""
-    flash(_("Too many failed logins from this address. Wait a few minutes and try again."), "error")
-    return render_template("login.html", form=form), 429
+    return _login_again(
+        _("Too many failed logins from this address. Wait a few minutes and try again."), 429
+    )
 
 
 @bp.errorhandler(CSRFError)
@@ -216,10 +221,7 @@ def login_page_too_old(_error: CSRFError):
     """A login page left open past its token: ask again, with the email kept."""
     if request.endpoint != "auth.login":
         return render_template("csrf_error.html"), 400
-    form = LoginForm()  # a fresh token; the email as typed
-    form.password.data = ""
-    flash(_("The login page was open too long. Please log in again."), "error")
-    return render_template("login.html", form=form), 400
+    return _login_again(_("The login page was open too long. Please log in again."), 400)
 
 
 @bp.route("/logout", methods=["POST"])
