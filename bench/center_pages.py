@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 
 from diagnose.assessments import search_firms
-from diagnose.diagnosis import override_rates
-from diagnose.report import peer_scores
+from diagnose.diagnosis.store import override_rates
+from diagnose.roadmap.report import peer_scores
 from diagnose.storage import connect, migrate, now
 
 FIRMS = 5000

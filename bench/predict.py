@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 
 from diagnose import create_app
-from diagnose.diagnosis import current_model_path
-from diagnose.explanations import explain
-from diagnose.model import TrackModel
-from diagnose.policy import TRACKS, bootstrap_set, track_for
-from diagnose.questionnaire import load_questionnaire
-from diagnose.scoring import dimension_scores
+from diagnose.diagnosis.explanations import explain
+from diagnose.diagnosis.model import TrackModel
+from diagnose.diagnosis.policy import TRACKS, bootstrap_set, track_for
+from diagnose.diagnosis.scoring import dimension_scores
+from diagnose.diagnosis.store import current_model_path
+from diagnose.questionnaire.schema import load_questionnaire
 
 ROOT = Path(__file__).resolve().parent.parent
 

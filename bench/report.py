@@ -33,8 +33,8 @@ def child(mode: str) -> None:
     os.environ["DIAGNOSE_INSTANCE_PATH"] = str(INSTANCE)
     from diagnose import create_app
     from diagnose.assessments import assessment_record
-    from diagnose.pdf import render, render_html, render_pdf
-    from diagnose.report import report_context
+    from diagnose.roadmap.pdf import render, render_html, render_pdf
+    from diagnose.roadmap.report import report_context
     from diagnose.storage import connect
 
     app = create_app()
@@ -57,7 +57,7 @@ def child(mode: str) -> None:
                 draw(html)
                 times.append(time.perf_counter() - t)
             result[key] = times
-        from diagnose.pdf import cached_pdf
+        from diagnose.roadmap.pdf import cached_pdf
 
         folder = INSTANCE / "bench-cache"
         cached_pdf(html, folder)
@@ -68,7 +68,7 @@ def child(mode: str) -> None:
         (INSTANCE / "report.html").write_text(html, encoding="utf-8")
         (INSTANCE / "report.pdf").write_bytes(pdf)
     result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    from diagnose import pdf as pdf_module
+    from diagnose.roadmap import pdf as pdf_module
 
     if pdf_module._pool is not None:
         peaks = [pdf_module._pool.submit(worker_peak).result() for _ in range(4)]

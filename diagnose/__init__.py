@@ -12,9 +12,9 @@ from flask_wtf.csrf import CSRFProtect
 
 from . import config as config_module
 from . import storage
-from .catalogue import load_roadmap_data
 from .i18n import compile_catalogues
-from .questionnaire import load_catalogue
+from .questionnaire.schema import load_catalogue
+from .roadmap.catalogue import load_roadmap_data
 
 LANGUAGES = ("ko", "en")
 ROADMAP_QUESTIONNAIRE = "ai_training_needs"
@@ -71,8 +71,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
 
-    from .diagnosis import current_model_path
-    from .model import TrackModel
+    from .diagnosis.model import TrackModel
+    from .diagnosis.store import current_model_path
 
     try:
         app.extensions["track_model"] = TrackModel.load(
@@ -94,7 +94,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
 
     from .limits import limiter
-    from .views import api, consultant, errors, public
+    from .web import api, consultant, errors, public
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(consultant.bp)
@@ -111,7 +111,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     @app.context_processor
     def ui_context() -> dict[str, Any]:
-        from .forms import ui_language
+        from .web.forms import ui_language
 
         return {"lang": ui_language(), "languages": LANGUAGES}
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlite_utils
 
-from .questionnaire import Catalogue, Questionnaire
+from .questionnaire.schema import Catalogue, Questionnaire
 from .storage import now, transaction
 
 log = logging.getLogger(__name__)

@@ -27,9 +27,9 @@ from flask_login import LoginManager, UserMixin, login_required, login_user, log
 from flask_wtf.csrf import CSRFError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .forms import LoginForm
 from .limits import limiter
 from .storage import get_db, now
+from .web.forms import LoginForm
 
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)

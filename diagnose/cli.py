@@ -54,9 +54,9 @@ def init_app(app: Flask) -> None:
 def init_model_commands(app: Flask) -> None:
     from pathlib import Path
 
-    from .diagnosis import SHIPPED_MODELS, current_model_path, real_examples, set_current
-    from .model import TrackModel
-    from .training import card_markdown, save_model, should_replace, train
+    from .diagnosis.model import TrackModel
+    from .diagnosis.store import SHIPPED_MODELS, current_model_path, real_examples, set_current
+    from .diagnosis.training import card_markdown, save_model, should_replace, train
 
     model_group = click.Group("model", help="Train and inspect the track model.")
     app.cli.add_command(model_group)
@@ -139,7 +139,7 @@ def init_roadmap_commands(app: Flask) -> None:
     def render_command(assessment_id: int, lang: str, output: str | None) -> None:
         """Write the roadmap PDF of a submitted assessment."""
         from .assessments import assessment_record
-        from .report import render_report
+        from .roadmap.report import render_report
 
         db = connect(app.config["DATABASE"])
         record = assessment_record(db, assessment_id)

@@ -18,8 +18,8 @@ from flask import Flask
 from .assessments import create_firm, record_submitted_assessment, start_assessment
 from .auth import create_center, create_user
 from .business_number import check_digit
-from .diagnosis import diagnose
-from .policy import synthetic_firm, track_for
+from .diagnosis.policy import synthetic_firm, track_for
+from .diagnosis.store import diagnose
 from .storage import transaction
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,8 @@ from flask import Flask, request
 from flask_babel import gettext
 
 from . import business_number
-from .questionnaire import Item
-from .scoring import NOT_APPLICABLE, is_visible
+from .diagnosis.scoring import NOT_APPLICABLE, is_visible
+from .questionnaire.schema import Item
 
 KST = timezone(timedelta(hours=9), "KST")
 LANGUAGE_NAMES = {"ko": "한국어", "en": "English"}
@@ -53,7 +53,7 @@ def url_with_lang(code: str) -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["business_number"] = business_number.format_number
     app.jinja_env.filters["localtime"] = localtime
-    from .explanations import track_name
+    from .diagnosis.explanations import track_name
 
     app.jinja_env.globals.update(
         track_name=track_name,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from diagnose.questionnaire import Dimension, Item, Questionnaire
-from diagnose.scoring import is_visible
+from diagnose.diagnosis.scoring import is_visible
+from diagnose.questionnaire.schema import Dimension, Item, Questionnaire
 
 
 def first_answer(item: Item) -> str | list[str]:

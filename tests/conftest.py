@@ -147,6 +147,6 @@ def start_assessment(browser: Browser, firm_id: int) -> int:
 def _render_workers_stop():
     """Stop the report's render workers when the tests end, not in interpreter teardown."""
     yield
-    from diagnose import pdf
+    from diagnose.roadmap import pdf
 
     pdf._close_pool()

@@ -3,7 +3,7 @@
 from answering import all_answers
 from conftest import Browser, add_user, register_firm, start_assessment
 
-from diagnose.diagnosis import real_examples
+from diagnose.diagnosis.store import real_examples
 from diagnose.storage import connect
 
 
@@ -77,8 +77,8 @@ def test_another_center_cannot_decide(consultant, app):
 def test_counterfactual_sentences_name_the_changes(app):
     import numpy as np
 
-    from diagnose.explanations import counterfactual_text
-    from diagnose.policy import bootstrap_set
+    from diagnose.diagnosis.explanations import counterfactual_text
+    from diagnose.diagnosis.policy import bootstrap_set
 
     model = app.extensions["track_model"]
     q = app.extensions["questionnaires"].current

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from diagnose.forms import form_data, profile_form_class, section_form_class
-from diagnose.questionnaire import load_questionnaire
-from diagnose.scoring import NOT_APPLICABLE
+from diagnose.diagnosis.scoring import NOT_APPLICABLE
+from diagnose.questionnaire.schema import load_questionnaire
+from diagnose.web.forms import form_data, profile_form_class, section_form_class
 
 MINI = load_questionnaire(Path(__file__).parent / "data/questionnaires/mini/v1.yaml")
 

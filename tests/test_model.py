@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import skops.io as sio
 
-from diagnose.diagnosis import SHIPPED_MODELS, current_model_path
-from diagnose.model import TRUSTED_TYPES, TrackModel, feature_names, features
-from diagnose.policy import TRACKS, Firm, bootstrap_set, track_for
-from diagnose.questionnaire import load_questionnaire
-from diagnose.training import Example, monotonicity, should_replace, train
+from diagnose.diagnosis.model import TRUSTED_TYPES, TrackModel, feature_names, features
+from diagnose.diagnosis.policy import TRACKS, Firm, bootstrap_set, track_for
+from diagnose.diagnosis.store import SHIPPED_MODELS, current_model_path
+from diagnose.diagnosis.training import Example, monotonicity, should_replace, train
+from diagnose.questionnaire.schema import load_questionnaire
 
 Q = load_questionnaire(Path(__file__).parent.parent / "questionnaires/ai_training_needs/v1.yaml")
 
@@ -168,7 +168,7 @@ def test_a_new_model_replaces_only_if_not_worse_on_held_out_decisions(small, shi
 
 
 def _f1(model, examples):
-    from diagnose.training import score_on
+    from diagnose.diagnosis.training import score_on
 
     return score_on(model, Q, examples)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from diagnose.questionnaire import (
+from diagnose.questionnaire.schema import (
     QuestionnaireError,
     load_catalogue,
     load_questionnaire,

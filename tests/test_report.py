@@ -9,9 +9,9 @@ from conftest import Browser
 
 from diagnose import create_app
 from diagnose.assessments import assessment_record
-from diagnose.diagnosis import decide
-from diagnose.pdf import WORD_JOINER, LockedFetcher, keep_korean_words, render_pdf
-from diagnose.report import render_report, report_context
+from diagnose.diagnosis.store import decide
+from diagnose.roadmap.pdf import WORD_JOINER, LockedFetcher, keep_korean_words, render_pdf
+from diagnose.roadmap.report import render_report, report_context
 from diagnose.storage import connect
 
 
@@ -38,7 +38,7 @@ def _pdf_text(pdf: bytes, tmp_path: Path, layout=False) -> str:
 
 
 def _report_html(demo, track, lang="ko"):
-    from diagnose.pdf import render_html
+    from diagnose.roadmap.pdf import render_html
 
     app, db, tracks = demo
     with app.test_request_context():
@@ -183,7 +183,7 @@ def test_korean_words_are_never_split_at_a_line_end(demo, tmp_path):
 
 def test_identical_inputs_give_the_identical_file_without_rendering(demo, monkeypatch):
     first = _render(demo, "ax")
-    import diagnose.pdf as pdf_module
+    import diagnose.roadmap.pdf as pdf_module
 
     def no_render(_html):
         raise AssertionError("rendered again")
@@ -222,7 +222,7 @@ def test_hostile_text_is_escaped_and_fetches_nothing(demo, tmp_path, caplog):
         "firm_name": '<img src="file:///etc/passwd"><script>x</script>'
         '<link rel=stylesheet href="http://127.0.0.1:9/x.css">',
     }
-    from diagnose.pdf import render_html
+    from diagnose.roadmap.pdf import render_html
 
     with app.test_request_context():
         html = render_html("report.html", report_context(db, record, "en"), "en")
@@ -284,7 +284,7 @@ def test_cli_renders_a_report(demo, tmp_path):
 
 
 def test_parallel_rendering_gives_the_same_pages_as_one_process(demo, tmp_path):
-    from diagnose.pdf import render_pdf_parallel, render_workers
+    from diagnose.roadmap.pdf import render_pdf_parallel, render_workers
 
     html = _report_html(demo, "shared_center")
     serial = _pdf_text(render_pdf(html), tmp_path / "s")

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from diagnose.catalogue import load_roadmap_data
-from diagnose.questionnaire import QuestionnaireError, load_questionnaire
-from diagnose.roadmap import PHASES, monthly_capacity, plan, referrals
+from diagnose.questionnaire.schema import QuestionnaireError, load_questionnaire
+from diagnose.roadmap.catalogue import load_roadmap_data
+from diagnose.roadmap.planner import PHASES, monthly_capacity, plan, referrals
 
 ROOT = Path(__file__).parent.parent
 Q = load_questionnaire(ROOT / "questionnaires/ai_training_needs/v1.yaml")

@@ -2,8 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from diagnose.questionnaire import load_questionnaire
-from diagnose.scoring import (
+from diagnose.diagnosis.scoring import (
     NOT_APPLICABLE,
     dimension_score,
     dimension_scores,
@@ -12,6 +11,7 @@ from diagnose.scoring import (
     missing_required,
     readiness,
 )
+from diagnose.questionnaire.schema import load_questionnaire
 
 MINI = load_questionnaire(Path(__file__).parent / "data/questionnaires/mini/v1.yaml")
 LEAD, USE = MINI.dimensions

@@ -15,7 +15,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .questionnaire import Problem, QuestionnaireError, Slug, Text
+from ..questionnaire.schema import Problem, QuestionnaireError, Slug, Text
 
 JobGroup = Literal["executives", "office", "engineers", "production"]
 Delivery = Literal["free_online", "blended", "onsite_pbl", "shared_center"]

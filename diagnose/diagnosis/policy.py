@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .questionnaire import Item, Questionnaire
+from ..questionnaire.schema import Item, Questionnaire
 from .scoring import NOT_APPLICABLE, dimension_scores, is_visible, readiness
 
 TRACKS = ("beginner", "ax", "shared_center")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template
 
 from .. import assessments as ops
-from ..diagnosis import latest_diagnosis
-from ..explanations import explain
-from ..forms import ui_language
-from ..report import pdf_response
+from ..diagnosis.explanations import explain
+from ..diagnosis.store import latest_diagnosis
+from ..roadmap.report import pdf_response
 from ..storage import get_db
 from .api import hash_token
+from .forms import ui_language
 
 bp = Blueprint("public", __name__)
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .questionnaire import Dimension, Item, Questionnaire
+from ..questionnaire.schema import Dimension, Item, Questionnaire
 
 NOT_APPLICABLE = "_na"
 Answers = Mapping[str, Any]

@@ -13,10 +13,10 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..questionnaire.schema import Questionnaire
+from ..templating import answer_text
 from .model import HANDS_ON, Change, Prediction, Reason
 from .policy import HANDS_ON_EQUIPMENT
-from .questionnaire import Questionnaire
-from .templating import answer_text
 
 TRACK_NAMES = {
     "beginner": _l("Beginner"),

@@ -27,10 +27,10 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from . import business_number
-from .explanations import TRACK_NAMES
-from .questionnaire import Dimension, Item, ProfileField, Questionnaire
-from .scoring import NOT_APPLICABLE, is_visible, parse_number
+from .. import business_number
+from ..diagnosis.explanations import TRACK_NAMES
+from ..diagnosis.scoring import NOT_APPLICABLE, is_visible, parse_number
+from ..questionnaire.schema import Dimension, Item, ProfileField, Questionnaire
 
 NOTE_SUFFIX = "__note"
 _PHONE = re.compile(r"^\+?[0-9][0-9\-\s]{6,18}[0-9]$")

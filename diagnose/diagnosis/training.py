@@ -27,9 +27,9 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_te
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from ..questionnaire.schema import Questionnaire
 from .model import TrackModel, feature_names, features
 from .policy import TRACKS, bootstrap_set, synthetic_firm
-from .questionnaire import Questionnaire
 
 log = logging.getLogger(__name__)
 BOOTSTRAP_SIZE = 3000
@@ -212,7 +212,7 @@ def train(
         "data": {
             "bootstrap": {
                 "count": len(boot),
-                "generator": "diagnose.policy.bootstrap_set",
+                "generator": "diagnose.diagnosis.policy.bootstrap_set",
                 "label_noise": 0.05,
                 "tracks": {t: int(np.sum(yb == t)) for t in TRACKS},
             },

@@ -31,12 +31,12 @@ from markupsafe import Markup
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
-from .config import PROJECT_ROOT
+from ..config import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
 TEMPLATES = PROJECT_ROOT / "roadmap_templates"
 STATIC = PROJECT_ROOT / "static"
-TRANSLATIONS = Path(__file__).parent / "translations"
+TRANSLATIONS = Path(__file__).parent.parent / "translations"
 BASE_URL = "https://report.invalid/"  # a name that resolves nowhere: nothing leaves the box
 WORD_JOINER = "\u2060"
 _HANGUL_RUN = re.compile(r"([\uac00-\ud7a3\u3131-\u318e])(?=[\uac00-\ud7a3\u3131-\u318e])")

@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import skops.io as sio
 
+from ..questionnaire.schema import Item, Questionnaire
 from .policy import HANDS_ON_EQUIPMENT, TRACKS
-from .questionnaire import Item, Questionnaire
 from .scoring import NOT_APPLICABLE, dimension_scores, is_visible, item_score
 
 # The only types a model file may contain; skops refuses anything else.

@@ -15,14 +15,14 @@ import sqlite_utils
 from flask import current_app
 from flask_babel import force_locale
 
-from . import assessments as ops
+from .. import assessments as ops
+from ..diagnosis.explanations import TRACK_SUMMARIES, explain, track_name
+from ..diagnosis.scoring import is_visible
+from ..diagnosis.store import latest_diagnosis
+from ..templating import KST, answer_text
 from .charts import radar_svg
-from .diagnosis import latest_diagnosis
-from .explanations import TRACK_SUMMARIES, explain, track_name
 from .pdf import cached_pdf, render_html, svg
-from .roadmap import employees_of, plan
-from .scoring import is_visible
-from .templating import KST, answer_text
+from .planner import employees_of, plan
 
 SIZE_BANDS = ((1, 9), (10, 49), (50, 99), (100, 299), (300, 10**9))
 PEER_MINIMUM = 5  # fewer peers than this and no firm's line is shown: it could be identified
@@ -257,7 +257,7 @@ def pdf_response(record: dict[str, Any], lang: str):
 
     from flask import Response
 
-    from .storage import get_db
+    from ..storage import get_db
 
     pdf = render_report(get_db(), record, lang)
     name = f"roadmap-{record['firm_name']}-{record['submitted_at'][:10]}-{lang}.pdf"

@@ -21,9 +21,13 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 
 from .. import assessments as ops
-from ..diagnosis import DecisionError, decide, diagnose, latest_diagnosis, override_rates
-from ..explanations import explain
-from ..forms import (
+from ..diagnosis.explanations import explain
+from ..diagnosis.scoring import missing_required
+from ..diagnosis.store import DecisionError, decide, diagnose, latest_diagnosis, override_rates
+from ..questionnaire.schema import Questionnaire
+from ..roadmap.report import pdf_response
+from ..storage import get_db, transaction
+from .forms import (
     DecisionForm,
     FirmSearchForm,
     form_data,
@@ -32,10 +36,6 @@ from ..forms import (
     section_form_class,
     ui_language,
 )
-from ..questionnaire import Questionnaire
-from ..report import pdf_response
-from ..scoring import missing_required
-from ..storage import get_db, transaction
 
 bp = Blueprint("consultant", __name__)
 PROFILE, REVIEW = "profile", "review"

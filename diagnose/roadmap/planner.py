@@ -17,8 +17,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from ..diagnosis.scoring import NOT_APPLICABLE
 from .catalogue import JOB_GROUPS, Center, Module, RoadmapData
-from .scoring import NOT_APPLICABLE
 
 PHASES = (("0-3", 0, 3), ("3-6", 3, 6), ("6-12", 6, 12))
 REDIAGNOSE_MONTHS = {"beginner": 6, "ax": 12, "shared_center": 9}

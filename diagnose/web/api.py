@@ -16,12 +16,12 @@ from flask_babel import gettext as _
 
 from .. import assessments as ops
 from ..auth import user_for_token
-from ..diagnosis import diagnose, latest_diagnosis
-from ..explanations import diagnosis_json
-from ..forms import check_submission, ui_language
+from ..diagnosis.explanations import diagnosis_json
+from ..diagnosis.store import diagnose, latest_diagnosis
 from ..limits import limiter
-from ..report import pdf_response
+from ..roadmap.report import pdf_response
 from ..storage import get_db, transaction
+from .forms import check_submission, ui_language
 from .openapi import openapi_spec
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

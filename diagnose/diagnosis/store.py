@@ -16,15 +16,15 @@ from typing import Any
 
 import sqlite_utils
 
+from ..questionnaire.schema import Questionnaire
+from ..storage import now, transaction
 from .model import Prediction, TrackModel
 from .policy import TRACKS
-from .questionnaire import Questionnaire
 from .scoring import dimension_scores, readiness
-from .storage import now, transaction
 from .training import Example
 
 log = logging.getLogger(__name__)
-SHIPPED_MODELS = Path(__file__).parent / "trained_models"
+SHIPPED_MODELS = Path(__file__).parent.parent / "trained_models"
 
 
 # --- which model is current ------------------------------------------------------------------
@@ -207,7 +207,7 @@ def real_examples(db: sqlite_utils.Database) -> list[Example]:
     Features are computed by item id, so answers given with an older questionnaire version
     still count for the items that version shares with the current one.
     """
-    from .assessments import load_answers
+    from ..assessments import load_answers
 
     examples = []
     for row in db.query("""
