@@ -1,14 +1,23 @@
-"""Prediction latency and three example firms (one per track) with their explanations.
+"""The track model's figures, and one firm per track explained as consultant and CEO see it.
 
-    .venv/bin/python bench/predict.py
+    .venv/bin/python bench/predict.py [--seeds 5] [--firms 500]
 
-Prints medians over repeated calls on this machine; no thresholds, no pass/fail.
+Prints, from one run on this machine (no thresholds, no pass/fail):
+- wrong-way share: one-option raises that lower P(not beginner) or move a firm toward
+  beginner, lowers that raise it, needs the firm cannot train for that lower P(shared center);
+- calibration: expected calibration error (ECE) on held-out synthetic firms;
+- agreement with the rules; refits on other seeds: track agreement and the Jaccard
+  agreement of the top three reasons;
+- needs_review: its share and what it catches;
+- latency: predict (track only) and predict + explain (reasons, levers, sentences), p50/p90.
 """
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -16,54 +25,121 @@ import numpy as np
 from diagnose import create_app
 from diagnose.diagnosis.explanations import explain
 from diagnose.diagnosis.model import TrackModel
-from diagnose.diagnosis.policy import TRACKS, bootstrap_set, track_for
+from diagnose.diagnosis.policy import TRACKS, decide, synthetic_firm
 from diagnose.diagnosis.scoring import dimension_scores
 from diagnose.diagnosis.store import current_model_path
+from diagnose.diagnosis.training import (
+    check_firms,
+    evaluate,
+    monotone_violations,
+    property_firms,
+    train,
+)
 from diagnose.questionnaire.schema import load_questionnaire
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def timed(fn, repeat: int) -> list[float]:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return times
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--firms", type=int, default=500)
+    args = parser.parse_args()
     questionnaire = load_questionnaire(ROOT / "questionnaires/ai_training_needs/v1.yaml")
     start = time.perf_counter()
     model = TrackModel.load(current_model_path(Path("/nonexistent")))
     print(f"model {model.version}: load {1000 * (time.perf_counter() - start):.1f} ms")
-    firms = [f for f, _ in bootstrap_set(questionnaire, 50, np.random.default_rng(1), 0)]
 
-    for label, explain_it in (
-        ("track + probabilities", False),
-        ("with reasons and counterfactual", True),
-    ):
-        times = []
-        for firm in firms:
-            times += timed(
-                lambda f=firm, e=explain_it: model.predict(
-                    questionnaire, f.profile, f.answers, explain=e
-                ),
-                5,
+    # --- directions
+    sanity = monotone_violations(model, questionnaire, property_firms(questionnaire))
+    variants = sum(sanity["variants"].values())
+    wrong = sum(sanity["model_violations"].values())
+    print(
+        f"\nwrong-way share: {wrong} of {variants} one-step variants of {sanity['firms']} firms "
+        f"({wrong / variants:.2%}); by kind {sanity['model_violations']} of "
+        f"{sanity['variants']}; the rules: {sanity['rule_violations']}"
+    )
+
+    # --- calibration and agreement
+    ev = evaluate(model, questionnaire, seed=model.card["seed"])
+    print(
+        f"held-out synthetic firms: macro-F1 {ev['macro_f1']}, Brier {ev['brier']}, "
+        f"ECE top track {ev['ece']['top_track']}, gate {ev['ece']['gate']}, "
+        f"referral {ev['ece']['referral']}; agreement with the rules {ev['rule_agreement']:.2%}"
+    )
+
+    # --- stability across seeds
+    firms = check_firms(questionnaire)[: args.firms]
+    runs = []
+    for seed in range(1, args.seeds + 1):
+        refit, _ = train(questionnaire, seed=seed, evaluate_it=False)
+        runs.append([refit.predict(questionnaire, f.profile, f.answers) for f in firms])
+    track_agreement, jaccard = [], []
+    for other in runs[1:]:
+        track_agreement.append(
+            np.mean([a.track == b.track for a, b in zip(runs[0], other, strict=True)])
+        )
+        for a, b in zip(runs[0], other, strict=True):
+            top_a = {f["code"] for f in (a.decisive + a.others)[:3]} | {a.track}
+            top_b = {f["code"] for f in (b.decisive + b.others)[:3]} | {b.track}
+            jaccard.append(len(top_a & top_b) / len(top_a | top_b))
+    print(
+        f"refits on {args.seeds} seeds, {len(firms)} firms: tracks agree "
+        f"{min(track_agreement):.2%} (worst pair with seed 1), top-three reasons Jaccard "
+        f"{np.mean(jaccard):.3f}"
+    )
+
+    # --- review
+    rng = np.random.default_rng(2026)
+    sample = [synthetic_firm(rng, questionnaire) for _ in range(2000)]
+    predictions = [
+        model.predict(questionnaire, f.profile, f.answers, explain=False) for f in sample
+    ]
+    flagged = [p for p in predictions if p.needs_review]
+    why = Counter(code for p in flagged for code in p.review)
+    print(
+        f"needs_review: {len(flagged)} of {len(sample)} ({len(flagged) / len(sample):.1%}); "
+        f"catches {dict(why.most_common())}"
+    )
+
+    # --- latency (the app and its translations loaded first)
+    app_context_explain(predictions[0], questionnaire, {}, sample[0])
+    timings: dict[str, list[float]] = {"track": [], "explained": []}
+    for firm in sample[:200]:
+        for label, explain_it in (("track", False), ("explained", True)):
+            start = time.perf_counter()
+            prediction = model.predict(
+                questionnaire, firm.profile, firm.answers, explain=explain_it
             )
-        times.sort()
+            if explain_it:
+                scores = {
+                    k: {"score": v.score}
+                    for k, v in dimension_scores(questionnaire, firm.answers).items()
+                }
+                app_context_explain(prediction, questionnaire, scores, firm)
+            timings[label].append(time.perf_counter() - start)
+    for label, values in timings.items():
         print(
-            f"predict one firm, {label}: median {1000 * statistics.median(times):.2f} ms, "
-            f"p90 {1000 * times[int(0.9 * len(times))]:.2f} ms over {len(times)} calls"
+            f"predict {'+ explain' if label == 'explained' else '(track only)'}: "
+            f"p50 {1000 * statistics.median(values):.2f} ms, "
+            f"p90 {1000 * percentile(values, 0.9):.2f} ms over {len(values)} firms"
         )
 
-    app = create_app({"INSTANCE_PATH": "/tmp/diagnose-bench", "DEMO_DATA": False})
-    rng = np.random.default_rng(2026)
+    # --- one firm per track, as the consultant and the CEO see it
     examples = {}
-    for firm, track in bootstrap_set(questionnaire, 600, rng, 0):
-        if track not in examples and track_for(firm) == track:
-            examples[track] = firm
+    for firm, prediction in zip(sample, predictions, strict=True):
+        decision = decide(firm)
+        if (
+            prediction.track == decision.track
+            and prediction.track not in examples
+            and decision.rule in ("ax_ready", "no_training_capacity", "not_ready")
+        ):
+            examples[prediction.track] = firm
     for track in TRACKS:
         firm = examples[track]
         prediction = model.predict(questionnaire, firm.profile, firm.answers)
@@ -71,21 +147,33 @@ def main() -> None:
             k: {"score": v.score} for k, v in dimension_scores(questionnaire, firm.answers).items()
         }
         print(
-            f"\n== example firm, policy track {track}: {firm.profile['employees']} employees, "
-            f"industry {firm.profile['industry']}, readiness {firm.readiness:.0f}"
-        )
-        print(
-            "   probabilities:", prediction.probabilities, "needs review:", prediction.needs_review
+            f"\n== {track}: {firm.profile['employees']} employees, industry "
+            f"{firm.profile['industry']}, readiness {firm.readiness:.0f}, probabilities "
+            f"{prediction.probabilities}"
         )
         for lang in ("ko", "en"):
-            with app.test_request_context(f"/?lang={lang}"):
-                words = explain(prediction, questionnaire, scores, lang)
-            print(f"   [{lang}] {words['track_name']}")
-            for reason in words["toward"]:
-                print(f"     + {reason}")
-            for reason in words["away"][:2]:
-                print(f"     - {reason}")
-            print(f"     → {words['counterfactual']}")
+            words = app_context_explain(prediction, questionnaire, scores, firm, lang)
+            print(f"   [{lang}] the CEO sees: {words['track_name']}")
+            for reason in words["ceo_reasons"]:
+                print(f"       · {reason}")
+            print(f"   [{lang}] the consultant sees: {words['rule']}")
+            for reason in words["reasons"]:
+                print(f"       {'+' if reason['side'] == 'for' else '-'} {reason['text']}")
+            for note in words["review"]:
+                print(f"       ! {note}")
+            if words["counterfactual"]:
+                print(f"       → {words['counterfactual']}")
+
+
+_app = None
+
+
+def app_context_explain(prediction, questionnaire, scores, firm, lang: str = "ko"):
+    global _app
+    if _app is None:
+        _app = create_app({"INSTANCE_PATH": "/tmp/diagnose-bench", "DEMO_DATA": False})
+    with _app.test_request_context(f"/?lang={lang}"):
+        return explain(prediction, questionnaire, scores, lang, firm.answers)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,30 @@ def select_locale() -> str:
     return session.get("lang") or "ko"
 
 
+def _load_track_model(instance_models: Path):
+    """The instance's own model, else the one shipped with the app; None before any exists.
+
+    A model the instance trained with an earlier design (before the two-stage model) is set
+    aside with a warning: the shipped model serves until the instance retrains.
+    """
+    from .diagnosis.model import TrackModel
+    from .diagnosis.store import SHIPPED_MODELS, current_model_path
+
+    log = logging.getLogger(__name__)
+    try:
+        return TrackModel.load(current_model_path(instance_models))
+    except FileNotFoundError:  # only before the first `flask model train --ship`
+        log.warning("no trained track model: diagnoses are disabled")
+        return None
+    except ValueError as exc:
+        log.warning("the instance's model cannot be used (%s); using the shipped model", exc)
+    try:
+        return TrackModel.load(current_model_path(SHIPPED_MODELS))
+    except (FileNotFoundError, ValueError) as exc:
+        log.warning("no usable track model (%s): diagnoses are disabled", exc)
+        return None
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     instance = Path(
         (test_config or {}).get("INSTANCE_PATH") or config_module.instance_path()
@@ -71,16 +95,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
 
-    from .diagnosis.model import TrackModel
-    from .diagnosis.store import current_model_path
-
-    try:
-        app.extensions["track_model"] = TrackModel.load(
-            current_model_path(Path(app.instance_path) / "models")
-        )
-    except FileNotFoundError:  # only before the first `flask model train --ship`
-        logging.getLogger(__name__).warning("no trained track model: diagnoses are disabled")
-        app.extensions["track_model"] = None
+    app.extensions["track_model"] = _load_track_model(Path(app.instance_path) / "models")
 
     from . import auth, demo
     from .assessments import register_questionnaires

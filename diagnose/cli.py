@@ -56,40 +56,60 @@ def init_model_commands(app: Flask) -> None:
 
     from .diagnosis.model import TrackModel
     from .diagnosis.store import SHIPPED_MODELS, current_model_path, real_examples, set_current
-    from .diagnosis.training import card_markdown, save_model, should_replace, train
+    from .diagnosis.training import (
+        BOOTSTRAP_SIZE,
+        LABEL_NOISE,
+        card_markdown,
+        release_gates,
+        save_model,
+        train,
+        verdict,
+    )
 
     model_group = click.Group("model", help="Train and inspect the track model.")
     app.cli.add_command(model_group)
 
     @model_group.command("train")
     @click.option("--seed", default=20261122, show_default=True)
-    @click.option("--bootstrap-size", default=3000, show_default=True)
+    @click.option("--bootstrap-size", default=BOOTSTRAP_SIZE, show_default=True)
+    @click.option("--label-noise", default=LABEL_NOISE, show_default=True)
     @click.option(
         "--ship",
         is_flag=True,
         help="Write into the package's trained_models/ (for a release) instead of "
         "the instance folder.",
     )
-    def train_command(seed: int, bootstrap_size: int, ship: bool) -> None:
-        """Train on the bootstrap set and every consultant decision; keep it if not worse."""
+    def train_command(seed: int, bootstrap_size: int, label_noise: float, ship: bool) -> None:
+        """Train on the bootstrap set and every consultant decision; make it current only
+        if it passes every release gate (the card lists them with their values)."""
         folder = SHIPPED_MODELS if ship else Path(app.instance_path) / "models"
         db = connect(app.config["DATABASE"])
         real = [] if ship else real_examples(db)
         questionnaire = app.extensions["questionnaires"].current
-        model, held_out = train(questionnaire, real, seed=seed, bootstrap_size=bootstrap_size)
+        model, held_out = train(
+            questionnaire, real, seed=seed, bootstrap_size=bootstrap_size, label_noise=label_noise
+        )
         try:
             current = TrackModel.load(current_model_path(folder))
-        except FileNotFoundError:
+        except (FileNotFoundError, ValueError):
             current = None
-        accepted, why = should_replace(model, current, questionnaire, held_out)
+        gates = release_gates(model, current, questionnaire, held_out, questionnaire.key, len(real))
+        accepted, why = verdict(gates)
+        model.card["release_gates"] = [
+            {"name": g.name, "passed": g.passed, "value": g.value, "requirement": g.requirement}
+            for g in gates
+        ]
         model.card["replacement"] = {"accepted": accepted, "why": why}
-        path = save_model(model, folder)
         click.echo(card_markdown(model.card))
-        if accepted:
-            set_current(folder, path)
-            click.echo(f"model {model.version} is now current ({why}); restart the app to use it")
-        else:
-            click.echo(f"model {model.version} saved but NOT made current: {why}")
+        if not accepted:
+            # kept for inspection beside the instance's models, never in the package
+            path = save_model(model, Path(app.instance_path) / "models" / "refused")
+            raise click.ClickException(
+                f"model {model.version} NOT made current: {why} (kept in {path.parent})"
+            )
+        path = save_model(model, folder)
+        set_current(folder, path)
+        click.echo(f"model {model.version} is now current ({why}); restart the app to use it")
 
     @model_group.command("card")
     def card_command() -> None:

@@ -54,7 +54,7 @@ def test_confirm_and_override_are_stored_with_who_and_why(consultant, app):
     assert [r["action"] for r in rows] == ["confirm", "override"]
     assert rows[1]["decided_by"] == consultant.user["id"] and rows[1]["decided_at"]
     (example,) = real_examples(db)  # the latest decision is the label
-    assert example.track == other and example.source == "real"
+    assert example.track == other and example.source == "override" and example.independent
 
     rates = consultant.get("/center/overrides").get_data(as_text=True)
     assert "100%" in rates and "홍길동" in rates
@@ -74,33 +74,32 @@ def test_another_center_cannot_decide(consultant, app):
     assert "홍길동" not in intruder.get("/center/overrides").get_data(as_text=True)
 
 
-def test_counterfactual_sentences_name_the_changes(app):
+def test_counterfactual_sentences_name_the_levers_not_the_questions(app):
     import numpy as np
 
-    from diagnose.diagnosis.explanations import counterfactual_text
+    from diagnose.diagnosis.explanations import ITEM_NAMES, counterfactual_text
     from diagnose.diagnosis.policy import bootstrap_set
 
     model = app.extensions["track_model"]
     q = app.extensions["questionnaires"].current
     seen = {}
-    for firm, _track in bootstrap_set(q, 120, np.random.default_rng(11), 0):
+    for firm, _track in bootstrap_set(q, 400, np.random.default_rng(11), 0):
         prediction = model.predict(q, firm.profile, firm.answers)
         cf = prediction.counterfactual
-        if cf.changes:
-            seen.setdefault(cf.reached, prediction)
-        if len(seen) == 2:
-            break
+        if cf and cf.changes:
+            seen.setdefault((cf.reached, cf.alternatives, len(cf.changes) > 1), prediction)
+    assert (True, False, False) in seen and (True, True, False) in seen
     with app.test_request_context("/?lang=en"):
-        reached = counterfactual_text(seen[True], q, "en")
-        assert reached.startswith("If ") and "this firm would be a candidate for" in reached
-        first = q.item(seen[True].counterfactual.changes[0].item).question.en
-        assert first in reached
-        not_reached = counterfactual_text(seen[False], q, "en")
-        assert not_reached.startswith("A few changes are not enough")
-        steps = not_reached.count("” became “") + not_reached.count("” also included “")
-        assert 1 <= steps <= 3  # at most the three biggest steps
+        one = seen[(True, False, False)]
+        text = counterfactual_text(one, q, "en")
+        change = one.counterfactual.changes[0]
+        assert text.startswith("One step would make it")
+        assert str(ITEM_NAMES[change.item]) in text
+        assert q.item(change.item).question.en not in text  # a short name, not the question
+        assert "Any one of these" in counterfactual_text(seen[(True, True, False)], q, "en")
     with app.test_request_context("/?lang=ko"):
-        assert "트랙 후보가 됩니다" in counterfactual_text(seen[True], q, "ko")
+        assert "한 단계만 나아가면" in counterfactual_text(one, q, "ko")
+        assert "골라 주십시오" not in counterfactual_text(one, q, "ko")
 
 
 def test_retraining_from_the_command_line_keeps_the_model_unless_it_is_not_worse(consultant, app):
@@ -113,15 +112,16 @@ def test_retraining_from_the_command_line_keeps_the_model_unless_it_is_not_worse
         page=f"/assessments/{assessment_id}",
     )
     result = app.test_cli_runner().invoke(
-        args=["model", "train", "--bootstrap-size", "300", "--seed", "5"]
+        args=["model", "train", "--bootstrap-size", "1500", "--seed", "5"]
     )
-    assert result.exit_code == 0, result.output
-    assert "real decisions: 1" in result.output
+    assert result.exit_code == 1, result.output
+    assert "real decisions: 1 (1 overrides" in result.output
+    # one override is too few to hold any out: the shipped model stays current
+    assert "refused by independent_decisions" in result.output
     models = Path(app.instance_path) / "models"
-    saved = list(models.glob("track-*.skops"))
-    assert len(saved) == 1 and (models / f"track-{saved[0].stem[6:]}.md").exists()
-    # one real decision is too few to hold any out: the shipped model stays current
-    assert "NOT made current" in result.output and not (models / "CURRENT").exists()
+    refused = list((models / "refused").glob("track-*.skops"))
+    assert len(refused) == 1 and refused[0].with_suffix(".md").exists()
+    assert not (models / "CURRENT").exists()
 
 
 def test_the_firm_list_shows_each_firms_latest_track_and_filters_by_it(consultant, app):

@@ -47,13 +47,26 @@ def test_no_answer_gives_no_score():
     assert score.score is None and score.level is None
 
 
-def test_skipped_items_are_left_out():
-    # "measured" only shows when tools are in use; with "nothing" it is hidden, even if answered
-    hidden = dimension_score(USE, {"tools": ["nothing"], "hours": "0", "measured": "yes"})
-    assert hidden.score == 0.0
-    assert hidden.applicable == 2
+def test_a_follow_up_ruled_out_by_its_answer_counts_as_its_lowest_option():
+    # "measured" only shows when tools are in use; with "nothing" it is hidden, even if
+    # answered, and counts as its floor: no tools in use, nothing measured
+    hidden = dimension_score(USE, {"tools": ["nothing"], "hours": "8", "measured": "yes"})
+    assert hidden.score == pytest.approx((0 + 50 + 0) / 3, abs=0.05)
+    assert hidden.applicable == 3
     shown = dimension_score(USE, {"tools": ["chat"], "hours": "0", "measured": "yes"})
     assert shown.score == pytest.approx((40 + 0 + 100) / 3, abs=0.05)
+
+
+def test_a_follow_up_of_an_unasked_item_does_not_count():
+    # the short form may not ask "tools": then "measured" is not answered, not zero
+    score = dimension_score(USE, {"hours": "8"})
+    assert score.score == 50.0  # "measured" is shown but unanswered: it does not count
+
+
+def test_a_worse_answer_that_hides_a_follow_up_never_raises_the_score():
+    low_follow_up = {"tools": ["chat"], "hours": "8", "measured": "no"}
+    worse = {**low_follow_up, "tools": ["nothing"]}
+    assert dimension_score(USE, worse).score <= dimension_score(USE, low_follow_up).score
 
 
 def test_multi_sums_and_caps_at_100():

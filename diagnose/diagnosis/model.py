@@ -1,10 +1,22 @@
-"""The track classifier: features, prediction, and explanations a consultant can act on.
+"""The track classifier: two monotone stages in the policy's order, calibrated.
 
-A multinomial logistic regression on standardised features. It is chosen over stronger
-learners on purpose: each feature's push toward a track is its coefficient times its
-distance from the average firm, which reads directly as "this answer pushed toward AX",
-and the counterfactual search below can ask it hundreds of "what if" questions in
-milliseconds.
+The policy (``policy.py``) decides in two stages, and so does the model:
+
+1. the **gate**: P(not a beginner), from the dimension scores, readiness, whether the firm
+   has used AI or had AI training, how concrete its problem is, and its hands-on needs;
+2. the **referral**: P(shared training center | not a beginner), from the hands-on needs, the
+   firm's training capacity (someone in charge, a room, instructors), its engineers and size.
+
+Each stage is a gradient-boosted tree ensemble with monotone constraints where the policy has
+a direction (``FEATURES``), followed by an isotonic calibration fitted on held-out firms. So
+a better answer can never lower P(not beginner), and a hands-on need can never lower
+P(shared center): not as a tendency of the data, by construction. The track is read stage by
+stage (beginner when P(gate) < 0.5, else shared center when P(referral) >= 0.5), so the
+track obeys the same directions.
+
+Only features with a policy meaning go in: the answers a generator draws at random (target
+jobs, urgency, expected benefits, training mode) are not features, so they can never become
+a "reason". The reasons themselves come from the policy (``Decision``), in its own terms.
 
 Models are saved with skops and loaded with an explicit list of trusted types: nothing is
 ever unpickled.
@@ -14,7 +26,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,96 +34,192 @@ from typing import Any
 import numpy as np
 import skops.io as sio
 
-from ..questionnaire.schema import Item, Questionnaire
-from .policy import HANDS_ON_EQUIPMENT, TRACKS
-from .scoring import NOT_APPLICABLE, dimension_scores, is_visible, item_score
+from ..questionnaire.schema import Questionnaire
+from . import levers
+from .policy import (
+    AI_USE_FLOOR,
+    DATA_BASE_MIN,
+    HEAVY_EQUIPMENT,
+    LEADERSHIP_MIN,
+    SMALL_FIRM,
+    TRACKS,
+    TRAINING_FLOOR,
+    Decision,
+    Firm,
+    ai_courses,
+    ai_uses,
+    decide,
+    hands_on_needs,
+)
+from .scoring import NOT_APPLICABLE, is_visible, item_score
 
-# The only types a model file may contain; skops refuses anything else.
+# The only types a model file may contain besides skops' own defaults; anything else refused.
 TRUSTED_TYPES = [
+    "builtins.dict",
     "numpy.dtype",
     "numpy.ndarray",
     "numpy.float64",
     "numpy.int64",
+    "numpy.uint8",
     "numpy.str_",
-    "sklearn.linear_model._logistic.LogisticRegression",
-    "sklearn.pipeline.Pipeline",
-    "sklearn.preprocessing._data.StandardScaler",
+    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn._loss.loss.HalfBinomialLoss",
+    "sklearn._loss.link.LogitLink",
+    "sklearn.isotonic.IsotonicRegression",
 ]
-# When the two most likely tracks are this close, the result asks for the consultant's call.
-REVIEW_MARGIN = 0.15
-# The track a consultant asks "what would it take" about: beginners look to AX; AX firms to
-# the hands-on work of a shared center; shared-center firms to training in-house as AX firms.
-NEXT_TRACK = {"beginner": "ax", "ax": "shared_center", "shared_center": "ax"}
-# The policy's mark of a shared-center firm, as one feature: any hands-on equipment it lacks.
-HANDS_ON = "need:hands_on_equipment"
-
-
-# --- features --------------------------------------------------------------------------------
-
-
-def feature_names(questionnaire: Questionnaire) -> list[str]:
-    names = [f"item:{i.id}" for i in questionnaire.items() if i.is_scored]
-    names += [f"dim:{d.id}" for d in questionnaire.dimensions]
-    for item in questionnaire.items():
-        if not item.is_scored and item.type in ("single", "multi"):
-            # An exclusive option ("none of these") is the absence of the others: a feature of
-            # its own would let the model explain a firm by what it did not say.
-            names += [f"opt:{item.id}={o.value}" for o in item.options if not o.exclusive]
-    return names + [HANDS_ON, "profile:size", "profile:manufacturing"]
-
-
-def features(
-    questionnaire: Questionnaire,
-    profile: Mapping[str, Any],
-    answers: Mapping[str, Any],
-    names: list[str],
-) -> np.ndarray:
-    """One firm as a vector in the order of ``names`` (a model's own feature list).
-
-    Item scores are 0..1; an item not answered, not applicable or hidden takes its dimension's
-    score, so a gap neither helps nor hurts. Unscored options are 0/1 flags.
-    """
-    scores = dimension_scores(questionnaire, answers)
-    dims = {k: (s.score or 0.0) / 100 for k, s in scores.items()}
-    values: dict[str, float] = {f"dim:{k}": v for k, v in dims.items()}
-    for dimension in questionnaire.dimensions:
-        for item in dimension.items:
-            if item.is_scored:
-                score = (
-                    item_score(item, answers.get(item.id)) if is_visible(item, answers) else None
-                )
-                values[f"item:{item.id}"] = dims[dimension.id] if score is None else score / 100
-            elif item.type in ("single", "multi") and is_visible(item, answers):
-                given = answers.get(item.id)
-                for value in given if isinstance(given, list) else [given]:
-                    values[f"opt:{item.id}={value}"] = 1.0
-    given = answers.get("need_equipment")
-    chosen = given if isinstance(given, list) else [given]
-    values[HANDS_ON] = 1.0 if any(v in HANDS_ON_EQUIPMENT for v in chosen) else 0.0
-    values["profile:size"] = _size(profile)
-    values["profile:manufacturing"] = 1.0 if profile.get("industry") == "C" else 0.0
-    return np.array([values.get(name, 0.0) for name in names], dtype=float)
-
-
-def _size(profile: Mapping[str, Any]) -> float:
-    """log10 of the head count, 0 for one person, 1 at ten, 2 at a hundred."""
-    try:
-        employees = int(str(profile.get("employees") or 1).replace(",", ""))
-    except ValueError:
-        employees = 1
-    return math.log10(max(1, employees))
-
-
-# --- prediction ------------------------------------------------------------------------------
+STAGES = ("gate", "referral")
+# A stage probability this close to 0.5 is a close call for the consultant.
+REVIEW_MARGIN = 0.1
 
 
 @dataclass(frozen=True)
-class Reason:
-    """One feature's push: toward the chosen track (effect > 0) or away from it."""
+class Feature:
+    """A model input, what it means in the policy, and its direction in each stage.
 
-    feature: str
-    effect: float
-    value: Any = None
+    ``gate`` / ``referral``: +1 the probability may only rise with the feature, -1 only fall,
+    0 free, None not used by that stage.
+    """
+
+    name: str
+    meaning: str
+    gate: int | None
+    referral: int | None
+
+
+DIMENSIONS = (
+    "leadership",
+    "data_infra",
+    "ai_use",
+    "workforce_skills",
+    "training_system",
+    "job_ax_needs",
+)
+FEATURES = (
+    *(Feature(f"dim:{d}", f"dimension score 0-100: {d}", 1, None) for d in DIMENSIONS),
+    Feature("readiness", "mean of the dimension scores", 1, None),
+    Feature("ai:used", "AI in use above the floor somewhere (0/1)", 1, None),
+    Feature("ai:trained", "staff or executives had AI training (0/1)", 1, None),
+    Feature("need:problem", "how concrete the problem is (0-100)", 1, None),
+    Feature("need:heavy", "equipment lacked that a firm cannot own (count)", 1, 1),
+    Feature("need:iot", "IoT sensors lacked (0/1)", 1, 1),
+    Feature("need:gpu", "GPU servers lacked (0/1)", 1, 1),
+    # The rules' own composites: each rises with every answer it is made of (or falls, for
+    # capacity), so the directions hold, and the trees find the policy's lines sooner.
+    Feature("policy:experience", "AI in use or AI training (0/1)", 1, None),
+    Feature(
+        "policy:use_or_training",
+        "AI use over its line of 22 or the training system over its line of 30 (ratio)",
+        1,
+        None,
+    ),
+    Feature(
+        "policy:ax_ready",
+        "the weakest of problem/50, data base/40 and leadership/40 (ratio)",
+        1,
+        None,
+    ),
+    # not in the gate: they fall as instructors improve, and the gate may only rise with that
+    Feature("policy:iot_alone_gap", "IoT needed without a room and instructors", None, 1),
+    Feature("policy:gpu_alone_gap", "GPU needed without engineers and instructors", None, 1),
+    Feature(
+        "policy:no_capacity",
+        "a small firm without anyone in charge of training, a room or instructors",
+        None,
+        1,
+    ),
+    Feature("capacity:owner", "someone in charge of training (0-100)", None, -1),
+    Feature("capacity:room", "a training room or lab (0-100; none when never trained)", None, -1),
+    Feature("capacity:instructors", "in-house instructors (0-100)", None, -1),
+    Feature("capacity:engineers", "engineers' data and AI skill (0-100)", None, -1),
+    Feature("profile:size", "log10 of the head count", None, -1),
+)
+
+
+def stage_features(stage: str) -> list[Feature]:
+    return [f for f in FEATURES if getattr(f, stage) is not None]
+
+
+def _item(questionnaire: Questionnaire, answers: Mapping[str, Any], item_id: str) -> float:
+    item = questionnaire.find_item(item_id)
+    if item is None or not is_visible(item, answers):
+        return math.nan
+    score = item_score(item, answers.get(item_id))
+    return math.nan if score is None else float(score)
+
+
+def firm_features(questionnaire: Questionnaire, firm: Firm) -> dict[str, float]:
+    """The model's inputs for one firm: NaN where the firm gave no answer that counts."""
+    answers = firm.answers
+    values = {
+        f"dim:{d}": math.nan if firm.scores.get(d) is None else float(firm.scores[d])
+        for d in DIMENSIONS
+    }
+    values["readiness"] = math.nan if firm.readiness is None else float(firm.readiness)
+    values["ai:used"] = 1.0 if ai_uses(firm) else 0.0
+    values["ai:trained"] = 1.0 if ai_courses(firm) else 0.0
+    values["need:problem"] = _item(questionnaire, answers, "need_problem_clarity")
+    needs = hands_on_needs(firm)
+    values["need:heavy"] = float(sum(n in HEAVY_EQUIPMENT for n in needs))
+    values["need:iot"] = 1.0 if "iot_sensors" in needs else 0.0
+    values["need:gpu"] = 1.0 if "gpu" in needs else 0.0
+    values["capacity:owner"] = _item(questionnaire, answers, "train_hrd_owner")
+    room = questionnaire.find_item("train_facility")
+    values["capacity:room"] = (
+        _item(questionnaire, answers, "train_facility")
+        if room is not None and is_visible(room, answers)
+        else 0.0
+    )
+    values["capacity:instructors"] = _item(questionnaire, answers, "train_instructors")
+    engineers = answers.get("skill_eng_data")
+    values["capacity:engineers"] = (
+        0.0 if engineers == NOT_APPLICABLE else _item(questionnaire, answers, "skill_eng_data")
+    )
+    values["profile:size"] = math.log10(max(1, firm.employees))
+    values.update(_composites(values, firm))
+    return values
+
+
+def _ratio(value: float, line: float) -> float:
+    return min(2.0, value / line) if not math.isnan(value) else math.nan
+
+
+def _composites(values: Mapping[str, float], firm: Firm) -> dict[str, float]:
+    def known(name: str) -> float:
+        return 0.0 if math.isnan(values[name]) else values[name]
+
+    use = _ratio(values["dim:ai_use"], AI_USE_FLOOR)
+    training = _ratio(values["dim:training_system"], TRAINING_FLOOR)
+    ready = [
+        _ratio(values["need:problem"], 50.0),
+        _ratio(values["dim:data_infra"], DATA_BASE_MIN),
+        _ratio(values["dim:leadership"], LEADERSHIP_MIN),
+    ]
+    instructors, room = known("capacity:instructors"), known("capacity:room")
+    engineers, owner = known("capacity:engineers"), known("capacity:owner")
+    small = 1.0 if 0 < firm.employees < SMALL_FIRM else 0.0
+    return {
+        "policy:experience": max(values["ai:used"], values["ai:trained"]),
+        "policy:use_or_training": np.nanmax([use, training])
+        if not (math.isnan(use) and math.isnan(training))
+        else math.nan,
+        "policy:ax_ready": min(0.0 if math.isnan(r) else r for r in ready),
+        "policy:iot_alone_gap": values["need:iot"] * max(0.0, 1 - min(instructors, room) / 70),
+        "policy:gpu_alone_gap": values["need:gpu"]
+        * max(0.0, 1 - min(instructors / 70, engineers / 50)),
+        "policy:no_capacity": small
+        * max(0.0, 1 - min(1.0, max(owner / 35, room / 35, instructors / 70))),
+    }
+
+
+def matrix(questionnaire: Questionnaire, firms: Sequence[Firm], stage: str) -> np.ndarray:
+    names = [f.name for f in stage_features(stage)]
+    rows = [firm_features(questionnaire, firm) for firm in firms]
+    return np.array([[row[n] for n in names] for row in rows], dtype=float)
+
+
+# --- prediction ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -123,10 +231,18 @@ class Change:
 
 @dataclass(frozen=True)
 class Counterfactual:
+    """One-step answer changes that would move the firm to ``target`` under the policy.
+
+    ``alternatives``: each change alone is enough (e.g. naming someone in charge of training,
+    or a room, or an instructor); ``changes``: all of them together are needed.
+    ``probability`` is the model's probability of ``target`` once they are made.
+    """
+
     target: str
     changes: list[Change]
     reached: bool
     probability: float
+    alternatives: bool = False
 
 
 @dataclass(frozen=True)
@@ -135,8 +251,13 @@ class Prediction:
     probabilities: dict[str, float]
     model_version: str
     needs_review: bool
-    toward: list[Reason] = field(default_factory=list)
-    away: list[Reason] = field(default_factory=list)
+    review: list[str] = field(default_factory=list)  # why: codes, see ``review_reasons``
+    rule_track: str = ""
+    rule: str = ""
+    decisive: list[dict[str, Any]] = field(default_factory=list)
+    others: list[dict[str, Any]] = field(default_factory=list)
+    near: list[dict[str, Any]] = field(default_factory=list)  # lines within a few points
+    job_analysis_first: bool = False
     counterfactual: Counterfactual | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -150,34 +271,59 @@ class Prediction:
             probabilities=dict(data["probabilities"]),
             model_version=data["model_version"],
             needs_review=data["needs_review"],
-            toward=[Reason(**r) for r in data.get("toward", [])],
-            away=[Reason(**r) for r in data.get("away", [])],
+            review=list(data.get("review", [])),
+            rule_track=data.get("rule_track", ""),
+            rule=data.get("rule", ""),
+            decisive=list(data.get("decisive", [])),
+            others=list(data.get("others", [])),
+            near=list(data.get("near", [])),
+            job_analysis_first=bool(data.get("job_analysis_first", False)),
             counterfactual=Counterfactual(
                 target=cf["target"],
                 changes=[Change(**c) for c in cf["changes"]],
                 reached=cf["reached"],
                 probability=cf["probability"],
+                alternatives=cf.get("alternatives", False),
             )
             if cf
             else None,
         )
 
 
-class TrackModel:
-    """A trained pipeline with the feature list and the card it was saved with."""
+def review_reasons(track: str, decision: Decision, gate: float, referral: float) -> list[str]:
+    """Why a consultant should look twice: each a code the page puts in words."""
+    reasons = []
+    if track != decision.track:
+        reasons.append("rule_disagrees")
+    if abs(gate - 0.5) < REVIEW_MARGIN or (
+        track != "beginner" and abs(referral - 0.5) < REVIEW_MARGIN
+    ):
+        reasons.append("close_call")
+    reasons += [f"near:{f.code}" for f in decision.near]
+    reasons += [f"exception:{rule}" for rule in decision.exceptions]
+    return list(dict.fromkeys(reasons))
 
-    def __init__(self, pipeline: Any, card: dict[str, Any]):
-        self.pipeline = pipeline
+
+def track_of(gate: float, referral: float) -> str:
+    """The track, stage by stage: so a higher P(gate) can never make a beginner."""
+    if gate < 0.5:
+        return "beginner"
+    return "shared_center" if referral >= 0.5 else "ax"
+
+
+class TrackModel:
+    """Two calibrated stages with the card they were saved with."""
+
+    def __init__(self, stages: Mapping[str, Mapping[str, Any]], card: dict[str, Any]):
+        self.stages = stages
         self.card = card
-        self.names: list[str] = card["features"]
         self.version: str = card["version"]
-        self.classes: list[str] = [str(c) for c in pipeline.classes_]
 
     # -- persistence
     def save(self, folder: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"track-{self.version}.skops"
-        sio.dump(self.pipeline, path)
+        sio.dump({k: dict(v) for k, v in self.stages.items()}, path)
         (folder / f"track-{self.version}.json").write_text(
             json.dumps(self.card, ensure_ascii=False, indent=2), encoding="utf-8"
         )
@@ -189,17 +335,37 @@ class TrackModel:
         untrusted = set(sio.get_untrusted_types(file=path)) - set(TRUSTED_TYPES)
         if untrusted:
             raise ValueError(f"{path} holds untrusted types: {sorted(untrusted)}")
-        pipeline = sio.load(path, trusted=TRUSTED_TYPES)
+        stages = sio.load(path, trusted=sio.get_untrusted_types(file=path))
         card = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-        return cls(pipeline, card)
+        if not isinstance(stages, dict) or set(stages) != set(STAGES):
+            raise ValueError(f"{path} is not a two-stage track model")
+        return cls(stages, card)
 
-    # -- prediction
-    def probabilities(self, matrix: np.ndarray) -> np.ndarray:
+    # -- probabilities
+    def stage_probability(self, stage: str, x: np.ndarray) -> np.ndarray:
+        parts = self.stages[stage]
+        raw = parts["classifier"].predict_proba(x)[:, 1]
+        return np.clip(parts["calibrator"].predict(raw), 0.0, 1.0)
+
+    def stage_probabilities(
+        self, questionnaire: Questionnaire, firms: Sequence[Firm]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """P(not beginner) and P(shared center | not beginner) for each firm."""
+        return (
+            self.stage_probability("gate", matrix(questionnaire, firms, "gate")),
+            self.stage_probability("referral", matrix(questionnaire, firms, "referral")),
+        )
+
+    def probabilities(self, questionnaire: Questionnaire, firms: Sequence[Firm]) -> np.ndarray:
         """Rows of P(track) in ``TRACKS`` order."""
-        proba = self.pipeline.predict_proba(matrix)
-        order = [self.classes.index(t) for t in TRACKS]
-        return proba[:, order]
+        gate, referral = self.stage_probabilities(questionnaire, firms)
+        return np.column_stack([1 - gate, gate * (1 - referral), gate * referral])
 
+    def tracks(self, questionnaire: Questionnaire, firms: Sequence[Firm]) -> list[str]:
+        gate, referral = self.stage_probabilities(questionnaire, firms)
+        return [track_of(g, r) for g, r in zip(gate, referral, strict=True)]
+
+    # -- one firm
     def predict(
         self,
         questionnaire: Questionnaire,
@@ -207,142 +373,50 @@ class TrackModel:
         answers: Mapping[str, Any],
         explain: bool = True,
     ) -> Prediction:
-        x = features(questionnaire, profile, answers, self.names)
-        proba = self.probabilities(x[None, :])[0]
-        ranked = np.argsort(-proba)
-        track = TRACKS[ranked[0]]
-        probabilities = {t: round(float(p), 4) for t, p in zip(TRACKS, proba, strict=True)}
-        needs_review = bool(proba[ranked[0]] - proba[ranked[1]] < REVIEW_MARGIN)
+        firm = Firm.of(questionnaire, profile, answers)
+        gate, referral = (float(p[0]) for p in self.stage_probabilities(questionnaire, [firm]))
+        track = track_of(gate, referral)
+        probabilities = {
+            "beginner": round(1 - gate, 4),
+            "ax": round(gate * (1 - referral), 4),
+            "shared_center": round(gate * referral, 4),
+        }
+        decision = decide(firm)
+        review = review_reasons(track, decision, gate, referral)
         if not explain:
-            return Prediction(track, probabilities, self.version, needs_review)
-        toward, away = self.reasons(x, track, TRACKS[ranked[1]], answers)
-        target = NEXT_TRACK[track]
-        counterfactual = self.counterfactual(questionnaire, profile, answers, target)
+            return Prediction(track, probabilities, self.version, bool(review), review)
         return Prediction(
-            track, probabilities, self.version, needs_review, toward, away, counterfactual
+            track,
+            probabilities,
+            self.version,
+            bool(review),
+            review,
+            rule_track=decision.track,
+            rule=decision.rule,
+            decisive=[asdict(f) for f in decision.decisive],
+            others=[asdict(f) for f in decision.others],
+            near=[asdict(f) for f in decision.near],
+            job_analysis_first=decision.job_analysis_first,
+            counterfactual=self.counterfactual(questionnaire, firm, track, decision),
         )
 
-    def _contributions(self, x: np.ndarray, track: str, rival: str) -> np.ndarray:
-        """Each feature's share of the log-odds of ``track`` against ``rival``.
-
-        In a multinomial logistic regression, log(P(track) / P(rival)) is exactly the sum of
-        these terms plus the intercepts' difference, so the reasons answer the consultant's
-        question "why this track rather than the next likeliest one?".
-        """
-        scaler, classifier = self.pipeline[0], self.pipeline[-1]
-        z = (x - scaler.mean_) / scaler.scale_
-        coef = classifier.coef_
-        return (coef[self.classes.index(track)] - coef[self.classes.index(rival)]) * z
-
-    def reasons(
-        self,
-        x: np.ndarray,
-        track: str,
-        rival: str,
-        answers: Mapping[str, Any],
-        top: int = 4,
-    ) -> tuple[list[Reason], list[Reason]]:
-        """What pushed toward ``track`` rather than ``rival``, and what pushed the other way."""
-        contributions = self._contributions(x, track, rival)
-        order = np.argsort(-contributions)
-
-        def reason(i: int) -> Reason:
-            name = self.names[i]
-            value = None
-            if name.startswith("item:"):
-                value = answers.get(name.split(":", 1)[1])
-            elif name == HANDS_ON:
-                value = answers.get("need_equipment")
-            return Reason(name, round(float(contributions[i]), 3), value)
-
-        # An option the firm did not choose is no reason a person can read: "you did not pick
-        # 'none needed'" only restates what it did pick, so such features are left out.
-        shown = [
-            i
-            for i in range(len(self.names))
-            if not (self.names[i].startswith("opt:") and x[i] == 0)
-        ]
-        shown_order = [i for i in order if i in set(shown)]
-        toward = [reason(i) for i in shown_order[:top] if contributions[i] > 0.05]
-        away = [reason(i) for i in shown_order[::-1][:top] if contributions[i] < -0.05]
-        return toward, away
-
     def counterfactual(
-        self,
-        questionnaire: Questionnaire,
-        profile: Mapping[str, Any],
-        answers: Mapping[str, Any],
-        target: str,
-        max_changes: int = 4,
-    ) -> Counterfactual:
-        """The fewest one-step changes of answers (greedy) that make ``target`` the top track.
-
-        A step raises one scored answer by one option, or adds one option to a scored multiple
-        choice: changes a firm could make in months, not a different firm. Toward the shared
-        center, whose mark is what a firm needs rather than how far along it is, a step may
-        also add a stated need (say, vision-inspection equipment).
-        """
-        current = dict(answers)
-        changes: list[Change] = []
-        goal = TRACKS.index(target)
+        self, questionnaire: Questionnaire, firm: Firm, track: str, decision: Decision
+    ) -> Counterfactual | None:
+        """The policy's one-step levers toward the neighbouring track, checked by the model."""
+        found = levers.find(questionnaire, firm, track, decision)
+        if found is None:
+            return None
+        changes = [Change(item, firm.answers.get(item), after) for item, after in found.changes]
         probability = 0.0
-        for _ in range(max_changes):
-            candidates = list(
-                _one_step_changes(questionnaire, current, needs=target == "shared_center")
+        if found.reached:
+            applied = dict(firm.answers)
+            for change in changes if not found.alternatives else changes[:1]:
+                applied[change.item] = change.after
+            moved = Firm.of(questionnaire, firm.profile, applied)
+            probability = float(
+                self.probabilities(questionnaire, [moved])[0][TRACKS.index(found.target)]
             )
-            if not candidates:
-                break
-            matrix = np.array(
-                [
-                    features(questionnaire, profile, {**current, c.item: c.after}, self.names)
-                    for c in candidates
-                ]
-            )
-            proba = self.probabilities(matrix)
-            rivals = np.delete(proba, goal, axis=1).max(axis=1)
-            best = int(np.argmax(proba[:, goal] - rivals))
-            change = candidates[best]
-            current[change.item] = change.after
-            changes.append(change)
-            probability = float(proba[best, goal])
-            if proba[best, goal] > rivals[best]:
-                return Counterfactual(target, changes, True, round(probability, 4))
-        return Counterfactual(target, changes, False, round(probability, 4))
-
-
-def _one_step_changes(questionnaire: Questionnaire, answers: Mapping[str, Any], needs: bool):
-    for item in questionnaire.items():
-        if item.type not in ("single", "multi") or not is_visible(item, answers):
-            continue
-        given = answers.get(item.id)
-        if item.type == "single" and item.is_scored:
-            step = _next_option(item, given)
-            if step is not None:
-                yield Change(item.id, given, step)
-                further = _next_option(item, step)
-                if further is not None:
-                    yield Change(item.id, given, further)
-        elif item.type == "multi":
-            chosen = (
-                given
-                if isinstance(given, list)
-                else ([] if given in (None, NOT_APPLICABLE) else [given])
-            )
-            chosen = [v for v in chosen if not (item.option(v) and item.option(v).exclusive)]
-            for option in item.options:
-                if option.exclusive or option.value in chosen:
-                    continue
-                if (item.is_scored and not option.score) or (not item.is_scored and not needs):
-                    continue
-                yield Change(item.id, given, chosen + [option.value])
-
-
-def _next_option(item: Item, given: Any) -> str | None:
-    """The option one step more mature than ``given`` (the second lowest when unanswered)."""
-    ladder = sorted(item.options, key=lambda o: o.score)
-    if given in (None, "", NOT_APPLICABLE):
-        return None
-    values = [o.value for o in ladder]
-    if given not in values or values.index(given) == len(values) - 1:
-        return None
-    return values[values.index(given) + 1]
+        return Counterfactual(
+            found.target, changes, found.reached, round(probability, 4), found.alternatives
+        )

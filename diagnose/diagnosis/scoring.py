@@ -2,8 +2,13 @@
 
 Pure functions over a questionnaire and a dict of answers; no Flask, no database.
 An answer is what the form sent: an option value, a list of option values (multi), the text
-typed for a number, or ``NOT_APPLICABLE``. Hidden items (skip logic), unanswered items and
-"not applicable" answers are left out, and the dimension's weights renormalise over the rest.
+typed for a number, or ``NOT_APPLICABLE``. Unanswered items and "not applicable" answers are
+left out, and the dimension's weights renormalise over the rest.
+
+A follow-up hidden by skip logic is ruled out by the answers it follows ("how are AI tools
+governed?" after "hardly anyone uses AI"), so it counts as its lowest option: otherwise a
+worse answer that hides a weak follow-up would raise the score. A follow-up hidden because
+the answers it follows were never given (a short self-assessment) is not answered, not zero.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ Answers = Mapping[str, Any]
 
 
 def is_visible(item: Item, answers: Answers) -> bool:
-    return item.show_if is None or item.show_if.holds(dict(answers))
+    return item.show_if is None or item.show_if.holds(answers)
 
 
 def parse_number(raw: Any) -> float | None:
@@ -33,6 +38,34 @@ def parse_number(raw: Any) -> float | None:
         return float(text)
     except ValueError:
         return None
+
+
+def implied_floor(item: Item, answers: Answers) -> bool:
+    """Hidden because the answers it follows are given and rule it out: it scores its lowest."""
+    if item.show_if is None or item.show_if.holds(answers):
+        return False
+    return all(answers.get(cond.item) not in (None, "", []) for cond in item.show_if.referenced())
+
+
+def floor_score(item: Item) -> float:
+    if item.type == "number":
+        return min(b.score for b in item.score_bands)
+    return min(o.score or 0.0 for o in item.options) if item.type == "single" else 0.0
+
+
+def counted(dimension: Dimension, answers: Answers):
+    """The dimension's scored items that count, each with its score (None: not answered)."""
+    for item in dimension.items:
+        if not item.is_scored:
+            continue
+        if not is_visible(item, answers):
+            if implied_floor(item, answers):
+                yield item, floor_score(item)
+            continue
+        value = answers.get(item.id)
+        if value == NOT_APPLICABLE and item.allow_na:
+            continue
+        yield item, item_score(item, value)
 
 
 def is_answered(item: Item, value: Any) -> bool:
@@ -78,17 +111,11 @@ def level_for(score: float) -> int:
 
 
 def dimension_score(dimension: Dimension, answers: Answers) -> DimensionScore:
-    """Weighted mean of the dimension's answered, applicable, visible scored items."""
+    """Weighted mean of the dimension's scored items that count (see ``counted``)."""
     total = weight = 0.0
     answered = applicable = 0
-    for item in dimension.items:
-        if not item.is_scored or not is_visible(item, answers):
-            continue
-        value = answers.get(item.id)
-        if value == NOT_APPLICABLE and item.allow_na:
-            continue
+    for item, score in counted(dimension, answers):
         applicable += 1
-        score = item_score(item, value)
         if score is None:
             continue
         answered += 1

@@ -65,7 +65,7 @@ def diagnose(
     explanation = {
         k: v
         for k, v in prediction.to_json().items()
-        if k in ("toward", "away", "counterfactual", "needs_review")
+        if k not in ("track", "probabilities", "model_version")
     }
     with transaction(db):
         cursor = db.execute(
@@ -103,6 +103,8 @@ def latest_diagnosis(db: sqlite_utils.Database, assessment_id: int) -> dict[str,
         return None
     row = rows[0]
     explanation = json.loads(row["explanation"])
+    if "rule" not in explanation:  # stored by a model before the policy explained itself
+        explanation = {**explanation, **_policy_explanation(db, assessment_id, row)}
     prediction = Prediction.from_json(
         {
             "track": row["track"],
@@ -118,6 +120,46 @@ def latest_diagnosis(db: sqlite_utils.Database, assessment_id: int) -> dict[str,
         "readiness": row["readiness"],
         "created_at": row["created_at"],
         "decision": latest_decision(db, assessment_id),
+    }
+
+
+def _policy_explanation(
+    db: sqlite_utils.Database, assessment_id: int, row: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The policy's findings for a diagnosis stored before they were kept with it.
+
+    The stored track and probabilities stay as the model of the day gave them; the reasons
+    are the policy's, from the stored answers and the questionnaire version they answer.
+    """
+    from dataclasses import asdict as as_dict
+
+    from ..assessments import load_answers
+    from .model import review_reasons
+    from .policy import Firm, decide
+
+    record = db.execute(
+        "SELECT a.profile, v.definition FROM assessments a JOIN questionnaire_versions v "
+        "ON v.questionnaire_id = a.questionnaire_id AND v.version = a.questionnaire_version "
+        "WHERE a.id = ?",
+        [assessment_id],
+    ).fetchone()
+    questionnaire = Questionnaire.model_validate_json(record[1])
+    answers, _notes = load_answers(db, assessment_id)
+    decision = decide(Firm.of(questionnaire, json.loads(record[0]), answers))
+    probabilities = json.loads(row["probabilities"])
+    gate = 1 - probabilities.get("beginner", 0.0)
+    referral = probabilities.get("shared_center", 0.0) / gate if gate else 0.0
+    review = review_reasons(row["track"], decision, gate, referral)
+    return {
+        "needs_review": bool(review),
+        "review": review,
+        "rule_track": decision.track,
+        "rule": decision.rule,
+        "decisive": [as_dict(f) for f in decision.decisive],
+        "others": [as_dict(f) for f in decision.others],
+        "near": [as_dict(f) for f in decision.near],
+        "job_analysis_first": decision.job_analysis_first,
+        "counterfactual": None,
     }
 
 
@@ -204,17 +246,22 @@ def override_rates(db: sqlite_utils.Database, center_id: int) -> dict[str, Any]:
 def real_examples(db: sqlite_utils.Database) -> list[Example]:
     """Every assessment's latest consultant decision, as a labelled example.
 
-    Features are computed by item id, so answers given with an older questionnaire version
-    still count for the items that version shares with the current one.
+    An override is an independent label; a confirmation of the model's own track is not
+    (``Example.independent``). Features are computed by item id, so answers given with an
+    older questionnaire version still count for the items that version shares with the
+    current one.
     """
     from ..assessments import load_answers
 
     examples = []
     for row in db.query("""
-        SELECT a.*, d.final_track FROM decisions d JOIN assessments a ON a.id = d.assessment_id
+        SELECT a.*, d.final_track, d.action FROM decisions d
+        JOIN assessments a ON a.id = d.assessment_id
         WHERE d.id = (SELECT MAX(id) FROM decisions WHERE assessment_id = d.assessment_id)
         ORDER BY a.id
     """):
         answers, _ = load_answers(db, row["id"])
-        examples.append(Example(json.loads(row["profile"]), answers, row["final_track"], "real"))
+        examples.append(
+            Example(json.loads(row["profile"]), answers, row["final_track"], row["action"])
+        )
     return examples

@@ -1,10 +1,16 @@
-"""Training the track model: data from two sources, evaluation, a model card, safe replacement.
+"""Training the track model: data, calibration, evaluation, the card, and release gates.
 
-1. the bootstrap set: synthetic firms labelled by the policy rules (``policy.py``);
-2. real decisions: every diagnosis a consultant confirmed or overrode.
+Two sources of labels:
+1. the bootstrap set: synthetic firms labelled by the policy (``policy.py``);
+2. real decisions: consultants' overrides of the model (strong, independent labels) and their
+   confirmations (weak: a consultant who confirms the model's own track is anchored by it, so
+   a confirmation trains but never counts as independent evidence in a release gate).
 
 One seeded generator drives everything, so the same inputs give the same model. A new model
-replaces the current one only when it is not worse on real decisions held out from training.
+becomes current only through the release gates (``release_gates``): enough independent
+held-out decisions, an improvement beyond a bootstrap interval (a tie keeps the current
+model), no track's recall worse, the monotone properties intact, agreement with the rules on
+a fixed synthetic check set, and the questionnaire the app serves.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import hashlib
 import logging
 import platform
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,19 +27,39 @@ from typing import Any
 import numpy as np
 import sklearn
 import skops
-from sklearn.linear_model import LogisticRegression
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.isotonic import IsotonicRegression
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
-from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.model_selection import train_test_split
 
 from ..questionnaire.schema import Questionnaire
-from .model import TrackModel, feature_names, features
-from .policy import TRACKS, bootstrap_set, synthetic_firm
+from .model import FEATURES, STAGES, TrackModel, matrix, stage_features, track_of
+from .policy import (
+    HANDS_ON_EQUIPMENT,
+    TRACKS,
+    Firm,
+    bootstrap_set,
+    can_train_alone,
+    decide,
+    scored_steps,
+    synthetic_firm,
+    track_for,
+)
 
 log = logging.getLogger(__name__)
-BOOTSTRAP_SIZE = 3000
-REAL_WEIGHT = 5.0  # one consultant's decision counts as five synthetic firms
+BOOTSTRAP_SIZE = 8000
+LABEL_NOISE = 0.05
+OVERRIDE_WEIGHT = 5.0  # a consultant's override counts as five synthetic firms
+CONFIRM_WEIGHT = 1.0  # a confirmation of the model's own track: weak evidence
+CALIBRATION_SHARE = 0.25
+# The fixed synthetic firms every model is checked on: the same for every candidate.
+CHECK_SEED, CHECK_SIZE = 20261126, 2000
+PROPERTY_SEED, PROPERTY_SIZE = 20261127, 500
+# Release gates.
+MIN_HELD_OUT = 30  # held-out overrides needed to judge a new model on real decisions
+HOLD_OUT_SHARE = 0.3
+MIN_RULE_AGREEMENT = 0.97
+BOOTSTRAP_ROUNDS = 1000
 
 
 @dataclass(frozen=True)
@@ -41,31 +67,167 @@ class Example:
     profile: Mapping[str, Any]
     answers: Mapping[str, Any]
     track: str
-    source: str  # "bootstrap" or "real"
+    source: str  # "bootstrap", "override" (independent) or "confirm"
+    firm: Firm | None = field(default=None, compare=False, repr=False)  # already scored
+
+    @property
+    def independent(self) -> bool:
+        return self.source == "override"
+
+    @property
+    def weight(self) -> float:
+        return {"override": OVERRIDE_WEIGHT, "confirm": CONFIRM_WEIGHT}.get(self.source, 1.0)
 
 
-def bootstrap_examples(questionnaire: Questionnaire, seed: int, n: int = BOOTSTRAP_SIZE):
+def bootstrap_examples(
+    questionnaire: Questionnaire, seed: int, n: int = BOOTSTRAP_SIZE, noise: float = LABEL_NOISE
+) -> list[Example]:
     rng = np.random.default_rng(seed)
     return [
-        Example(f.profile, f.answers, track, "bootstrap")
-        for f, track in bootstrap_set(questionnaire, n, rng)
+        Example(firm.profile, firm.answers, track, "bootstrap", firm)
+        for firm, track in bootstrap_set(questionnaire, n, rng, label_noise=noise)
     ]
 
 
-def _pipeline(seed: int) -> Pipeline:
-    return Pipeline(
-        [
-            ("scale", StandardScaler()),
-            ("classify", LogisticRegression(C=0.5, max_iter=2000, random_state=seed)),
-        ]
+_CHECK_FIRMS: dict[tuple[str, int, int], tuple[Firm, ...]] = {}
+
+
+def check_firms(
+    questionnaire: Questionnaire, seed: int = CHECK_SEED, n: int = CHECK_SIZE
+) -> list[Firm]:
+    """Fixed synthetic firms, never trained on, for checks every model faces alike."""
+    key = (questionnaire.key, seed, n)
+    if key not in _CHECK_FIRMS:
+        rng = np.random.default_rng(seed)
+        _CHECK_FIRMS[key] = tuple(synthetic_firm(rng, questionnaire) for _ in range(n))
+    return list(_CHECK_FIRMS[key])
+
+
+def _firms(questionnaire: Questionnaire, examples: Sequence[Example]) -> list[Firm]:
+    return [e.firm or Firm.of(questionnaire, e.profile, e.answers) for e in examples]
+
+
+def _classifier(stage: str, seed: int) -> HistGradientBoostingClassifier:
+    return HistGradientBoostingClassifier(
+        learning_rate=0.15,
+        max_iter=60,
+        max_leaf_nodes=15,
+        min_samples_leaf=20,
+        l2_regularization=1.0,
+        monotonic_cst=[getattr(f, stage) for f in stage_features(stage)],
+        early_stopping=False,
+        random_state=seed,
     )
 
 
-def _matrix(questionnaire: Questionnaire, examples: Sequence[Example], names: list[str]):
-    x = np.array([features(questionnaire, e.profile, e.answers, names) for e in examples])
+def _fit_stage(stage: str, seed: int, x, y, w, x_cal, y_cal) -> dict[str, Any]:
+    classifier = _classifier(stage, seed).fit(x, y, sample_weight=w)
+    raw = classifier.predict_proba(x_cal)[:, 1]
+    calibrator = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, y_cal)
+    return {"classifier": classifier, "calibrator": calibrator}
+
+
+def train(
+    questionnaire: Questionnaire,
+    real: Sequence[Example] = (),
+    seed: int = 20261122,
+    bootstrap_size: int = BOOTSTRAP_SIZE,
+    label_noise: float = LABEL_NOISE,
+    evaluate_it: bool = True,
+) -> tuple[TrackModel, list[Example]]:
+    """Fit both stages on the bootstrap set plus ``real``; return the model and the held-out
+    independent decisions (30 % of the overrides, once there are ten)."""
+    boot = bootstrap_examples(questionnaire, seed, bootstrap_size, label_noise)
+    independent = [e for e in real if e.independent]
+    held_out: list[Example] = []
+    if len(independent) >= 10:
+        _kept, held_out = train_test_split(independent, test_size=HOLD_OUT_SHARE, random_state=seed)
+    held = {id(e) for e in held_out}
+    training = [e for e in real if id(e) not in held]
+    fit_boot, cal_boot = train_test_split(
+        boot,
+        test_size=CALIBRATION_SHARE,
+        random_state=seed,
+        stratify=[e.track for e in boot],
+    )
+    examples = list(fit_boot) + training
+    firms, cal_firms = _firms(questionnaire, examples), _firms(questionnaire, cal_boot)
     y = np.array([e.track for e in examples])
-    w = np.array([REAL_WEIGHT if e.source == "real" else 1.0 for e in examples])
-    return x, y, w
+    w = np.array([e.weight for e in examples])
+    y_cal = np.array([e.track for e in cal_boot])
+    stages = {
+        "gate": _fit_stage(
+            "gate",
+            seed,
+            matrix(questionnaire, firms, "gate"),
+            (y != "beginner").astype(int),
+            w,
+            matrix(questionnaire, cal_firms, "gate"),
+            (y_cal != "beginner").astype(int),
+        )
+    }
+    past, past_cal = y != "beginner", y_cal != "beginner"
+    stages["referral"] = _fit_stage(
+        "referral",
+        seed,
+        matrix(questionnaire, [f for f, keep in zip(firms, past, strict=True) if keep], "referral"),
+        (y[past] == "shared_center").astype(int),
+        w[past],
+        matrix(
+            questionnaire,
+            [f for f, keep in zip(cal_firms, past_cal, strict=True) if keep],
+            "referral",
+        ),
+        (y_cal[past_cal] == "shared_center").astype(int),
+    )
+    check = check_firms(questionnaire)
+    probe = TrackModel(stages, {"version": "probe"})
+    digest = hashlib.sha256(probe.probabilities(questionnaire, check).round(8).tobytes())
+    trained_at = datetime.now(UTC)
+    version = f"{trained_at:%Y%m%d}-{digest.hexdigest()[:8]}"
+    card: dict[str, Any] = {
+        "version": version,
+        "trained_at": trained_at.isoformat(timespec="seconds"),
+        "questionnaire": questionnaire.key,
+        "seed": seed,
+        "algorithm": (
+            "two stages in the policy's order (gate: beginner or not; referral: shared center "
+            "or AX), each a HistGradientBoostingClassifier with monotone constraints and an "
+            "isotonic calibration on held-out synthetic firms"
+        ),
+        "features": [asdict(f) for f in FEATURES],
+        "data": {
+            "bootstrap": {
+                "count": len(boot),
+                "generator": "diagnose.diagnosis.policy.bootstrap_set",
+                "label_noise": label_noise,
+                "calibration_share": CALIBRATION_SHARE,
+                "tracks": {t: sum(e.track == t for e in boot) for t in TRACKS},
+            },
+            "real_decisions": {
+                "count": len(real),
+                "overrides": len(independent),
+                "confirmations": len(real) - len(independent),
+                "used_for_training": len(training),
+                "held_out": len(held_out),
+                "weights": {"override": OVERRIDE_WEIGHT, "confirm": CONFIRM_WEIGHT},
+            },
+        },
+        "versions": {
+            "python": platform.python_version(),
+            "scikit-learn": sklearn.__version__,
+            "skops": skops.__version__,
+            "numpy": np.__version__,
+        },
+    }
+    model = TrackModel(stages, card)
+    if evaluate_it:  # the release gates need both; a quick refit in a test may skip them
+        card["evaluation"] = evaluate(model, questionnaire, seed)
+        card["sanity"] = monotone_violations(model, questionnaire, property_firms(questionnaire))
+    return model, held_out
+
+
+# --- evaluation ------------------------------------------------------------------------------
 
 
 def _metrics(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, Any]:
@@ -95,244 +257,380 @@ def _metrics(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def _brier(y_true: Sequence[str], proba: np.ndarray) -> float:
-    """Multi-class Brier score: mean squared distance of the probabilities from the truth."""
-    onehot = np.array([[1.0 if t == c else 0.0 for c in TRACKS] for t in y_true])
-    return round(float(np.mean(np.sum((proba - onehot) ** 2, axis=1))), 4)
-
-
-def _reliability(y_true: Sequence[str], proba: np.ndarray, bins: int = 5) -> list[dict]:
-    """For the top track: stated confidence against observed accuracy, in bins."""
-    top = proba.max(axis=1)
-    correct = np.array([TRACKS[i] == t for i, t in zip(proba.argmax(axis=1), y_true, strict=True)])
-    table = []
-    edges = np.linspace(1 / 3, 1.0, bins + 1)
+def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 10):
+    """ECE: the gap between stated confidence and observed accuracy, weighted over bins."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    total = 0.0
     for low, high in zip(edges[:-1], edges[1:], strict=True):
-        mask = (top >= low) & ((top < high) | (high == 1.0))
+        mask = (confidence > low) & (confidence <= high) if low > 0 else confidence <= high
         if mask.any():
-            table.append(
-                {
-                    "confidence": f"{low:.2f}-{high:.2f}",
-                    "count": int(mask.sum()),
-                    "mean_confidence": round(float(top[mask].mean()), 3),
-                    "accuracy": round(float(correct[mask].mean()), 3),
-                }
-            )
-    return table
+            total += mask.mean() * abs(confidence[mask].mean() - correct[mask].mean())
+    return round(float(total), 4)
 
 
-def monotonicity(model: TrackModel, questionnaire: Questionnaire, seed: int, firms: int = 400):
-    """How often raising a single scored answer by one option moves a firm toward beginner.
-
-    Returns the share of raises that turn a non-beginner into a beginner, and the share that
-    raise P(beginner) by more than one percentage point.
-    """
-    from .model import _next_option
-
-    rng = np.random.default_rng(seed + 1)
-    raises = flips = rises = 0
-    for _ in range(firms):
-        firm = synthetic_firm(rng, questionnaire)
-        base = model.probabilities(
-            features(questionnaire, firm.profile, firm.answers, model.names)[None, :]
-        )[0]
-        variants = []
-        for item in questionnaire.items():
-            if item.type == "single" and item.is_scored:
-                step = _next_option(item, firm.answers.get(item.id))
-                if step is not None:
-                    variants.append({**firm.answers, item.id: step})
-        if not variants:
-            continue
-        proba = model.probabilities(
-            np.array([features(questionnaire, firm.profile, v, model.names) for v in variants])
-        )
-        raises += len(variants)
-        if base.argmax() != 0:
-            flips += int(np.sum(proba.argmax(axis=1) == 0))
-        rises += int(np.sum(proba[:, 0] > base[0] + 0.01))
+def evaluate(model: TrackModel, questionnaire: Questionnaire, seed: int) -> dict[str, Any]:
+    """Held-out synthetic firms (a seed never trained on), labelled with the same noise as the
+    training data: metrics, calibration (ECE) of each stage and of the top track, agreement
+    with the rules on the fixed check set."""
+    rng = np.random.default_rng(seed + 7919)
+    test = bootstrap_set(questionnaire, 2000, rng, label_noise=LABEL_NOISE)
+    firms = [f for f, _ in test]
+    y = np.array([t for _, t in test])
+    gate, referral = model.stage_probabilities(questionnaire, firms)
+    predicted = [track_of(g, r) for g, r in zip(gate, referral, strict=True)]
+    proba = np.column_stack([1 - gate, gate * (1 - referral), gate * referral])
+    onehot = np.array([[1.0 if t == c else 0.0 for c in TRACKS] for t in y])
+    top = proba.max(axis=1)
+    correct = np.array([TRACKS[i] == t for i, t in zip(proba.argmax(axis=1), y, strict=True)])
+    past = y != "beginner"
     return {
-        "raises": raises,
-        "flipped_to_beginner": flips,
-        "flip_share": round(flips / max(raises, 1), 5),
-        "beginner_probability_rose": rises,
-        "rise_share": round(rises / max(raises, 1), 5),
+        "on": "2000 held-out synthetic firms (label noise as in training)",
+        **_metrics(y, predicted),
+        "brier": round(float(np.mean(np.sum((proba - onehot) ** 2, axis=1))), 4),
+        "ece": {
+            "top_track": expected_calibration_error(top, correct),
+            "gate": expected_calibration_error(np.maximum(gate, 1 - gate), (gate >= 0.5) == past),
+            "referral": expected_calibration_error(
+                np.maximum(referral[past], 1 - referral[past]),
+                (referral[past] >= 0.5) == (y[past] == "shared_center"),
+            ),
+        },
+        "rule_agreement": rule_agreement(model, questionnaire),
     }
 
 
-def train(
-    questionnaire: Questionnaire,
-    real: Sequence[Example] = (),
-    seed: int = 20261122,
-    bootstrap_size: int = BOOTSTRAP_SIZE,
-    folds: int = 5,
-) -> tuple[TrackModel, list[Example]]:
-    """Fit a model on the bootstrap set plus ``real``; return it and the real examples held out.
+def rule_agreement(model: TrackModel, questionnaire: Questionnaire) -> float:
+    firms = check_firms(questionnaire)
+    rules = [track_for(f) for f in firms]
+    tracks = model.tracks(questionnaire, firms)
+    return round(float(np.mean([a == b for a, b in zip(rules, tracks, strict=True)])), 4)
 
-    With ten or more real decisions, a stratified 30 % of them is held out from training
-    for the replacement check.
+
+def property_firms(questionnaire: Questionnaire) -> list[Firm]:
+    rng = np.random.default_rng(PROPERTY_SEED)
+    return [synthetic_firm(rng, questionnaire) for _ in range(PROPERTY_SIZE)]
+
+
+def monotone_violations(
+    model: TrackModel, questionnaire: Questionnaire, firms: Sequence[Firm]
+) -> dict[str, Any]:
+    """The policy's directions, checked on every one-step variant of every firm.
+
+    - raising any scored answer by one option must never lower P(not beginner) nor turn a
+      firm into a beginner (by the model or by the rules);
+    - lowering one must never raise P(not beginner) nor take a beginner out;
+    - adding a hands-on need the firm cannot train for must never lower P(shared center).
     """
-    names = feature_names(questionnaire)
-    boot = bootstrap_examples(questionnaire, seed, bootstrap_size)
-    held_out: list[Example] = []
-    real_train = list(real)
-    if len(real) >= 10:
-        labels = [e.track for e in real]
-        stratify = labels if min(labels.count(t) for t in set(labels)) >= 2 else None
-        real_train, held_out = train_test_split(
-            list(real), test_size=0.3, random_state=seed, stratify=stratify
-        )
-    # The bootstrap features are computed once: cross-validated alone, then fitted with the
-    # real decisions appended.
-    xb, yb, wb = _matrix(questionnaire, boot, names)
-    if real_train:
-        xr, yr, wr = _matrix(questionnaire, real_train, names)
-        x, y, w = np.vstack([xb, xr]), np.concatenate([yb, yr]), np.concatenate([wb, wr])
-    else:
-        x, y, w = xb, yb, wb
-
-    cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    cv_proba = cross_val_predict(_pipeline(seed), xb, yb, cv=cv, method="predict_proba")
-    classes = sorted(set(yb))
-    cv_proba = cv_proba[:, [classes.index(t) for t in TRACKS]]
-    cv_pred = [TRACKS[i] for i in cv_proba.argmax(axis=1)]
-
-    pipeline = _pipeline(seed).fit(x, y, classify__sample_weight=w)
-    digest = hashlib.sha256(
-        np.concatenate([pipeline[-1].coef_.ravel(), pipeline[-1].intercept_]).round(10).tobytes()
-    ).hexdigest()
-    trained_at = datetime.now(UTC)
-    version = f"{trained_at:%Y%m%d}-{digest[:8]}"
-    card = {
-        "version": version,
-        "trained_at": trained_at.isoformat(timespec="seconds"),
-        "questionnaire": questionnaire.key,
-        "seed": seed,
-        "algorithm": "StandardScaler + multinomial LogisticRegression(C=0.5)",
-        "data": {
-            "bootstrap": {
-                "count": len(boot),
-                "generator": "diagnose.diagnosis.policy.bootstrap_set",
-                "label_noise": 0.05,
-                "tracks": {t: int(np.sum(yb == t)) for t in TRACKS},
-            },
-            "real_decisions": {
-                "count": len(real),
-                "used_for_training": len(real_train),
-                "held_out": len(held_out),
-                "weight": REAL_WEIGHT,
-            },
-        },
-        "versions": {
-            "python": platform.python_version(),
-            "scikit-learn": sklearn.__version__,
-            "skops": skops.__version__,
-            "numpy": np.__version__,
-        },
-        "cross_validation": {
-            "folds": folds,
-            "on": "bootstrap set",
-            **_metrics(yb, cv_pred),
-            "brier": _brier(yb, cv_proba),
-            "reliability": _reliability(yb, cv_proba),
-        },
-        "features": names,
+    base_firms, variants, kinds, owners = [], [], [], []
+    for index, firm in enumerate(firms):
+        base_firms.append(firm)
+        for up in (True, False):
+            for item_id, value in scored_steps(questionnaire, firm.answers, up=up):
+                variants.append(
+                    Firm.of(questionnaire, firm.profile, {**firm.answers, item_id: value})
+                )
+                kinds.append("raise" if up else "lower")
+                owners.append(index)
+        chosen = [v for v in firm.chosen("need_equipment") if v != "none"]
+        for need in HANDS_ON_EQUIPMENT:
+            if need in chosen or can_train_alone(firm, need):
+                continue
+            variants.append(
+                Firm.of(
+                    questionnaire, firm.profile, {**firm.answers, "need_equipment": [*chosen, need]}
+                )
+            )
+            kinds.append("need")
+            owners.append(index)
+    base_gate, base_referral = model.stage_probabilities(questionnaire, base_firms)
+    gate, referral = model.stage_probabilities(questionnaire, variants)
+    base_rules = [track_for(f) for f in base_firms]
+    counts = {"raise": 0, "lower": 0, "need": 0}
+    wrong = {"raise": 0, "lower": 0, "need": 0}
+    rule_wrong = {"raise": 0, "lower": 0, "need": 0}
+    eps = 1e-9
+    for variant, kind, owner, g, r in zip(variants, kinds, owners, gate, referral, strict=True):
+        counts[kind] += 1
+        g0, r0 = base_gate[owner], base_referral[owner]
+        t0, t = track_of(g0, r0), track_of(g, r)
+        rule0, rule = base_rules[owner], track_for(variant)
+        if kind == "raise":
+            bad = g < g0 - eps or (t == "beginner" and t0 != "beginner")
+            rule_bad = rule == "beginner" and rule0 != "beginner"
+        elif kind == "lower":
+            bad = g > g0 + eps or (t != "beginner" and t0 == "beginner")
+            rule_bad = rule != "beginner" and rule0 == "beginner"
+        else:
+            bad = g * r < g0 * r0 - eps
+            rule_bad = rule0 == "shared_center" and rule != "shared_center"
+        wrong[kind] += int(bad)
+        rule_wrong[kind] += int(rule_bad)
+    return {
+        "firms": len(firms),
+        "variants": counts,
+        "model_violations": wrong,
+        "rule_violations": rule_wrong,
+        "total_violations": sum(wrong.values()) + sum(rule_wrong.values()),
     }
-    model = TrackModel(pipeline, card)
-    card["sanity"] = monotonicity(model, questionnaire, seed)
-    return model, held_out
 
 
-def score_on(model: TrackModel, questionnaire: Questionnaire, examples: Sequence[Example]):
-    """Macro-F1 of a model on examples (the held-out real decisions)."""
-    x, y, _ = _matrix(questionnaire, examples, model.names)
-    predicted = [TRACKS[i] for i in model.probabilities(x).argmax(axis=1)]
-    return float(f1_score(y, predicted, labels=list(TRACKS), average="macro", zero_division=0))
+# --- release gates ---------------------------------------------------------------------------
 
 
-def should_replace(
+@dataclass(frozen=True)
+class Gate:
+    name: str
+    passed: bool
+    value: str
+    requirement: str
+
+
+def _paired_interval(new_ok: np.ndarray, old_ok: np.ndarray, seed: int) -> tuple[float, float]:
+    """95 % bootstrap interval of the difference in accuracy, new minus current."""
+    rng = np.random.default_rng(seed)
+    n = len(new_ok)
+    diffs = []
+    for _ in range(BOOTSTRAP_ROUNDS):
+        sample = rng.integers(0, n, n)
+        diffs.append(new_ok[sample].mean() - old_ok[sample].mean())
+    return float(np.percentile(diffs, 2.5)), float(np.percentile(diffs, 97.5))
+
+
+def release_gates(
     new: TrackModel,
     current: TrackModel | None,
     questionnaire: Questionnaire,
     held_out: Sequence[Example],
-) -> tuple[bool, str]:
-    """A new model replaces the current one only if it is not worse on held-out real decisions."""
-    if current is None:
-        return True, "no current model"
-    if not held_out:
-        real = (
-            new.card["data"]["real_decisions"]["count"],
-            current.card["data"]["real_decisions"]["count"],
+    serving: str,
+    real_count: int = 0,
+    stop_early: bool = False,
+) -> list[Gate]:
+    """Every gate a new model must pass to become current, each with its value.
+
+    With held-out independent decisions the comparison is on them; a model trained on the
+    bootstrap set alone (no real decisions at all) is compared on the fixed check set with
+    the rules' tracks as labels. ``stop_early`` skips the costly checks once a gate failed.
+    """
+    gates = [
+        Gate(
+            "questionnaire",
+            new.card["questionnaire"] == serving,
+            new.card["questionnaire"],
+            f"trained on the questionnaire the app serves ({serving})",
         )
-        if real == (0, 0):
-            return True, "no real decisions yet: both models rest on the bootstrap set"
-        return False, "too few real decisions to hold any out (10 needed); keeping the current"
-    new_f1, old_f1 = (score_on(m, questionnaire, held_out) for m in (new, current))
-    verdict = new_f1 >= old_f1
-    return verdict, (
-        f"macro-F1 on {len(held_out)} held-out real decisions: new {new_f1:.3f}, "
-        f"current {old_f1:.3f}"
+    ]
+    gates += _comparison_gates(new, current, questionnaire, held_out, real_count)
+    if stop_early and not all(g.passed for g in gates):
+        return gates
+    agreement = rule_agreement(new, questionnaire)
+    gates.append(
+        Gate(
+            "rule_agreement",
+            agreement >= MIN_RULE_AGREEMENT,
+            f"{agreement:.4f}",
+            f">= {MIN_RULE_AGREEMENT} on {CHECK_SIZE} fixed synthetic firms",
+        )
     )
+    if stop_early and not gates[-1].passed:
+        return gates
+    sanity = new.card.get("sanity") or monotone_violations(
+        new, questionnaire, property_firms(questionnaire)
+    )
+    gates.append(
+        Gate(
+            "monotone",
+            sanity["total_violations"] == 0,
+            f"{sanity['total_violations']} violations over {sum(sanity['variants'].values())} "
+            f"one-step variants of {sanity['firms']} firms",
+            "0 violations",
+        )
+    )
+    return gates
+
+
+def _comparison_gates(
+    new: TrackModel,
+    current: TrackModel | None,
+    questionnaire: Questionnaire,
+    held_out: Sequence[Example],
+    real_count: int,
+) -> list[Gate]:
+    """Enough independent decisions, an improvement beyond chance, no track's recall worse."""
+    gates = []
+    if real_count:
+        gates.append(
+            Gate(
+                "independent_decisions",
+                len(held_out) >= MIN_HELD_OUT,
+                f"{len(held_out)} overrides held out of {real_count} real decisions",
+                f"at least {MIN_HELD_OUT} held-out overrides; confirmations of the model's "
+                "own track do not count",
+            )
+        )
+        if len(held_out) < MIN_HELD_OUT:
+            return gates
+    if current is None:
+        return [*gates, Gate("improvement", True, "no current model", "better than the current")]
+    if held_out:
+        firms = _firms(questionnaire, held_out)
+        labels = [e.track for e in held_out]
+        where = f"{len(held_out)} held-out independent decisions"
+    else:
+        firms = check_firms(questionnaire)
+        labels = [track_for(f) for f in firms]
+        where = f"{len(firms)} fixed synthetic firms (no real decisions yet)"
+    new_tracks = new.tracks(questionnaire, firms)
+    try:
+        old_tracks = current.tracks(questionnaire, firms)
+    except (KeyError, ValueError, AttributeError) as exc:  # a model of another design
+        log.warning("current model cannot be evaluated (%s); comparing against nothing", exc)
+        old_tracks = ["?"] * len(firms)
+        where += "; the current model has other features and scores nothing here"
+    new_ok = np.array([p == t for p, t in zip(new_tracks, labels, strict=True)], dtype=float)
+    old_ok = np.array([p == t for p, t in zip(old_tracks, labels, strict=True)], dtype=float)
+    low, high = _paired_interval(new_ok, old_ok, seed=len(labels))
+    gates.append(
+        Gate(
+            "improvement",
+            low > 0,
+            f"accuracy new {new_ok.mean():.4f}, current {old_ok.mean():.4f}; 95% interval of "
+            f"the difference [{low:+.4f}, {high:+.4f}] on {where}",
+            "the interval's lower end above 0 (a tie keeps the current model)",
+        )
+    )
+    recalls = []
+    worse = []
+    for track in TRACKS:
+        rows = np.array([t == track for t in labels])
+        if not rows.any():
+            continue
+        _low_t, high_t = _paired_interval(new_ok[rows], old_ok[rows], seed=int(rows.sum()))
+        recalls.append(
+            f"{track} {new_ok[rows].mean():.3f} (current {old_ok[rows].mean():.3f}, "
+            f"n={int(rows.sum())})"
+        )
+        if high_t < 0:
+            worse.append(track)
+    gates.append(
+        Gate(
+            "recall_per_track",
+            not worse,
+            ", ".join(recalls),
+            "no track's recall worse than the current model's beyond its 95% interval",
+        )
+    )
+    return gates
+
+
+def verdict(gates: Sequence[Gate]) -> tuple[bool, str]:
+    failed = [g for g in gates if not g.passed]
+    if not failed:
+        return True, "all release gates passed"
+    return False, "refused by " + "; ".join(f"{g.name} ({g.value})" for g in failed)
+
+
+# --- the card --------------------------------------------------------------------------------
 
 
 def card_markdown(card: Mapping[str, Any]) -> str:
     """The model card as a page a reviewer can read."""
-    cv = card["cross_validation"]
-    matrix = cv["confusion_matrix"]["rows_true_columns_predicted"]
+    ev = card["evaluation"]
+    matrix_rows = ev["confusion_matrix"]["rows_true_columns_predicted"]
+    real = card["data"]["real_decisions"]
+    boot = card["data"]["bootstrap"]
+    sanity = card["sanity"]
     lines = [
         f"# Track model {card['version']}",
         "",
         f"Trained {card['trained_at']} on questionnaire `{card['questionnaire']}`, seed "
         f"{card['seed']}. Algorithm: {card['algorithm']}.",
         "",
+        "## Features and their directions",
+        "",
+        "| feature | meaning | gate | referral |",
+        "|---|---|---|---|",
+        *(
+            f"| `{f['name']}` | {f['meaning']} | {_direction(f['gate'])} | "
+            f"{_direction(f['referral'])} |"
+            for f in card["features"]
+        ),
+        "",
         "## Data",
-        f"- bootstrap: {card['data']['bootstrap']['count']} synthetic firms from the policy "
-        f"rules in `diagnose/policy.py` ({card['data']['bootstrap']['tracks']}), "
-        f"{card['data']['bootstrap']['label_noise']:.0%} of labels moved to a neighbouring track",
-        f"- real decisions: {card['data']['real_decisions']['count']} "
-        f"({card['data']['real_decisions']['used_for_training']} used for training, "
-        f"{card['data']['real_decisions']['held_out']} held out)",
+        f"- bootstrap: {boot['count']} synthetic firms labelled by the rules in "
+        f"`diagnose/diagnosis/policy.py` ({boot['tracks']}), {boot['label_noise']:.0%} of labels "
+        f"moved to a neighbouring track; {boot['calibration_share']:.0%} kept for calibration",
+        f"- real decisions: {real['count']} ({real['overrides']} overrides, "
+        f"{real['confirmations']} confirmations; {real['used_for_training']} used for training, "
+        f"{real['held_out']} overrides held out)",
         "",
         "## Versions",
         *(f"- {k} {v}" for k, v in card["versions"].items()),
         "",
-        f"## {cv['folds']}-fold stratified cross-validation ({cv['on']})",
-        f"- macro-F1 **{cv['macro_f1']}**, Brier score {cv['brier']}",
+        f"## Evaluation on {ev['on']}",
+        f"- macro-F1 **{ev['macro_f1']}**, Brier score {ev['brier']}",
+        f"- expected calibration error: top track {ev['ece']['top_track']}, gate "
+        f"{ev['ece']['gate']}, referral {ev['ece']['referral']}",
+        f"- agreement with the rules on {CHECK_SIZE} fixed synthetic firms: "
+        f"**{ev['rule_agreement']:.2%}**",
         "",
         "| track | precision | recall | F1 | support |",
         "|---|---|---|---|---|",
         *(
             f"| {t} | {m['precision']} | {m['recall']} | {m['f1']} | {m['support']} |"
-            for t, m in cv["per_class"].items()
+            for t, m in ev["per_class"].items()
         ),
         "",
-        "Confusion matrix (rows: policy track, columns: predicted):",
+        "Confusion matrix (rows: label, columns: predicted):",
         "",
         "| | " + " | ".join(TRACKS) + " |",
         "|---|---|---|---|",
         *(
             f"| {t} | " + " | ".join(str(v) for v in row) + " |"
-            for t, row in zip(TRACKS, matrix, strict=True)
+            for t, row in zip(TRACKS, matrix_rows, strict=True)
         ),
         "",
-        "Reliability (top track):",
-        "",
-        "| confidence | count | mean confidence | accuracy |",
-        "|---|---|---|---|",
-        *(
-            f"| {r['confidence']} | {r['count']} | {r['mean_confidence']} | {r['accuracy']} |"
-            for r in cv["reliability"]
-        ),
-        "",
-        "## Sanity",
-        f"Raising one scored answer by one option, over {card['sanity']['raises']} raises: "
-        f"{card['sanity']['flip_share']:.2%} turned a firm into a beginner; "
-        f"{card['sanity']['rise_share']:.2%} raised P(beginner) by more than a point.",
+        "## Monotone properties",
+        f"Over {sanity['firms']} fixed firms and their one-step variants {sanity['variants']}: "
+        f"model violations {sanity['model_violations']}, rule violations "
+        f"{sanity['rule_violations']}.",
     ]
+    gates = card.get("release_gates")
+    if gates:
+        lines += [
+            "",
+            "## Release gates",
+            "",
+            "| gate | passed | value | requirement |",
+            "|---|---|---|---|",
+            *(
+                f"| {g['name']} | {'yes' if g['passed'] else '**no**'} | {g['value']} | "
+                f"{g['requirement']} |"
+                for g in gates
+            ),
+        ]
+    if card.get("replacement"):
+        lines += ["", f"Decision: {card['replacement']['why']}."]
     return "\n".join(lines) + "\n"
+
+
+def _direction(value: int | None) -> str:
+    return {None: "–", 0: "free", 1: "rises with it", -1: "falls with it"}[value]
 
 
 def save_model(model: TrackModel, folder: Path) -> Path:
     path = model.save(folder)
     path.with_suffix(".md").write_text(card_markdown(model.card), encoding="utf-8")
     return path
+
+
+__all__ = [
+    "STAGES",
+    "Example",
+    "Gate",
+    "card_markdown",
+    "decide",
+    "release_gates",
+    "save_model",
+    "train",
+    "verdict",
+]

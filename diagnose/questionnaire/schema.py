@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -131,7 +131,7 @@ class Condition(_Frozen):
         for sub in (self.all or ()) + (self.any or ()):
             yield from sub.referenced()
 
-    def holds(self, answers: dict[str, Any]) -> bool:
+    def holds(self, answers: Mapping[str, Any]) -> bool:
         if self.all is not None:
             return all(c.holds(answers) for c in self.all)
         if self.any is not None:
@@ -323,7 +323,12 @@ def load_questionnaire(path: Path | str) -> Questionnaire:
             )
         ]
         raise QuestionnaireError(problems) from None
-    problems = [Problem(str(path), where, msg) for where, msg in _cross_check(questionnaire)]
+    from .contract import breaks  # the contract names this module's models
+
+    problems = [
+        Problem(str(path), where, msg)
+        for where, msg in (*_cross_check(questionnaire), *breaks(questionnaire))
+    ]
     if problems:
         raise QuestionnaireError(problems)
     return questionnaire

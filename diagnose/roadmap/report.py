@@ -78,7 +78,7 @@ def report_context(db: sqlite_utils.Database, record: dict[str, Any], lang: str)
     peers_n, peers = peer_scores(db, profile.get("industry", ""), employees, record["firm_id"])
     show_peers = peers_n >= PEER_MINIMUM
     with force_locale(lang):
-        words = explain(prediction, questionnaire, diagnosis["scores"], lang)
+        words = explain(prediction, questionnaire, diagnosis["scores"], lang, answers)
         track_label = track_name(track)
         track_summary = str(TRACK_SUMMARIES.get(track, ""))
         firm_label, peer_label = _chart_labels(lang, peers_n)

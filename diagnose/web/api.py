@@ -196,7 +196,7 @@ def create_assessment():
             profile,
             answers,
         )
-    body = diagnosis_json(assessment_id, questionnaire, diagnosis, ui_language())
+    body = diagnosis_json(assessment_id, questionnaire, diagnosis, ui_language(), answers)
     if result_token:
         body["result_url"] = url_for("public.result", token=result_token, _external=True)
         body["result_token"] = result_token
@@ -240,7 +240,11 @@ def assessment(assessment_id: int):
     db = get_db()
     questionnaire = ops.questionnaire_of(db, catalogue(), record)
     body = diagnosis_json(
-        assessment_id, questionnaire, latest_diagnosis(db, assessment_id), ui_language()
+        assessment_id,
+        questionnaire,
+        latest_diagnosis(db, assessment_id),
+        ui_language(),
+        ops.load_answers(db, assessment_id)[0],
     )
     body["roadmap_pdf_url"] = url_for(".roadmap_pdf", assessment_id=assessment_id, _external=True)
     return jsonify(body)

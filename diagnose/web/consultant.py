@@ -374,7 +374,13 @@ def _render_result(interview: Interview, form: DecisionForm, status: int = 200):
         diagnosis=diagnosis,
         form=form,
         scores=diagnosis["scores"],
-        words=explain(diagnosis["prediction"], interview.questionnaire, diagnosis["scores"], lang),
+        words=explain(
+            diagnosis["prediction"],
+            interview.questionnaire,
+            diagnosis["scores"],
+            lang,
+            interview.answers,
+        ),
     ), status
 
 

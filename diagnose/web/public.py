@@ -39,5 +39,11 @@ def result(token: str):
         questionnaire=questionnaire,
         diagnosis=diagnosis,
         token=token,
-        words=explain(diagnosis["prediction"], questionnaire, diagnosis["scores"], ui_language()),
+        words=explain(
+            diagnosis["prediction"],
+            questionnaire,
+            diagnosis["scores"],
+            ui_language(),
+            ops.load_answers(db, record["id"])[0],
+        ),
     )

@@ -1,0 +1,207 @@
+"""Levers: the fewest one-option answer changes that carry a firm across a policy line.
+
+A consultant's question "what would it take?" has an answer only where the firm can act:
+- a **beginner** looks to the gate: a first use of AI or a first AI course, a concrete
+  problem on a sound base, or enough readiness for a job analysis to find one;
+- a **shared-center** firm sent there for want of training capacity looks to its own: any
+  one of someone in charge of training, a room or an instructor makes it an AX firm; one sent
+  for want of the people to teach IoT or GPU work looks to its instructors and engineers;
+- a firm that lacks equipment it cannot own has no lever (the equipment is why it goes to a
+  center), nor has an AX firm (the track the policy works toward).
+
+Every step is one option up the item's own scale (``policy.scored_steps``): never two. The
+search rescores one changed answer in constant time, so it costs a few milliseconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..questionnaire.schema import Questionnaire
+from .policy import (
+    AI_USE_FLOOR,
+    AI_USE_ITEMS,
+    DATA_BASE_MIN,
+    LEADERSHIP_MIN,
+    READINESS_FLOOR,
+    READINESS_MATURE,
+    TRAINING_FLOOR,
+    Decision,
+    Firm,
+    ax_ready,
+    decide,
+    hands_on_needs,
+    mature,
+    no_ai_experience,
+    scored_steps,
+)
+from .scoring import counted, item_score
+
+MAX_STEPS = 4
+CAPACITY_ITEMS = ("train_hrd_owner", "train_facility", "train_instructors")
+# Where a beginner's first steps are looked for first, when two steps go equally far.
+PREFERRED = (*AI_USE_ITEMS, "train_ai_courses", "need_problem_clarity")
+
+
+@dataclass(frozen=True)
+class Levers:
+    target: str
+    changes: list[tuple[str, Any]]
+    reached: bool
+    alternatives: bool = False  # each change alone is enough
+
+
+class _Book:
+    """A firm's dimension sums, so that one changed answer is rescored in constant time."""
+
+    def __init__(self, questionnaire: Questionnaire, firm: Firm):
+        self.questionnaire = questionnaire
+        self.firm = firm
+        self.sums: dict[str, tuple[float, float]] = {}
+        self.parts: dict[str, tuple[str, float, float | None]] = {}
+        answers = firm.answers
+        for dimension in questionnaire.dimensions:
+            total = weight = 0.0
+            for item, score in counted(dimension, answers):
+                self.parts[item.id] = (dimension.id, item.weight, score)
+                if score is not None:
+                    total += score * item.weight
+                    weight += item.weight
+            self.sums[dimension.id] = (total, weight)
+
+    def changed(self, item_id: str, value: Any) -> Firm:
+        """The firm with one answer changed, rescored."""
+        dimension, weight, old = self.parts[item_id]
+        new = item_score(self.questionnaire.item(item_id), value)
+        total, count = self.sums[dimension]
+        if old is not None:
+            total, count = total - old * weight, count - weight
+        if new is not None:
+            total, count = total + new * weight, count + weight
+        scores = dict(self.firm.scores)
+        scores[dimension] = round(total / count, 1) if count else None
+        known = [s for s in scores.values() if s is not None]
+        return Firm(
+            profile=self.firm.profile,
+            answers={**self.firm.answers, item_id: value},
+            scores=scores,
+            readiness=round(sum(known) / len(known), 1) if known else None,
+        )
+
+
+def gate_shortfall(questionnaire: Questionnaire, firm: Firm) -> float:
+    """How far a firm is from the gate out of the beginner track: 0 exactly when it is out."""
+    shortfall = 100.0 if no_ai_experience(firm) else 0.0
+    readiness = firm.readiness if firm.readiness is not None else 0.0
+    shortfall += max(0.0, READINESS_FLOOR - readiness)
+    use, training = firm.score("ai_use"), firm.score("training_system")
+    if firm.readiness is None:
+        shortfall += 1.0
+    if use < AI_USE_FLOOR and training < TRAINING_FLOOR:
+        shortfall += min(AI_USE_FLOOR - use, TRAINING_FLOOR - training)
+    if not (ax_ready(firm) or mature(firm) or hands_on_needs(firm)):
+        clarity_item = questionnaire.find_item("need_problem_clarity")
+        clarity = (
+            item_score(clarity_item, firm.answers.get("need_problem_clarity")) or 0.0
+            if clarity_item
+            else 0.0
+        )
+        to_ax = (
+            max(0.0, 50.0 - clarity)
+            + max(0.0, DATA_BASE_MIN - firm.score("data_infra"))
+            + max(0.0, LEADERSHIP_MIN - firm.score("leadership"))
+        )
+        shortfall += min(to_ax, max(0.0, READINESS_MATURE - readiness))
+    return shortfall
+
+
+def _greedy(
+    questionnaire: Questionnaire,
+    firm: Firm,
+    shortfall,
+    items: Iterable[str] | None = None,
+) -> tuple[list[tuple[str, Any]], Firm, bool]:
+    """Take the one-option step that closes the most of ``shortfall``, up to ``MAX_STEPS``."""
+    allowed = set(items) if items is not None else None
+    changes: list[tuple[str, Any]] = []
+    current = firm
+    gap = shortfall(current)
+    order = {item: i for i, item in enumerate(PREFERRED)}
+    while gap > 0 and len(changes) < MAX_STEPS:
+        book = _Book(questionnaire, current)
+        best = None
+        for item_id, value in scored_steps(questionnaire, current.answers):
+            if allowed is not None and item_id not in allowed:
+                continue
+            if any(item_id == done for done, _value in changes):
+                continue  # one step per answer: a lever, not a leap
+            if item_id not in book.parts:
+                continue
+            after = shortfall(book.changed(item_id, value))
+            key = (after, order.get(item_id, len(order)))
+            if after < gap and (best is None or key < best[0]):
+                best = (key, item_id, value)
+        if best is None:
+            break
+        _key, item_id, value = best
+        changes.append((item_id, value))
+        current = Firm.of(questionnaire, firm.profile, {**current.answers, item_id: value})
+        gap = shortfall(current)
+    return changes, current, gap <= 0
+
+
+def find(questionnaire: Questionnaire, firm: Firm, track: str, decision: Decision) -> Levers | None:
+    """The levers toward the neighbouring track, or None where the firm has none to pull."""
+    if track != decision.track:
+        return None  # the model and the rules disagree: the consultant decides, not a lever
+    if track == "beginner":
+        changes, moved, reached = _greedy(
+            questionnaire, firm, lambda f: gate_shortfall(questionnaire, f)
+        )
+        if not changes:
+            return None
+        target = decide(moved).track if reached else "ax"
+        return Levers(target, changes if reached else changes[:3], reached)
+    if track == "shared_center" and decision.rule == "no_training_capacity":
+        book = _Book(questionnaire, firm)
+        options = [
+            (item_id, value)
+            for item_id, value in scored_steps(questionnaire, firm.answers)
+            if item_id in CAPACITY_ITEMS
+            and item_id in book.parts
+            and decide(book.changed(item_id, value)).track == "ax"
+        ]
+        return Levers("ax", options[:3], True, alternatives=True) if options else None
+    if track == "shared_center" and decision.rule == "cannot_train_alone":
+
+        def lacking(f: Firm) -> float:
+            moved = decide(f)
+            return 0.0 if moved.track == "ax" else float(len(moved.lacking)) + _capacity_gap(f)
+
+        changes, _moved, reached = _greedy(
+            questionnaire,
+            firm,
+            lacking,
+            items=("train_instructors", "train_facility", "skill_eng_data", "train_past"),
+        )
+        return Levers("ax", changes, reached) if changes else None
+    return None
+
+
+def _capacity_gap(firm: Firm) -> float:
+    """Option steps still missing toward instructors, a room and engineers who code."""
+    ladders: Mapping[str, tuple[str, ...]] = {
+        "train_instructors": ("none", "ojt_only", "some"),
+        "train_facility": ("none", "shared_room", "training_room"),
+        "skill_eng_data": ("none", "spreadsheet", "coding"),
+    }
+    gap = 0.0
+    for item_id, ladder in ladders.items():
+        given = firm.chosen(item_id)
+        index = ladder.index(given[0]) if given and given[0] in ladder else len(ladder) - 1
+        if not given and item_id == "train_facility":
+            index = 0
+        gap += (len(ladder) - 1 - index) / 10
+    return gap

@@ -1,0 +1,168 @@
+"""The questionnaire contract: every item and option id the code relies on, in one place.
+
+The questionnaire is data that people who are not programmers edit and version. The policy,
+the model, the planner and the report read some of its answers by id ("need_equipment",
+option "vision"). A new version that renames or drops one of them would silently change
+diagnoses, so loading checks every version of a contracted questionnaire against this list
+and refuses to start with all the breaks listed, each with who depends on it.
+
+``tests/test_contract.py`` keeps the list honest: every item id written in the code of the
+stages must be declared here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from .schema import Questionnaire
+
+# The questionnaires the diagnosis and the roadmap are built for.
+CONTRACTED = ("ai_training_needs",)
+
+
+@dataclass(frozen=True)
+class Needs:
+    """An item the code reads: its type, the option values it names, and who reads it."""
+
+    item: str
+    types: tuple[str, ...]
+    options: tuple[str, ...] = ()
+    scored: bool | None = None
+    users: tuple[str, ...] = ()
+
+
+AI_USE_AREA = ("not_used", "considering", "prototyping", "testing", "operating")
+DIMENSIONS = (
+    "leadership",
+    "data_infra",
+    "ai_use",
+    "workforce_skills",
+    "training_system",
+    "job_ax_needs",
+)
+ITEMS = (
+    Needs("use_genai_office", ("single",), ("none",), True, ("policy", "model")),
+    *(
+        Needs(item, ("single",), AI_USE_AREA, True, ("policy", "model", "planner"))
+        for item in ("use_area_quality", "use_area_forecast", "use_area_maintenance")
+    ),
+    *(
+        Needs(item, ("single",), AI_USE_AREA, True, ("policy", "model"))
+        for item in ("use_area_customer", "use_area_marketing")
+    ),
+    Needs("data_collection", ("single",), (), True, ("generator",)),
+    Needs("train_ai_courses", ("multi",), ("none",), True, ("policy", "model")),
+    Needs("train_past", ("single",), ("none",), True, ("levers",)),
+    Needs("train_hrd_owner", ("single",), ("none",), True, ("policy", "model", "levers")),
+    Needs(
+        "train_facility",
+        ("single",),
+        ("none", "shared_room", "training_room", "practice_lab"),
+        True,
+        ("policy", "model", "levers"),
+    ),
+    Needs(
+        "train_instructors",
+        ("single",),
+        ("none", "ojt_only", "some", "pool"),
+        True,
+        ("policy", "model", "levers"),
+    ),
+    Needs(
+        "skill_eng_data",
+        ("single",),
+        ("none", "spreadsheet", "coding", "prototype", "production"),
+        True,
+        ("policy", "model", "levers", "planner"),
+    ),
+    *(
+        Needs(item, ("single",), (), True, ("planner",))
+        for item in (
+            "skill_exec_ai",
+            "skill_office_digital",
+            "skill_office_ai",
+            "skill_field_digital",
+            "skill_field_ai",
+        )
+    ),
+    Needs(
+        "need_problem_clarity",
+        ("single",),
+        ("none", "vague", "named", "quantified", "scoped"),
+        True,
+        ("policy", "model", "levers"),
+    ),
+    Needs(
+        "need_equipment",
+        ("multi",),
+        ("vision", "robot", "automation_line", "gpu", "iot_sensors", "ai_software", "none"),
+        False,
+        ("policy", "model", "planner"),
+    ),
+    Needs(
+        "need_target_jobs",
+        ("multi",),
+        (
+            "planning",
+            "sales_marketing",
+            "admin",
+            "purchasing_logistics",
+            "production",
+            "quality",
+            "maintenance",
+            "rnd",
+            "it_data",
+            "customer_service",
+        ),
+        False,
+        ("planner",),
+    ),
+    Needs(
+        "need_urgent_group",
+        ("single",),
+        ("executives", "office", "engineers", "production"),
+        False,
+        ("planner",),
+    ),
+    Needs("need_urgency", ("single",), (), False, ("planner", "report")),
+    Needs("need_benefit", ("multi",), (), False, ("planner", "report")),
+    Needs("need_data_ready", ("single",), (), True, ("planner", "report")),
+    Needs("need_release_hours", ("number",), (), True, ("planner",)),
+    Needs("need_task", ("text",), (), False, ("explanations", "planner", "report")),
+    Needs("need_problem", ("text",), (), False, ("planner", "report")),
+    Needs("need_data_desc", ("text",), (), False, ("planner", "report")),
+)
+
+
+def breaks(questionnaire: Questionnaire) -> Iterator[tuple[str, str]]:
+    """Every way ``questionnaire`` breaks the contract: ``(where, what)``."""
+    if questionnaire.id not in CONTRACTED:
+        return
+    dimensions = {d.id for d in questionnaire.dimensions}
+    for dimension in DIMENSIONS:
+        if dimension not in dimensions:
+            yield (
+                f"dimension {dimension}",
+                "missing; the model, the policy and the report read its score",
+            )
+    for needs in ITEMS:
+        users = ", ".join(needs.users)
+        item = questionnaire.find_item(needs.item)
+        if item is None:
+            yield f"item {needs.item}", f"missing; read by {users}"
+            continue
+        if item.type not in needs.types:
+            yield (
+                f"item {needs.item}",
+                f"is a {item.type} item; {users} read it as {' or '.join(needs.types)}",
+            )
+        if needs.scored is not None and item.is_scored != needs.scored:
+            yield (
+                f"item {needs.item}",
+                f"must {'' if needs.scored else 'not '}be scored; read by {users}",
+            )
+        known = {o.value for o in item.options}
+        for value in needs.options:
+            if value not in known:
+                yield f"item {needs.item} option {value}", f"missing; read by {users}"
