@@ -54,6 +54,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    from .logs import install_filter
+
+    install_filter()  # result-link tokens never reach the development server's log
 
     # An invalid questionnaire stops the start here, listing every problem in it.
     app.extensions["questionnaires"] = load_catalogue(

@@ -185,3 +185,49 @@ def test_links_are_built_on_the_base_url_never_on_the_callers_host(make_app):
     assert response.status_code == 201
     assert response.json["result_url"].startswith("https://diagnose.example.kr/r/")
     assert response.json["roadmap_pdf_url"].startswith("https://diagnose.example.kr/r/")
+
+
+def test_a_result_link_expires(make_app):
+    app = make_app(RESULT_LINK_DAYS=-1)
+    client = app.test_client()
+    body = _post(client, _payload(app)).json
+    assert body["result_expires_at"] < body["diagnosed_at"]
+    assert client.get(_path(body["result_url"])).status_code == 404
+    assert client.get(_path(body["roadmap_pdf_url"])).status_code == 404
+
+
+def test_result_tokens_are_kept_out_of_access_logs():
+    import logging
+
+    from gunicorn.config import Config
+
+    from diagnose.logs import GunicornLogger, RedactTokens
+
+    line = '"GET /r/AbC-123_xyz/roadmap.pdf?lang=ko HTTP/1.1" 200 -'
+    record = logging.LogRecord("werkzeug", logging.INFO, "", 0, "%s", (line,), None)
+    RedactTokens().filter(record)
+    assert "AbC-123_xyz" not in record.getMessage() and "/r/[redacted]/roadmap.pdf" in (
+        record.getMessage()
+    )
+
+    class Request:
+        method, path, query, version = "GET", "/api/v1/assessments/3", "token=s3cret&x=1", (1, 1)
+        headers = ()
+        uri = "/api/v1/assessments/3?token=s3cret&x=1"
+
+    class Response:
+        status, headers, sent, response_length = "200 OK", (), 10, 10
+
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": Request.uri,
+        "PATH_INFO": Request.path,
+        "QUERY_STRING": Request.query,
+        "SERVER_PROTOCOL": "HTTP/1.1",
+    }
+    import datetime
+
+    atoms = GunicornLogger(Config()).atoms(
+        Response(), Request(), environ, datetime.timedelta(seconds=0.01)
+    )
+    assert all("s3cret" not in str(value) for value in atoms.values()), atoms
