@@ -57,20 +57,27 @@ def check_integrity(path: Path | str) -> str:
 
 
 def restore(backup_file: Path | str, database: Path | str) -> None:
-    """Put a backup in place of the database (the app stopped): checked first, copied with
-    the same online API so the database's WAL files stay consistent."""
+    """Put a backup in place of the database (the app stopped): the backup is checked first,
+    copied beside the database, and moved over it in one step with stale WAL files removed,
+    so a failure half-way leaves the old database as it was."""
     verdict = check_integrity(backup_file)
     if verdict != "ok":
         raise ValueError(f"{backup_file} is damaged: {verdict}")
+    database = Path(database)
+    partial = database.with_name(database.name + ".restoring")
+    partial.unlink(missing_ok=True)
     source = sqlite3.connect(f"file:{backup_file}?mode=ro", uri=True)
-    target = sqlite3.connect(str(database))
+    target = sqlite3.connect(str(partial))
     try:
         source.backup(target)
         target.execute("PRAGMA journal_mode = WAL")
     finally:
         target.close()
         source.close()
-    restrict_files(Path(database))
+    for stale in (Path(f"{database}-wal"), Path(f"{database}-shm")):
+        stale.unlink(missing_ok=True)
+    partial.replace(database)
+    restrict_files(database)
 
 
 def purge(

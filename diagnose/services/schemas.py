@@ -160,7 +160,7 @@ class Diagnosis(BaseModel):
     questionnaire: QuestionnaireRef
     dimensions: dict[str, DimensionScore]
     readiness: float | None
-    track: Track = Field(description="the consultant's track if decided, else the model's")
+    track: Track = Field(description="the model's track (a consultant's is in `decision`)")
     track_name: str
     probabilities: dict[Track, float]
     needs_review: bool = Field(description="the top two tracks are close: the consultant decides")
@@ -173,6 +173,9 @@ class Diagnosis(BaseModel):
     result_url: str | None = Field(None, description="self-assessments only: the secret link")
     result_token: str | None = Field(None, description="self-assessments only")
     result_expires_at: str | None = Field(None, description="self-assessments only")
+
+
+SELF_ONLY = ("result_url", "result_token", "result_expires_at")
 
 
 class FieldError(BaseModel):

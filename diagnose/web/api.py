@@ -224,7 +224,8 @@ def _diagnosis_body(
         body["roadmap_pdf_url"] = external_url("public.roadmap_pdf", token=result_token)
     else:
         body["roadmap_pdf_url"] = external_url(".roadmap_pdf", assessment_id=assessment_id)
-    return schemas.Diagnosis.model_validate(body).model_dump(mode="json", exclude_none=True)
+    checked = schemas.Diagnosis.model_validate(body).model_dump(mode="json")
+    return {k: v for k, v in checked.items() if v is not None or k not in schemas.SELF_ONLY}
 
 
 def _readable(assessment_id: int) -> dict[str, Any] | None:
