@@ -250,9 +250,19 @@ class Interview:
 
     def save(self, step: str, form) -> str:
         """Store what the page holds, valid or not: a draft never loses what was typed."""
-        if step == PROFILE:
-            return ops.save_answers(get_db(), self.id, {}, {}, profile=profile_values(form))
-        return ops.save_answers(get_db(), self.id, form.answers(), form.notes())
+        with transaction(get_db()) as db:
+            audit.record(
+                db,
+                "save",
+                "assessment",
+                self.id,
+                center_id=current_user.center_id,
+                user_id=current_user.id,
+                detail=step,
+            )
+            if step == PROFILE:
+                return ops.save_answers(db, self.id, {}, {}, profile=profile_values(form))
+            return ops.save_answers(db, self.id, form.answers(), form.notes())
 
     def progress(self) -> dict[str, dict[str, int]]:
         """Answered and required-missing counts per dimension, for the progress indicator."""

@@ -47,6 +47,7 @@ class TextLimits:
 
     def __init__(self, max_length: int, multiline: bool = False):
         self.max_length, self.multiline = max_length, multiline
+        self.field_flags = {"maxlength": max_length}  # the browser stops typing there too
 
     def __call__(self, _form: Any, field: Field) -> None:
         values = field.data if isinstance(field.data, list) else [field.data]
