@@ -117,6 +117,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # bearer tokens, never the session cookie: nothing to forge
     limiter.init_app(app)
+    if app.config["ENV_NAME"] == "production" and app.config["RATELIMIT_STORAGE_URI"].startswith(
+        "memory://"
+    ):
+        logging.getLogger(__name__).warning(
+            "rate limits count per worker process (memory://): with several workers set "
+            "DIAGNOSE_RATELIMIT_STORAGE_URI to shared storage such as redis://"
+        )
     errors.init_app(app)
 
     from . import cli, templating
