@@ -231,3 +231,15 @@ def test_result_tokens_are_kept_out_of_access_logs():
         Response(), Request(), environ, datetime.timedelta(seconds=0.01)
     )
     assert all("s3cret" not in str(value) for value in atoms.values()), atoms
+
+
+def test_unknown_fields_even_unstorable_ones_are_named_not_a_500(client, app):
+    payload = _payload(app)
+    payload["profile"]["\ud800"] = "\x00"
+    payload["answers"]["no_such_item"] = {"a": [1]}
+    payload["extra"] = 1
+    response = _post(client, payload, **{"Accept-Language": "en"})
+    assert response.status_code == 400
+    fields = {e["field"]: e["message"] for e in response.json["errors"]}
+    assert fields["answers.no_such_item"] == "Unknown question."
+    assert fields["extra"] == "Unknown field." and "profile.?" in fields

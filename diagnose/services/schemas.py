@@ -91,14 +91,30 @@ def check_types(
         for name in ("profile", "answers")
         if not isinstance(body.get(name), dict)
     ]
+    if errors:
+        return {}, {}, errors
     errors += [
-        {"field": name, "message": gettext("Unknown field.")}
+        {
+            "field": str(name).encode("utf-8", "replace").decode(),
+            "message": gettext("Unknown field."),
+        }
         for name in body
         if name not in ("profile", "answers")
     ]
-    if errors:
-        return {}, {}, errors
     data = {"profile": dict(body["profile"]), "answers": dict(body["answers"])}
+    known = {
+        "profile": {f.id for f in questionnaire.profile},
+        "answers": {i.id for i in questionnaire.items()},
+    }
+    for section, names in known.items():
+        for name in [n for n in data[section] if n not in names]:
+            del data[section][name]
+            errors.append(
+                {
+                    "field": f"{section}.{name.encode('utf-8', 'replace').decode()}",
+                    "message": _expected(questionnaire, section, name),
+                }
+            )
     model = submission_model(questionnaire)
     try:
         typed = model.model_validate(data)
@@ -109,7 +125,10 @@ def check_types(
             errors.append(
                 {"field": f"{section}.{name}", "message": _expected(questionnaire, section, name)}
             )
-        typed = model.model_validate(data)
+        try:
+            typed = model.model_validate(data)
+        except PydanticError:  # nothing of it can be trusted: report what was found
+            return {}, {}, sorted(errors, key=lambda e: e["field"])
     dumped = typed.model_dump(exclude_unset=True)
     return dumped["profile"], dumped["answers"], sorted(errors, key=lambda e: e["field"])
 
