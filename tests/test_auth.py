@@ -224,12 +224,29 @@ def test_signed_in_pages_are_not_cached_and_production_asks_for_https(make_app):
     assert page.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
-def test_database_and_instance_folder_are_private(app, instance):
+def test_database_instance_folder_and_cached_reports_are_private(app, instance):
     import stat
 
-    assert stat.S_IMODE(instance.stat().st_mode) == 0o700
-    database = stat.S_IMODE(Path(app.config["DATABASE"]).stat().st_mode)
-    assert database == 0o600
+    from test_api import _payload
+
+    client = app.test_client()
+    created = client.post("/api/v1/assessments", json=_payload(app)).json
+    pdf = client.get(
+        f"/api/v1/assessments/{created['id']}/roadmap.pdf",
+        headers={"X-Result-Token": created["result_token"]},
+    )
+    assert pdf.status_code == 200
+    modes = {
+        path.relative_to(instance).as_posix(): stat.S_IMODE(path.stat().st_mode)
+        for path in [instance, *instance.rglob("*")]
+    }
+    assert any(name.startswith("reports/") for name in modes)  # the cached PDF
+    wrong = {
+        name: oct(mode)
+        for name, mode in modes.items()
+        if mode != (0o700 if (instance / name).is_dir() else 0o600)
+    }
+    assert wrong == {}
 
 
 def test_proxy_hops_decide_which_address_is_the_clients(make_app):

@@ -107,3 +107,19 @@ def test_rebuilding_the_firms_table_keeps_firms_their_assessments_and_foreign_ke
         "revenue_band, contact_name, created_at, updated_at, origin) "
         "VALUES (1, 'x', '1', 'seoul', 'C', 5, 'b', 'c', 'x', 'x', 'self')"
     )
+
+
+def test_tokens_and_result_links_from_before_expiry_get_the_default_lifetime(tmp_path):
+    db = connect(tmp_path / "before7.sqlite3")
+    migrate(db, [m for m in MIGRATIONS if m[0] <= 6])
+    with db.conn:
+        db.execute("INSERT INTO centers (name, region, created_at) VALUES ('c', 'seoul', 'x')")
+        db.execute("INSERT INTO users VALUES (1, 1, 'a@b.c', 'n', 'h', 'consultant', 'x')")
+        db.execute(
+            "INSERT INTO api_tokens (user_id, token_hash, created_at) "
+            "VALUES (1, 'h', '2026-01-01T00:00:00+00:00')"
+        )
+    migrate(db)
+    assert db.execute("SELECT expires_at FROM api_tokens").fetchone()[0] == (
+        "2026-04-01T00:00:00+00:00"
+    )
