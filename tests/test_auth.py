@@ -1,7 +1,5 @@
 """Logins: sessions kept on the server, logout that holds, and a brake on password guessing."""
 
-from pathlib import Path
-
 from conftest import PASSWORD, Browser, add_user, csrf_from
 
 
