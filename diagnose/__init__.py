@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     instance = Path(
         (test_config or {}).get("INSTANCE_PATH") or config_module.instance_path()
     ).resolve()
-    instance.mkdir(parents=True, exist_ok=True)
+    # Firms' data lives in the instance folder (database, cached reports, keys): nobody but
+    # the app's own user reads it. New files get 0600 and folders 0700 from here on.
+    os.umask(0o077)
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+    instance.chmod(0o700)
     app = Flask(
         __name__,
         instance_path=str(instance),
@@ -73,6 +78,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    from .logs import install_filter
+
+    install_filter()  # result-link tokens never reach the development server's log
 
     # An invalid questionnaire stops the start here, listing every problem in it.
     app.extensions["questionnaires"] = load_catalogue(
@@ -107,6 +115,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     storage.init_app(app, on_ready)
     auth.init_app(app)
+    if app.config["PROXY_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Only as many forwarding proxies as are really in front: a client cannot claim an
+        # address (X-Forwarded-For) or https (X-Forwarded-Proto) past them.
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     from .limits import limiter
     from .web import api, consultant, errors, public
@@ -117,6 +132,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # bearer tokens, never the session cookie: nothing to forge
     limiter.init_app(app)
+    if app.config["ENV_NAME"] == "production" and app.config["RATELIMIT_STORAGE_URI"].startswith(
+        "memory://"
+    ):
+        logging.getLogger(__name__).warning(
+            "rate limits count per worker process (memory://): with several workers set "
+            "DIAGNOSE_RATELIMIT_STORAGE_URI to shared storage such as redis://"
+        )
     errors.init_app(app)
 
     from . import cli, templating
@@ -132,6 +154,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     @app.after_request
     def security_headers(response):
+        from flask_login import current_user
+
+        if app.config["HSTS"]:
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
+        # Nothing a signed-in user or a result link's holder sees stays in a shared cache
+        # or in the browser's history cache after logout.
+        private = (
+            current_user.is_authenticated
+            or request.path.startswith(("/r/", "/api/v1/assessments"))
+            or request.endpoint == "auth.login"
+        )
+        if private:
+            response.headers["Cache-Control"] = "no-store"
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")

@@ -102,16 +102,26 @@ def questionnaire_of(
 
 
 def create_firm(
-    db: sqlite_utils.Database, center_id: int, user_id: int | None, profile: dict[str, Any]
+    db: sqlite_utils.Database,
+    center_id: int,
+    user_id: int | None,
+    profile: dict[str, Any],
+    origin: str = "center",
 ) -> int:
-    """Register a firm with its center; ``profile`` holds validated profile values."""
+    """Register a firm with its center; ``profile`` holds validated profile values.
+
+    ``origin`` is ``self`` for the firm an anonymous self-assessment describes: it stands
+    apart from the center's own firms (even one with the same business number) until the
+    center's staff link the two.
+    """
     stamp = now()
     values = _firm_values(profile)
     with transaction(db):
         cursor = db.execute(
-            f"INSERT INTO firms (center_id, created_by, created_at, updated_at, "
-            f"{', '.join(FIRM_COLUMNS)}) VALUES (?, ?, ?, ?, {', '.join('?' * len(FIRM_COLUMNS))})",
-            [center_id, user_id, stamp, stamp, *values],
+            f"INSERT INTO firms (center_id, created_by, created_at, updated_at, origin, "
+            f"{', '.join(FIRM_COLUMNS)}) "
+            f"VALUES (?, ?, ?, ?, ?, {', '.join('?' * len(FIRM_COLUMNS))})",
+            [center_id, user_id, stamp, stamp, origin, *values],
         )
     log.info("firm %s created in center %s by user %s", cursor.lastrowid, center_id, user_id)
     return cursor.lastrowid
@@ -149,9 +159,12 @@ def get_firm(db: sqlite_utils.Database, center_id: int, firm_id: int) -> dict[st
 def firm_with_number(
     db: sqlite_utils.Database, center_id: int, number: str
 ) -> dict[str, Any] | None:
+    """The center's own firm with this business number (never a self-assessed or erased one)."""
     rows = list(
         db.query(
-            "SELECT * FROM firms WHERE center_id = ? AND business_number = ?", [center_id, number]
+            "SELECT * FROM firms WHERE center_id = ? AND business_number = ? "
+            "AND origin = 'center' AND erased_at IS NULL",
+            [center_id, number],
         )
     )
     return rows[0] if rows else None
@@ -395,6 +408,7 @@ def record_submitted_assessment(
     answers: dict[str, Any],
     source: str,
     result_token_hash: str | None = None,
+    result_expires_at: str | None = None,
 ) -> int:
     """Store a complete, validated submission as a submitted assessment (one transaction)."""
     stamp = now()
@@ -402,7 +416,8 @@ def record_submitted_assessment(
         assessment_id = db.execute(
             "INSERT INTO assessments (firm_id, center_id, consultant_id, questionnaire_id, "
             "questionnaire_version, status, profile, created_at, updated_at, submitted_at, "
-            "source, result_token_hash) VALUES (?, ?, ?, ?, ?, 'submitted', ?, ?, ?, ?, ?, ?)",
+            "source, result_token_hash, result_expires_at) "
+            "VALUES (?, ?, ?, ?, ?, 'submitted', ?, ?, ?, ?, ?, ?, ?)",
             [
                 firm_id,
                 center_id,
@@ -415,6 +430,7 @@ def record_submitted_assessment(
                 stamp,
                 source,
                 result_token_hash,
+                result_expires_at,
             ],
         ).lastrowid
         for item_id, value in answers.items():
@@ -428,11 +444,17 @@ def record_submitted_assessment(
 
 
 def assessment_by_result_token(db: sqlite_utils.Database, token_hash: str) -> dict[str, Any] | None:
+    """The self-assessment of an unexpired result link.
+
+    Its firm's name is the one its holder typed, even once the center's staff have linked
+    the assessment to a registered firm: a link shows nothing the center knows.
+    """
     rows = list(
         db.query(
-            "SELECT a.*, f.name AS firm_name FROM assessments a JOIN firms f ON f.id = a.firm_id "
-            "WHERE a.result_token_hash = ?",
-            [token_hash],
+            "SELECT a.*, COALESCE(json_extract(a.profile, '$.company_name'), '') AS firm_name "
+            "FROM assessments a WHERE a.result_token_hash = ? "
+            "AND (a.result_expires_at IS NULL OR a.result_expires_at > ?)",
+            [token_hash, now()],
         )
     )
     if not rows:
@@ -445,3 +467,26 @@ def assessment_record(db: sqlite_utils.Database, assessment_id: int) -> dict[str
     """An assessment whatever its center: for command-line tools run by an administrator."""
     row = db.execute("SELECT center_id FROM assessments WHERE id = ?", [assessment_id]).fetchone()
     return get_assessment(db, row[0], assessment_id) if row else None
+
+
+def link_self_assessed(
+    db: sqlite_utils.Database, center_id: int, self_firm_id: int, firm_id: int
+) -> int:
+    """File a self-assessed firm's assessments under one of the center's own firms.
+
+    The registered firm keeps its stored profile; the self-assessed record goes. Both must
+    be the center's. Returns how many assessments moved.
+    """
+    with transaction(db):
+        source = get_firm(db, center_id, self_firm_id)
+        target = get_firm(db, center_id, firm_id)
+        if not source or not target or source["origin"] != "self" or target["origin"] != "center":
+            raise ValueError("both firms must be this center's: a self-assessed and a registered")
+        moved = db.execute(
+            "UPDATE assessments SET firm_id = ? WHERE firm_id = ?", [firm_id, self_firm_id]
+        ).rowcount
+        db.execute("DELETE FROM firms WHERE id = ?", [self_firm_id])
+    log.info(
+        "self-assessed firm %s linked to firm %s (%s assessments)", self_firm_id, firm_id, moved
+    )
+    return moved

@@ -6,8 +6,10 @@ import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlite_utils
 from flask import (
@@ -114,6 +116,14 @@ def end_user_sessions(db: sqlite_utils.Database, user_id: int) -> int:
     ).rowcount
 
 
+def revoke_user_tokens(db: sqlite_utils.Database, user_id: int) -> int:
+    """Revoke every live API token of a user; return how many there were."""
+    return db.execute(
+        "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+        [now(), user_id],
+    ).rowcount
+
+
 def create_center(db: sqlite_utils.Database, name: str, region: str) -> int:
     return db.execute(
         "INSERT INTO centers (name, region, created_at) VALUES (?, ?, ?)", [name, region, now()]
@@ -137,9 +147,17 @@ def create_user(
     ).lastrowid
 
 
+@cache
+def _decoy_hash() -> str:
+    """A hash to check a password against when the email has no account, so that the answer
+    takes as long as for a real account and timing tells nothing."""
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
 def authenticate(db: sqlite_utils.Database, email: str, password: str) -> User | None:
     rows = list(db.query("SELECT * FROM users WHERE email = ?", [email.strip().lower()]))
-    if rows and check_password_hash(rows[0]["password_hash"], password):
+    stored = rows[0]["password_hash"] if rows else _decoy_hash()
+    if check_password_hash(stored, password) and rows:
         return _user(rows[0])
     return None
 
@@ -147,42 +165,79 @@ def authenticate(db: sqlite_utils.Database, email: str, password: str) -> User |
 TOKEN_PREFIX = "dg_"
 
 
-def create_api_token(db: sqlite_utils.Database, user_id: int, label: str = "") -> str:
-    """A new API token for a user; only its hash is kept, so it is shown once."""
+def create_api_token(
+    db: sqlite_utils.Database, user_id: int, label: str = "", days: int = 90
+) -> str:
+    """A new API token for a user, valid for ``days``; only its hash is kept (shown once)."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    expires = (datetime.now(UTC) + timedelta(days=days)).isoformat(timespec="seconds")
     db.execute(
-        "INSERT INTO api_tokens (user_id, token_hash, label, created_at) VALUES (?, ?, ?, ?)",
-        [user_id, _digest(token), label, now()],
+        "INSERT INTO api_tokens (user_id, token_hash, label, created_at, expires_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [user_id, _digest(token), label, now(), expires],
     )
     return token
 
 
+LAST_USED_PRECISION = timedelta(minutes=1)  # a busy integration writes once a minute, not per call
+
+
 def user_for_token(db: sqlite_utils.Database, token: str) -> User | None:
-    digest = _digest(token)
+    """The user of a live token (not revoked, not expired); notes when it was last used."""
+    stamp = now()
     rows = list(
         db.query(
-            "SELECT u.* FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?",
-            [digest],
+            "SELECT u.*, t.id AS token_id, t.last_used_at FROM api_tokens t "
+            "JOIN users u ON u.id = t.user_id WHERE t.token_hash = ? "
+            "AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?)",
+            [_digest(token), stamp],
         )
     )
-    return _user(rows[0] if rows else None)
+    if not rows:
+        return None
+    last = rows[0]["last_used_at"]
+    if last is None or datetime.fromisoformat(last) < datetime.now(UTC) - LAST_USED_PRECISION:
+        db.execute(
+            "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", [stamp, rows[0]["token_id"]]
+        )
+    return _user(rows[0])
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only a path on this site: a login link must not bounce a user to another host."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """Only a path on this site: a login link must not bounce a user to another host.
+
+    Browsers drop tabs and newlines from a URL and read a backslash as a slash, so
+    ``/\t/evil.example`` is ``//evil.example`` to them: any such character refuses the target.
+    """
+    if not target or any(ord(c) < 0x21 or ord(c) == 0x7F or c == "\\" for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
 
 
 def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _account_limit() -> str:
+    return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+
+
+def _account_key() -> str:
+    """Failed logins count per account too, whatever address they come from."""
+    email = request.form.get("email", "")
+    return "account:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+
+
+def _failed(response) -> bool:
+    return response.status_code != 302
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    _login_limit, methods=["POST"], deduct_when=lambda response: response.status_code != 302
-)
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_account_limit, key_func=_account_key, methods=["POST"], deduct_when=_failed)
 def login():
     form = LoginForm()
     if form.validate_on_submit():
@@ -212,7 +267,11 @@ def _login_again(message: str, status: int):
 @bp.errorhandler(429)
 def too_many_logins(_error):
     return _login_again(
-        _("Too many failed logins from this address. Wait a few minutes and try again."), 429
+        _(
+            "Too many failed logins from this address or for this account. Wait a few minutes "
+            "and try again."
+        ),
+        429,
     )
 
 

@@ -45,7 +45,11 @@ def init_app(app: Flask) -> None:
             row = db.execute("SELECT id FROM centers WHERE name = ?", [center_name]).fetchone()
             center_id = row[0] if row else create_center(db, center_name, region)
             user_id = create_user(db, center_id, email, name, password, role)
-            api_token = create_api_token(db, user_id, "cli") if token else None
+            api_token = (
+                create_api_token(db, user_id, "cli", app.config["API_TOKEN_DAYS"])
+                if token
+                else None
+            )
         click.echo(f"created {role} {email} in center '{center_name}'; password: {password}")
         if api_token:
             click.echo(f"API token: {api_token}")
@@ -125,22 +129,92 @@ def init_model_commands(app: Flask) -> None:
         from .auth import create_api_token
 
         db = connect(app.config["DATABASE"])
-        row = db.execute("SELECT id FROM users WHERE email = ?", [email.strip().lower()]).fetchone()
-        if row is None:
-            raise click.ClickException(f"no user {email}")
-        click.echo(create_api_token(db, row[0], label))
+        token = create_api_token(db, _user_id(db, email), label, app.config["API_TOKEN_DAYS"])
+        click.echo(token)
+        click.echo(f"(valid for {app.config['API_TOKEN_DAYS']} days)", err=True)
 
     @app.cli.command("end-sessions")
     @click.argument("email")
     def end_sessions_command(email: str) -> None:
-        """Log a user out everywhere (a lost laptop, a consultant who left)."""
-        from .auth import end_user_sessions
+        """Log a user out everywhere and revoke their API tokens (a lost laptop, a consultant
+        who left)."""
+        from .auth import end_user_sessions, revoke_user_tokens
 
         db = connect(app.config["DATABASE"])
-        row = db.execute("SELECT id FROM users WHERE email = ?", [email.strip().lower()]).fetchone()
-        if row is None:
-            raise click.ClickException(f"no user {email}")
-        click.echo(f"{end_user_sessions(db, row[0])} open sessions ended")
+        user_id = _user_id(db, email)
+        with transaction(db):
+            sessions = end_user_sessions(db, user_id)
+            tokens = revoke_user_tokens(db, user_id)
+        click.echo(f"{sessions} open sessions ended, {tokens} API tokens revoked")
+
+    @app.cli.command("revoke-tokens")
+    @click.argument("email")
+    def revoke_tokens_command(email: str) -> None:
+        """Revoke every API token of a user (their logins stay)."""
+        from .auth import revoke_user_tokens
+
+        db = connect(app.config["DATABASE"])
+        click.echo(f"{revoke_user_tokens(db, _user_id(db, email))} API tokens revoked")
+
+    init_lifecycle_commands(app)
+
+
+def _user_id(db, email: str) -> int:
+    row = db.execute("SELECT id FROM users WHERE email = ?", [email.strip().lower()]).fetchone()
+    if row is None:
+        raise click.ClickException(f"no user {email}")
+    return row[0]
+
+
+def init_lifecycle_commands(app: Flask) -> None:
+    from pathlib import Path
+
+    from .services import lifecycle
+
+    @app.cli.command("backup")
+    @click.argument("target", type=click.Path(dir_okay=False), required=False)
+    def backup_command(target: str | None) -> None:
+        """Copy the database while the app serves (SQLite's online backup), then check it."""
+        from .storage import now
+
+        path = Path(
+            target
+            or Path(app.instance_path) / "backups" / f"diagnose-{now().replace(':', '')}.sqlite3"
+        )
+        lifecycle.backup(app.config["DATABASE"], path)
+        verdict = lifecycle.check_integrity(path)
+        if verdict != "ok":
+            raise click.ClickException(f"{path}: integrity check failed: {verdict}")
+        click.echo(f"{path}: {path.stat().st_size // 1024} KB, integrity ok")
+
+    @app.cli.command("restore")
+    @click.argument("backup_file", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--yes", is_flag=True, help="Replace the database without asking.")
+    def restore_command(backup_file: str, yes: bool) -> None:
+        """Replace the database with a backup. Stop the app first."""
+        if not yes:
+            click.confirm(f"Replace {app.config['DATABASE']} with {backup_file}?", abort=True)
+        try:
+            lifecycle.restore(backup_file, app.config["DATABASE"])
+        except ValueError as damaged:
+            raise click.ClickException(str(damaged)) from damaged
+        db = connect(app.config["DATABASE"])
+        click.echo(f"restored; {migrate(db)} migration(s) applied, schema {schema_version(db)}")
+
+    @app.cli.command("purge")
+    @click.option("--dry-run", is_flag=True, help="Only count what would go.")
+    def purge_command(dry_run: bool) -> None:
+        """Delete what the retention settings no longer keep (DIAGNOSE_RETAIN_*)."""
+        counts = lifecycle.purge(
+            connect(app.config["DATABASE"]),
+            Path(app.instance_path) / "reports",
+            app.config["RETAIN_LOGIN_SESSIONS_DAYS"],
+            app.config["RETAIN_REPORT_FILES_DAYS"],
+            app.config["RETAIN_IDEMPOTENCY_HOURS"],
+            dry_run,
+        )
+        verb = "would delete" if dry_run else "deleted"
+        click.echo(", ".join(f"{verb} {n} {what}" for what, n in counts.items()))
 
 
 def init_roadmap_commands(app: Flask) -> None:

@@ -6,8 +6,10 @@ without a real secret key.
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
@@ -57,19 +59,65 @@ def from_environment(instance: Path) -> dict:
         # Failed logins per client address: a person who mistypes never meets it, a password
         # guesser soon does.
         "LOGIN_RATE_LIMIT": env.get("DIAGNOSE_LOGIN_RATE_LIMIT") or "10 per minute; 30 per hour",
+        # Failed logins per account, from anywhere: slows a guesser who spreads over addresses.
+        "LOGIN_ACCOUNT_RATE_LIMIT": env.get("DIAGNOSE_LOGIN_ACCOUNT_RATE_LIMIT") or "20 per hour",
         "RATELIMIT_STORAGE_URI": env.get("DIAGNOSE_RATELIMIT_STORAGE_URI") or "memory://",
+        # Proxies in front of the app whose X-Forwarded-For/-Proto are to be believed (0: none,
+        # so a client cannot pose as another address to dodge or aim the login limits).
+        "PROXY_HOPS": int(env.get("DIAGNOSE_PROXY_HOPS", "0")),
+        # Absolute links (a self-assessment's result link) start with this, never with the
+        # Host header a caller sent; required in production. Unset in development: the
+        # address the browser used.
+        "BASE_URL": (env.get("DIAGNOSE_BASE_URL") or "").rstrip("/"),
+        "RESULT_LINK_DAYS": int(env.get("DIAGNOSE_RESULT_LINK_DAYS", "90")),
+        "API_TOKEN_DAYS": int(env.get("DIAGNOSE_API_TOKEN_DAYS", "90")),
+        # Retention: what `flask purge` deletes. Ended or expired logins after this many days,
+        # cached report files not used for this many days, idempotency keys after a day.
+        "RETAIN_LOGIN_SESSIONS_DAYS": int(env.get("DIAGNOSE_RETAIN_LOGIN_SESSIONS_DAYS", "30")),
+        "RETAIN_REPORT_FILES_DAYS": int(env.get("DIAGNOSE_RETAIN_REPORT_FILES_DAYS", "14")),
+        "RETAIN_IDEMPOTENCY_HOURS": int(env.get("DIAGNOSE_RETAIN_IDEMPOTENCY_HOURS", "24")),
+        "HSTS": production,
     }
     config["SECRET_KEY"] = _secret_key(env.get("DIAGNOSE_SECRET_KEY", ""), production, instance)
+    if production and not config["BASE_URL"]:
+        raise ConfigError(
+            "DIAGNOSE_BASE_URL must be set in production, e.g. https://diagnose.example.kr: "
+            "links sent to firms are built on it"
+        )
     return config
 
 
+# 32 random hex characters score ~110-125 (the estimate is below their 128 real bits)
+KEY_BITS_MIN = 96
+
+
+def key_strength_bits(key: str) -> float:
+    """An upper estimate of a key's randomness: its length times the Shannon entropy of its
+    characters. ``"x" * 40`` has 0 bits, ``"abc" * 14`` 67, ``secrets.token_hex(32)`` ~250."""
+    if not key:
+        return 0.0
+    counts = Counter(key)
+    per_char = -sum(n / len(key) * math.log2(n / len(key)) for n in counts.values())
+    return per_char * len(key)
+
+
+def is_strong_key(key: str) -> bool:
+    return (
+        key.strip().lower() not in _WEAK_KEYS
+        and len(key) >= 32
+        and len(set(key)) >= 12
+        and key_strength_bits(key) >= KEY_BITS_MIN
+    )
+
+
 def _secret_key(given: str, production: bool, instance: Path) -> str:
-    if given.strip() not in _WEAK_KEYS and len(given) >= 32:
+    if is_strong_key(given):
         return given
     if production:
         raise ConfigError(
-            "DIAGNOSE_SECRET_KEY must be set to a random string of at least 32 characters in "
-            "production, e.g. python -c 'import secrets; print(secrets.token_hex(32))'"
+            "DIAGNOSE_SECRET_KEY must be a random string of at least 32 characters in "
+            "production (a repeated or guessable one is refused), e.g. "
+            "python -c 'import secrets; print(secrets.token_hex(32))'"
         )
     if given.strip():
         return given

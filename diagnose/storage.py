@@ -63,6 +63,11 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
 # --- migrations ------------------------------------------------------------------------------
 # Append only. A migration that has shipped is never edited: write a new one.
 
+# A migration that rebuilds a table (SQLite cannot drop a constraint in place) starts with this
+# line: it runs with foreign keys off, as SQLite's documented procedure asks, and is checked
+# with ``PRAGMA foreign_key_check`` before it commits.
+REBUILDS_TABLES = "-- rebuilds tables"
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (
         1,
@@ -197,6 +202,96 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE INDEX login_sessions_user ON login_sessions (user_id, ended_at);
         """,
     ),
+    # 5 is the report-rendering queue's (another branch).
+    (
+        6,
+        "firms: self-assessed firms apart from a center's own, erasure on request",
+        f"""{REBUILDS_TABLES}
+        CREATE TABLE firms_rebuilt (
+            id INTEGER PRIMARY KEY,
+            center_id INTEGER NOT NULL REFERENCES centers(id),
+            name TEXT NOT NULL,
+            business_number TEXT NOT NULL,
+            region TEXT NOT NULL,
+            industry TEXT NOT NULL,
+            employees INTEGER NOT NULL,
+            revenue_band TEXT NOT NULL,
+            contact_name TEXT NOT NULL,
+            contact_phone TEXT NOT NULL DEFAULT '',
+            contact_email TEXT NOT NULL DEFAULT '',
+            created_by INTEGER REFERENCES users(id),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            origin TEXT NOT NULL DEFAULT 'center' CHECK (origin IN ('center', 'self')),
+            erased_at TEXT
+        );
+        INSERT INTO firms_rebuilt (id, center_id, name, business_number, region, industry,
+            employees, revenue_band, contact_name, contact_phone, contact_email, created_by,
+            created_at, updated_at, origin)
+        SELECT id, center_id, name, business_number, region, industry, employees, revenue_band,
+            contact_name, contact_phone, contact_email, created_by, created_at, updated_at,
+            CASE WHEN created_by IS NULL THEN 'self' ELSE 'center' END
+        FROM firms;
+        DROP TABLE firms;
+        ALTER TABLE firms_rebuilt RENAME TO firms;
+        CREATE INDEX firms_center_name ON firms (center_id, name);
+        CREATE UNIQUE INDEX firms_center_number ON firms (center_id, business_number)
+            WHERE origin = 'center' AND erased_at IS NULL;
+        CREATE INDEX firms_peer_group ON firms (industry, employees);
+        """,
+    ),
+    (
+        7,
+        "API tokens that expire and can be revoked; result links that expire",
+        """
+        ALTER TABLE api_tokens ADD COLUMN expires_at TEXT;
+        ALTER TABLE api_tokens ADD COLUMN revoked_at TEXT;
+        ALTER TABLE assessments ADD COLUMN result_expires_at TEXT;
+        -- what was handed out before lasts the default 90 days from then, not for ever
+        UPDATE api_tokens
+            SET expires_at = strftime('%Y-%m-%dT%H:%M:%S+00:00', created_at, '+90 days');
+        UPDATE assessments
+            SET result_expires_at = strftime('%Y-%m-%dT%H:%M:%S+00:00', submitted_at, '+90 days')
+            WHERE result_token_hash IS NOT NULL;
+        """,
+    ),
+    (
+        8,
+        "idempotency keys of API submissions",
+        """
+        CREATE TABLE idempotency_keys (
+            scope TEXT NOT NULL,
+            key_hash TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            assessment_id INTEGER NOT NULL REFERENCES assessments(id) ON DELETE CASCADE,
+            result_token TEXT,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (scope, key_hash)
+        );
+        """,
+    ),
+    (
+        9,
+        "audit log: who viewed, changed or downloaded what (append-only)",
+        """
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            center_id INTEGER REFERENCES centers(id),
+            user_id INTEGER REFERENCES users(id),
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL,
+            target_id INTEGER,
+            detail TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX audit_log_center ON audit_log (center_id, id);
+        CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        """,
+    ),
 ]
 
 
@@ -215,26 +310,46 @@ def migrate(db: sqlite_utils.Database, migrations: list[tuple[int, str, str]] = 
     )
     ran = 0
     for version, name, sql in migrations:
-        with transaction(db):
-            # Checked inside the write lock: two processes starting at once apply it once.
-            done = db.execute(
-                "SELECT 1 FROM schema_migrations WHERE version = ?", [version]
-            ).fetchone()
-            if done:
-                continue
-            for statement in _statements(sql):
-                db.execute(statement)
-            db.execute(
-                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                [version, name, now()],
-            )
+        rebuild = sql.lstrip().startswith(REBUILDS_TABLES)
+        if rebuild:
+            db.execute("PRAGMA foreign_keys = OFF")  # a no-op inside a transaction
+        try:
+            with transaction(db):
+                # Checked inside the write lock: two processes starting at once apply it once.
+                done = db.execute(
+                    "SELECT 1 FROM schema_migrations WHERE version = ?", [version]
+                ).fetchone()
+                if done:
+                    continue
+                for statement in _statements(sql):
+                    db.execute(statement)
+                if rebuild and db.execute("PRAGMA foreign_key_check").fetchone():
+                    raise sqlite3.IntegrityError(f"migration {version} broke a foreign key")
+                db.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    [version, name, now()],
+                )
+        finally:
+            if rebuild:
+                db.execute("PRAGMA foreign_keys = ON")
         log.info("applied migration %s: %s", version, name)
         ran += 1
     return ran
 
 
 def _statements(sql: str) -> list[str]:
-    return [s.strip() for s in sql.split(";") if s.strip()]
+    """The statements of a migration; a trigger's body keeps its inner semicolons."""
+    text = "\n".join(line for line in sql.splitlines() if not line.strip().startswith("--"))
+    statements, current = [], ""
+    for part in text.split(";"):
+        current += part
+        if "CREATE TRIGGER" in current.upper() and not current.strip().upper().endswith("END"):
+            current += ";"  # still inside the trigger's BEGIN … END
+            continue
+        if current.strip():
+            statements.append(current.strip())
+        current = ""
+    return statements
 
 
 # --- Flask wiring ----------------------------------------------------------------------------
@@ -247,6 +362,14 @@ def get_db() -> sqlite_utils.Database:
     return g.db
 
 
+def restrict_files(path: Path) -> None:
+    """The database and its WAL files readable by the app's own user only (a database made
+    by an older release, or copied in, may have been world-readable)."""
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if file.exists():
+            file.chmod(0o600)
+
+
 def close_db(_exc: BaseException | None = None) -> None:
     db = g.pop("db", None)
     if db is not None:
@@ -256,7 +379,7 @@ def close_db(_exc: BaseException | None = None) -> None:
 def init_app(app: Flask, on_ready: Callable[[sqlite_utils.Database], None] | None = None) -> None:
     """Create and migrate the database at start, and close connections after each request."""
     path = Path(app.config["DATABASE"])
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     db = connect(path)
     try:
         migrate(db)
@@ -264,4 +387,5 @@ def init_app(app: Flask, on_ready: Callable[[sqlite_utils.Database], None] | Non
             on_ready(db)
     finally:
         db.conn.close()
+    restrict_files(path)
     app.teardown_appcontext(close_db)

@@ -1,5 +1,7 @@
 """Configuration from DIAGNOSE_ variables."""
 
+import secrets
+
 import pytest
 
 from diagnose import create_app
@@ -15,10 +17,18 @@ def test_production_refuses_to_start_without_a_real_secret_key(monkeypatch, tmp_
     monkeypatch.setenv("DIAGNOSE_SECRET_KEY", "changeme")
     with pytest.raises(ConfigError):
         create_app()
-    monkeypatch.setenv("DIAGNOSE_SECRET_KEY", "x" * 40)
+    for weak in ("x" * 40, "abc" * 14, "0123456789" * 4, "password" * 5):
+        monkeypatch.setenv("DIAGNOSE_SECRET_KEY", weak)
+        with pytest.raises(ConfigError, match="DIAGNOSE_SECRET_KEY"):
+            create_app()
+    monkeypatch.setenv("DIAGNOSE_SECRET_KEY", secrets.token_hex(16))
+    with pytest.raises(ConfigError, match="DIAGNOSE_BASE_URL"):
+        create_app()  # links to firms are never built on a caller's Host header
+    monkeypatch.setenv("DIAGNOSE_BASE_URL", "https://diagnose.example.kr/")
     app = create_app()
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["DEMO_DATA"] is False
+    assert app.config["BASE_URL"] == "https://diagnose.example.kr"
 
 
 def test_instance_path_moves_database_and_key(monkeypatch, tmp_path):

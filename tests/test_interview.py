@@ -12,6 +12,7 @@ from conftest import (
     register_firm,
     start_assessment,
 )
+from werkzeug.datastructures import MultiDict
 
 from diagnose.assessments import load_answers
 from diagnose.storage import connect
@@ -68,7 +69,7 @@ def test_bad_business_number_and_employee_count_keep_everything_typed(consultant
     data = firm_form(consultant.app, business_number="220-81-62518", employees="3a5")
     response = consultant.post_form("/firms/new", data)
     html = response.get_data(as_text=True)
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "유효하지 않은 사업자등록번호입니다" in html
     assert "정수를 숫자로만 입력하십시오" in html
     for typed in ("테스트정밀", "220-81-62518", "3a5", "김담당", "02-123-4567"):
@@ -85,7 +86,7 @@ def test_messages_follow_the_ui_language(consultant):
 def test_same_business_number_twice_is_refused(consultant):
     register_firm(consultant)
     response = consultant.post_form("/firms/new", firm_form(consultant.app, company_name="다른"))
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "테스트정밀" in response.get_data(as_text=True)
 
 
@@ -204,7 +205,6 @@ def test_a_stale_token_is_refused_in_a_way_the_page_can_renew(consultant, app):
 def test_a_page_posted_with_a_stale_token_comes_back_as_typed(consultant, app):
     questionnaire = app.extensions["questionnaires"].current
     assessment_id = start_assessment(consultant, register_firm(consultant))
-    dimension = questionnaire.dimensions[0]
     text_item = next(i for i in questionnaire.items() if i.type == "text")
     page = questionnaire.dimension_of(text_item.id)
     response = consultant.client.post(
@@ -215,8 +215,8 @@ def test_a_page_posted_with_a_stale_token_comes_back_as_typed(consultant, app):
     html = response.get_data(as_text=True)
     assert "손으로 쓴 긴 답변" in html and "저장" in html
     assert text_item.id not in _answers(app, assessment_id)[0]  # nothing stored unchecked
-    assert dimension  # the page is the interview page, not an error page
-    assert 'id="interview-form"' in html
+    # the page is the same interview page again, not an error page
+    assert 'id="interview-form"' in html and f'data-step="{page.id}"' in html
 
 
 def test_one_center_never_sees_another_centers_firms(consultant, app):
@@ -262,3 +262,94 @@ def test_full_interview_submit_and_result(consultant, app):
         f"/assessments/{assessment_id}/autosave", data={"csrf_token": token, "step": "profile"}
     )
     assert frozen.status_code == 409
+
+
+def _token_of(consultant):
+    return consultant.get("/csrf-token").json["csrf_token"]
+
+
+def test_autosave_refuses_a_note_over_its_limit_and_keeps_the_stored_one(consultant, app):
+    questionnaire = app.extensions["questionnaires"].current
+    assessment_id = start_assessment(consultant, register_firm(consultant))
+    dimension = questionnaire.dimensions[0]
+    item = dimension.items[0]
+    url = f"/assessments/{assessment_id}/autosave"
+    token = _token_of(consultant)
+    ok = consultant.client.post(
+        url, data={"csrf_token": token, "step": dimension.id, f"{item.id}__note": "짧은 메모"}
+    )
+    assert ok.status_code == 200
+    huge = consultant.client.post(
+        url,
+        data={"csrf_token": token, "step": dimension.id, f"{item.id}__note": "x" * 2001},
+        headers={"X-Requested-With": "fetch"},
+    )
+    assert huge.status_code == 422 and huge.json["error"] == "invalid_input"
+    assert "2000" in huge.json["errors"][0]["message"]
+    assert _answers(app, assessment_id)[1][item.id] == "짧은 메모"
+
+
+def test_a_repeated_option_or_two_values_for_one_choice_are_not_taken(consultant, app):
+    questionnaire = app.extensions["questionnaires"].current
+    assessment_id = start_assessment(consultant, register_firm(consultant))
+    pages = all_answers(questionnaire)
+    dimension = next(
+        d
+        for d in questionnaire.dimensions
+        if any(i.type == "multi" and i.id in pages[d.id] for i in d.items)
+    )
+    multi = next(i for i in dimension.items if i.type == "multi" and i.id in pages[dimension.id])
+    single = next(i for i in dimension.items if i.type == "single" and i.id in pages[dimension.id])
+    option = next(o.value for o in multi.options if not o.exclusive)
+    data = {k: v for k, v in pages[dimension.id].items() if k not in (multi.id, single.id)}
+    html = consultant.get(_step_url(assessment_id, dimension.id)).get_data(as_text=True)
+    response = consultant.client.post(
+        _step_url(assessment_id, dimension.id),
+        data=MultiDict(
+            [
+                *[(k, v) for k, vs in data.items() for v in (vs if isinstance(vs, list) else [vs])],
+                (multi.id, option),
+                (multi.id, option),
+                (single.id, single.options[0].value),
+                (single.id, single.options[-1].value),
+                ("csrf_token", csrf_from(html)),
+                ("action", "next"),
+            ]
+        ),
+    )
+    assert response.status_code == 422
+
+
+def test_submitting_a_draft_five_times_at_once_gives_one_diagnosis(consultant, app):
+    import threading
+
+    questionnaire = app.extensions["questionnaires"].current
+    assessment_id = start_assessment(consultant, register_firm(consultant))
+    for dimension_id, data in all_answers(questionnaire).items():
+        consultant.post_form(_step_url(assessment_id, dimension_id), {**data, "action": "next"})
+    html = consultant.get(_step_url(assessment_id, "review")).get_data(as_text=True)
+    cookie = consultant.client.get_cookie("session").value
+    codes = []
+
+    def submit():
+        client = app.test_client()
+        client.set_cookie("session", cookie)
+        response = client.post(
+            _step_url(assessment_id, "review"), data={"csrf_token": csrf_from(html)}
+        )
+        codes.append(response.status_code)
+
+    threads = [threading.Thread(target=submit) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert codes == [302] * 5
+    db = connect(app.config["DATABASE"])
+    try:
+        count = db.execute(
+            "SELECT COUNT(*) FROM predictions WHERE assessment_id = ?", [assessment_id]
+        ).fetchone()[0]
+    finally:
+        db.conn.close()
+    assert count == 1

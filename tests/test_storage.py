@@ -61,3 +61,65 @@ def test_nested_transactions_roll_back_only_the_inner_part(tmp_path):
             db.execute("INSERT INTO centers (name, region, created_at) VALUES ('inner', 's', 'x')")
             raise RuntimeError
     assert [r[0] for r in db.execute("SELECT name FROM centers")] == ["outer"]
+
+
+def test_rebuilding_the_firms_table_keeps_firms_their_assessments_and_foreign_keys(tmp_path):
+    path = tmp_path / "before6.sqlite3"
+    old = connect(path)
+    migrate(old, [m for m in MIGRATIONS if m[0] <= 4])
+    with old.conn:
+        old.execute("INSERT INTO centers (name, region, created_at) VALUES ('센터', 'seoul', 'x')")
+        old.execute("INSERT INTO users VALUES (1, 1, 'a@b.c', 'n', 'h', 'consultant', 'x')")
+        old.execute("INSERT INTO questionnaire_versions VALUES ('q', 1, 'd', '{}', 'x')")
+        for firm_id, created_by in ((1, 1), (2, None)):  # a registered and a self-assessed firm
+            old.execute(
+                "INSERT INTO firms (id, center_id, name, business_number, region, industry, "
+                "employees, revenue_band, contact_name, created_by, created_at, updated_at) "
+                "VALUES (?, 1, '기업', ?, 'seoul', 'C', 5, 'b', 'c', ?, 'x', 'x')",
+                [firm_id, str(firm_id), created_by],
+            )
+            old.execute(
+                "INSERT INTO assessments (firm_id, center_id, questionnaire_id, "
+                "questionnaire_version, created_at, updated_at) VALUES (?, 1, 'q', 1, 'x', 'x')",
+                [firm_id],
+            )
+    old.conn.close()
+
+    db = connect(path)
+    migrate(db)
+    assert [tuple(r) for r in db.execute("SELECT id, origin FROM firms ORDER BY id")] == [
+        (1, "center"),
+        (2, "self"),
+    ]
+    assert db.execute("SELECT COUNT(*) FROM assessments").fetchone()[0] == 2
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    with pytest.raises(sqlite3.IntegrityError):  # the assessments still point at firms
+        db.execute("DELETE FROM firms WHERE id = 1")
+    with pytest.raises(sqlite3.IntegrityError):  # one registered firm per number and center
+        db.execute(
+            "INSERT INTO firms (center_id, name, business_number, region, industry, employees, "
+            "revenue_band, contact_name, created_at, updated_at) "
+            "VALUES (1, 'x', '1', 'seoul', 'C', 5, 'b', 'c', 'x', 'x')"
+        )
+    db.execute(  # a self-assessment with the same number stands apart
+        "INSERT INTO firms (center_id, name, business_number, region, industry, employees, "
+        "revenue_band, contact_name, created_at, updated_at, origin) "
+        "VALUES (1, 'x', '1', 'seoul', 'C', 5, 'b', 'c', 'x', 'x', 'self')"
+    )
+
+
+def test_tokens_and_result_links_from_before_expiry_get_the_default_lifetime(tmp_path):
+    db = connect(tmp_path / "before7.sqlite3")
+    migrate(db, [m for m in MIGRATIONS if m[0] <= 6])
+    with db.conn:
+        db.execute("INSERT INTO centers (name, region, created_at) VALUES ('c', 'seoul', 'x')")
+        db.execute("INSERT INTO users VALUES (1, 1, 'a@b.c', 'n', 'h', 'consultant', 'x')")
+        db.execute(
+            "INSERT INTO api_tokens (user_id, token_hash, created_at) "
+            "VALUES (1, 'h', '2026-01-01T00:00:00+00:00')"
+        )
+    migrate(db)
+    assert db.execute("SELECT expires_at FROM api_tokens").fetchone()[0] == (
+        "2026-04-01T00:00:00+00:00"
+    )

@@ -7,8 +7,7 @@ client and answered with a secret link to the result.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
+import json
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request, url_for
@@ -17,11 +16,14 @@ from flask_babel import gettext as _
 from .. import assessments as ops
 from ..auth import user_for_token
 from ..diagnosis.explanations import diagnosis_json
-from ..diagnosis.store import diagnose, latest_diagnosis
+from ..diagnosis.store import latest_diagnosis
 from ..limits import limiter
 from ..roadmap.report import pdf_response
+from ..services import audit, inputs, schemas, submissions
+from ..services.submissions import hash_token
 from ..storage import get_db, transaction
-from .forms import check_submission, ui_language
+from . import external_url
+from .forms import ui_language
 from .openapi import openapi_spec
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -144,76 +146,87 @@ def _self_assessment_limit() -> str:
     return current_app.config["SELF_ASSESSMENT_RATE_LIMIT"]
 
 
+def _json_body() -> Any:
+    """The request's JSON, or None when it is not JSON, too deep or not valid text."""
+    raw = request.get_data(cache=True)
+    if inputs.json_too_deep(raw):
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+
+
 @bp.route("/assessments", methods=["POST"])
 @limiter.limit(
     _self_assessment_limit, exempt_when=lambda: _token_user() is not None, methods=["POST"]
 )
 def create_assessment():
     """Diagnose a firm in one call: validate everything, then store it all or nothing."""
-    body = request.get_json(silent=True)
+    body = _json_body()
     if not isinstance(body, dict):
         return _error(400, "invalid_json", _("Send a JSON object with 'profile' and 'answers'."))
-    profile, answers = body.get("profile"), body.get("answers")
-    shape_errors = [
-        {"field": name, "message": _("This must be a JSON object.")}
-        for name, value in (("profile", profile), ("answers", answers))
-        if not isinstance(value, dict)
-    ]
-    if shape_errors:
-        return _error(400, "invalid_input", _("The request has errors."), shape_errors)
-    questionnaire = catalogue().current
-    profile, answers, errors = check_submission(questionnaire, profile, answers)
-    if errors:
-        return _error(400, "invalid_input", _("The request has errors."), errors)
-
-    db = get_db()
     user = _token_user()
-    result_token = None if user else secrets.token_urlsafe(24)
-    with transaction(db):
-        center_id = user.center_id if user else ops.center_for_region(db, profile["region"])
-        firm = ops.firm_with_number(db, center_id, profile["business_number"])
-        firm_id = (
-            firm["id"]
-            if firm
-            else ops.create_firm(db, center_id, user.id if user else None, profile)
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > 200:
+        return _error(
+            400, "invalid_idempotency_key", _("An Idempotency-Key has at most 200 characters.")
         )
-        assessment_id = ops.record_submitted_assessment(
-            db,
-            firm_id,
-            center_id,
-            user.id if user else None,
-            questionnaire,
-            profile,
-            answers,
-            source="api" if user else "self",
-            result_token_hash=hash_token(result_token) if result_token else None,
-        )
-        diagnosis = diagnose(
-            db,
+    scope = f"user:{user.id}" if user else f"address:{request.remote_addr}"
+    try:
+        submitted = submissions.intake(
+            get_db(),
             current_app.extensions["track_model"],
-            questionnaire,
-            assessment_id,
-            profile,
-            answers,
+            catalogue().current,
+            body,
+            user=user,
+            idempotency=(scope, key) if key else None,
+            result_link_days=current_app.config["RESULT_LINK_DAYS"],
         )
-    body = diagnosis_json(assessment_id, questionnaire, diagnosis, ui_language(), answers)
-    if result_token:
-        body["result_url"] = url_for("public.result", token=result_token, _external=True)
-        body["result_token"] = result_token
-        # a plain link the firm can open anywhere, the token being part of it
-        body["roadmap_pdf_url"] = url_for("public.roadmap_pdf", token=result_token, _external=True)
-    else:
-        body["roadmap_pdf_url"] = url_for(
-            ".roadmap_pdf", assessment_id=assessment_id, _external=True
+    except submissions.InvalidInput as invalid:
+        return _error(400, "invalid_input", _("The request has errors."), invalid.errors)
+    except submissions.IdempotencyKeyReused:
+        return _error(
+            422,
+            "idempotency_key_reused",
+            _("This Idempotency-Key was used for a different request."),
         )
-    response = jsonify(body)
+    response = jsonify(
+        _diagnosis_body(
+            submitted.assessment_id,
+            catalogue().current,
+            submitted.diagnosis,
+            submitted.result_token,
+            submitted.result_expires_at,
+        )
+    )
     response.status_code = 201
-    response.headers["Location"] = url_for(".assessment", assessment_id=assessment_id)
+    response.headers["Location"] = url_for(".assessment", assessment_id=submitted.assessment_id)
+    if submitted.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     return response
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def _diagnosis_body(
+    assessment_id: int,
+    questionnaire,
+    diagnosis: dict[str, Any],
+    result_token: str | None = None,
+    result_expires_at: str | None = None,
+) -> dict[str, Any]:
+    """The API's answer, shaped and checked by the same model the OpenAPI document shows."""
+    answers, _notes = ops.load_answers(get_db(), assessment_id)
+    body = diagnosis_json(assessment_id, questionnaire, diagnosis, ui_language(), answers)
+    if result_token:
+        body["result_url"] = external_url("public.result", token=result_token)
+        body["result_token"] = result_token
+        body["result_expires_at"] = result_expires_at
+        # a plain link the firm can open anywhere, the token being part of it
+        body["roadmap_pdf_url"] = external_url("public.roadmap_pdf", token=result_token)
+    else:
+        body["roadmap_pdf_url"] = external_url(".roadmap_pdf", assessment_id=assessment_id)
+    checked = schemas.Diagnosis.model_validate(body).model_dump(mode="json")
+    return {k: v for k, v in checked.items() if v is not None or k not in schemas.SELF_ONLY}
 
 
 def _readable(assessment_id: int) -> dict[str, Any] | None:
@@ -231,6 +244,20 @@ def _readable(assessment_id: int) -> dict[str, Any] | None:
     return record if record and record["status"] == "submitted" else None
 
 
+def _audit_read(record: dict[str, Any], action: str) -> None:
+    user = _token_user()
+    with transaction(get_db()) as db:
+        audit.record(
+            db,
+            action,
+            "assessment",
+            record["id"],
+            center_id=record["center_id"],
+            user_id=user.id if user else None,
+            actor="api token" if user else "",
+        )
+
+
 @bp.route("/assessments/<int:assessment_id>")
 def assessment(assessment_id: int):
     """A diagnosis, for a consultant of its center or the holder of its secret link."""
@@ -239,15 +266,11 @@ def assessment(assessment_id: int):
         return _error(404, "not_found", _("No such assessment."))
     db = get_db()
     questionnaire = ops.questionnaire_of(db, catalogue(), record)
-    body = diagnosis_json(
-        assessment_id,
-        questionnaire,
-        latest_diagnosis(db, assessment_id),
-        ui_language(),
-        ops.load_answers(db, assessment_id)[0],
-    )
-    body["roadmap_pdf_url"] = url_for(".roadmap_pdf", assessment_id=assessment_id, _external=True)
-    return jsonify(body)
+    diagnosis = latest_diagnosis(db, assessment_id)
+    if diagnosis is None:
+        return _error(404, "not_found", _("No such assessment."))
+    _audit_read(record, "view")
+    return jsonify(_diagnosis_body(assessment_id, questionnaire, diagnosis))
 
 
 @bp.route("/assessments/<int:assessment_id>/roadmap.pdf")
@@ -256,12 +279,13 @@ def roadmap_pdf(assessment_id: int):
     record = _readable(assessment_id)
     if record is None:
         return _error(404, "not_found", _("No such assessment."))
+    _audit_read(record, "download")
     return pdf_response(record, ui_language())
 
 
 @bp.route("/openapi.json")
 def openapi():
-    return jsonify(openapi_spec())
+    return jsonify(openapi_spec(catalogue().current))
 
 
 @bp.errorhandler(429)

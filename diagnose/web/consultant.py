@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -23,14 +24,17 @@ from flask_wtf.csrf import CSRFError, generate_csrf
 from .. import assessments as ops
 from ..diagnosis.explanations import explain
 from ..diagnosis.scoring import missing_required
-from ..diagnosis.store import DecisionError, decide, diagnose, latest_diagnosis, override_rates
+from ..diagnosis.store import DecisionError, latest_diagnosis, override_rates
 from ..questionnaire.schema import Questionnaire
 from ..roadmap.report import pdf_response
+from ..services import audit, lifecycle, submissions
+from ..services.decisions import record_decision
 from ..storage import get_db, transaction
 from .forms import (
     DecisionForm,
     FirmSearchForm,
     form_data,
+    limit_errors,
     profile_form_class,
     profile_values,
     section_form_class,
@@ -43,6 +47,24 @@ PROFILE, REVIEW = "profile", "review"
 
 def catalogue():
     return current_app.extensions["questionnaires"]
+
+
+def _audit(action: str, target: str, target_id: int | None, detail: str = "") -> None:
+    with transaction(get_db()) as db:
+        audit.record(
+            db,
+            action,
+            target,
+            target_id,
+            center_id=current_user.center_id,
+            user_id=current_user.id,
+            detail=detail,
+        )
+
+
+def _staff_only() -> None:
+    if current_user.role != "center_admin":
+        abort(403)
 
 
 JSON_ENDPOINTS = ("consultant.autosave", "consultant.csrf_token")
@@ -107,9 +129,11 @@ def new_firm():
             )
         else:
             firm_id = ops.create_firm(db, current_user.center_id, current_user.id, profile)
+            _audit("create", "firm", firm_id)
             flash(_("Firm registered."), "success")
             return redirect(url_for(".firm", firm_id=firm_id))
-    return render_template("firm_new.html", form=form, questionnaire=questionnaire)
+    status = 422 if form.is_submitted() else 200
+    return render_template("firm_new.html", form=form, questionnaire=questionnaire), status
 
 
 def _firm_or_404(firm_id: int) -> dict[str, Any]:
@@ -122,12 +146,55 @@ def _firm_or_404(firm_id: int) -> dict[str, Any]:
 @bp.route("/firms/<int:firm_id>")
 def firm(firm_id: int):
     firm = _firm_or_404(firm_id)
+    _audit("view", "firm", firm_id)
+    db = get_db()
+    registered = (
+        ops.firm_with_number(db, current_user.center_id, firm["business_number"])
+        if firm["origin"] == "self"
+        else None
+    )
     return render_template(
         "firm.html",
         firm=firm,
-        assessments=ops.firm_assessments(get_db(), firm_id),
+        assessments=ops.firm_assessments(db, firm_id),
         questionnaire=catalogue().current,
+        registered=registered,
     )
+
+
+@bp.route("/firms/<int:firm_id>/link", methods=["POST"])
+def link(firm_id: int):
+    """File a self-assessment under the center's registered firm (a staff decision)."""
+    self_firm = _firm_or_404(firm_id)
+    target = request.form.get("firm_id", "")
+    if self_firm["origin"] != "self" or not target.isdigit():
+        abort(400)
+    try:
+        ops.link_self_assessed(get_db(), current_user.center_id, firm_id, int(target))
+    except ValueError:
+        abort(404)
+    _audit("link", "firm", int(target), detail=f"self-assessed firm {firm_id}")
+    flash(_("The self-assessment is filed under this firm."), "success")
+    return redirect(url_for(".firm", firm_id=int(target)))
+
+
+@bp.route("/firms/<int:firm_id>/erase", methods=["POST"])
+def erase(firm_id: int):
+    """Delete a firm's personal data on its request (PIPA), keeping an anonymised record."""
+    _staff_only()
+    firm = _firm_or_404(firm_id)
+    if request.form.get("confirm") != firm["business_number"]:
+        flash(_("Type the firm's business registration number to confirm the deletion."), "error")
+        return redirect(url_for(".firm", firm_id=firm_id))
+    lifecycle.erase_firm(
+        get_db(),
+        current_user.center_id,
+        firm_id,
+        current_user.id,
+        Path(current_app.instance_path) / "reports",
+    )
+    flash(_("The firm's personal data is deleted; its anonymised scores remain."), "success")
+    return redirect(url_for(".firms"))
 
 
 @bp.route("/firms/<int:firm_id>/assessments", methods=["POST"])
@@ -183,9 +250,19 @@ class Interview:
 
     def save(self, step: str, form) -> str:
         """Store what the page holds, valid or not: a draft never loses what was typed."""
-        if step == PROFILE:
-            return ops.save_answers(get_db(), self.id, {}, {}, profile=profile_values(form))
-        return ops.save_answers(get_db(), self.id, form.answers(), form.notes())
+        with transaction(get_db()) as db:
+            audit.record(
+                db,
+                "save",
+                "assessment",
+                self.id,
+                center_id=current_user.center_id,
+                user_id=current_user.id,
+                detail=step,
+            )
+            if step == PROFILE:
+                return ops.save_answers(db, self.id, {}, {}, profile=profile_values(form))
+            return ops.save_answers(db, self.id, form.answers(), form.notes())
 
     def progress(self) -> dict[str, dict[str, int]]:
         """Answered and required-missing counts per dimension, for the progress indicator."""
@@ -216,6 +293,10 @@ def step(assessment_id: int, step: str):
         return _review(interview)
     if request.method == "POST":
         form = interview.form_for(step, request.form)
+        if limit_errors(form):  # too long to store, or unstorable characters: shown, not saved
+            form.validate()
+            flash(_("Some answers on this page cannot be saved: see the marked fields."), "error")
+            return _render_step(interview, step, form), 422
         interview.save(step, form)
         action, _sep, target = request.form.get("action", "next").partition(":")
         # Leaving forward checks the page; going back or jumping never blocks the interview.
@@ -268,8 +349,19 @@ def autosave(assessment_id: int):
         return jsonify(error="submitted"), 409
     if step not in interview.steps or step == REVIEW:
         return jsonify(error="unknown_step"), 400
-    saved_at = interview.save(step, interview.form_for(step, request.form))
+    form = interview.form_for(step, request.form)
+    if problems := limit_errors(form):
+        # Nothing of this save is stored; the page keeps what was typed and says why.
+        return _refused(problems)
+    saved_at = interview.save(step, form)
     return jsonify(saved_at=saved_at)
+
+
+def _refused(problems: dict[str, list[str]]):
+    errors = [{"field": f, "message": m} for f, messages in problems.items() for m in messages]
+    return jsonify(
+        error="invalid_input", message=_("Some answers cannot be saved."), errors=errors
+    ), 422
 
 
 @bp.errorhandler(CSRFError)
@@ -302,19 +394,17 @@ def _review(interview: Interview):
     missing = missing_required(interview.questionnaire, interview.answers)
     invalid = _invalid_answers(interview)
     if request.method == "POST" and not (profile_errors or missing or invalid):
-        db = get_db()
-        profile = profile_values(profile_form)
-        with transaction(db):  # submitted and diagnosed together, or neither
-            ops.submit_assessment(db, interview.id, profile)
-            diagnose(
-                db,
-                current_app.extensions["track_model"],
-                interview.questionnaire,
-                interview.id,
-                profile,
-                interview.answers,
-            )
-        flash(_("Diagnosis submitted."), "success")
+        # Submitted and diagnosed together, or neither; a second click finds it done.
+        if submissions.submit_draft(
+            get_db(),
+            current_app.extensions["track_model"],
+            interview.questionnaire,
+            interview.id,
+            current_user.id,
+            profile_values(profile_form),
+            interview.answers,
+        ):
+            flash(_("Diagnosis submitted."), "success")
         return redirect(url_for(".result", assessment_id=interview.id))
     if request.method == "POST":
         flash(
@@ -352,6 +442,7 @@ def result(assessment_id: int):
     interview = Interview(assessment_id)
     if interview.is_draft:
         return redirect(url_for(".step", assessment_id=assessment_id, step=PROFILE))
+    _audit("view", "assessment", assessment_id)
     return _render_result(interview, DecisionForm())
 
 
@@ -359,12 +450,11 @@ def _render_result(interview: Interview, form: DecisionForm, status: int = 200):
     db = get_db()
     diagnosis = latest_diagnosis(db, interview.id)
     if diagnosis is None:  # submitted before this release: diagnose it now
-        diagnosis = diagnose(
+        diagnosis = submissions.diagnose_late(
             db,
             current_app.extensions["track_model"],
             interview.questionnaire,
-            interview.id,
-            interview.record["profile"],
+            interview.record,
             interview.answers,
         )
     lang = ui_language()
@@ -381,6 +471,7 @@ def _render_result(interview: Interview, form: DecisionForm, status: int = 200):
             lang,
             interview.answers,
         ),
+        track=submissions.effective_track(diagnosis),
     ), status
 
 
@@ -394,8 +485,8 @@ def decision(assessment_id: int):
     if not form.validate_on_submit():
         return _render_result(interview, form, 422)
     try:
-        decide(
-            get_db(), assessment_id, current_user.id, form.final_track.data, form.reason.data or ""
+        record_decision(
+            get_db(), assessment_id, current_user, form.final_track.data, form.reason.data or ""
         )
     except DecisionError:
         form.reason.errors.append(_("Say why you chose a different track."))
@@ -410,6 +501,7 @@ def roadmap_pdf(assessment_id: int):
     record = ops.get_assessment(get_db(), current_user.center_id, assessment_id)
     if record is None or record["status"] != "submitted":
         abort(404)
+    _audit("download", "assessment", assessment_id)
     return pdf_response(record, ui_language())
 
 
@@ -417,3 +509,14 @@ def roadmap_pdf(assessment_id: int):
 def overrides():
     """How often this center's consultants override the model, per track and per person."""
     return render_template("overrides.html", rates=override_rates(get_db(), current_user.center_id))
+
+
+@bp.route("/center/audit")
+def audit_log():
+    """Who viewed, changed or downloaded what in this center (its staff only)."""
+    _staff_only()
+    before = request.args.get("before", "")
+    entries = audit.entries(
+        get_db(), current_user.center_id, int(before) if before.isdigit() else None
+    )
+    return render_template("audit.html", entries=entries)

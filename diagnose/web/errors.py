@@ -7,6 +7,8 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from ..services.submissions import ModelUnavailable
+
 
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.headers.get("X-Requested-With") == "fetch"
@@ -20,6 +22,10 @@ def _message(code: int) -> str:
         405: _("This page cannot be used that way."),
         413: _("What was sent is larger than this service accepts."),
         429: _("Too many requests from this address. Wait a few minutes and try again."),
+        503: _(
+            "Diagnoses cannot be made at the moment (no track model is loaded). Everything "
+            "entered is kept: try again later."
+        ),
     }.get(code, _("Something went wrong on our side. Please try again in a moment."))
 
 
@@ -34,6 +40,13 @@ def init_app(app: Flask) -> None:
         if _wants_json():
             return jsonify(error=error.name.lower().replace(" ", "_"), message=_message(code)), code
         return render_template("error.html", code=code, message=_message(code)), code
+
+    @app.errorhandler(ModelUnavailable)
+    def no_model(_error):
+        """The app runs without a track model: say so, and keep every answer as it is."""
+        if _wants_json():
+            return jsonify(error="model_unavailable", message=_message(503)), 503
+        return render_template("error.html", code=503, message=_message(503)), 503
 
     @app.errorhandler(InternalServerError)
     def unexpected(error: InternalServerError):

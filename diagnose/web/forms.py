@@ -24,22 +24,61 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
+from wtforms.validators import DataRequired, Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import business_number
 from ..diagnosis.explanations import TRACK_NAMES
 from ..diagnosis.scoring import NOT_APPLICABLE, is_visible, parse_number
 from ..questionnaire.schema import Dimension, Item, ProfileField, Questionnaire
+from ..services import inputs
 
 NOTE_SUFFIX = "__note"
 _PHONE = re.compile(r"^\+?[0-9][0-9\-\s]{6,18}[0-9]$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+class TextLimits:
+    """The length and characters every stored text obeys (``services.inputs``).
+
+    The one check an autosave applies too: a draft keeps whatever was typed, but not a
+    megabyte of it, nor characters that cannot be stored.
+    """
+
+    def __init__(self, max_length: int, multiline: bool = False):
+        self.max_length, self.multiline = max_length, multiline
+        self.field_flags = {"maxlength": max_length}  # the browser stops typing there too
+
+    def __call__(self, _form: Any, field: Field) -> None:
+        values = field.data if isinstance(field.data, list) else [field.data]
+        for value in values:
+            if isinstance(value, str) and (
+                problem := inputs.text_problem(value, self.max_length, self.multiline)
+            ):
+                raise StopValidation(problem)
+
+
+def limit_errors(form: FlaskForm) -> dict[str, list[str]]:
+    """Only the ``TextLimits`` problems of a form, by field name (what an autosave refuses)."""
+    errors: dict[str, list[str]] = {}
+    for field in form:
+        for validator in field.validators:
+            if isinstance(validator, TextLimits):
+                try:
+                    validator(form, field)
+                except StopValidation as problem:
+                    errors.setdefault(field.name, []).append(str(problem))
+    return errors
+
+
 class LoginForm(FlaskForm):
-    email = StringField(_l("Email"), validators=[DataRequired(_l("Enter your email."))])
-    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
+    email = StringField(
+        _l("Email"),
+        validators=[DataRequired(_l("Enter your email.")), TextLimits(inputs.PROFILE_TEXT_MAX)],
+    )
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(_l("Enter your password.")), TextLimits(1000)]
+    )
 
 
 TRACK_CHOICES = [SelectChoice(track, name) for track, name in TRACK_NAMES.items()]
@@ -49,7 +88,7 @@ class FirmSearchForm(FlaskForm):
     class Meta:
         csrf = False  # a GET search changes nothing
 
-    q = StringField(_l("Search firms"), validators=[Optional(), Length(max=100)])
+    q = StringField(_l("Search firms"), validators=[Optional(), TextLimits(inputs.SEARCH_MAX)])
     state = SelectField(
         _l("Show"),
         choices=[
@@ -71,7 +110,9 @@ class DecisionForm(FlaskForm):
         choices=TRACK_CHOICES,
         validators=[DataRequired(_l("Choose a track."))],
     )
-    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])
+    reason = TextAreaField(
+        _l("Reason"), validators=[Optional(), TextLimits(inputs.REASON_MAX, multiline=True)]
+    )
 
 
 # --- profile ---------------------------------------------------------------------------------
@@ -142,10 +183,17 @@ def _profile_field(spec: ProfileField, lang: str) -> Field:
         "integer": [_integer_between(spec.min, spec.max)],
         "phone": [_matches(_PHONE, _l("Enter a phone number, e.g. 02-1234-5678."))],
         "email": [_matches(_EMAIL, _l("Enter an email address, e.g. name@example.com."))],
-        "text": [Length(max=200, message=_l("At most %(max)d characters."))],
+        "text": [],
     }[spec.type]
+    # Digits typed in full width (２２０…) are the same digits: normalised before any check.
+    filters = [_strip] + (
+        [inputs.digits_normalised] if spec.type in ("business_number", "integer", "phone") else []
+    )
     return StringField(
-        label, validators=validators + extra, description=description, filters=[_strip]
+        label,
+        validators=[TextLimits(inputs.PROFILE_TEXT_MAX), *validators, *extra],
+        description=description,
+        filters=filters,
     )
 
 
@@ -217,10 +265,16 @@ class ValidAnswer:
     def __init__(self, item: Item):
         self.item = item
 
-    def __call__(self, _form: SectionForm, field: Field) -> None:
+    def __call__(self, form: SectionForm, field: Field) -> None:
         item, data = self.item, field.data
-        if data in (None, "", []):
-            return
+        if item.type == "single" and len(field.raw_data or []) > 1:
+            raise ValidationError(_l("Choose only one answer."))
+        if data in (None, "", []) or not is_visible(item, form.context_answers):
+            return  # a hidden item's answer is ignored, whatever it holds
+        if item.type == "multi" and len(set(data)) != len(data):
+            raise ValidationError(_l("Each option can be chosen only once."))
+        if item.type == "multi" and len(data) > inputs.OPTIONS_MAX:
+            raise ValidationError(_l("Choose from the options shown."))
         allowed = {o.value for o in item.options} | ({NOT_APPLICABLE} if item.allow_na else set())
         if item.type == "single" and data not in allowed:
             raise ValidationError(_l("Choose one of the options."))
@@ -293,9 +347,13 @@ def _item_field(item: Item, lang: str) -> Field:
         cls = RadioField if item.type == "single" else MultiCheckboxField
         return cls(label, choices=choices, validators=validators, validate_choice=False)
     if item.type == "number":
-        return StringField(label, validators=validators, filters=[_strip])
+        return StringField(
+            label,
+            validators=[TextLimits(inputs.PROFILE_TEXT_MAX), *validators],
+            filters=[_strip, inputs.digits_normalised],
+        )
     return TextAreaField(
-        label, validators=validators + [Length(max=4000, message=_l("At most %(max)d characters."))]
+        label, validators=[TextLimits(inputs.TEXT_ANSWER_MAX, multiline=True), *validators]
     )
 
 
@@ -305,7 +363,7 @@ def section_form_class(dimension: Dimension, lang: str) -> type[SectionForm]:
     for item in dimension.items:
         attrs[item.id] = _item_field(item, lang)
         attrs[item.id + NOTE_SUFFIX] = TextAreaField(
-            _l("Note"), validators=[Optional(), Length(max=2000)]
+            _l("Note"), validators=[Optional(), TextLimits(inputs.NOTE_MAX, multiline=True)]
         )
     return type(f"SectionForm_{dimension.id}", (SectionForm,), attrs)
 
@@ -337,8 +395,10 @@ def check_submission(
 ) -> tuple[dict[str, str], dict[str, Any], list[dict[str, str]]]:
     """Validate a profile and answers with the same forms as the interview.
 
-    Returns ``(profile, answers, errors)``; ``errors`` is a list of ``{field, message}`` with
-    fields named ``profile.<id>`` and ``answers.<item id>``, in the UI language.
+    The values are already of the right JSON types (``services.schemas``). Answers to items
+    that the other answers hide are dropped, whatever they hold. Returns ``(profile, answers,
+    errors)``; ``errors`` is a list of ``{field, message}`` with fields named ``profile.<id>``
+    and ``answers.<item id>``, in the UI language.
     """
     from werkzeug.datastructures import MultiDict
 
@@ -355,16 +415,10 @@ def check_submission(
             for name, messages in profile_form.errors.items()
             for message in messages
         ]
-    known = {item.id for item in questionnaire.items()}
-    errors += [
-        {"field": f"answers.{item_id}", "message": gettext("Unknown question.")}
-        for item_id in answers
-        if item_id not in known
-    ]
     formdata = MultiDict()
     for item_id, value in answers.items():
         for v in value if isinstance(value, list) else [value]:
-            if v is not None and not isinstance(v, dict | list):
+            if v is not None:
                 formdata.add(item_id, str(v))
     clean: dict[str, Any] = {}
     forms = [
@@ -373,6 +427,7 @@ def check_submission(
     ]
     for form in forms:
         clean.update({k: v for k, v in form.answers().items() if v not in (None, "", [])})
+    clean = visible_answers(questionnaire, clean)
     for form in forms:
         form.context_answers = clean
         if not form.validate():
@@ -382,3 +437,14 @@ def check_submission(
                 for message in messages
             ]
     return profile_values(profile_form), clean, errors
+
+
+def visible_answers(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """The answers to items that the other answers leave shown (hidden ones are ignored)."""
+    shown = dict(answers)
+    while True:
+        hidden = [i.id for i in questionnaire.items() if i.id in shown and not is_visible(i, shown)]
+        if not hidden:
+            return shown
+        for item_id in hidden:
+            del shown[item_id]

@@ -1,100 +1,48 @@
-"""The OpenAPI description of the JSON API, served at /api/v1/openapi.json."""
+"""The OpenAPI description of the JSON API, served at /api/v1/openapi.json.
+
+Its schemas are generated from the pydantic models that check each call and shape each
+answer (``services.schemas``), so the document cannot drift from what the API does.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-TRACK = {"type": "string", "enum": ["beginner", "ax", "shared_center"]}
-TEXT = {"type": "object", "properties": {"ko": {"type": "string"}, "en": {"type": "string"}}}
-ERROR = {
-    "type": "object",
-    "required": ["error", "message"],
-    "properties": {
-        "error": {"type": "string"},
-        "message": {"type": "string"},
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["field", "message"],
-                "properties": {
-                    "field": {"type": "string", "example": "profile.business_number"},
-                    "message": {"type": "string"},
-                },
-            },
-        },
-    },
-}
-DIAGNOSIS = {
-    "type": "object",
-    "required": [
-        "id",
-        "dimensions",
-        "readiness",
-        "track",
-        "probabilities",
-        "needs_review",
-        "reasons",
-        "model_version",
-    ],
-    "properties": {
-        "id": {"type": "integer"},
-        "questionnaire": {
-            "type": "object",
-            "properties": {"id": {"type": "string"}, "version": {"type": "integer"}},
-        },
-        "dimensions": {
-            "type": "object",
-            "additionalProperties": {
-                "type": "object",
-                "properties": {
-                    "score": {"type": ["number", "null"], "minimum": 0, "maximum": 100},
-                    "level": {"type": ["integer", "null"], "minimum": 1, "maximum": 5},
-                    "level_description": {"type": ["string", "null"]},
-                    "answered": {"type": "integer"},
-                    "applicable": {"type": "integer"},
-                },
-            },
-        },
-        "readiness": {"type": ["number", "null"]},
-        "track": TRACK,
-        "track_name": {"type": "string"},
-        "probabilities": {
-            "type": "object",
-            "properties": {t: {"type": "number"} for t in ("beginner", "ax", "shared_center")},
-        },
-        "needs_review": {
-            "type": "boolean",
-            "description": "the top two tracks are close: the consultant decides",
-        },
-        "model_version": {"type": "string"},
-        "reasons": {
-            "type": "object",
-            "description": "what weighed for `track` over the next likeliest track, `against`",
-            "properties": {
-                "against": TRACK,
-                "toward": {"type": "array", "items": {"type": "string"}},
-                "away": {"type": "array", "items": {"type": "string"}},
-            },
-        },
-        "counterfactual": {
-            "type": ["object", "null"],
-            "properties": {
-                "target": TRACK,
-                "reached": {"type": "boolean"},
-                "probability": {"type": "number"},
-                "text": {"type": "string"},
-                "changes": {"type": "array", "items": {"type": "object"}},
-            },
-        },
-        "decision": {"type": ["object", "null"]},
-        "result_url": {"type": "string", "description": "self-assessments only: the secret link"},
-        "result_token": {"type": "string", "description": "self-assessments only"},
-    },
-}
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from ..questionnaire.schema import Questionnaire
+from ..services import schemas
+
+REF = "#/components/schemas/{model}"
 
 
-def openapi_spec() -> dict[str, Any]:
+def _components(questionnaire: Questionnaire) -> dict[str, Any]:
+    models: list[type[BaseModel]] = [
+        schemas.submission_model(questionnaire),
+        schemas.Diagnosis,
+        schemas.Error,
+    ]
+    _refs, document = models_json_schema(
+        [(m, "validation" if i == 0 else "serialization") for i, m in enumerate(models)],
+        ref_template=REF,
+    )
+    return document.get("$defs", {})
+
+
+def _json(schema_name: str, description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": REF.format(model=schema_name)}}},
+    }
+
+
+def _id_parameter() -> dict[str, Any]:
+    return {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def openapi_spec(questionnaire: Questionnaire) -> dict[str, Any]:
+    error = _json("Error", "an error, with a message in the Accept-Language language")
     return {
         "openapi": "3.1.0",
         "info": {
@@ -109,11 +57,12 @@ def openapi_spec() -> dict[str, Any]:
                 "consultantToken": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "flask --app diagnose create-token EMAIL",
+                    "description": "flask --app diagnose create-token EMAIL (expires; "
+                    "flask revoke-tokens EMAIL)",
                 },
                 "resultToken": {"type": "apiKey", "in": "header", "name": "X-Result-Token"},
             },
-            "schemas": {"Diagnosis": DIAGNOSIS, "Error": ERROR},
+            "schemas": _components(questionnaire),
         },
         "paths": {
             "/questionnaire": {
@@ -138,54 +87,33 @@ def openapi_spec() -> dict[str, Any]:
             "/assessments": {
                 "post": {
                     "summary": "Diagnose a firm. Without a token: an anonymous self-assessment, "
-                    "rate-limited per client, answered with a secret result link.",
+                    "rate-limited per client, answered with a secret result link; it never "
+                    "attaches to a firm a center registered.",
                     "security": [{}, {"consultantToken": []}],
+                    "parameters": [
+                        {
+                            "name": "Idempotency-Key",
+                            "in": "header",
+                            "required": False,
+                            "schema": {"type": "string", "maxLength": 200},
+                            "description": "the same key with the same request gives the first "
+                            "call's diagnosis again instead of a second one",
+                        }
+                    ],
                     "requestBody": {
                         "required": True,
                         "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["profile", "answers"],
-                                    "properties": {
-                                        "profile": {
-                                            "type": "object",
-                                            "additionalProperties": {"type": ["string", "integer"]},
-                                        },
-                                        "answers": {
-                                            "type": "object",
-                                            "additionalProperties": {
-                                                "oneOf": [
-                                                    {"type": "string"},
-                                                    {"type": "number"},
-                                                    {"type": "array", "items": {"type": "string"}},
-                                                ]
-                                            },
-                                        },
-                                    },
-                                }
-                            }
+                            "application/json": {"schema": {"$ref": REF.format(model="Submission")}}
                         },
                     },
                     "responses": {
-                        "201": {
-                            "description": "diagnosed and stored",
-                            "content": {
-                                "application/json": {
-                                    "schema": {"$ref": "#/components/schemas/Diagnosis"}
-                                }
-                            },
-                        },
-                        "400": {
-                            "description": "invalid input; nothing stored",
-                            "content": {
-                                "application/json": {
-                                    "schema": {"$ref": "#/components/schemas/Error"}
-                                }
-                            },
-                        },
-                        "401": {"description": "a token was sent but is not valid"},
-                        "429": {"description": "too many anonymous self-assessments"},
+                        "201": _json("Diagnosis", "diagnosed and stored"),
+                        "400": _json("Error", "invalid input; nothing stored"),
+                        "401": error | {"description": "a token was sent but is not valid"},
+                        "422": error
+                        | {"description": "the Idempotency-Key was used for another request"},
+                        "429": error | {"description": "too many anonymous self-assessments"},
+                        "503": error | {"description": "no track model is loaded"},
                     },
                 }
             },
@@ -194,24 +122,36 @@ def openapi_spec() -> dict[str, Any]:
                     "summary": "A diagnosis, for a consultant of its center or the holder of its "
                     "result token",
                     "security": [{"consultantToken": []}, {"resultToken": []}],
+                    "parameters": [_id_parameter()],
+                    "responses": {
+                        "200": _json("Diagnosis", "the diagnosis"),
+                        "404": error | {"description": "no such assessment for this caller"},
+                    },
+                }
+            },
+            "/assessments/{id}/roadmap.pdf": {
+                "get": {
+                    "summary": "The training roadmap as a PDF, for the same callers",
+                    "security": [{"consultantToken": []}, {"resultToken": []}],
                     "parameters": [
+                        _id_parameter(),
                         {
-                            "name": "id",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "integer"},
-                        }
+                            "name": "lang",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "enum": ["ko", "en"]},
+                        },
                     ],
                     "responses": {
                         "200": {
-                            "description": "the diagnosis",
+                            "description": "the roadmap",
                             "content": {
-                                "application/json": {
-                                    "schema": {"$ref": "#/components/schemas/Diagnosis"}
+                                "application/pdf": {
+                                    "schema": {"type": "string", "format": "binary"}
                                 }
                             },
                         },
-                        "404": {"description": "no such assessment for this caller"},
+                        "404": error | {"description": "no such assessment for this caller"},
                     },
                 }
             },

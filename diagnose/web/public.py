@@ -8,29 +8,33 @@ from .. import assessments as ops
 from ..diagnosis.explanations import explain
 from ..diagnosis.store import latest_diagnosis
 from ..roadmap.report import pdf_response
-from ..storage import get_db
-from .api import hash_token
+from ..services import audit
+from ..services.submissions import hash_token
+from ..storage import get_db, transaction
 from .forms import ui_language
 
 bp = Blueprint("public", __name__)
 
 
-def _record(token: str):
+def _record(token: str, action: str):
+    """The self-assessment behind a result link (404 once expired); the visit is audited."""
     record = ops.assessment_by_result_token(get_db(), hash_token(token))
     if record is None:
         abort(404)
+    with transaction(get_db()) as db:
+        audit.record(db, action, "assessment", record["id"], center_id=record["center_id"])
     return record
 
 
 @bp.route("/r/<token>/roadmap.pdf")
 def roadmap_pdf(token: str):
-    return pdf_response(_record(token), ui_language())
+    return pdf_response(_record(token, "download"), ui_language())
 
 
 @bp.route("/r/<token>")
 def result(token: str):
     db = get_db()
-    record = _record(token)
+    record = _record(token, "view")
     questionnaire = ops.questionnaire_of(db, current_app.extensions["questionnaires"], record)
     diagnosis = latest_diagnosis(db, record["id"])
     return render_template(

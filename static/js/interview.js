@@ -101,6 +101,10 @@
         say(messages.saved.replace("%(time)s", t.toLocaleTimeString(document.documentElement.lang || undefined, { hour: "2-digit", minute: "2-digit" })), "ok");
       } else if (res.r.status === 400 && res.j.error === "csrf" && !renewed) {
         return renewToken().then(function () { save(true); }, offline);
+      } else if (res.r.status === 422 && res.j.errors) {
+        // Refused as it stands (a note over its limit): kept in this browser, not retried
+        // until it changes; the server says why, in the page's language.
+        say(res.j.message + " " + res.j.errors.map(function (e) { return e.message; }).join(" "), "error");
       } else if (res.r.status === 401) {
         say(messages.login, "error");
         var link = document.createElement("a");

@@ -1,0 +1,208 @@
+"""The data's life: backups while serving, retention and purging, erasure on request."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from ..storage import now, restrict_files, transaction
+from . import audit
+
+log = logging.getLogger(__name__)
+
+# What an erasure blanks: the profile fields that name or reach a person or the firm.
+PERSONAL_PROFILE_FIELDS = (
+    "company_name",
+    "business_number",
+    "contact_name",
+    "contact_phone",
+    "contact_email",
+)
+
+
+def backup(database: Path | str, target: Path | str, pages_per_step: int = 256) -> Path:
+    """Copy a live database with SQLite's online backup API: readers and writers go on while
+    it runs (a few pages a step), and the copy is one consistent moment."""
+    target = Path(target)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    source = sqlite3.connect(str(database), timeout=30)
+    copy = sqlite3.connect(str(partial))
+    try:
+        source.backup(copy, pages=pages_per_step, sleep=0.005)
+        copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+    finally:
+        copy.close()
+        source.close()
+    partial.chmod(0o600)
+    partial.replace(target)
+    return target
+
+
+def check_integrity(path: Path | str) -> str:
+    """``ok``, or what ``PRAGMA integrity_check`` found."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return "; ".join(r[0] for r in conn.execute("PRAGMA integrity_check").fetchall())
+    finally:
+        conn.close()
+
+
+def restore(backup_file: Path | str, database: Path | str) -> None:
+    """Put a backup in place of the database (the app stopped): the backup is checked first,
+    copied beside the database, and moved over it in one step with stale WAL files removed,
+    so a failure half-way leaves the old database as it was."""
+    verdict = check_integrity(backup_file)
+    if verdict != "ok":
+        raise ValueError(f"{backup_file} is damaged: {verdict}")
+    database = Path(database)
+    partial = database.with_name(database.name + ".restoring")
+    partial.unlink(missing_ok=True)
+    source = sqlite3.connect(f"file:{backup_file}?mode=ro", uri=True)
+    target = sqlite3.connect(str(partial))
+    try:
+        source.backup(target)
+        target.execute("PRAGMA journal_mode = WAL")
+    finally:
+        target.close()
+        source.close()
+    for stale in (Path(f"{database}-wal"), Path(f"{database}-shm")):
+        stale.unlink(missing_ok=True)
+    partial.replace(database)
+    restrict_files(database)
+
+
+def purge(
+    db: sqlite_utils.Database,
+    reports_folder: Path,
+    login_session_days: int,
+    report_file_days: int,
+    idempotency_hours: int,
+    dry_run: bool = False,
+) -> dict[str, int]:
+    """Delete what the retention settings no longer keep; return how many of each."""
+    moment = datetime.now(UTC)
+
+    def before(delta: timedelta) -> str:
+        return (moment - delta).isoformat(timespec="seconds")
+
+    sessions_cutoff = before(timedelta(days=login_session_days))
+    counts: dict[str, int] = {}
+    with transaction(db):
+        where_sessions = "COALESCE(ended_at, created_at) < ?"
+        counts["login sessions"] = db.execute(
+            f"SELECT COUNT(*) FROM login_sessions WHERE {where_sessions}", [sessions_cutoff]
+        ).fetchone()[0]
+        where_keys = "created_at < ?"
+        keys_cutoff = before(timedelta(hours=idempotency_hours))
+        counts["idempotency keys"] = db.execute(
+            f"SELECT COUNT(*) FROM idempotency_keys WHERE {where_keys}", [keys_cutoff]
+        ).fetchone()[0]
+        if not dry_run:
+            db.execute(f"DELETE FROM login_sessions WHERE {where_sessions}", [sessions_cutoff])
+            db.execute(f"DELETE FROM idempotency_keys WHERE {where_keys}", [keys_cutoff])
+    oldest = time.time() - report_file_days * 86400
+    stale = [
+        f
+        for f in (reports_folder.glob("*") if reports_folder.is_dir() else [])
+        if f.is_file() and max(f.stat().st_mtime, f.stat().st_atime) < oldest
+    ]
+    counts["report files"] = len(stale)
+    if not dry_run:
+        for file in stale:
+            file.unlink(missing_ok=True)
+    return counts
+
+
+def erase_firm(
+    db: sqlite_utils.Database,
+    center_id: int,
+    firm_id: int,
+    user_id: int | None,
+    reports_folder: Path | None = None,
+) -> None:
+    """Delete a firm's personal data on its request, leaving an anonymised record.
+
+    Kept for statistics: industry, region, size, revenue band, scores and tracks. Gone: its
+    name, business number and contacts (in the firm and in every assessment's profile), the
+    free-text answers and notes (they may name people), its result links and cached reports.
+    """
+    with transaction(db):
+        firm = db.execute(
+            "SELECT id FROM firms WHERE id = ? AND center_id = ?", [firm_id, center_id]
+        ).fetchone()
+        if firm is None:
+            raise LookupError(firm_id)
+        stamp = now()
+        db.execute(
+            "UPDATE firms SET name = ?, business_number = ?, contact_name = '', "
+            "contact_phone = '', contact_email = '', erased_at = ?, updated_at = ? WHERE id = ?",
+            [f"(삭제된 기업 #{firm_id})", f"erased-{firm_id}", stamp, stamp, firm_id],
+        )
+        for row in db.execute(
+            "SELECT id, profile FROM assessments WHERE firm_id = ?", [firm_id]
+        ).fetchall():
+            profile: dict[str, Any] = json.loads(row[1])
+            for name in PERSONAL_PROFILE_FIELDS:
+                if name in profile:
+                    profile[name] = ""
+            db.execute(
+                "UPDATE assessments SET profile = ?, result_token_hash = NULL WHERE id = ?",
+                [json.dumps(profile, ensure_ascii=False), row[0]],
+            )
+        text_items = _text_items(db, firm_id)
+        db.execute(
+            "UPDATE answers SET note = '' WHERE assessment_id IN "
+            "(SELECT id FROM assessments WHERE firm_id = ?)",
+            [firm_id],
+        )
+        for assessment_id, item_id in text_items:
+            db.execute(
+                "UPDATE answers SET value = NULL WHERE assessment_id = ? AND item_id = ?",
+                [assessment_id, item_id],
+            )
+        db.execute(
+            "DELETE FROM idempotency_keys WHERE assessment_id IN "
+            "(SELECT id FROM assessments WHERE firm_id = ?)",
+            [firm_id],
+        )
+        audit.record(db, "erase", "firm", firm_id, center_id=center_id, user_id=user_id)
+    if reports_folder and reports_folder.is_dir():
+        # Cached reports are named by a hash of their content, not by firm: all go, and
+        # are made again when next asked for.
+        for file in reports_folder.glob("*"):
+            if file.is_file():
+                file.unlink(missing_ok=True)
+    log.info("firm %s: personal data erased by user %s", firm_id, user_id)
+
+
+def _text_items(db: sqlite_utils.Database, firm_id: int) -> list[tuple[int, str]]:
+    """The (assessment, item) pairs of a firm's free-text answers, by each version's
+    questionnaire definition."""
+    pairs = []
+    for assessment_id, qid, version in db.execute(
+        "SELECT id, questionnaire_id, questionnaire_version FROM assessments WHERE firm_id = ?",
+        [firm_id],
+    ).fetchall():
+        definition = json.loads(
+            db.execute(
+                "SELECT definition FROM questionnaire_versions "
+                "WHERE questionnaire_id = ? AND version = ?",
+                [qid, version],
+            ).fetchone()[0]
+        )
+        pairs += [
+            (assessment_id, item["id"])
+            for dimension in definition["dimensions"]
+            for item in dimension["items"]
+            if item["type"] == "text"
+        ]
+    return pairs

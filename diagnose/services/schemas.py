@@ -1,0 +1,226 @@
+"""The API's request and response models (pydantic): one source for validating a call, for
+shaping what is answered and for the OpenAPI document (``web/openapi.py``).
+
+The request model is built from the questionnaire, so each profile field and each item has
+its own JSON type: a company name is a string, never a list, a number or ``true``; a single
+choice is one option value, never a list. Values are checked further (options, ranges, the
+business number's check digit) by the same forms as the interview.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any, Literal
+
+from flask_babel import gettext
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, create_model
+from pydantic import ValidationError as PydanticError
+
+from ..questionnaire.schema import Questionnaire
+from . import inputs
+
+Track = Literal["beginner", "ax", "shared_center"]
+_STRICT = ConfigDict(extra="forbid", strict=True)
+
+
+def _profile_type(kind: str) -> Any:
+    if kind == "integer":
+        return StrictInt | StrictStr | None
+    return StrictStr | None
+
+
+def _answer_type(kind: str) -> Any:
+    if kind == "multi":  # a list of option values, or the "not applicable" marker alone
+        return list[StrictStr] | StrictStr | None
+    if kind == "number":
+        return StrictInt | StrictFloat | StrictStr | None
+    return StrictStr | None
+
+
+@cache
+def submission_model(questionnaire: Questionnaire) -> type[BaseModel]:
+    """``{"profile": {...}, "answers": {...}}`` for one questionnaire version."""
+    profile = create_model(
+        "Profile",
+        __config__=_STRICT,
+        **{f.id: (_profile_type(f.type), None) for f in questionnaire.profile},
+    )
+    answers = create_model(
+        "Answers",
+        __config__=_STRICT,
+        **{
+            i.id: (
+                _answer_type(i.type),
+                Field(None, max_length=inputs.OPTIONS_MAX) if i.type == "multi" else None,
+            )
+            for i in questionnaire.items()
+        },
+    )
+    return create_model(
+        "Submission", __config__=_STRICT, profile=(profile, ...), answers=(answers, ...)
+    )
+
+
+def _expected(questionnaire: Questionnaire, section: str, name: str) -> str:
+    if section == "profile":
+        spec = next((f for f in questionnaire.profile if f.id == name), None)
+        if spec is None:
+            return gettext("Unknown field.")
+        if spec.type == "integer":
+            return gettext("Send a whole number.")
+        return gettext("Send text (a JSON string).")
+    item = questionnaire.find_item(name)
+    if item is None:
+        return gettext("Unknown question.")
+    return {
+        "single": gettext("Send one option value (a JSON string), not a list."),
+        "multi": gettext("Send a list of option values."),
+        "number": gettext("Send a number."),
+    }.get(item.type, gettext("Send text (a JSON string)."))
+
+
+def check_types(
+    questionnaire: Questionnaire, body: Any
+) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, str]]]:
+    """The profile and answers of a parsed JSON body, with the fields of a wrong type left out
+    and listed as errors ``{field, message}`` in the UI language."""
+    if not isinstance(body, dict):
+        return {}, {}, [{"field": "", "message": gettext("Send a JSON object.")}]
+    errors = [
+        {"field": name, "message": gettext("This must be a JSON object.")}
+        for name in ("profile", "answers")
+        if not isinstance(body.get(name), dict)
+    ]
+    if errors:
+        return {}, {}, errors
+    errors += [
+        {
+            "field": str(name).encode("utf-8", "replace").decode(),
+            "message": gettext("Unknown field."),
+        }
+        for name in body
+        if name not in ("profile", "answers")
+    ]
+    data = {"profile": dict(body["profile"]), "answers": dict(body["answers"])}
+    known = {
+        "profile": {f.id for f in questionnaire.profile},
+        "answers": {i.id for i in questionnaire.items()},
+    }
+    for section, names in known.items():
+        for name in [n for n in data[section] if n not in names]:
+            del data[section][name]
+            errors.append(
+                {
+                    "field": f"{section}.{name.encode('utf-8', 'replace').decode()}",
+                    "message": _expected(questionnaire, section, name),
+                }
+            )
+    model = submission_model(questionnaire)
+    try:
+        typed = model.model_validate(data)
+    except PydanticError as error:
+        bad = {(e["loc"][0], e["loc"][1]) for e in error.errors() if len(e["loc"]) >= 2}
+        for section, name in bad:
+            data[section].pop(name, None)
+            errors.append(
+                {"field": f"{section}.{name}", "message": _expected(questionnaire, section, name)}
+            )
+        try:
+            typed = model.model_validate(data)
+        except PydanticError:  # nothing of it can be trusted: report what was found
+            return {}, {}, sorted(errors, key=lambda e: e["field"])
+    dumped = typed.model_dump(exclude_unset=True)
+    return dumped["profile"], dumped["answers"], sorted(errors, key=lambda e: e["field"])
+
+
+# --- responses -------------------------------------------------------------------------------
+
+
+class DimensionScore(BaseModel):
+    score: float | None = Field(None, ge=0, le=100)
+    level: int | None = Field(None, ge=1, le=5)
+    level_description: str | None = None
+    answered: int
+    applicable: int
+
+
+class Reasons(BaseModel):
+    against: Track | None = Field(None, description="the next likeliest track")
+    summary: list[str] = Field(description="at most three plain reasons, for the firm")
+    toward: list[str] = Field(description="every finding for the track, for the consultant")
+    away: list[str] = Field(description="findings that point the other way")
+
+
+class Rule(BaseModel):
+    id: str = Field(description="the policy rule that decided (diagnose/diagnosis/policy.py)")
+    text: str
+    track: Track | Literal[""] = Field(
+        description="the policy's track, which the model may differ from"
+    )
+
+
+class Counterfactual(BaseModel):
+    target: Track | None = None
+    reached: bool
+    alternatives: bool = Field(False, description="each change alone is enough")
+    probability: float | None = None
+    text: str
+    changes: list[dict[str, Any]]
+
+
+class QuestionnaireRef(BaseModel):
+    id: str
+    version: int
+
+
+class Decision(BaseModel):
+    action: Literal["confirm", "override"]
+    final_track: Track
+    reason: str
+    decided_at: str
+
+
+class Diagnosis(BaseModel):
+    """A diagnosis as the API answers it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: int
+    questionnaire: QuestionnaireRef
+    dimensions: dict[str, DimensionScore]
+    readiness: float | None
+    track: Track = Field(description="the model's track (a consultant's is in `decision`)")
+    track_name: str
+    probabilities: dict[Track, float]
+    needs_review: bool = Field(
+        description="the consultant should look twice (model and rules differ, a close call, "
+        "an answer near a line, a rule exception): see `review`"
+    )
+    review: list[str] = Field(description="why the result needs review, in words")
+    model_version: str
+    rule: Rule
+    job_analysis_first: bool = Field(
+        description="no concrete problem yet: the job analysis must find one first"
+    )
+    reasons: Reasons
+    counterfactual: Counterfactual | None
+    decision: Decision | None
+    diagnosed_at: str = Field(description="when the diagnosis was made (ISO 8601, UTC)")
+    roadmap_pdf_url: str = Field(description="the roadmap PDF (for a self-assessment: secret)")
+    result_url: str | None = Field(None, description="self-assessments only: the secret link")
+    result_token: str | None = Field(None, description="self-assessments only")
+    result_expires_at: str | None = Field(None, description="self-assessments only")
+
+
+SELF_ONLY = ("result_url", "result_token", "result_expires_at")
+
+
+class FieldError(BaseModel):
+    field: str = Field(examples=["profile.business_number"])
+    message: str
+
+
+class Error(BaseModel):
+    error: str
+    message: str
+    errors: list[FieldError] | None = None
