@@ -46,6 +46,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(config_module.from_environment(instance))
     if test_config:
         app.config.update(test_config)
+        # Tests run queue tasks inline unless they start a consumer of their own.
+        if app.config.get("TESTING") and "QUEUE_IMMEDIATE" not in test_config:
+            app.config["QUEUE_IMMEDIATE"] = True
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -75,8 +78,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .diagnosis.store import current_model_path
 
     try:
-        app.extensions["track_model"] = TrackModel.load(
-            current_model_path(Path(app.instance_path) / "models")
+        app.extensions["track_model"] = (
+            TrackModel.load(current_model_path(Path(app.instance_path) / "models"))
+            if app.config.get("TRACK_MODEL", True)  # a queue consumer renders, never predicts
+            else None
         )
     except FileNotFoundError:  # only before the first `flask model train --ship`
         logging.getLogger(__name__).warning("no trained track model: diagnoses are disabled")
@@ -92,6 +97,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     storage.init_app(app, on_ready)
     auth.init_app(app)
+
+    from . import jobs
+
+    jobs.init_app(app)  # the task queue: reports are rendered by its consumers
 
     from .limits import limiter
     from .web import api, consultant, errors, public

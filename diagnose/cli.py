@@ -137,16 +137,25 @@ def init_roadmap_commands(app: Flask) -> None:
         help="Where to write the PDF (default: roadmap-<id>-<lang>.pdf).",
     )
     def render_command(assessment_id: int, lang: str, output: str | None) -> None:
-        """Write the roadmap PDF of a submitted assessment."""
-        from .assessments import assessment_record
-        from .roadmap.report import render_report
+        """Write the roadmap PDF of a submitted assessment (rendered here, in a render child,
+        into the same cache the queue fills)."""
+        from . import jobs
+        from .roadmap.pdf import RenderError, cache_path
+        from .roadmap.report import registry_needs_real_entries
 
-        db = connect(app.config["DATABASE"])
-        record = assessment_record(db, assessment_id)
-        if record is None or record["status"] != "submitted":
-            raise click.ClickException(f"no submitted assessment {assessment_id}")
-        with app.test_request_context():
-            pdf = render_report(db, record, lang)
+        try:
+            key = jobs.render_report_now(app, assessment_id, lang)
+        except LookupError as exc:
+            raise click.ClickException(str(exc)) from None
+        except RenderError as exc:
+            raise click.ClickException(f"the report could not be rendered: {exc}") from None
+        pdf = cache_path(jobs.reports_folder(app), key).read_bytes()
+        if registry_needs_real_entries(app.extensions["roadmap_data"]):
+            click.echo(
+                "note: the registry of shared training centers (roadmap_templates/centers.yaml) "
+                "holds only sample entries, so referrals name no center; enter the real ones.",
+                err=True,
+            )
         path = output or f"roadmap-{assessment_id}-{lang}.pdf"
         with open(path, "wb") as out:
             out.write(pdf)

@@ -15,6 +15,7 @@ from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from .. import assessments as ops
+from .. import jobs  # issue 8: reports are rendered by the task queue
 from ..auth import user_for_token
 from ..diagnosis.explanations import diagnosis_json
 from ..diagnosis.store import diagnose, latest_diagnosis
@@ -196,6 +197,7 @@ def create_assessment():
             profile,
             answers,
         )
+    jobs.enqueue_report(assessment_id)  # issue 8: render its report in the background
     body = diagnosis_json(assessment_id, questionnaire, diagnosis, ui_language())
     if result_token:
         body["result_url"] = url_for("public.result", token=result_token, _external=True)

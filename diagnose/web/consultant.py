@@ -21,6 +21,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 
 from .. import assessments as ops
+from .. import jobs  # issue 8: reports are rendered by the task queue
 from ..diagnosis.explanations import explain
 from ..diagnosis.scoring import missing_required
 from ..diagnosis.store import DecisionError, decide, diagnose, latest_diagnosis, override_rates
@@ -314,6 +315,7 @@ def _review(interview: Interview):
                 profile,
                 interview.answers,
             )
+        jobs.enqueue_report(interview.id)  # issue 8: render its report in the background
         flash(_("Diagnosis submitted."), "success")
         return redirect(url_for(".result", assessment_id=interview.id))
     if request.method == "POST":
@@ -394,6 +396,7 @@ def decision(assessment_id: int):
     except DecisionError:
         form.reason.errors.append(_("Say why you chose a different track."))
         return _render_result(interview, form, 422)
+    jobs.enqueue_report(assessment_id)  # issue 8: the decided track's report, in the background
     flash(_("Your decision is recorded."), "success")
     return redirect(url_for(".result", assessment_id=assessment_id))
 
