@@ -22,6 +22,7 @@ import logging
 import os
 import re
 import select
+import struct
 import subprocess
 import sys
 import threading
@@ -36,16 +37,16 @@ from babel.support import Translations
 from markupsafe import Markup
 
 from ..config import PROJECT_ROOT
-from . import render as renderer
-from .render import _HEADER, BASE_URL, LockedFetcher  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
 TEMPLATES = PROJECT_ROOT / "roadmap_templates"
 STATIC = PROJECT_ROOT / "static"
 STYLESHEET = TEMPLATES / "report.css"
 TRANSLATIONS = Path(__file__).parent.parent / "translations"
+RENDERER = Path(__file__).with_name("render.py")  # run as a script in the render child
 WORD_JOINER = "\u2060"
-renderer.configure(STATIC, STYLESHEET)
+PDF_VARIANT = "pdf/ua-1"  # the same as render.PDF_VARIANT (kept here: no WeasyPrint import)
+_HEADER = struct.Struct(">Q")  # the render child's framing (render._HEADER)
 
 _HANGUL = "\uac00-\ud7a3\u3131-\u318e"
 # Pairs that must not break: Hangul next to Hangul, a digit or a Latin letter on either side
@@ -91,16 +92,22 @@ def render_html(template: str, context: dict[str, Any], lang: str) -> str:
 
 
 def render_pdf(html: str) -> bytes:
-    """Lay ``html`` out in this process (the CLI, tests and the render child use it)."""
+    """Lay ``html`` out in this process (tests and benchmarks; the app renders in a child).
+
+    WeasyPrint is imported here, not with this module: a web process that only looks up
+    cached reports never loads it."""
+    from . import render as renderer
+
+    renderer.configure(STATIC, STYLESHEET)
     return renderer.render_pdf(html)
 
 
 @cache
 def style_key() -> bytes:
     """What besides the HTML decides the PDF: the stylesheet and the renderer's version."""
-    import weasyprint
+    from importlib.metadata import version
 
-    return STYLESHEET.read_bytes() + weasyprint.__version__.encode() + renderer.PDF_VARIANT.encode()
+    return STYLESHEET.read_bytes() + version("weasyprint").encode() + PDF_VARIANT.encode()
 
 
 def cache_key(html: str) -> str:
@@ -162,7 +169,7 @@ class RenderSandbox:
             self._process = subprocess.Popen(
                 [
                     sys.executable,
-                    renderer.__file__,
+                    str(RENDERER),
                     "serve",
                     str(STATIC),
                     str(STYLESHEET),
