@@ -244,11 +244,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     if args.die_with_parent:
-        import os
+        from .lifeline import follow_parent
 
-        from .roadmap.render import _die_with_parent
-
-        _die_with_parent(os.getppid())
+        follow_parent()
     from .config import from_environment, instance_path
 
     settings = from_environment(instance_path())

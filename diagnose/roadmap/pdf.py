@@ -47,6 +47,7 @@ RENDERER = Path(__file__).with_name("render.py")  # run as a script in the rende
 WORD_JOINER = "\u2060"
 PDF_VARIANT = "pdf/ua-1"  # the same as render.PDF_VARIANT (kept here: no WeasyPrint import)
 _HEADER = struct.Struct(">Q")  # the render child's framing (render._HEADER)
+STARTUP_TIMEOUT = 60.0  # a render child that is not warmed up by then is broken
 
 _HANGUL = "\uac00-\ud7a3\u3131-\u318e"
 # Pairs that must not break: Hangul next to Hangul, a digit or a Latin letter on either side
@@ -152,6 +153,7 @@ class RenderSandbox:
         self.timeout = timeout
         self.memory_mb = memory_mb
         self._process: subprocess.Popen | None = None
+        self._ready = False
         self._lock = threading.Lock()
         _sandboxes.add(self)
 
@@ -166,6 +168,7 @@ class RenderSandbox:
 
     def _ensure(self) -> subprocess.Popen:
         if self._process is None or self._process.poll() is not None:
+            self._ready = False
             self._process = subprocess.Popen(
                 [
                     sys.executable,
@@ -175,11 +178,17 @@ class RenderSandbox:
                     str(STYLESHEET),
                     str(self.memory_mb),
                     str(os.getpid()),
+                    str(self.timeout),
                 ],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 close_fds=True,
             )
+            if self.memory_mb > 0:  # capped from its first instruction (it caps itself too)
+                import resource
+
+                limit = self.memory_mb * 1024 * 1024
+                resource.prlimit(self._process.pid, resource.RLIMIT_AS, (limit, limit))
         return self._process
 
     def render(self, html: str) -> bytes:
@@ -187,14 +196,21 @@ class RenderSandbox:
             process = self._ensure()
             body = html.encode("utf-8")
             try:
+                if not self._ready:  # a new child: wait for its warm-up, apart from the limit
+                    if self._read(process, 1, time.monotonic() + STARTUP_TIMEOUT) != b"R":
+                        raise RenderError("the render process did not start")
+                    self._ready = True
                 process.stdin.write(_HEADER.pack(len(body)) + body)
                 process.stdin.flush()
                 status = self._read(process, 1, time.monotonic() + self.timeout)
                 size = _HEADER.unpack(self._read(process, _HEADER.size, None))[0]
                 payload = self._read(process, size, None)
-            except (BrokenPipeError, RenderError) as exc:
+            except BrokenPipeError:
                 self._kill()
-                raise RenderError(str(exc) or "the render process ended") from None
+                raise RenderError("the render process ended (memory limit or crash)") from None
+            except RenderError:
+                self._kill()
+                raise
             if status != b"K":
                 raise RenderError(payload.decode("utf-8", "replace"))
             return payload
@@ -205,7 +221,7 @@ class RenderSandbox:
         while left:
             wait = None if deadline is None else deadline - time.monotonic()
             if wait is not None and wait <= 0:
-                raise RenderError(f"the render took longer than {self.timeout:.0f} s")
+                raise RenderError(f"the render took longer than {self.timeout:g} s")
             ready, _w, _x = select.select([fd], [], [], wait)
             if not ready:
                 continue

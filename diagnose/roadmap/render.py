@@ -11,11 +11,12 @@ second: the child never pays for Flask, scikit-learn or the model.
   in the structure tree, the document language is set, and headings give the bookmarks.
 - Speed: the font configuration and the stylesheet are built once per process.
 
-As a script (``python render.py SERVE STATIC_DIR CSS_FILE MEMORY_MB``) it serves renders over
-its standard input and output: a request is an 8-byte length and the HTML, an answer is one
-status byte (``K`` a PDF, ``E`` an error), an 8-byte length and the payload. It dies with its
-parent (``PR_SET_PDEATHSIG``), and its address space is capped, so a hostile document ends in
-a clean error, never in a runaway process.
+As a script (``render.py serve STATIC_DIR CSS_FILE MEMORY_MB PARENT_PID SECONDS``) it serves
+renders over its standard input and output: it says ``R`` once warmed up; a request is an
+8-byte length and the HTML, an answer is one status byte (``K`` a PDF, ``E`` an error), an
+8-byte length and the payload. It dies with its parent (``PR_SET_PDEATHSIG``), its address
+space is capped and each render has a time limit of its own, so a hostile document ends in a
+clean error, never in a runaway process.
 """
 
 from __future__ import annotations
@@ -132,23 +133,22 @@ def _read_exactly(stream, size: int) -> bytes | None:
 
 
 def _die_with_parent(parent: int) -> None:
-    """Ask the kernel to kill this process when its parent dies (Linux), so a killed web or
-    queue worker never leaves a renderer behind."""
+    """Be killed when the parent dies (this file runs alone, so it carries its own copy of
+    ``diagnose.lifeline.die_with_parent``)."""
+    import contextlib
     import ctypes
     import os
     import signal
 
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:  # not Linux: the closed pipe still ends the loop below
-        pass
-    if os.getppid() != parent:  # the parent died before the request took effect
+    with contextlib.suppress(OSError):  # not Linux: the closed pipe still ends the loop
+        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:
         os._exit(1)
 
 
-def serve(static: Path, stylesheet: Path, memory_mb: int, parent: int) -> None:
+def serve(static: Path, stylesheet: Path, memory_mb: int, parent: int, seconds: float) -> None:
     import resource
+    import signal
 
     _die_with_parent(parent)
     if memory_mb > 0:
@@ -157,6 +157,8 @@ def serve(static: Path, stylesheet: Path, memory_mb: int, parent: int) -> None:
     configure(static, stylesheet)
     warm()
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    stdout.write(b"R")  # ready: a render's time limit starts with the request, not the start
+    stdout.flush()
     while True:
         header = _read_exactly(stdin, _HEADER.size)
         if header is None:  # the parent closed the pipe: done
@@ -164,19 +166,29 @@ def serve(static: Path, stylesheet: Path, memory_mb: int, parent: int) -> None:
         body = _read_exactly(stdin, _HEADER.unpack(header)[0])
         if body is None:
             return
+        # The time limit holds here too: a render still running when it is up ends this
+        # process (SIGALRM's default), even if the parent is gone and cannot kill it.
+        signal.setitimer(signal.ITIMER_REAL, seconds + 1 if seconds > 0 else 0)
         try:
             status, payload = b"K", render_pdf(body.decode("utf-8"))
         except MemoryError:
             status, payload = b"E", b"memory limit reached"
         except Exception as exc:  # reported to the parent, which logs it
             status, payload = b"E", f"{type(exc).__name__}: {exc}"[:2000].encode()
+        signal.setitimer(signal.ITIMER_REAL, 0)
         stdout.write(status + _HEADER.pack(len(payload)) + payload)
         stdout.flush()
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 6 and sys.argv[1] == "serve":
+    if len(sys.argv) == 7 and sys.argv[1] == "serve":
         logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-        serve(Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
+        serve(
+            Path(sys.argv[2]),
+            Path(sys.argv[3]),
+            int(sys.argv[4]),
+            int(sys.argv[5]),
+            float(sys.argv[6]),
+        )
     else:
-        sys.exit("usage: render.py serve STATIC_DIR CSS_FILE MEMORY_MB PARENT_PID")
+        sys.exit("usage: render.py serve STATIC_DIR CSS_FILE MEMORY_MB PARENT_PID SECONDS")

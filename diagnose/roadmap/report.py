@@ -359,31 +359,47 @@ def _plan_view(
 
         return [label("need_target_jobs", j) for j in named if JOB_TO_GROUP.get(j) == group]
 
-    def row(m) -> dict[str, Any]:
+    def row(group: list) -> dict[str, Any]:
+        """One module as the report lists it: every group taking it in a phase together."""
+        m = group[0]
         module = modules[m.module_id]
         route = catalogue.funding(m.funding)
-        amount = module.cost.firm_pays(m.trainees)
+        amounts = [module.cost.firm_pays(x.trainees) for x in group]
+        amount = None if None in amounts else sum(amounts)
         tasks = [b.task for b in roadmap.briefs if b.module_id == m.module_id]
+        first_month, last_month = (
+            min(x.start_month for x in group),
+            max(x.end_month for x in group) - 1,
+        )
         return {
             "id": m.module_id,
             "title": module.title.get(lang),
             "summary": module.summary.get(lang),
             "tasks": tasks,
             "tasks_short": [clip(t, 80) for t in tasks],
-            "who": people_label(m.job_group, m.trainees, jobs_of(m.job_group), lang, employees),
-            "group": m.job_group,
-            "when": months_label(start, m.start_month, m.end_month - 1, lang),
-            "start_month": m.start_month,
+            "who": " · ".join(
+                people_label(x.job_group, x.trainees, jobs_of(x.job_group), lang, employees)
+                for x in group
+            ),
+            "group": m.job_group if len(group) == 1 else "mixed",
+            "when": months_label(start, first_month, last_month, lang),
+            "start_month": first_month,
             "hours": hours_label(m.hours, lang),
-            "total_hours": hours_label(m.total_hours, lang),
             "per_month": hours_label(m.hours / m.months, lang),
             "delivery": DELIVERY_NAMES()[m.delivery],
             "route": route.name.get(lang),
             "cost": _("Free") if amount == 0 else won(amount, lang) if amount else "",
             "firm_pays": route.firm_pays_short.get(lang),
-            "impact": m.impact,
-            "effort": m.total_hours,
+            # Impact: what the firm asked for (its task, its equipment, the track's opening
+            # step) counts in full, a gap by its size; effort: the hours one person gives.
+            "rank": max(x.impact for x in group) / (1 + m.hours / 40),
         }
+
+    def rows_of(phase) -> list[dict[str, Any]]:
+        grouped: dict[str, list] = {}
+        for m in phase.modules:
+            grouped.setdefault(m.module_id, []).append(m)
+        return [row(group) for group in grouped.values()]
 
     phases = [
         {
@@ -395,20 +411,25 @@ def _plan_view(
                 when=months_label(start, p.start_month, p.end_month - 1, lang),
             ),
             "hours": hours_label(p.hours, lang),
-            "rows": [row(m) for m in p.modules],
+            "rows": rows_of(p),
+            "lanes": [
+                {
+                    "who": people_label(g, roadmap.trainees.get(g, 1), jobs_of(g), lang, employees),
+                    "titles": [
+                        modules[i].title.get(lang)
+                        for i in dict.fromkeys(m.module_id for m in p.modules if m.job_group == g)
+                    ],
+                }
+                for g in dict.fromkeys(m.job_group for m in p.modules)
+            ],
         }
         for p in roadmap.phases
     ]
     rows = [r for p in phases for r in p["rows"]]
-    # The first actions: what starts first, ranked by how much of the firm's gaps it closes
-    # for the hours it takes (impact and effort), the firm's own task first.
-    first = sorted(
-        rows,
-        key=lambda r: (
-            r["start_month"],
-            -(r["impact"] + 50 * bool(r["tasks"])) / (1 + r["effort"] / 40),
-        ),
-    )[:3]
+    # The first three actions: the most impact for the effort among what starts in the plan's
+    # first months (the first phase, then the next).
+    first = sorted(rows, key=lambda r: (r["start_month"] >= roadmap.phases[0].end_month,
+                                        -r["rank"], r["start_month"]))[:3]  # fmt: skip
     routes_used = list(
         dict.fromkeys(modules[m.module_id].funding for p in roadmap.phases for m in p.modules)
     )
