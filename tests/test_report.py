@@ -426,3 +426,35 @@ def test_cli_renders_a_report_and_warns_about_sample_centers(demo, tmp_path):
     assert "sample entries" in result.output
     missing = app.test_cli_runner().invoke(args=["roadmap", "render", "9999"])
     assert missing.exit_code != 0
+
+
+def test_the_summary_stays_one_page_for_a_sample_of_firms(four):
+    """Synthetic firms of every track, in English (the longer language): the summary,
+    contacts included, fits page 2 and the next section opens page 3."""
+    import numpy as np
+
+    from diagnose.diagnosis.policy import synthetic_firm, track_for
+
+    app, db, _ids = four
+    questionnaire = app.extensions["questionnaires"].current
+    rng = np.random.default_rng(11)
+    center_id, user_id = db.execute("SELECT center_id, id FROM users LIMIT 1").fetchone()
+    seen: dict[str, int] = {}
+    index = 0
+    while sum(seen.values()) < 6 and index < 200:
+        index += 1
+        firm = synthetic_firm(rng, questionnaire)
+        track = track_for(firm)
+        if seen.get(track, 0) >= 2:
+            continue
+        seen[track] = seen.get(track, 0) + 1
+        answers = {**firm.answers, "need_task": "견적서 작성과 거래처별 납기 관리를 한곳에서 하기"}
+        said = {"profile": {**FIRMS["logistics"]["profile"], "company_name": f"표본 {index}",
+                            "industry": firm.profile["industry"],
+                            "employees": firm.profile["employees"]},
+                "level": 0.5, "said": answers}  # fmt: skip
+        assessment_id = store_firm(app, db, said, center_id, user_id, _business_number(50 + index))
+        pages = pdfcheck.pages_text(_pdf(app, assessment_id, "en"))
+        assert "Whom to call" in pages[1], (track, index)
+        assert "Where your company stands" in pages[2][:300], (track, index)
+    assert set(seen) == {"beginner", "ax", "shared_center"}

@@ -685,7 +685,7 @@ def _schedule(chosen, modules, trainees, release: float, horizon: int, gap_of):
     ends: dict[str, int] = {}  # module id -> first month it is done (by any group)
     placed: list[PlannedModule] = []
     unplaced: list[str] = []
-    for module, group, brief, value, _asked in chosen:
+    for module, group, brief, value, asked in chosen:
         duration = max(1, math.ceil(module.hours / release))
         start = max(
             [free_from.get(group, 0)] + [ends[p] for p in module.prerequisites if p in ends]
@@ -705,7 +705,7 @@ def _schedule(chosen, modules, trainees, release: float, horizon: int, gap_of):
                 start,
                 duration,
                 brief,
-                round(value if brief is not None else _gap_value(module, gap_of), 1),
+                round(value if asked else _gap_value(module, gap_of), 1),
             )
         )
         free_from[group] = start + duration
