@@ -5,18 +5,23 @@ folder (``queue.sqlite3``); with ``DIAGNOSE_QUEUE_URL=redis://host:6379/0`` the 
 Redis, and consumers on several machines share it. A consumer is started by ``run.py`` (the
 README's serve command) or on its own with ``python -m diagnose.jobs``.
 
-Rendering happens only here, never in a web worker: a view asks for a report with
-``report_file`` (the cached PDF, or a short wait for the consumer's render), and a diagnosis
-that is submitted or decided queues its reports with ``enqueue_report`` so that the
-download is a cached file by the time anyone asks. Each consumer thread lays reports out
-in its own render child (``pdf.RenderSandbox``), with a memory cap and a time limit.
+Rendering happens only in a consumer, never in a web worker, and each consumer thread lays
+reports out in a render child of its own (``pdf.RenderSandbox``: a memory cap, a time limit,
+dies with its parent). Two tasks:
 
-The interface (center batch printing uses the same queue and task):
+- ``render_report(assessment_id, lang)`` builds the report from the database and renders it
+  into the cache: what a submitted or decided diagnosis queues, and what batch printing
+  uses. The consumer builds its app for it in the background as it starts.
+- ``render_html(html)`` renders HTML a web request has already built: a download that
+  misses the cache waits on it, and needs nothing of the consumer but its render child, so
+  even a consumer that has just started answers it at once.
 
-    enqueue_report(assessment_id, lang=None)   queue the report (both languages if None)
-    report_file(record, lang, wait=None)      the cached PDF's path, or a short wait for it
-    render_report_now(app, assessment_id, lang) render into the cache in this process's child
-    QueueFull, ReportNotReady, ReportFailed   what report_file raises instead of a file
+The interface (center batch printing uses the same queue and tasks):
+
+    enqueue_report(assessment_id, lang=None)     queue the report (both languages if None)
+    report_file(record, lang, wait=None)         the cached PDF's path, or a short wait for it
+    render_report_now(app, assessment_id, lang)  render into the cache in this process's child
+    QueueFull, ReportNotReady, ReportFailed      what report_file raises instead of a file
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import argparse
 import logging
 import queue as queue_module
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +40,10 @@ from huey.exceptions import ResultTimeout, TaskException
 
 log = logging.getLogger(__name__)
 LANGUAGES = ("ko", "en")
-# Korean reports first: Korean is the default language of every download.
+# Korean reports first: Korean is the default language of every download; a waiting
+# download before everything queued in the background.
 PRIORITY = {"ko": 10, "en": 5}
+WAITING = 100
 
 
 class QueueFull(RuntimeError):
@@ -50,30 +58,41 @@ class ReportFailed(RuntimeError):
     """The report could not be rendered (time or memory limit, or a bug): see the log."""
 
 
-def make_queue(config: dict[str, Any], instance: Path) -> Huey:
-    """The huey instance the settings describe: Redis for a ``redis://`` URL, else SQLite."""
+def make_queue(config: dict[str, Any], instance: Path, app: Callable[[], Flask]) -> Huey:
+    """The huey instance the settings describe (Redis for a ``redis://`` URL, else SQLite),
+    with its tasks; ``app`` gives the app a ``render_report`` task needs."""
     url = config.get("QUEUE_URL") or ""
     immediate = bool(config.get("QUEUE_IMMEDIATE"))
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisHuey("diagnose", url=url, immediate=immediate, blocking=True)
-    filename = url.removeprefix("sqlite:///") if url else str(instance / "queue.sqlite3")
-    Path(filename).parent.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("diagnose", filename=filename, immediate=immediate, timeout=10)
-
-
-def init_app(app: Flask) -> None:
-    """Attach the queue and register its tasks (the same names in web and consumer)."""
-    queue = make_queue(app.config, Path(app.instance_path))
+        queue = RedisHuey("diagnose", url=url, immediate=immediate, blocking=True)
+    else:
+        filename = url.removeprefix("sqlite:///") if url else str(instance / "queue.sqlite3")
+        Path(filename).parent.mkdir(parents=True, exist_ok=True)
+        queue = SqliteHuey("diagnose", filename=filename, immediate=immediate, timeout=10)
+    folder = instance / "reports"
 
     @queue.task(name="render_report")
     def render_report(assessment_id: int, lang: str, want_result: bool = False):
         """Render one assessment's report in ``lang`` into the cache; return its cache key
         when asked (a waiting request asks; background renders leave no result behind)."""
-        key = render_report_now(app, assessment_id, lang)
+        key = render_report_now(app(), assessment_id, lang)
         return key if want_result else None
 
+    @queue.task(name="render_html")
+    def render_html(html: str, want_result: bool = False):
+        """Render a report's HTML into the cache; return its cache key when asked."""
+        key = _render_into(folder, config, html)
+        return key if want_result else None
+
+    queue.report_tasks = {"render_report": render_report, "render_html": render_html}
+    return queue
+
+
+def init_app(app: Flask) -> None:
+    """Attach the queue (the same task names in web and consumer)."""
+    queue = make_queue(app.config, Path(app.instance_path), lambda: app)
     app.extensions["queue"] = queue
-    app.extensions["queue_tasks"] = {"render_report": render_report}
+    app.extensions["queue_tasks"] = queue.report_tasks
 
 
 def reports_folder(app: Flask) -> Path:
@@ -103,13 +122,21 @@ def start_renderers(config: dict[str, Any], count: int = 1) -> None:
                 _pool.put(sandbox)
 
 
-def _render(app: Flask, html: str) -> bytes:
-    start_renderers(app.config)
-    sandbox = _pool.get()
-    try:
-        return sandbox.render(html)
-    finally:
-        _pool.put(sandbox)
+def _render_into(folder: Path, config: dict[str, Any], html: str) -> str:
+    """Render ``html`` into the cache in ``folder`` unless it is there; its cache key."""
+    from .roadmap import pdf
+
+    key = pdf.cache_key(html)
+    if not pdf.cache_path(folder, key).exists():
+        start_renderers(config)
+        sandbox = _pool.get()
+        try:
+            document = sandbox.render(html)
+        finally:
+            _pool.put(sandbox)
+        pdf.store(folder, key, document)
+        log.info("rendered report %s", key[:12])
+    return key
 
 
 def render_report_now(app: Flask, assessment_id: int, lang: str) -> str:
@@ -117,7 +144,6 @@ def render_report_now(app: Flask, assessment_id: int, lang: str) -> str:
     return its cache key. Raises ``LookupError`` for an unknown or draft assessment and
     ``RenderError`` when the render fails."""
     from .assessments import assessment_record
-    from .roadmap import pdf
     from .roadmap.report import report_html
     from .storage import connect
 
@@ -130,12 +156,7 @@ def render_report_now(app: Flask, assessment_id: int, lang: str) -> str:
             html = report_html(db, record, lang)
     finally:
         db.conn.close()
-    key = pdf.cache_key(html)
-    folder = reports_folder(app)
-    if not pdf.cache_path(folder, key).exists():
-        pdf.store(folder, key, _render(app, html))
-        log.info("rendered report %s (%s) into %s", assessment_id, lang, key[:12])
-    return key
+    return _render_into(reports_folder(app), app.config, html)
 
 
 # --- the web side ------------------------------------------------------------------------------
@@ -155,18 +176,14 @@ def enqueue_report(assessment_id: int, lang: str | None = None) -> None:
             if queue.pending_count() >= app.config["RENDER_QUEUE_LIMIT"]:
                 log.warning("render queue full: report %s (%s) not queued", assessment_id, code)
                 return
-            queue.enqueue(_with_priority(task, assessment_id, code))
+            queue.enqueue(task.s(assessment_id, code, priority=PRIORITY.get(code, 0)))
         except Exception:  # the queue's store is down: the download will ask again
             log.exception("could not queue report %s (%s)", assessment_id, code)
 
 
-def _with_priority(task, assessment_id: int, lang: str, want_result: bool = False):
-    return task.s(assessment_id, lang, want_result, priority=PRIORITY.get(lang, 0))
-
-
 def report_file(record: dict[str, Any], lang: str, wait: float | None = None) -> Path:
     """The cached PDF of ``record``'s report in ``lang``: at once when it is cached, else
-    after queueing it and waiting up to ``wait`` seconds (``RENDER_WAIT`` by default).
+    after queueing its HTML and waiting up to ``wait`` seconds (``RENDER_WAIT``).
 
     Raises ``QueueFull`` when too many renders are waiting, ``ReportNotReady`` when the
     render takes longer than the wait, and ``ReportFailed`` when it failed.
@@ -177,15 +194,16 @@ def report_file(record: dict[str, Any], lang: str, wait: float | None = None) ->
 
     app = current_app._get_current_object()
     folder = reports_folder(app)
-    found = pdf.cached(folder, report_html(get_db(), record, lang))
+    html = report_html(get_db(), record, lang)
+    found = pdf.cached(folder, html)
     if found:
         return found
     queue = app.extensions["queue"]
     if not queue.immediate and queue.pending_count() >= app.config["RENDER_QUEUE_LIMIT"]:
         raise QueueFull(record["id"])
-    task = app.extensions["queue_tasks"]["render_report"]
+    task = app.extensions["queue_tasks"]["render_html"]
     try:
-        result = queue.enqueue(_with_priority(task, record["id"], lang, want_result=True))
+        result = queue.enqueue(task.s(html, True, priority=WAITING))
     except Exception as exc:  # the queue's store is unreachable
         log.exception("could not queue report %s (%s)", record["id"], lang)
         raise ReportNotReady(record["id"]) from exc
@@ -201,7 +219,7 @@ def report_file(record: dict[str, Any], lang: str, wait: float | None = None) ->
     except TaskException as exc:
         log.error("report %s (%s) failed: %s", record["id"], lang, exc)
         raise ReportFailed(record["id"]) from exc
-    if key is None:  # immediate mode hands the exception back as it happened
+    if key is None:
         raise ReportFailed(record["id"])
     return pdf.cache_path(folder, key)
 
@@ -209,22 +227,31 @@ def report_file(record: dict[str, Any], lang: str, wait: float | None = None) ->
 # --- the consumer ------------------------------------------------------------------------------
 
 
-def _lazy_module(name: str) -> None:
-    """Import ``name`` only when first used. The consumer never loads the track model, so
-    scikit-learn and skops (1.8 s of a cold start) are never imported by it."""
-    import importlib.util
-    import sys
+class _AppInBackground:
+    """The consumer's app, built in a thread as the consumer starts: a ``render_html`` task
+    needs none and is served at once; a ``render_report`` task waits for it. (Building it
+    loads scikit-learn through the diagnosis modules, two seconds of a cold start.)"""
 
-    if name in sys.modules:
-        return
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.loader is None:
-        return
-    loader = importlib.util.LazyLoader(spec.loader)
-    spec.loader = loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    loader.exec_module(module)
+    def __init__(self):
+        self._app: Flask | None = None
+        self._error: BaseException | None = None
+        self._ready = threading.Event()
+        threading.Thread(target=self._build, name="build-app", daemon=True).start()
+
+    def _build(self) -> None:
+        try:
+            self._app = consumer_app()
+        except BaseException as exc:  # reported to every task that needs the app
+            self._error = exc
+            log.exception("the consumer's app could not be built")
+        finally:
+            self._ready.set()
+
+    def __call__(self) -> Flask:
+        self._ready.wait()
+        if self._app is None:
+            raise RuntimeError("the consumer's app could not be built") from self._error
+        return self._app
 
 
 def consumer_app() -> Flask:
@@ -249,12 +276,14 @@ def main(argv: list[str] | None = None) -> None:
         follow_parent()
     from .config import from_environment, instance_path
 
-    settings = from_environment(instance_path())
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    instance = instance_path()
+    settings = from_environment(instance)
     workers = args.workers or max(1, settings["RENDER_WORKERS"])
-    start_renderers(settings, workers)  # they warm up while the app starts
-    _lazy_module("skops.io")
-    app = consumer_app()
-    queue = app.extensions["queue"]
+    start_renderers(settings, workers)  # they warm up while the rest starts
+    queue = make_queue({**settings, "QUEUE_IMMEDIATE": False}, instance, _AppInBackground())
     log.info("queue consumer: %s workers on %s", workers, type(queue.storage).__name__)
     consumer = queue.create_consumer(
         workers=workers,
@@ -268,4 +297,8 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run the importable module's main, not this __main__ copy's: huey names tasks by their
+    # module, and a consumer's names must be the web app's (diagnose.jobs.render_html).
+    from diagnose import jobs
+
+    jobs.main()
