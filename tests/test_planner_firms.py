@@ -11,16 +11,14 @@ the firm can release; the re-diagnosis after the plan.
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 import pytest
 from firms import FIRMS, answers_at
+from test_roadmap import DATA, Q  # the shipped questionnaire and roadmap data
 
 from diagnose.diagnosis.policy import Firm, synthetic_firm, track_for
 from diagnose.diagnosis.scoring import NOT_APPLICABLE
-from diagnose.questionnaire.schema import load_questionnaire
-from diagnose.roadmap.catalogue import load_roadmap_data
 from diagnose.roadmap.planner import (
     CEO_AWARENESS,
     DELIVERY_MIX,
@@ -31,13 +29,6 @@ from diagnose.roadmap.planner import (
     plan,
 )
 
-ROOT = Path(__file__).parent.parent
-Q = load_questionnaire(ROOT / "questionnaires/ai_training_needs/v1.yaml")
-DATA = load_roadmap_data(
-    ROOT / "roadmap_templates",
-    {d.id for d in Q.dimensions},
-    {c.value for c in Q.profile_field("region").choices},
-)
 MODULES = DATA.catalogue.by_id
 DAY = date(2026, 11, 22)
 TASKS = {
