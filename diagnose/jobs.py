@@ -11,7 +11,7 @@ dies with its parent). Two tasks:
 
 - ``render_report(assessment_id, lang)`` builds the report from the database and renders it
   into the cache: what a submitted or decided diagnosis queues, and what batch printing
-  uses. The consumer builds its app for it in the background as it starts.
+  uses. The consumer builds its app for the first one.
 - ``render_html(html)`` renders HTML a web request has already built: a download that
   misses the cache waits on it, and needs nothing of the consumer but its render child, so
   even a consumer that has just started answers it at once.
@@ -227,31 +227,21 @@ def report_file(record: dict[str, Any], lang: str, wait: float | None = None) ->
 # --- the consumer ------------------------------------------------------------------------------
 
 
-class _AppInBackground:
-    """The consumer's app, built in a thread as the consumer starts: a ``render_html`` task
-    needs none and is served at once; a ``render_report`` task waits for it. (Building it
-    loads scikit-learn through the diagnosis modules, two seconds of a cold start.)"""
+class _AppOnDemand:
+    """The consumer's app, built when a ``render_report`` task first needs it: a
+    ``render_html`` task needs none, so a consumer that has just started renders a waiting
+    download at once, with both cores for its render child. (Building the app loads
+    scikit-learn through the diagnosis modules: two seconds.)"""
 
     def __init__(self):
         self._app: Flask | None = None
-        self._error: BaseException | None = None
-        self._ready = threading.Event()
-        threading.Thread(target=self._build, name="build-app", daemon=True).start()
-
-    def _build(self) -> None:
-        try:
-            self._app = consumer_app()
-        except BaseException as exc:  # reported to every task that needs the app
-            self._error = exc
-            log.exception("the consumer's app could not be built")
-        finally:
-            self._ready.set()
+        self._lock = threading.Lock()
 
     def __call__(self) -> Flask:
-        self._ready.wait()
-        if self._app is None:
-            raise RuntimeError("the consumer's app could not be built") from self._error
-        return self._app
+        with self._lock:
+            if self._app is None:
+                self._app = consumer_app()
+            return self._app
 
 
 def consumer_app() -> Flask:
@@ -283,7 +273,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = from_environment(instance)
     workers = args.workers or max(1, settings["RENDER_WORKERS"])
     start_renderers(settings, workers)  # they warm up while the rest starts
-    queue = make_queue({**settings, "QUEUE_IMMEDIATE": False}, instance, _AppInBackground())
+    queue = make_queue({**settings, "QUEUE_IMMEDIATE": False}, instance, _AppOnDemand())
     log.info("queue consumer: %s workers on %s", workers, type(queue.storage).__name__)
     consumer = queue.create_consumer(
         workers=workers,
