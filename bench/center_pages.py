@@ -17,7 +17,7 @@ from pathlib import Path
 
 from diagnose.assessments import search_firms
 from diagnose.diagnosis.store import override_rates
-from diagnose.roadmap.report import peer_scores
+from diagnose.services.peers import peer_scores
 from diagnose.storage import connect, migrate, now
 
 FIRMS = 5000
@@ -82,7 +82,7 @@ def main() -> None:
             ("never diagnosed", lambda: search_firms(db, 1, "", "none")),
             ("name search", lambda: search_firms(db, 1, "기업12")),
             ("override rates", lambda: override_rates(db, 1)["by_consultant"]),
-            ("peer averages", lambda: peer_scores(db, "C", 20, 1)[1]),
+            ("peer averages", lambda: peer_scores(db, "C", 20, 1)),
         ):
             times = []
             for _ in range(9):

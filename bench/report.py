@@ -1,20 +1,25 @@
-"""How fast the roadmap report renders, how big it is, and Chromium for comparison.
+"""How fast the roadmap report renders, how big and full it is, and Chromium for comparison.
 
     .venv/bin/python bench/report.py
 
-Prints, from one run on this machine: the cold time (a new process, start to PDF), warm
-p50/p90 over 20 renders (the cache bypassed) as the app renders (sections laid out in two
-worker processes) and in one process, peak memory of the app process and of a worker, PDF
-size, the time of a cached report, and the time Chromium (kept running, driven by
-Playwright) takes to print the same HTML, as a ratio.
-Targets (2 cores): warm p50 <= 0.4 s, PDF <= 300 KB, peak <= 250 MB.
+Prints, from one run on this machine:
+- cold start to first PDF: a queue consumer started from nothing (``python -m diagnose.jobs``)
+  with a download's report waiting in the queue, until the PDF is in the cache; the same
+  with a report queued by assessment id (the consumer builds its app for it first); and how
+  long the web app itself takes to start (it loads the track model);
+- for the demo's longest report and for the four interviewed firms of tests/firms.py, in
+  Korean and English: pages, KB, the emptiest page's fill (the last page aside), warm p50
+  and p90 over repeated renders in the render child the app uses, and Chromium (kept
+  running, driven by Playwright) printing the same HTML, with the ratio;
+- the render child's peak memory, and the time a download takes when the report is cached.
+Targets (issue 8, 2 cores): warm p50 <= 1.5 x Chromium; PDF <= 120 KB; cold start <= 2 s.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -24,135 +29,211 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = Path(tempfile.gettempdir()) / "diagnose-bench-report"
-FIRM = 1  # the demo's 한빛정밀: shared-center track, peers shown, the longest report
+REPEAT = 15
 
 
-def child(mode: str) -> None:
-    """Runs in a new process: build the app (demo data), render, report timings as JSON."""
+def _cold(app, html: str | None, assessment_id: int | None) -> float:
+    """A consumer started from nothing (``python -m diagnose.jobs``), with one report waiting
+    in the queue: seconds from its start to the PDF in the cache."""
+    from diagnose.roadmap.pdf import cache_key, cache_path
+
+    shutil.rmtree(INSTANCE / "reports", ignore_errors=True)
+    queue = app.extensions["queue"]
+    queue.flush()
+    tasks = app.extensions["queue_tasks"]
+    if html is not None:
+        queue.enqueue(tasks["render_html"].s(html))
+        target = cache_path(INSTANCE / "reports", cache_key(html))
+    else:
+        queue.enqueue(tasks["render_report"].s(assessment_id, "ko"))
+        target = None
+    env = {**os.environ, "DIAGNOSE_INSTANCE_PATH": str(INSTANCE), "DIAGNOSE_QUEUE_IMMEDIATE": "0"}
     start = time.perf_counter()
+    consumer = subprocess.Popen(
+        [sys.executable, "-m", "diagnose.jobs", "--workers", "1"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        while True:
+            done = target.exists() if target else any((INSTANCE / "reports").glob("*/*.pdf"))
+            if done:
+                return time.perf_counter() - start
+            if time.perf_counter() - start > 60:
+                raise RuntimeError("no PDF within a minute")
+            time.sleep(0.01)
+    finally:
+        consumer.terminate()
+        consumer.wait()
+
+
+def child_web_start() -> None:
     os.environ["DIAGNOSE_INSTANCE_PATH"] = str(INSTANCE)
     from diagnose import create_app
-    from diagnose.assessments import assessment_record
-    from diagnose.roadmap.pdf import render, render_html, render_pdf
-    from diagnose.roadmap.report import report_context
-    from diagnose.storage import connect
 
-    app = create_app()
-    db = connect(app.config["DATABASE"])
-    record = assessment_record(db, FIRM)
-    with app.test_request_context():
-        html = render_html("report.html", report_context(db, record, "ko"), "ko")
-    workers = app.config["RENDER_WORKERS"]
-    pdf = render(html, workers)
-    cold = time.perf_counter() - start
-    result = {"cold": cold, "size": len(pdf), "workers": workers}
-    if mode in ("warm", "serial"):
-        draw = (lambda h: render(h, workers)) if mode == "warm" else render_pdf
-        for key in (mode,):
-            times = []
-            for _ in range(20):
-                t = time.perf_counter()
-                with app.test_request_context():
-                    html = render_html("report.html", report_context(db, record, "ko"), "ko")
-                draw(html)
-                times.append(time.perf_counter() - t)
-            result[key] = times
-        from diagnose.roadmap.pdf import cached_pdf
-
-        folder = INSTANCE / "bench-cache"
-        cached_pdf(html, folder)
-        t = time.perf_counter()
-        again, hit = cached_pdf(html, folder)
-        result["cached"] = time.perf_counter() - t
-        result["cache_hit"] = hit
-        (INSTANCE / "report.html").write_text(html, encoding="utf-8")
-        (INSTANCE / "report.pdf").write_bytes(pdf)
-    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    from diagnose.roadmap import pdf as pdf_module
-
-    if pdf_module._pool is not None:
-        peaks = [pdf_module._pool.submit(worker_peak).result() for _ in range(4)]
-        result["worker_peak_mb"] = max(peaks)
-    print(json.dumps(result))
+    create_app()
+    print(json.dumps({"done": time.time()}))
 
 
-def worker_peak() -> float:
-    """In a render worker: its own peak memory, in MB."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def run(mode: str) -> dict:
+def _timed_child(mode: str) -> float:
+    start = time.time()
     out = subprocess.run(
-        [sys.executable, __file__, "--child", mode],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
+        [sys.executable, __file__, "--child", mode], capture_output=True, text=True, check=True
     )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return json.loads(out.stdout.strip().splitlines()[-1])["done"] - start
 
 
-def chromium_print(html_path: Path, repeat: int = 10) -> list[float]:
+def _reports(app, db) -> list[tuple[str, str, str]]:
+    """``(label, lang, html)`` for the demo firm 1 and the four interviewed firms."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from firms import FIRMS, store_firm
+
+    from diagnose.assessments import assessment_record
+    from diagnose.business_number import check_digit
+    from diagnose.roadmap.report import report_html
+
+    center, user = db.execute("SELECT center_id, id FROM users LIMIT 1").fetchone()
+    ids = {"demo firm 1 (한빛정밀)": 1}
+    for index, (name, firm) in enumerate(FIRMS.items()):
+        row = db.execute(
+            "SELECT a.id FROM assessments a JOIN firms f ON f.id = a.firm_id WHERE f.name = ? "
+            "AND a.status = 'submitted' ORDER BY a.id DESC",
+            [firm["profile"]["company_name"] + " (bench)"],
+        ).fetchone()
+        if row is None:
+            first = f"{700 + index:03d}81{30000 + index * 43:05d}"[:9]
+            bench_firm = {
+                **firm,
+                "profile": {
+                    **firm["profile"],
+                    "company_name": firm["profile"]["company_name"] + " (bench)",
+                },
+            }
+            number = first + str(check_digit(first))
+            ids[name] = store_firm(app, db, bench_firm, center, user, number)
+        else:
+            ids[name] = row[0]
+    out = []
+    for label, assessment_id in ids.items():
+        for lang in ("ko", "en"):
+            with app.test_request_context():
+                html = report_html(db, assessment_record(db, assessment_id), lang)
+            out.append((label, lang, html))
+    return out
+
+
+def _fill(pdf_path: Path) -> tuple[int, float]:
+    sys.path.insert(0, str(ROOT / "tests"))
+    import pdfcheck
+
+    fills = pdfcheck.page_fill(pdf_path.read_bytes())
+    return len(fills), min(fills[1:-1]) if len(fills) > 2 else 1.0
+
+
+def chromium(htmls: list[str]) -> list[list[float]]:
     from playwright.sync_api import sync_playwright
 
+    css = (ROOT / "roadmap_templates/report.css").read_text(encoding="utf-8")
+    results = []
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path="/usr/bin/chromium",
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
         page = browser.new_page()
-        css = (ROOT / "roadmap_templates/report.css").read_text(encoding="utf-8")
-        html = html_path.read_text(encoding="utf-8").replace(
-            "</head>", f"<style>{css}</style></head>"
-        )
-        times = []
-        for _ in range(repeat):
-            t = time.perf_counter()
+        for html in htmls:
+            html = html.replace("</head>", f"<style>{css}</style></head>")
             page.set_content(html)
-            page.pdf(format="A4", print_background=True)
-            times.append(time.perf_counter() - t)
+            page.pdf(format="A4", print_background=True)  # warm
+            times = []
+            for _ in range(REPEAT):
+                t = time.perf_counter()
+                page.set_content(html)
+                page.pdf(format="A4", print_background=True)
+                times.append(time.perf_counter() - t)
+            results.append(times)
         browser.close()
-    return times
+    return results
 
 
 def main() -> None:
-    run("prepare")  # seeds the demo database once, so the cold run measures a normal start
-    cold = run("cold")
-    warm = run("warm")
-    warm["serial"] = run("serial")["serial"]
-    times = sorted(warm["warm"])
-    p50, p90 = statistics.median(times), times[int(0.9 * len(times)) - 1]
-    serial = sorted(warm["serial"])
-    s50, s90 = statistics.median(serial), serial[int(0.9 * len(serial)) - 1]
-    chrome = sorted(chromium_print(INSTANCE / "report.html"))
-    c50 = statistics.median(chrome)
-    pages = subprocess.run(
-        ["pdfinfo", str(INSTANCE / "report.pdf")], capture_output=True, text=True
-    ).stdout
-    page_count = next(
-        (line.split()[-1] for line in pages.splitlines() if line.startswith("Pages:")), "?"
-    )
-    print(f"report: demo firm {FIRM}, Korean, {page_count} pages")
-    print(f"cold (new process, app start + first render): {cold['cold']:.2f} s")
+    os.environ["DIAGNOSE_INSTANCE_PATH"] = str(INSTANCE)
+    from diagnose import create_app, jobs
+    from diagnose.roadmap.pdf import RenderSandbox
+    from diagnose.storage import connect
+
+    # Seeds the demo database once, so the cold runs measure a normal start.
+    app = create_app({"QUEUE_IMMEDIATE": False, "DEMO_DATA": True})
+    db = connect(app.config["DATABASE"])
+    reports = _reports(app, db)
+
+    colds = [_cold(app, reports[0][2], None) for _ in range(3)]
+    by_id = [_cold(app, None, 1) for _ in range(3)]
+    web = [_timed_child("web") for _ in range(3)]
+
+    sandbox = RenderSandbox(timeout=120, memory_mb=app.config["RENDER_MEMORY_MB"])
+    rows, out = [], Path(tempfile.mkdtemp(prefix="bench-report-"))
+    for label, lang, html in reports:
+        sandbox.render(html)  # warm for this document
+        times = []
+        for _ in range(REPEAT):
+            t = time.perf_counter()
+            pdf = sandbox.render(html)
+            times.append(time.perf_counter() - t)
+        path = out / f"{len(rows)}.pdf"
+        path.write_bytes(pdf)
+        pages, emptiest = _fill(path)
+        rows.append((label, lang, html, sorted(times), len(pdf), pages, emptiest))
+    peak = [
+        line.split()[1]
+        for line in Path(f"/proc/{sandbox.pid}/status").read_text().splitlines()
+        if line.startswith("VmHWM")
+    ][0]
+    sandbox.close()
+    chrome = chromium([r[2] for r in rows])
+
+    with app.test_request_context():
+        from diagnose.assessments import assessment_record
+
+        record = assessment_record(db, 1)
+        jobs.report_file(record, "ko")  # rendered by now or rendered here into the cache
+        t = time.perf_counter()
+        for _ in range(10):
+            jobs.report_file(record, "ko")
+        cached = (time.perf_counter() - t) / 10
+
+    each = ", ".join(f"{c:.2f}" for c in colds)
     print(
-        f"warm over 20 renders, as the app renders ({warm['workers']} workers): "
-        f"p50 {p50:.3f} s, p90 {p90:.3f} s"
+        "cold start to first PDF (a consumer started with a download waiting): "
+        f"median {statistics.median(colds):.2f} s of {len(colds)} ({each})"
     )
-    print(f"warm over 20 renders in one process: p50 {s50:.3f} s, p90 {s90:.3f} s")
-    print(f"cached (identical inputs): {1000 * warm['cached']:.1f} ms, hit={warm['cache_hit']}")
     print(
-        f"peak memory: app process {warm['peak_mb']:.0f} MB, "
-        f"largest worker {warm['worker_peak_mb']:.0f} MB"
+        "cold start to first PDF (a consumer started with a report queued by id, which "
+        f"builds its app first): median {statistics.median(by_id):.2f} s"
     )
-    print(f"PDF size: {warm['size'] / 1024:.0f} KB")
-    print(
-        f"Chromium print of the same HTML (kept running): p50 {c50:.3f} s; "
-        f"WeasyPrint/Chromium = {p50 / c50:.2f}"
-    )
+    print(f"web app start (loads the track model): median {statistics.median(web):.2f} s")
+    print(f"render child peak memory: {int(peak) / 1024:.0f} MB")
+    print(f"download of a cached report (HTML built, file found): {1000 * cached:.0f} ms")
+    print()
+    print(f"{'report':<28}{'lang':<6}{'pages':>6}{'KB':>6}{'emptiest':>10}{'p50 s':>8}{'p90 s':>8}"
+          f"{'chromium s':>12}{'ratio':>7}")  # fmt: skip
+    ratios = []
+    for (label, lang, _html, times, size, pages, emptiest), c in zip(rows, chrome, strict=True):
+        p50, p90 = statistics.median(times), times[int(0.9 * len(times)) - 1]
+        c50 = statistics.median(c)
+        ratios.append(p50 / c50)
+        print(
+            f"{label:<28}{lang:<6}{pages:>6}{size / 1024:>6.0f}{emptiest:>10.0%}"
+            f"{p50:>8.3f}{p90:>8.3f}{c50:>12.3f}{p50 / c50:>7.2f}"
+        )
+    print(f"\nratio WeasyPrint (render child) / Chromium, median over the reports: "
+          f"{statistics.median(ratios):.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--child":
-        child(sys.argv[2])
+        {"web": child_web_start}[sys.argv[2]]()
     else:
         main()

@@ -75,6 +75,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(config_module.from_environment(instance))
     if test_config:
         app.config.update(test_config)
+        # Tests run queue tasks inline unless they start a consumer of their own.
+        if app.config.get("TESTING") and "QUEUE_IMMEDIATE" not in test_config:
+            app.config["QUEUE_IMMEDIATE"] = True
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -97,13 +100,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             config_module.PROJECT_ROOT / "roadmap_templates",
             {d.id for d in target.dimensions},
             {c.value for c in target.profile_field("region").choices},
+            target,
         )
 
     compile_catalogues(Path(app.config["BABEL_TRANSLATION_DIRECTORIES"]))
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
 
-    app.extensions["track_model"] = _load_track_model(Path(app.instance_path) / "models")
+    app.extensions["track_model"] = (
+        _load_track_model(Path(app.instance_path) / "models")
+        if app.config.get("TRACK_MODEL", True)  # a queue consumer renders, never predicts
+        else None
+    )
 
     from . import auth, demo
     from .assessments import register_questionnaires
@@ -122,6 +130,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # address (X-Forwarded-For) or https (X-Forwarded-Proto) past them.
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+
+    from . import jobs
+
+    jobs.init_app(app)  # the task queue: reports are rendered by its consumers
 
     from .limits import limiter
     from .web import api, consultant, errors, public

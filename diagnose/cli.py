@@ -60,23 +60,31 @@ def init_model_commands(app: Flask) -> None:
 
     from .diagnosis.model import TrackModel
     from .diagnosis.store import SHIPPED_MODELS, current_model_path, real_examples, set_current
-    from .diagnosis.training import (
-        BOOTSTRAP_SIZE,
-        LABEL_NOISE,
-        card_markdown,
-        release_gates,
-        save_model,
-        train,
-        verdict,
-    )
+
+    # Training pulls in scikit-learn (about a second): only when a training command runs,
+    # so the defaults are read from training.py only when asked for.
+    def training_default(name: str):
+        def default():
+            from .diagnosis import training
+
+            return getattr(training, name)
+
+        return default
 
     model_group = click.Group("model", help="Train and inspect the track model.")
     app.cli.add_command(model_group)
 
     @model_group.command("train")
     @click.option("--seed", default=20261122, show_default=True)
-    @click.option("--bootstrap-size", default=BOOTSTRAP_SIZE, show_default=True)
-    @click.option("--label-noise", default=LABEL_NOISE, show_default=True)
+    @click.option(
+        "--bootstrap-size",
+        type=int,
+        default=training_default("BOOTSTRAP_SIZE"),
+        show_default="8000",
+    )
+    @click.option(
+        "--label-noise", type=float, default=training_default("LABEL_NOISE"), show_default="0.05"
+    )
     @click.option(
         "--ship",
         is_flag=True,
@@ -86,6 +94,8 @@ def init_model_commands(app: Flask) -> None:
     def train_command(seed: int, bootstrap_size: int, label_noise: float, ship: bool) -> None:
         """Train on the bootstrap set and every consultant decision; make it current only
         if it passes every release gate (the card lists them with their values)."""
+        from .diagnosis.training import card_markdown, release_gates, save_model, train, verdict
+
         folder = SHIPPED_MODELS if ship else Path(app.instance_path) / "models"
         db = connect(app.config["DATABASE"])
         real = [] if ship else real_examples(db)
@@ -118,6 +128,8 @@ def init_model_commands(app: Flask) -> None:
     @model_group.command("card")
     def card_command() -> None:
         """Print the current model's card."""
+        from .diagnosis.training import card_markdown
+
         model = app.extensions["track_model"]
         click.echo(card_markdown(model.card))
 
@@ -231,16 +243,25 @@ def init_roadmap_commands(app: Flask) -> None:
         help="Where to write the PDF (default: roadmap-<id>-<lang>.pdf).",
     )
     def render_command(assessment_id: int, lang: str, output: str | None) -> None:
-        """Write the roadmap PDF of a submitted assessment."""
-        from .assessments import assessment_record
-        from .roadmap.report import render_report
+        """Write the roadmap PDF of a submitted assessment (rendered here, in a render child,
+        into the same cache the queue fills)."""
+        from . import jobs
+        from .roadmap.pdf import RenderError, cache_path
+        from .roadmap.report import registry_needs_real_entries
 
-        db = connect(app.config["DATABASE"])
-        record = assessment_record(db, assessment_id)
-        if record is None or record["status"] != "submitted":
-            raise click.ClickException(f"no submitted assessment {assessment_id}")
-        with app.test_request_context():
-            pdf = render_report(db, record, lang)
+        try:
+            key = jobs.render_report_now(app, assessment_id, lang)
+        except LookupError as exc:
+            raise click.ClickException(str(exc)) from None
+        except RenderError as exc:
+            raise click.ClickException(f"the report could not be rendered: {exc}") from None
+        pdf = cache_path(jobs.reports_folder(app), key).read_bytes()
+        if registry_needs_real_entries(app.extensions["roadmap_data"]):
+            click.echo(
+                "note: the registry of shared training centers (roadmap_templates/centers.yaml) "
+                "holds only sample entries, so referrals name no center; enter the real ones.",
+                err=True,
+            )
         path = output or f"roadmap-{assessment_id}-{lang}.pdf"
         with open(path, "wb") as out:
             out.write(pdf)

@@ -51,8 +51,21 @@ def from_environment(instance: Path) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": production,
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
-        # Report rendering: sections laid out in this many processes (0 or 1: in the app's own).
+        # --- the task queue and report rendering (diagnose/jobs.py) ---
+        # Empty: a SQLite file under the instance folder; "redis://host:6379/0": Redis, which
+        # lets consumers on several machines share the queue.
+        "QUEUE_URL": env.get("DIAGNOSE_QUEUE_URL", ""),
+        # Run tasks inline instead of in a consumer (the tests; never in production).
+        "QUEUE_IMMEDIATE": _flag(env.get("DIAGNOSE_QUEUE_IMMEDIATE", "0")),
+        # Reports a consumer renders at once (each in a render child of its own).
         "RENDER_WORKERS": int(env.get("DIAGNOSE_RENDER_WORKERS", "2")),
+        # Renders waiting beyond this many: a download is refused with 503 until they clear.
+        "RENDER_QUEUE_LIMIT": int(env.get("DIAGNOSE_RENDER_QUEUE_LIMIT", "20")),
+        # A render that runs longer, or needs more memory, is stopped (its child is killed).
+        "RENDER_TIMEOUT": float(env.get("DIAGNOSE_RENDER_TIMEOUT", "30")),
+        "RENDER_MEMORY_MB": int(env.get("DIAGNOSE_RENDER_MEMORY_MB", "1024")),
+        # How long a download waits for a render before answering "being prepared".
+        "RENDER_WAIT": float(env.get("DIAGNOSE_RENDER_WAIT", "5")),
         # No real firm fills in twenty self-assessments an hour from one address.
         "SELF_ASSESSMENT_RATE_LIMIT": env.get("DIAGNOSE_SELF_ASSESSMENT_RATE_LIMIT")
         or "20 per hour",

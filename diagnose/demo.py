@@ -80,6 +80,11 @@ def seed(db: sqlite_utils.Database, app: Flask) -> None:
     with transaction(db):
         if db.execute("SELECT COUNT(*) FROM centers").fetchone()[0] == 0:
             center_id = create_center(db, "경남 중소기업 AI 훈련 확산센터 (데모)", "gyeongnam")
+            # How the demo firms reach their center (the report's "whom to call"); a demo
+            # address that delivers nowhere, and no invented phone number.
+            db.execute(
+                "UPDATE centers SET email = ? WHERE id = ?", ["center@demo.example", center_id]
+            )
             password = secrets.token_urlsafe(9)
             user_id = create_user(db, center_id, DEMO_EMAIL, "김주치 (데모 훈련 주치의)", password)
             for index, (name, region, industry, employees, revenue, contact, track) in enumerate(

@@ -202,7 +202,16 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE INDEX login_sessions_user ON login_sessions (user_id, ended_at);
         """,
     ),
-    # 5 is the report-rendering queue's (another branch).
+    (
+        5,
+        "how a firm reaches its center and consultant (the report's 'whom to call')",
+        """
+        ALTER TABLE centers ADD COLUMN phone TEXT NOT NULL DEFAULT '';
+        ALTER TABLE centers ADD COLUMN email TEXT NOT NULL DEFAULT '';
+        ALTER TABLE centers ADD COLUMN address TEXT NOT NULL DEFAULT '';
+        ALTER TABLE users ADD COLUMN phone TEXT NOT NULL DEFAULT '';
+        """,
+    ),
     (
         6,
         "firms: self-assessed firms apart from a center's own, erasure on request",

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One entry point for a fresh Debian/Ubuntu machine (Python 3.11+, root or sudo):
 #   bash scripts/setup.sh serve   install what is needed, then start the app on the embedded default
+#                                 (run.py: the web app and the task queue consumer that renders reports)
 #   bash scripts/setup.sh test    install what is needed, then run ruff and the whole test suite
 # Running it again only installs what is missing.
 set -euo pipefail

@@ -92,3 +92,31 @@ def test_every_scored_item_has_a_short_name():
 
     questionnaire = load_questionnaire(V1)
     assert {i.id for i in questionnaire.items() if i.is_scored} <= set(ITEM_NAMES)
+
+
+def test_the_catalogue_may_only_name_answers_the_questionnaire_has(tmp_path):
+    """A module's 'already has' rule that names a renamed option is a load error."""
+    import shutil
+
+    from diagnose.questionnaire.schema import QuestionnaireError as Error
+    from diagnose.roadmap.catalogue import load_roadmap_data
+
+    questionnaire = load_questionnaire(V1)
+    folder = tmp_path / "roadmap_templates"
+    shutil.copytree(ROOT / "roadmap_templates", folder)
+    catalogue = folder / "catalogue.yaml"
+    text = catalogue.read_text(encoding="utf-8")
+    assert "{item: skill_office_ai, in: [applied, advanced]}" in text
+    catalogue.write_text(
+        text.replace(
+            "{item: skill_office_ai, in: [applied, advanced]}",
+            "{item: skill_office_ai, in: [applied, expert]}",
+            1,
+        ),
+        encoding="utf-8",
+    )
+    dims = {d.id for d in questionnaire.dimensions}
+    regions = {c.value for c in questionnaire.profile_field("region").choices}
+    with pytest.raises(Error, match="option 'expert' of 'skill_office_ai'"):
+        load_roadmap_data(folder, dims, regions, questionnaire)
+    load_roadmap_data(ROOT / "roadmap_templates", dims, regions, questionnaire)

@@ -1,18 +1,270 @@
-"""The roadmap PDF: real WeasyPrint output, read back with poppler's tools."""
+"""The roadmap PDF: real WeasyPrint output, read back with poppler's tools and pypdf.
+
+Four firms met in interviews (tests/firms.py), each in Korean and English, rendered once by
+the same render child the task queue uses, then checked as a reader would see them.
+"""
 
 import re
-import subprocess
+from dataclasses import replace
 from pathlib import Path
 
+import pdfcheck
 import pytest
 from conftest import Browser
+from firms import FIRMS, store_firm
 
-from diagnose import create_app
+from diagnose import create_app, jobs
 from diagnose.assessments import assessment_record
+from diagnose.auth import create_center, create_user
+from diagnose.business_number import check_digit
 from diagnose.diagnosis.store import decide
-from diagnose.roadmap.pdf import WORD_JOINER, LockedFetcher, keep_korean_words, render_pdf
-from diagnose.roadmap.report import render_report, report_context
+from diagnose.roadmap.pdf import WORD_JOINER, cache_path, keep_korean_words, render_pdf
+from diagnose.roadmap.render import LockedFetcher
+from diagnose.roadmap.report import report_html
 from diagnose.storage import connect
+
+CENTER = ("경남 중소기업 AI 훈련 확산센터", "055-270-1234", "center@center.test", "경상남도 창원시")
+DOCTOR = ("김주치", "010-2345-6789", "doctor@center.test")
+SAMPLE_MARKS = ("(예시)", "예시 데이터", "(Sample)", "Sample entries", "000-0000", "example.org")
+
+
+def _business_number(index: int) -> str:
+    first = f"{640 + index:03d}81{20000 + index * 41:05d}"[:9]
+    return first + str(check_digit(first))
+
+
+@pytest.fixture(scope="module")
+def four(tmp_path_factory):
+    """The four firms filed under one center, each diagnosed: (app, db, ids by name)."""
+    app = create_app(
+        {"TESTING": True, "DEMO_DATA": False, "INSTANCE_PATH": str(tmp_path_factory.mktemp("4"))}
+    )
+    db = connect(app.config["DATABASE"])
+    center_id = create_center(db, CENTER[0], "gyeongnam")
+    db.execute(
+        "UPDATE centers SET phone = ?, email = ?, address = ? WHERE id = ?",
+        [*CENTER[1:], center_id],
+    )
+    user_id = create_user(db, center_id, DOCTOR[2], DOCTOR[0], "correct horse battery staple")
+    db.execute("UPDATE users SET phone = ? WHERE id = ?", [DOCTOR[1], user_id])
+    ids = {
+        name: store_firm(app, db, firm, center_id, user_id, _business_number(i))
+        for i, (name, firm) in enumerate(FIRMS.items())
+    }
+    yield app, db, ids
+    db.conn.close()
+
+
+def _pdf(app, assessment_id: int, lang: str) -> bytes:
+    key = jobs.render_report_now(app, assessment_id, lang)
+    return cache_path(jobs.reports_folder(app), key).read_bytes()
+
+
+@pytest.fixture(scope="module")
+def reports(four):
+    app, _db, ids = four
+    return {(name, lang): _pdf(app, ids[name], lang) for name in FIRMS for lang in ("ko", "en")}
+
+
+CASES = [(name, lang) for name in FIRMS for lang in ("ko", "en")]
+HEADINGS = {
+    "ko": (
+        "요약: 권고 사항",
+        "우리 회사의 현재 수준",
+        "월별 훈련 계획",
+        "다음에 할 일",
+        "부록: 진단 응답",
+    ),
+    "en": (
+        "Summary: what we recommend",
+        "Where your company stands",
+        "Training plan, month by month",
+        "What to do next",
+        "Appendix: your answers",
+    ),
+}
+
+
+@pytest.mark.parametrize("name,lang", CASES)
+def test_tagged_small_one_font_each_bookmarked_and_clean_metadata(reports, name, lang):
+    pdf = reports[(name, lang)]
+    info = pdfcheck.info(pdf)
+    assert info["Tagged"] == "yes"
+    assert (
+        WORD_JOINER not in info["Title"] and FIRMS[name]["profile"]["company_name"] in info["Title"]
+    )
+    assert str(pdfcheck.catalog(pdf)["/Lang"]) == lang
+    assert len(pdf) <= 120 * 1024, len(pdf)
+    fonts = pdfcheck.fonts(pdf)
+    names = [f[0] for f in fonts]
+    assert {"NanumGothic", "NanumGothic-Bold"} <= set(names)
+    assert len(names) == len(set(names)), names  # each face embedded once
+    assert all(f[2] == "yes" for f in fonts)
+    bookmarks = pdfcheck.outline(pdf)
+    assert all(WORD_JOINER not in b for b in bookmarks)
+    assert len(bookmarks) >= 6 and HEADINGS[lang][3] in bookmarks
+
+
+@pytest.mark.parametrize("name,lang", CASES)
+def test_pages_are_full_and_the_summary_is_one_page(reports, name, lang):
+    pdf = reports[(name, lang)]
+    pages = pdfcheck.pages_text(pdf)
+    fills = pdfcheck.page_fill(pdf)
+    assert min(fills[1:-1]) >= 0.25, fills  # no page under a quarter full but the last
+    assert (
+        HEADINGS[lang][0] in pages[1]
+        and ("문의할 곳" if lang == "ko" else "Whom to call") in (pages[1])
+    )
+    assert (
+        HEADINGS[lang][1] in pages[2].split("\n\n", 3)[-1][:200]
+        or HEADINGS[lang][1] in (pages[2][:300])
+    )  # the next section opens page 3: the summary took one page
+    text = "\n".join(pages)
+    for heading in HEADINGS[lang]:
+        assert heading in text, heading
+    for n, page in enumerate(pages[1:], start=2):
+        assert re.search(rf"(?<!\d){n}\s*/\s*{len(pages)}(?!\d)", page), n
+
+
+@pytest.mark.parametrize("name,lang", CASES)
+def test_the_firms_task_is_in_its_brief_and_no_sample_text_reaches_it(reports, name, lang):
+    text = "".join(pdfcheck.pages_text(reports[(name, lang)]))
+    flat = re.sub(r"\s+", "", text)
+    for task in re.split(r"\s*\d\)\s*", FIRMS[name]["said"]["need_task"]):
+        if task:
+            assert re.sub(r"\s+", "", task) in flat, task
+    for mark in SAMPLE_MARKS:
+        assert mark not in text, mark
+    assert DOCTOR[1] in text and CENTER[2] in text  # whom to call
+
+
+@pytest.mark.parametrize("name", FIRMS)
+def test_every_string_of_the_english_report_is_english(four, reports, name):
+    """The only Korean left is the firm's own words: its name, its answers, its center."""
+    said = FIRMS[name]["said"]
+    own = " ".join(
+        [FIRMS[name]["profile"]["company_name"], *CENTER, *DOCTOR]
+        + [v for v in said.values() if isinstance(v, str)]
+    )
+    text = "".join(pdfcheck.pages_text(reports[(name, "en")]))
+    foreign = [w for w in re.findall(r"[\uac00-\ud7a3]+", text) if w not in own]
+    assert foreign == [], foreign[:20]
+    assert "해당 없음" not in text
+
+
+def test_the_plan_uses_the_hours_the_firm_stated(reports):
+    ko = "".join(pdfcheck.pages_text(reports[("tax_office", "ko")]))
+    assert "37시간까지" in ko
+    en = "".join(pdfcheck.pages_text(reports[("tax_office", "en")]))
+    assert "up to 37\u00a0h a month" in en or "up to 37 h a month" in en
+
+
+def test_costs_never_invented(reports):
+    """No fee has been checked for the tax office's courses: it sees the route and what it
+    pays in principle, and where the figures come from."""
+    ko = " ".join(pdfcheck.pages_text(reports[("tax_office", "ko")]))
+    assert "먼저 내고 환급" in ko
+    assert not re.search(r"\d[\d,]*\s*원", ko)
+    assert "출처" in ko and "2026-11-26 확인" in ko
+
+
+def _split_words(pdf: bytes, source_html: str) -> list[str]:
+    """Words broken at a line end where the source keeps them together, as "left|right":
+    Hangul from Hangul, a number or Latin from the Hangul after it, a compound at its "·".
+    A break at a space or before "(" is allowed, as with CSS keep-all."""
+    import html as html_lib
+
+    text = html_lib.unescape(re.sub(r"<[^>]+>", " ", source_html)).replace(WORD_JOINER, "")
+    words = set(text.replace("\u00a0", " ").split())
+    lines = [
+        line.split()
+        for line in "\n".join(pdfcheck.pages_text(pdf)).replace("\u00a0", " ").splitlines()
+        if line.split()
+    ]
+    joinable = re.compile(r"[\uac00-\ud7a30-9A-Za-z·%)]")
+    broken = []
+    for current, following in zip(lines, lines[1:], strict=False):
+        left, right = current[-1], following[0]
+        if (
+            joinable.fullmatch(left[-1])
+            and re.match(r"[\uac00-\ud7a3·]", right[0] if left[-1] != "·" else "가")
+            and left not in words
+            and any(left + right in word for word in words)
+        ):
+            broken.append(f"{left}|{right}")
+    return broken
+
+
+def test_korean_line_breaking_rules():
+    html = keep_korean_words(
+        "<title>훈련 로드맵</title><body><p>3시간 AI로 설비·보전 A · B</p>"
+        '<a title="속성값">텍스트</a></body>'
+    )
+    j = WORD_JOINER
+    assert html.startswith("<title>훈련 로드맵</title>")  # metadata without joiners
+    assert f"3{j}시{j}간 AI{j}로 설{j}비{j}·{j}보{j}전 A ·\u00a0B" in html
+    assert 'title="속성값"' in html and f"텍{j}스{j}트" in html
+
+
+def test_korean_words_numbers_and_compounds_are_never_split(four, reports):
+    app, db, ids = four
+    with app.test_request_context():
+        source = report_html(db, assessment_record(db, ids["logistics"]), "ko")
+    assert _split_words(reports[("logistics", "ko")], source) == []
+    # The check can fail: narrow text without the joiners does break inside words.
+    narrow = (
+        "<html lang='ko'><body><p style='width: 31mm'>"
+        + "중소기업 재직자의 역량 강화와 기업 생산성 제고를 위한 지원도 3시간씩 확대한다 " * 4
+        + "</p></body></html>"
+    )
+    assert _split_words(render_pdf(narrow), narrow)
+    assert _split_words(render_pdf(keep_korean_words(narrow)), narrow) == []
+
+
+def test_korean_text_in_the_english_report_is_kept_whole(four, reports):
+    app, db, ids = four
+    with app.test_request_context():
+        source = report_html(db, assessment_record(db, ids["tax_office"]), "en")
+    assert f"증{WORD_JOINER}빙" in source
+    assert _split_words(reports[("tax_office", "en")], source) == []
+
+
+def test_the_radar_chart_has_a_text_alternative(four):
+    app, db, ids = four
+    with app.test_request_context():
+        html = report_html(db, assessment_record(db, ids["machining"]), "en")
+    alt = re.search(r"<svg[^>]*><title>([^<]+)</title>", html)
+    assert alt and "Radar chart of the six areas" in alt[1] and WORD_JOINER not in alt[1]
+
+
+def test_sample_centers_are_never_named_real_ones_are_ranked(four, reports):
+    app, db, ids = four
+    ko = "".join(pdfcheck.pages_text(reports[("machining", "ko")]))
+    assert "공동훈련센터 이용" in ko and "지역 확산센터가 이 분야에 맞는" in ko
+    data = app.extensions["roadmap_data"]
+    real = replace(data, centers=data.centers.model_copy(update={"sample": False}))
+    app.extensions["roadmap_data"] = real
+    try:
+        with app.test_request_context():
+            html = report_html(db, assessment_record(db, ids["machining"]), "en")
+        text = re.sub(r"<[^>]+>", " ", html).replace(WORD_JOINER, "")
+        first = text.index("(Sample) Gyeongnam Physical-AI Lab")
+        assert first < text.index("(Sample) Jeonbuk Agri-Food Physical-AI Lab")
+        assert "in your region" in text
+    finally:
+        app.extensions["roadmap_data"] = data
+
+
+@pytest.mark.parametrize("name,lang", CASES)
+def test_the_cover_is_the_first_page(reports, name, lang):
+    """No empty page before the cover (the running header's strings are set on it)."""
+    cover = pdfcheck.pages_text(reports[(name, lang)])[0]
+    assert FIRMS[name]["profile"]["company_name"] in cover
+    assert ("AI 훈련 로드맵" if lang == "ko" else "AI training roadmap") in cover
+    assert DOCTOR[0] in cover and CENTER[0] in cover
+
+
+# --- the demo instance: overrides, caching, downloads ------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -29,167 +281,57 @@ def demo(tmp_path_factory):
     db.conn.close()
 
 
-def _pdf_text(pdf: bytes, tmp_path: Path, layout=False) -> str:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    path = tmp_path / "r.pdf"
-    path.write_bytes(pdf)
-    args = ["pdftotext"] + (["-layout"] if layout else []) + [str(path), "-"]
-    return subprocess.run(args, capture_output=True, text=True, check=True).stdout
+def _text(app, assessment_id, lang="ko") -> str:
+    return "".join(pdfcheck.pages_text(_pdf(app, assessment_id, lang)))
 
 
-def _report_html(demo, track, lang="ko"):
-    from diagnose.roadmap.pdf import render_html
-
+def test_the_summary_gives_the_doctors_reason_when_the_track_was_overridden(demo):
     app, db, tracks = demo
-    with app.test_request_context():
-        record = assessment_record(db, tracks[track])
-        return render_html("report.html", report_context(db, record, lang), lang)
-
-
-def _render(demo, track, lang="ko"):
-    app, db, tracks = demo
-    with app.test_request_context():
-        return render_report(db, assessment_record(db, tracks[track]), lang)
-
-
-@pytest.fixture(scope="module")
-def shared_pdf(demo):
-    return _render(demo, "shared_center")
-
-
-def test_fonts_are_korean_embedded_with_a_real_bold(shared_pdf, tmp_path):
-    path = tmp_path / "r.pdf"
-    path.write_bytes(shared_pdf)
-    fonts = subprocess.run(
-        ["pdffonts", str(path)], capture_output=True, text=True, check=True
-    ).stdout
-    rows = [line.split() for line in fonts.splitlines()[2:]]
-    names = [r[0].split("+")[-1] for r in rows]
-    assert "NanumGothic" in names and "NanumGothic-Bold" in names
-    assert all(r[-5] == "yes" for r in rows), fonts  # every font embedded
-    assert len(shared_pdf) < 300 * 1024
-
-
-def test_the_report_holds_every_part_with_page_numbers(shared_pdf, tmp_path):
-    text = _pdf_text(shared_pdf, tmp_path).replace(WORD_JOINER, "")
-    pages = text.split("\f")[:-1]
-    total = len(pages)
-    assert total >= 6
-    for n, page in enumerate(pages[1:], start=2):
-        assert re.search(rf"(?<!\d){n}\s*/\s*{total}(?!\d)", page), n  # "n / N" after the cover
-    for heading in (
-        "AI 훈련 로드맵",
-        "요약",
-        "기업의 현재 수준",
-        "향후 12개월 훈련 계획",
-        "공동훈련센터 연계",
-        "다음 단계",
-        "부록: 진단 응답",
-        "재진단",
-    ):
-        assert heading in text, heading
-    assert "동종·동규모 기업 평균" in text  # the demo has five peers of this firm's kind
-    assert "(예시)" in text  # referral centers are marked as samples
-
-
-def test_ax_and_beginner_reports_have_their_own_parts(demo, tmp_path):
-    ax = _pdf_text(_render(demo, "ax"), tmp_path).replace(WORD_JOINER, "")
-    assert "PBL 과제 개요" in ax and "공동훈련센터 연계\n" not in ax
-    beginner = _pdf_text(_render(demo, "beginner"), tmp_path).replace(WORD_JOINER, "")
-    assert "무료 온라인" in beginner and "PBL 과제 개요" not in beginner
-
-
-def test_the_summary_explains_the_track_the_firm_was_given(demo, tmp_path):
-    """Model reasons only for the model's track; an override shows the consultant's reason."""
-    app, db, tracks = demo
-    beginner = _pdf_text(_render(demo, "beginner"), tmp_path).replace(WORD_JOINER, "")
-    assert "이 트랙인 이유" in beginner and "트랙이 됩니다" in beginner  # its way forward
-    ax = _pdf_text(_render(demo, "ax"), tmp_path).replace(WORD_JOINER, "")
-    assert "이 트랙인 이유" in ax and "트랙이 됩니다" not in ax  # no "if you needed robots…"
-
     assessment_id = tracks["ax"]
+    assert "권하는 이유" in _text(app, assessment_id)
     user = db.execute("SELECT id FROM users LIMIT 1").fetchone()[0]
     decide(db, assessment_id, user, "beginner", "대표 교체로 기초 교육부터 다시 시작")
     try:
-        text = _pdf_text(_render(demo, "ax"), tmp_path).replace(WORD_JOINER, "")
-        summary = " ".join(text.split("가장 큰 격차 세 가지")[0].split())  # lines joined
+        text = _text(app, assessment_id)
+        summary = " ".join(text.split("먼저 할 일 세 가지")[0].split())
         assert "대표 교체로 기초 교육부터 다시 시작" in summary
-        assert "무료 온라인 교육" in summary  # the beginner track's own summary
-        assert "이 트랙인 이유" not in summary  # the model's reasons were for another track
+        assert "무료 온라인 과정" in summary  # the beginner track's own sentence
+        assert "권하는 이유" not in summary  # the model's reasons were for another track
     finally:
         with db.conn:
             db.execute("DELETE FROM decisions WHERE assessment_id = ?", [assessment_id])
 
 
-def test_english_report_is_complete(demo, tmp_path):
-    text = _pdf_text(_render(demo, "shared_center", "en"), tmp_path)
-    for heading in (
-        "AI training roadmap",
-        "Summary",
-        "Where the firm stands",
-        "Training plan for the next twelve months",
-        "Next steps",
-        "Appendix: the answers",
-    ):
-        assert heading in text
-    # every UI string is translated: the only Korean left is the firm's own data
-    assert "요약" not in text and "다음 단계" not in text and "훈련 계획" not in text
-
-
-def _split_words(pdf: bytes, source_html: str, tmp_path: Path) -> list[str]:
-    """Korean words broken between two syllables at a line end, as "left|right".
-
-    A break at punctuation (before "(" or after "·") is allowed, as with CSS keep-all.
-    """
-    import html as html_lib
-
-    text = html_lib.unescape(re.sub(r"<[^>]+>", " ", source_html)).replace(WORD_JOINER, "")
-    words = set(text.split())
-    lines = [
-        line.split()
-        for line in _pdf_text(pdf, tmp_path).replace(WORD_JOINER, "").splitlines()
-        if line.split()
-    ]
-    hangul = re.compile(r"[\uac00-\ud7a3]")
-    broken = []
-    for current, following in zip(lines, lines[1:], strict=False):
-        left, right = current[-1], following[0]
-        if (
-            hangul.fullmatch(left[-1])
-            and hangul.fullmatch(right[0])
-            and left not in words
-            and any(left + right in word for word in words)
-        ):
-            broken.append(f"{left}|{right}")
-    return broken
-
-
-def test_korean_words_are_never_split_at_a_line_end(demo, tmp_path):
-    html = keep_korean_words('<p>훈련 로드맵</p><a title="속성값">텍스트</a>')
-    assert (
-        html == f"<p>훈{WORD_JOINER}련 로{WORD_JOINER}드{WORD_JOINER}맵</p>"
-        f'<a title="속성값">텍{WORD_JOINER}스{WORD_JOINER}트</a>'
-    )
-    source = _report_html(demo, "shared_center")
-    assert _split_words(render_pdf(source), source, tmp_path) == []
-    # The check can fail: narrow Korean text without the joiners does break inside words.
-    narrow = (
-        "<p style='width: 31mm'>" + "중소기업 재직자의 역량 강화와 기업 생산성 제고를 위한 "
-        "지원도 확대한다 " * 4 + "</p>"
-    )
-    assert _split_words(render_pdf(narrow), narrow, tmp_path)
-    assert _split_words(render_pdf(keep_korean_words(narrow)), narrow, tmp_path) == []
-
-
 def test_identical_inputs_give_the_identical_file_without_rendering(demo, monkeypatch):
-    first = _render(demo, "ax")
+    app, _db, tracks = demo
+    first = _pdf(app, tracks["ax"], "ko")
     import diagnose.roadmap.pdf as pdf_module
 
-    def no_render(_html):
+    def no_render(self, _html):
         raise AssertionError("rendered again")
 
-    monkeypatch.setattr(pdf_module, "render_pdf", no_render)
-    assert _render(demo, "ax") == first
+    monkeypatch.setattr(pdf_module.RenderSandbox, "render", no_render)
+    assert _pdf(app, tracks["ax"], "ko") == first
+
+
+def test_a_huge_note_cannot_take_the_report_down(demo):
+    """A 1.9 MB note (input limits are checked elsewhere) is cut in the appendix; the report
+    renders as usual."""
+    app, db, tracks = demo
+    assessment_id = tracks["shared_center"]
+    with db.conn:
+        db.execute(
+            "UPDATE answers SET note = ? WHERE assessment_id = ? AND item_id = 'need_notes'",
+            ["야간 교대 " * 400_000, assessment_id],
+        )
+        db.execute(
+            "INSERT OR REPLACE INTO answers (assessment_id, item_id, value, note, updated_at) "
+            "VALUES (?, 'lead_owner', '\"none\"', ?, '2026-11-22')",
+            [assessment_id, "메모 " * 700_000],
+        )
+    pdf = _pdf(app, assessment_id, "ko")
+    assert len(pdf) < 200 * 1024
+    assert "(이하 생략)" in "".join(pdfcheck.pages_text(pdf))
 
 
 @pytest.mark.parametrize(
@@ -205,16 +347,18 @@ def test_identical_inputs_give_the_identical_file_without_rendering(demo, monkey
     ],
 )
 def test_the_fetcher_refuses_everything_outside_static(url):
+    render_pdf("<p>x</p>")  # configures the renderer's paths
     with pytest.raises(ValueError):
         LockedFetcher().fetch(url)
 
 
 def test_the_fetcher_serves_the_projects_static_files():
+    render_pdf("<p>x</p>")
     response = LockedFetcher().fetch("https://report.invalid/static/css/app.css")
     assert b"diagnose" in response["string"]
 
 
-def test_hostile_text_is_escaped_and_fetches_nothing(demo, tmp_path, caplog):
+def test_hostile_text_is_escaped_and_fetches_nothing(demo, caplog):
     app, db, tracks = demo
     record = assessment_record(db, tracks["ax"])
     record = {
@@ -222,10 +366,8 @@ def test_hostile_text_is_escaped_and_fetches_nothing(demo, tmp_path, caplog):
         "firm_name": '<img src="file:///etc/passwd"><script>x</script>'
         '<link rel=stylesheet href="http://127.0.0.1:9/x.css">',
     }
-    from diagnose.roadmap.pdf import render_html
-
     with app.test_request_context():
-        html = render_html("report.html", report_context(db, record, "en"), "en")
+        html = report_html(db, record, "en")
     assert "<img src=" not in html and "&lt;img" in html
     # Even raw injected markup reaches only the locked fetcher.
     evil = html.replace(
@@ -236,7 +378,7 @@ def test_hostile_text_is_escaped_and_fetches_nothing(demo, tmp_path, caplog):
     refused = [r.message for r in caplog.records if "refused" in r.message]
     assert any("file:///etc/passwd" in m for m in refused)
     assert any("127.0.0.1" in m for m in refused)
-    assert '<img src="file:///etc/passwd">' in _pdf_text(render_pdf(html), tmp_path)
+    assert '<img src="file:///etc/passwd">' in "".join(pdfcheck.pages_text(render_pdf(html)))
     assert pdf[:4] == b"%PDF"
 
 
@@ -250,6 +392,8 @@ def test_downloads_for_the_consultant_the_firm_and_the_api(demo):
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.data[:4] == b"%PDF"
     assert "filename*=UTF-8''roadmap-" in response.headers["Content-Disposition"]
+    english = browser.get(f"/assessments/{assessment_id}/roadmap.pdf?lang=en")
+    assert "What to do next" in "".join(pdfcheck.pages_text(english.data))
     page = browser.get(f"/assessments/{assessment_id}").get_data(as_text=True)
     assert f"/assessments/{assessment_id}/roadmap.pdf" in page
     assert browser.get("/assessments/999/roadmap.pdf").status_code == 404
@@ -271,7 +415,7 @@ def test_downloads_for_the_consultant_the_firm_and_the_api(demo):
     assert client.get(f"/api/v1/assessments/{created.json['id']}/roadmap.pdf").status_code == 404
 
 
-def test_cli_renders_a_report(demo, tmp_path):
+def test_cli_renders_a_report_and_warns_about_sample_centers(demo, tmp_path):
     app, _db, tracks = demo
     out = tmp_path / "cli.pdf"
     result = app.test_cli_runner().invoke(
@@ -279,36 +423,38 @@ def test_cli_renders_a_report(demo, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert out.read_bytes()[:4] == b"%PDF"
+    assert "sample entries" in result.output
     missing = app.test_cli_runner().invoke(args=["roadmap", "render", "9999"])
     assert missing.exit_code != 0
 
 
-def test_parallel_rendering_gives_the_same_pages_as_one_process(demo, tmp_path):
-    from diagnose.roadmap.pdf import render_pdf_parallel, render_workers
+def test_the_summary_stays_one_page_for_a_sample_of_firms(four):
+    """Synthetic firms of every track, in English (the longer language): the summary,
+    contacts included, fits page 2 and the next section opens page 3."""
+    import numpy as np
 
-    html = _report_html(demo, "shared_center")
-    serial = _pdf_text(render_pdf(html), tmp_path / "s")
-    parallel_pdf = render_pdf_parallel(html, render_workers(2))
-    parallel = _pdf_text(parallel_pdf, tmp_path / "p")
-    assert parallel.count("\f") == serial.count("\f")
-    assert [page.split() for page in parallel.split("\f")] == [
-        page.split() for page in serial.split("\f")
-    ]
-    assert render_pdf_parallel(html, render_workers(2)) == parallel_pdf  # byte for byte
-    # and it looks the same: the cover, stamped with the overlay, is not painted over
-    images = {}
-    for name, pdf in (("serial", render_pdf(html)), ("parallel", parallel_pdf)):
-        path = tmp_path / f"{name}.pdf"
-        path.write_bytes(pdf)
-        subprocess.run(
-            ["pdftoppm", "-png", "-r", "20", "-f", "1", "-l", "2", str(path), str(tmp_path / name)],
-            check=True,
-        )
-        images[name] = sorted(tmp_path.glob(f"{name}-*.png"))
-    from PIL import Image, ImageChops
+    from diagnose.diagnosis.policy import synthetic_firm, track_for
 
-    for serial_png, parallel_png in zip(images["serial"], images["parallel"], strict=True):
-        difference = ImageChops.difference(
-            Image.open(serial_png).convert("L"), Image.open(parallel_png).convert("L")
-        )
-        assert difference.getextrema()[1] < 60, serial_png.name
+    app, db, _ids = four
+    questionnaire = app.extensions["questionnaires"].current
+    rng = np.random.default_rng(11)
+    center_id, user_id = db.execute("SELECT center_id, id FROM users LIMIT 1").fetchone()
+    seen: dict[str, int] = {}
+    index = 0
+    while sum(seen.values()) < 6 and index < 200:
+        index += 1
+        firm = synthetic_firm(rng, questionnaire)
+        track = track_for(firm)
+        if seen.get(track, 0) >= 2:
+            continue
+        seen[track] = seen.get(track, 0) + 1
+        answers = {**firm.answers, "need_task": "견적서 작성과 거래처별 납기 관리를 한곳에서 하기"}
+        said = {"profile": {**FIRMS["logistics"]["profile"], "company_name": f"표본 {index}",
+                            "industry": firm.profile["industry"],
+                            "employees": firm.profile["employees"]},
+                "level": 0.5, "said": answers}  # fmt: skip
+        assessment_id = store_firm(app, db, said, center_id, user_id, _business_number(50 + index))
+        pages = pdfcheck.pages_text(_pdf(app, assessment_id, "en"))
+        assert "Whom to call" in pages[1], (track, index)
+        assert "Where your company stands" in pages[2][:300], (track, index)
+    assert set(seen) == {"beginner", "ax", "shared_center"}

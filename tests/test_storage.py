@@ -114,7 +114,10 @@ def test_tokens_and_result_links_from_before_expiry_get_the_default_lifetime(tmp
     migrate(db, [m for m in MIGRATIONS if m[0] <= 6])
     with db.conn:
         db.execute("INSERT INTO centers (name, region, created_at) VALUES ('c', 'seoul', 'x')")
-        db.execute("INSERT INTO users VALUES (1, 1, 'a@b.c', 'n', 'h', 'consultant', 'x')")
+        db.execute(
+            "INSERT INTO users (id, center_id, email, name, password_hash, role, created_at) "
+            "VALUES (1, 1, 'a@b.c', 'n', 'h', 'consultant', 'x')"
+        )
         db.execute(
             "INSERT INTO api_tokens (user_id, token_hash, created_at) "
             "VALUES (1, 'h', '2026-01-01T00:00:00+00:00')"

@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import skops.io as sio
 
 from ..questionnaire.schema import Questionnaire
 from . import levers
@@ -321,6 +320,8 @@ class TrackModel:
 
     # -- persistence
     def save(self, folder: Path) -> Path:
+        import skops.io as sio  # here, not at import: a report renderer never loads a model
+
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"track-{self.version}.skops"
         sio.dump({k: dict(v) for k, v in self.stages.items()}, path)
@@ -332,6 +333,8 @@ class TrackModel:
     @classmethod
     def load(cls, path: Path) -> TrackModel:
         """Load a model; raise if the file holds any type outside ``TRUSTED_TYPES``."""
+        import skops.io as sio
+
         untrusted = set(sio.get_untrusted_types(file=path)) - set(TRUSTED_TYPES)
         if untrusted:
             raise ValueError(f"{path} holds untrusted types: {sorted(untrusted)}")

@@ -12,16 +12,18 @@ import logging
 from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
 from ..questionnaire.schema import Questionnaire
 from ..storage import now, transaction
 from .model import Prediction, TrackModel
+
+if TYPE_CHECKING:
+    from .training import Example
 from .policy import TRACKS
 from .scoring import dimension_scores, readiness
-from .training import Example
 
 log = logging.getLogger(__name__)
 SHIPPED_MODELS = Path(__file__).parent.parent / "trained_models"
@@ -243,7 +245,7 @@ def override_rates(db: sqlite_utils.Database, center_id: int) -> dict[str, Any]:
     return {"by_track": by_track, "by_consultant": by_consultant}
 
 
-def real_examples(db: sqlite_utils.Database) -> list[Example]:
+def real_examples(db: sqlite_utils.Database) -> list[Example]:  # noqa: F821
     """Every assessment's latest consultant decision, as a labelled example.
 
     An override is an independent label; a confirmation of the model's own track is not
@@ -252,6 +254,7 @@ def real_examples(db: sqlite_utils.Database) -> list[Example]:
     current one.
     """
     from ..assessments import load_answers
+    from .training import Example  # scikit-learn only where a model is trained
 
     examples = []
     for row in db.query("""

@@ -129,6 +129,7 @@ ITEMS = (
     Needs("need_benefit", ("multi",), (), False, ("planner", "report")),
     Needs("need_data_ready", ("single",), (), True, ("planner", "report")),
     Needs("need_release_hours", ("number",), (), True, ("planner",)),
+    Needs("need_owner", ("single",), (), True, ("planner",)),
     Needs("need_task", ("text",), (), False, ("explanations", "planner", "report")),
     Needs("need_problem", ("text",), (), False, ("planner", "report")),
     Needs("need_data_desc", ("text",), (), False, ("planner", "report")),

@@ -8,14 +8,22 @@ with a cycle of prerequisites, so the planner never meets a module it cannot pla
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..questionnaire.schema import Problem, QuestionnaireError, Slug, Text
+from ..questionnaire.schema import (
+    Condition,
+    Problem,
+    Questionnaire,
+    QuestionnaireError,
+    Slug,
+    Text,
+)
 
 JobGroup = Literal["executives", "office", "engineers", "production"]
 Delivery = Literal["free_online", "blended", "onsite_pbl", "shared_center"]
@@ -31,6 +39,32 @@ class FundingRoute(_Frozen):
     id: Slug
     name: Text
     note: Text
+    firm_pays: Text  # what the firm pays in principle, shown where no amount is known
+    firm_pays_short: Text  # the same in a few words, for a table cell
+    source: Text  # where the route's terms come from
+    checked: date
+
+
+class Cost(_Frozen):
+    """A module's fee and subsidy as published, or ``None`` where no real figure is known:
+    the report then shows the funding route and what the firm pays in principle."""
+
+    fee_krw: int | None = Field(default=None, ge=0)  # per person
+    subsidy_share: float | None = Field(default=None, ge=0, le=1)
+    source: Text
+    checked: date
+
+    @property
+    def known(self) -> bool:
+        return self.fee_krw == 0 or (self.fee_krw is not None and self.subsidy_share is not None)
+
+    def firm_pays(self, people: int) -> int | None:
+        """What the firm pays for ``people`` after the subsidy, when both figures are known."""
+        if self.fee_krw == 0:
+            return 0
+        if self.fee_krw is None or self.subsidy_share is None:
+            return None
+        return round(self.fee_krw * people * (1 - self.subsidy_share))
 
 
 class Module(_Frozen):
@@ -45,6 +79,24 @@ class Module(_Frozen):
     closes: tuple[str, ...] = Field(min_length=1)
     funding: str
     tracks: tuple[Track, ...] = Field(min_length=1)
+    cost: Cost
+    # Only for firms whose answers meet this (e.g. a firm with production equipment).
+    applies_if: Condition | None = None
+    # Per job group ("all" for every group): answers that show the group already has what the
+    # module teaches; the module is then never planned for that group.
+    has_if: dict[str, Condition] = Field(default_factory=dict)
+    # Only planned for a stated task, a piece of equipment or a use the firm named.
+    on_request: bool = False
+
+    def applies(self, answers: dict[str, Any]) -> bool:
+        return self.applies_if is None or self.applies_if.holds(answers)
+
+    def already_had(self, group: str, answers: dict[str, Any]) -> bool:
+        return any(
+            condition.holds(answers)
+            for key, condition in self.has_if.items()
+            if key in (group, "all")
+        )
 
 
 class Catalogue(_Frozen):
@@ -77,6 +129,12 @@ class Center(_Frozen):
     bring: Text
     send: Text
     contact: Text
+    sample: bool | None = None  # None: as the registry says
+
+
+class RegionPoint(_Frozen):
+    lat: float = Field(ge=33, le=39)
+    lon: float = Field(ge=124, le=132)
 
 
 class CenterRegistry(_Frozen):
@@ -84,7 +142,26 @@ class CenterRegistry(_Frozen):
     sample: bool = False
     notice: Text | None = None
     specialisations: tuple[Specialisation, ...]
+    # Where each region's seat of government is, to rank centers by distance.
+    regions: dict[str, RegionPoint]
     centers: tuple[Center, ...] = Field(min_length=1)
+
+    def is_sample(self, center: Center) -> bool:
+        return self.sample if center.sample is None else center.sample
+
+    def distance_km(self, region_a: str, region_b: str) -> float:
+        """Great-circle distance between two regions' seats (0 within a region)."""
+        import math
+
+        if region_a == region_b:
+            return 0.0
+        a, b = self.regions.get(region_a), self.regions.get(region_b)
+        if a is None or b is None:
+            return 1e6
+        p1, p2 = math.radians(a.lat), math.radians(b.lat)
+        dp, dl = p2 - p1, math.radians(b.lon - a.lon)
+        h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+        return 2 * 6371 * math.asin(math.sqrt(h))
 
     def specialisation(self, spec_id: str) -> Specialisation:
         return next(s for s in self.specialisations if s.id == spec_id)
@@ -93,10 +170,18 @@ class CenterRegistry(_Frozen):
         return next(c for c in self.centers if c.id == center_id)
 
 
+class LevelTexts(_Frozen):
+    """Each maturity level said to the firm's CEO, per dimension (``levels.yaml``)."""
+
+    version: int
+    dimensions: dict[str, tuple[Text, Text, Text, Text, Text]]
+
+
 @dataclass(frozen=True)
 class RoadmapData:
     catalogue: Catalogue
     centers: CenterRegistry
+    levels: LevelTexts
 
 
 def _load(path: Path, model: type[BaseModel]) -> BaseModel:
@@ -114,10 +199,31 @@ def _load(path: Path, model: type[BaseModel]) -> BaseModel:
         ) from None
 
 
-def load_roadmap_data(folder: Path, dimension_ids: set[str], region_ids: set[str]) -> RoadmapData:
-    """Load ``catalogue.yaml`` and ``centers.yaml``; raise with every broken reference."""
+def _condition_breaks(condition: Condition, questionnaire: Questionnaire):
+    """What a catalogue condition names that the questionnaire does not have."""
+    for leaf in condition.referenced():
+        item = questionnaire.find_item(leaf.item)
+        if item is None:
+            yield f"names item '{leaf.item}', which the questionnaire does not have"
+            continue
+        known = {o.value for o in item.options}
+        for value in (leaf.in_ or ()) + (leaf.not_in or ()):
+            if value not in known:
+                yield f"names option '{value}' of '{leaf.item}', which it does not have"
+
+
+def load_roadmap_data(
+    folder: Path,
+    dimension_ids: set[str],
+    region_ids: set[str],
+    questionnaire: Questionnaire | None = None,
+) -> RoadmapData:
+    """Load ``catalogue.yaml``, ``centers.yaml`` and ``levels.yaml``; raise with every broken
+    reference, including answers (item ids and option values) of ``questionnaire`` that a
+    module's ``applies_if`` or ``has_if`` names and the questionnaire does not have."""
     catalogue = _load(folder / "catalogue.yaml", Catalogue)
     centers = _load(folder / "centers.yaml", CenterRegistry)
+    levels = _load(folder / "levels.yaml", LevelTexts)
     problems: list[Problem] = []
     cat_file, centers_file = str(folder / "catalogue.yaml"), str(folder / "centers.yaml")
     routes = {r.id for r in catalogue.funding_routes}
@@ -135,6 +241,19 @@ def load_roadmap_data(folder: Path, dimension_ids: set[str], region_ids: set[str
         ]
         if module.funding not in routes:
             problems.append(Problem(cat_file, where, f"unknown funding route '{module.funding}'"))
+        problems += [
+            Problem(cat_file, where, f"has_if for unknown job group '{g}'")
+            for g in module.has_if
+            if g != "all" and g not in JOB_GROUPS
+        ]
+        if questionnaire is not None:
+            conditions = [("applies_if", module.applies_if)] if module.applies_if else []
+            conditions += [(f"has_if.{g}", c) for g, c in module.has_if.items()]
+            for key, condition in conditions:
+                problems += [
+                    Problem(cat_file, f"{where} {key}", message)
+                    for message in _condition_breaks(condition, questionnaire)
+                ]
     if len(catalogue.by_id) != len(catalogue.modules):
         problems.append(Problem(cat_file, "modules", "duplicate module ids"))
     if not problems:
@@ -142,6 +261,10 @@ def load_roadmap_data(folder: Path, dimension_ids: set[str], region_ids: set[str
         if cycle:
             problems.append(Problem(cat_file, "prerequisites", f"cycle: {' -> '.join(cycle)}"))
     specs = {s.id for s in centers.specialisations}
+    problems += [
+        Problem(centers_file, "regions", f"no position for region '{r}'")
+        for r in sorted(region_ids - set(centers.regions))
+    ]
     for center in centers.centers:
         where = f"center {center.id}"
         problems += [
@@ -154,9 +277,13 @@ def load_roadmap_data(folder: Path, dimension_ids: set[str], region_ids: set[str
             for s in center.specialisations
             if s not in specs
         ]
+    problems += [
+        Problem(str(folder / "levels.yaml"), "dimensions", f"no level texts for '{d}'")
+        for d in sorted(dimension_ids - set(levels.dimensions))
+    ]
     if problems:
         raise QuestionnaireError(problems)
-    return RoadmapData(catalogue, centers)
+    return RoadmapData(catalogue, centers, levels)
 
 
 def _cycle(catalogue: Catalogue) -> list[str] | None:

@@ -33,11 +33,13 @@ def radar_svg(
     peer_label: str,
     size: int = 340,
     width: int = 520,
+    title: str = "",
 ) -> str:
     """A radar chart 0–100 with the firm's polygon and, when given, the peers' dashed line.
 
     The shapes are SVG; the labels are HTML placed over it, because the PDF renderer draws
-    an SVG text element at the cost of a whole paragraph. Returns the chart's HTML.
+    an SVG text element at the cost of a whole paragraph. ``title`` is the chart in words:
+    the tagged PDF's text alternative for the figure. Returns the chart's HTML.
     """
     count = len(labels)
     cx, cy, radius = width / 2, size / 2, size * 0.33
@@ -45,6 +47,7 @@ def radar_svg(
         f'<div class="radar" style="width: {width}px; height: {size + 28}px">'
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {size}" '
         f'width="{width}" height="{size}" role="img">'
+        + (f"<title>{escape(title)}</title>" if title else "")
     ]
     for ring in (20, 40, 60, 80, 100):
         ring_points = [_point(cx, cy, radius, i, count, ring) for i in range(count)]

@@ -1,33 +1,44 @@
 """Scores + track + answers + catalogue -> a phased training plan (plain data, no Flask).
 
-The plan follows how a training consultant builds one:
-- the biggest gaps come first;
-- the track decides the delivery mix: a beginner starts with free online courses, an AX firm
-  with a job analysis and then PBL projects on its own problems, a shared-center firm with a
-  referral to the centers that have the equipment it lacks;
-- modules respect their prerequisites;
-- hours per month stay within what a firm of that size can release.
+The plan starts from what the firm said, the way a training consultant builds one:
+- every stated task becomes a project brief in the firm's own words, with its data, owner,
+  trainees and success measure, and the module that works on it (a PBL project for an AX
+  firm, the matching practice at a shared center, a first use case for a beginner);
+- other modules close a gap the firm has, for a job group it has, in its industry; nothing
+  the firm already has is planned (each module says which answers show that);
+- the track decides the delivery mix and the plan's length: the re-diagnosis comes after the
+  plan, six months for a beginner, nine for a shared-center firm, twelve for an AX firm;
+- each person trains within the hours a month the firm said it can release (a stated figure
+  beyond a working week is capped, and the report says so); each group's modules follow one
+  another, after their prerequisites, and every phase holds something;
+- modules start on calendar months counted from the month after the diagnosis.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from ..diagnosis.scoring import NOT_APPLICABLE
 from .catalogue import JOB_GROUPS, Center, Module, RoadmapData
 
-PHASES = (("0-3", 0, 3), ("3-6", 3, 6), ("6-12", 6, 12))
-REDIAGNOSE_MONTHS = {"beginner": 6, "ax": 12, "shared_center": 9}
+PLAN_MONTHS = {"beginner": 6, "ax": 12, "shared_center": 9}
+REDIAGNOSE_MONTHS = PLAN_MONTHS  # the re-diagnosis comes when the plan ends
 # Delivery modes each track draws on, in the order they are preferred.
 DELIVERY_MIX = {
     "beginner": ("free_online", "blended"),
     "ax": ("onsite_pbl", "blended", "free_online"),
     "shared_center": ("shared_center", "blended", "free_online", "onsite_pbl"),
 }
+# A dimension scoring at least this has no gap a module should close.
+GAP_CEILING = 75.0
+# Hours a month one person is planned for when the firm gave no figure, and at most.
+DEFAULT_RELEASE_HOURS = 4.0
+MAX_RELEASE_HOURS = 40.0  # a working week a month: beyond it the work stops
 # Which job group an answer about the workforce speaks for.
 SKILL_ITEMS = {
     "executives": ("skill_exec_ai",),
@@ -48,7 +59,95 @@ JOB_TO_GROUP = {
     "rnd": "engineers",
     "it_data": "engineers",
 }
-# The equipment a firm lacks, and the center specialisations that supply it.
+# Words in a stated task that say which job it belongs to (Korean and English).
+TASK_WORDS = {
+    "purchasing_logistics": (
+        "배차",
+        "운송",
+        "경로",
+        "물류",
+        "화물",
+        "배송",
+        "재고",
+        "발주",
+        "구매",
+        "창고",
+        "입출고",
+        "dispatch",
+        "rout",
+        "logistic",
+        "freight",
+        "deliver",
+        "stock",
+        "inventor",
+        "purchas",
+    ),
+    "quality": ("검사", "불량", "품질", "외관", "비전", "inspect", "defect", "quality", "vision"),
+    "maintenance": ("설비", "고장", "보전", "정비", "예지", "maintenan", "breakdown"),
+    "admin": (
+        "회계",
+        "세무",
+        "신고",
+        "증빙",
+        "전표",
+        "장부",
+        "급여",
+        "인사",
+        "총무",
+        "서류",
+        "문서",
+        "account",
+        "tax",
+        "bookkeep",
+        "payroll",
+        "invoice",
+        "receipt",
+        "filing",
+    ),
+    "sales_marketing": ("영업", "마케팅", "홍보", "광고", "제안서", "견적", "sales", "marketing"),
+    "customer_service": ("상담", "고객", "문의", "AS", "customer", "enquir", "after-sales"),
+    "production": ("생산", "공정", "작업", "조립", "가공", "포장", "production", "process"),
+    "planning": ("기획", "전략", "경영", "planning", "strategy"),
+    "rnd": ("설계", "개발", "연구", "design", "r&d", "research"),
+    "it_data": ("데이터", "시스템", "전산", "data", "system", "software"),
+}
+# The project module for a stated task, by track and job; words in the task can pick a
+# closer one (demand, vision, work instructions).
+PROJECT_MODULES = {
+    "ax": {
+        "admin": "pbl_office_genai_automation",
+        "planning": "pbl_office_genai_automation",
+        "sales_marketing": "pbl_sales_marketing_content",
+        "customer_service": "pbl_customer_service_ai",
+        "purchasing_logistics": "pbl_logistics_dispatch",
+        "quality": "pbl_quality_data_analysis",
+        "maintenance": "pbl_maintenance_data",
+        "production": "pbl_quality_data_analysis",
+    },
+    "shared_center": {
+        "quality": "sc_vision_inspection",
+        "maintenance": "sc_predictive_maintenance",
+        "production": "sc_plc_ai_automation",
+        "it_data": "sc_llm_app_dev",
+        "rnd": "sc_gpu_model_training",
+    },
+}
+PROJECT_WORDS = {
+    "pbl_demand_forecasting": ("수요", "예측", "forecast", "demand"),
+    "pbl_field_work_instructions": ("작업표준", "안전교육", "표준서", "instruction", "safety"),
+    "sc_vision_inspection": ("비전", "외관", "이미지", "사진", "vision", "visual", "image"),
+    "sc_cobot_physical_ai": ("로봇", "협동", "robot", "cobot", "pick"),
+    "sc_predictive_maintenance": ("예지", "센서", "진동", "predictive", "sensor", "vibration"),
+    "sc_llm_app_dev": ("챗봇", "LLM", "문서 검색", "chatbot", "RAG"),
+}
+FALLBACK_PROJECT = {"ax": "pbl_own_task", "shared_center": "pbl_own_task"}
+BEGINNER_PROJECT = "first_use_case_online"
+JOB_ANALYSIS = "job_analysis_workshop"
+COACHING = "ax_coaching"
+CEO_AWARENESS = "exec_ai_awareness"
+# Done once for the whole firm, led by its executives with the staff of the target jobs.
+FIRM_WIDE = (JOB_ANALYSIS, COACHING)
+# The equipment a firm lacks, and the center specialisations and modules that supply it.
 NEED_TO_SPECIALISATIONS = {
     "vision": ("vision_inspection",),
     "robot": ("robotics",),
@@ -57,11 +156,29 @@ NEED_TO_SPECIALISATIONS = {
     "iot_sensors": ("predictive_maintenance", "smart_factory_data"),
     "ai_software": ("llm_applications",),
 }
+NEED_TO_MODULES = {
+    "vision": ("sc_vision_inspection",),
+    "robot": ("sc_cobot_physical_ai",),
+    "automation_line": ("sc_plc_ai_automation",),
+    "gpu": ("sc_gpu_model_training",),
+    "iot_sensors": ("sc_predictive_maintenance",),
+    "ai_software": ("sc_llm_app_dev",),
+}
 USE_AREA_TO_SPECIALISATION = {
     "use_area_quality": "vision_inspection",
     "use_area_maintenance": "predictive_maintenance",
     "use_area_forecast": "smart_factory_data",
 }
+USE_AREA_TO_MODULE = {
+    "use_area_quality": "sc_vision_inspection",
+    "use_area_maintenance": "sc_predictive_maintenance",
+    "use_area_forecast": "sc_smart_factory_data_pipeline",
+}
+# What the firm hopes for, and how its project measures it.
+BENEFIT_MEASURES = ("time_saving", "quality", "cost", "sales", "safety", "skill_transfer",
+                    "labour_shortage")  # fmt: skip
+TASK_LIMIT = 3  # briefs a plan holds: more than three projects in a year is not a plan
+TEXT_LIMIT = 400  # characters of the firm's own words a brief prints
 
 
 @dataclass(frozen=True)
@@ -72,11 +189,18 @@ class PlannedModule:
     hours: float  # per person
     delivery: str
     funding: str
-    start_month: int
+    start_month: int  # 0 = the month after the diagnosis
+    months: int  # how many months it runs at the firm's release hours
+    brief: int | None = None  # the project brief it works on
+    impact: float = 0.0  # how much of the firm's gaps it closes (for the summary's ranking)
 
     @property
     def total_hours(self) -> float:
         return self.hours * self.trainees
+
+    @property
+    def end_month(self) -> int:
+        return self.start_month + self.months
 
 
 @dataclass(frozen=True)
@@ -86,41 +210,48 @@ class Phase:
     end_month: int
     modules: list[PlannedModule]
     hours: float  # person-hours in the phase
-    capacity: float
 
 
 @dataclass(frozen=True)
 class ProjectBrief:
-    """A PBL project on one target job, drawn from the firm's own answers."""
+    """A project on one task the firm stated, in its own words."""
 
+    task: str
     job: str  # a need_target_jobs value
     job_group: str
-    task: str
     problem: str
     data_ready: str | None  # a need_data_ready value
     data_description: str
+    owner: str | None  # a need_owner value
     benefits: list[str]
     urgency: str | None
+    trainees: int
+    module_id: str | None
 
 
 @dataclass(frozen=True)
 class Referral:
     center_id: str
     matched: list[str]  # specialisation ids
+    distance_km: float
     same_region: bool
 
 
 @dataclass(frozen=True)
 class Plan:
     track: str
-    gaps: list[tuple[str, float]]  # (dimension id, score), biggest gap first
+    gaps: list[tuple[str, float]]  # (dimension id, score) below GAP_CEILING, biggest first
     job_groups: list[str]  # the groups the plan trains, most urgent first
     trainees: dict[str, int]
-    monthly_capacity: float  # person-hours a month the firm can release
+    release_hours: float  # hours a month one person trains, as planned
+    release_stated: float | None  # what the firm said
+    months: int
     phases: list[Phase]
     briefs: list[ProjectBrief] = field(default_factory=list)
     referrals: list[Referral] = field(default_factory=list)
-    rediagnose_on: str = ""
+    job_analysis_first: bool = False
+    rediagnose_month: int = 0  # month index, after the plan
+    start: str = ""  # ISO date of the first day of month 0
     unplaced: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -130,6 +261,19 @@ class Plan:
     def total_hours(self) -> float:
         return sum(p.hours for p in self.phases)
 
+    @property
+    def modules(self) -> list[PlannedModule]:
+        return [m for p in self.phases for m in p.modules]
+
+    def busiest_month(self) -> float:
+        """The most hours any one person of any group trains in one month."""
+        load: dict[tuple[str, int], float] = {}
+        for m in self.modules:
+            for month in range(m.start_month, m.end_month):
+                key = (m.job_group, month)
+                load[key] = load.get(key, 0.0) + m.hours / m.months
+        return round(max(load.values(), default=0.0), 1)
+
 
 def employees_of(profile: Mapping[str, Any]) -> int:
     try:
@@ -138,21 +282,19 @@ def employees_of(profile: Mapping[str, Any]) -> int:
         return 1
 
 
-def monthly_capacity(employees: int, release_hours: float | None) -> float:
-    """Person-hours a month a firm can release for training.
-
-    About one in ten staff can be away for training at a time (at least one, at most twelve),
-    each for the hours the firm said it can release (four when it did not say), capped at
-    sixteen: beyond that a small firm's work stops.
-    """
-    people = min(12, max(1, math.ceil(employees * 0.1)))
-    hours = min(16.0, release_hours if release_hours and release_hours > 0 else 4.0)
-    return people * hours
+def release_hours(stated: float | None) -> float:
+    """Hours a month one person trains: what the firm said, at least an hour, at most a
+    working week; four when it gave no figure or none (the report explains either)."""
+    if stated is None or stated <= 0:
+        return DEFAULT_RELEASE_HOURS
+    return min(MAX_RELEASE_HOURS, max(1.0, stated))
 
 
 def trainees_per_group(employees: int, groups: list[str]) -> dict[str, int]:
-    """How many people of each group take a module: one or two executives, a few of the rest."""
-    others = min(6, max(1, round(employees * 0.05)))
+    """How many people of each group take a module: the CEO (and one more executive in a
+    larger firm), and about one in seven of the others, two at least where there are ten
+    people, six at most (a small firm cannot send more at once)."""
+    others = min(6, max(1, math.ceil(employees * 0.15)))
     return {g: (1 if employees < 50 else 2) if g == "executives" else others for g in groups}
 
 
@@ -163,13 +305,18 @@ def _number(value: Any) -> float | None:
         return None
 
 
+def _as_list(value: Any) -> list:
+    if value in (None, "", NOT_APPLICABLE):
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
 def job_groups_to_train(answers: Mapping[str, Any], track: str) -> list[str]:
     """The firm's job groups, most urgent first; groups it said it does not have are left out."""
     present = [
         g for g in JOB_GROUPS if not all(answers.get(i) == NOT_APPLICABLE for i in SKILL_ITEMS[g])
     ]
-    named = answers.get("need_target_jobs") or []
-    named_groups = {JOB_TO_GROUP.get(j) for j in (named if isinstance(named, list) else [named])}
+    named_groups = {JOB_TO_GROUP.get(j) for j in _as_list(answers.get("need_target_jobs"))}
     urgent = answers.get("need_urgent_group")
 
     def rank(group: str) -> tuple[int, int, int]:
@@ -182,10 +329,113 @@ def job_groups_to_train(answers: Mapping[str, Any], track: str) -> list[str]:
 
 
 def _module_level_fits(module: Module, scores: Mapping[str, float | None]) -> bool:
-    """Level 1 for gaps below 40, level 2 from 25, level 3 from 55 (bands overlap on purpose)."""
+    """Level 1 for gaps below 60, level 2 from 25, level 3 from 55 (bands overlap on purpose)."""
     relevant = [scores.get(d) or 0.0 for d in module.closes]
     score = min(relevant) if relevant else 0.0
     return {1: score < 60, 2: score >= 25, 3: score >= 55}[module.level]
+
+
+# --- stated tasks ------------------------------------------------------------------------------
+
+_TASK_SPLIT = re.compile(r"\s*(?:\n|;|；|(?:^|\s)(?:\d{1,2}[.)]|[①-⑩]|[-•·]\s))\s*")
+
+
+def stated_tasks(text: Any) -> list[str]:
+    """The tasks in the firm's answer, in its order: one a line, or numbered ("1) … 2) …")."""
+    if not isinstance(text, str):
+        return []
+    parts = [p.strip(" ,.·-") for p in _TASK_SPLIT.split(text.strip())]
+    return [p for p in parts if len(p) >= 2]
+
+
+def _job_of(task: str, named: list[str], used: set[str]) -> str:
+    """The target job a task belongs to: by its words among the jobs the firm named, then by
+    its words alone, then the first named job not yet given a task."""
+    lowered = task.lower()
+    hits = [
+        job for job, words in TASK_WORDS.items() if any(word.lower() in lowered for word in words)
+    ]
+    for job in hits:
+        if job in named:
+            return job
+    if hits:
+        return hits[0]
+    return next((j for j in named if j not in used), named[0] if named else "admin")
+
+
+def _project_module(track: str, job: str, task: str, modules: Mapping[str, Module]) -> str | None:
+    if track == "beginner":
+        return BEGINNER_PROJECT
+    lowered = task.lower()
+    for module_id, words in PROJECT_WORDS.items():
+        module = modules.get(module_id)
+        if module and track in module.tracks and any(w.lower() in lowered for w in words):
+            return module_id
+    chosen = PROJECT_MODULES.get(track, {}).get(job) or FALLBACK_PROJECT.get(track)
+    return chosen if chosen in modules and track in modules[chosen].tracks else None
+
+
+def _clip(text: Any) -> str:
+    text = str(text or "").strip()
+    return text if len(text) <= TEXT_LIMIT else text[: TEXT_LIMIT - 1].rstrip() + "…"
+
+
+def project_briefs(
+    answers: Mapping[str, Any],
+    track: str,
+    modules: Mapping[str, Module],
+    trainees: Mapping[str, int],
+    groups: list[str],
+) -> list[ProjectBrief]:
+    """One brief per stated task (at most three), each in the firm's own words."""
+    named = [j for j in _as_list(answers.get("need_target_jobs")) if j in JOB_TO_GROUP]
+    briefs: list[ProjectBrief] = []
+    used: set[str] = set()
+    for index, task in enumerate(stated_tasks(answers.get("need_task"))[:TASK_LIMIT]):
+        job = _job_of(task, named, used)
+        used.add(job)
+        group = JOB_TO_GROUP.get(job, "office")
+        if group not in groups:  # a task of a group the firm has not: its nearest group
+            group = next((g for g in groups if g != "executives"), groups[0] if groups else group)
+        briefs.append(
+            ProjectBrief(
+                task=_clip(task),
+                job=job,
+                job_group=group,
+                # The problem the firm described is its first task's (it is asked once).
+                problem=_clip(answers.get("need_problem")) if index == 0 else "",
+                data_ready=answers.get("need_data_ready"),
+                data_description=_clip(answers.get("need_data_desc")) if index == 0 else "",
+                owner=answers.get("need_owner"),
+                benefits=[
+                    b for b in _as_list(answers.get("need_benefit")) if b in BENEFIT_MEASURES
+                ],  # fmt: skip
+                urgency=answers.get("need_urgency"),
+                trainees=trainees.get(group, 1),
+                module_id=_project_module(track, job, task, modules),
+            )
+        )
+    return briefs
+
+
+# --- the plan ----------------------------------------------------------------------------------
+
+
+def _gap_value(module: Module, gap_of: Mapping[str, float]) -> float:
+    return sum(gap_of.get(d, 0.0) for d in module.closes) / len(module.closes)
+
+
+def _requested_modules(answers: Mapping[str, Any], track: str) -> list[str]:
+    """Modules for the equipment the firm lacks and the uses it is considering."""
+    if track != "shared_center":
+        return []
+    wanted: list[str] = []
+    for need in _as_list(answers.get("need_equipment")):
+        wanted += NEED_TO_MODULES.get(need, ())
+    for item_id, module_id in USE_AREA_TO_MODULE.items():
+        if answers.get(item_id) in ("considering", "prototyping", "testing"):
+            wanted.append(module_id)
+    return list(dict.fromkeys(wanted))
 
 
 def plan(
@@ -195,155 +445,346 @@ def plan(
     profile: Mapping[str, Any],
     data: RoadmapData,
     diagnosed_on: date,
+    job_analysis_first: bool = False,
 ) -> Plan:
     """The phased plan for one firm."""
+    answers = dict(answers)
     catalogue = data.catalogue
+    modules = catalogue.by_id
     employees = employees_of(profile)
-    gaps = sorted(((d, s or 0.0) for d, s in scores.items()), key=lambda g: g[1])
-    gap_of = {d: 100.0 - (s or 0.0) for d, s in scores.items()}
-    groups = job_groups_to_train(answers, track)
+    gaps = sorted(
+        ((d, s or 0.0) for d, s in scores.items() if (s or 0.0) < GAP_CEILING),
+        key=lambda g: g[1],
+    )
+    gap_of = {d: 100.0 - s for d, s in gaps}
+    groups = job_groups_to_train(answers, track) or ["executives"]
     trainees = trainees_per_group(employees, groups)
-    capacity = monthly_capacity(employees, _number(answers.get("need_release_hours")))
+    stated = _number(answers.get("need_release_hours"))
+    release = release_hours(stated)
+    months = PLAN_MONTHS[track]
     mix = DELIVERY_MIX[track]
+    # A mature AX firm with no concrete problem: the job analysis must find it first.
+    clarity = answers.get("need_problem_clarity")
+    analysis_first = track == "ax" and (job_analysis_first or clarity in ("none", "vague"))
+    briefs = project_briefs(answers, track, modules, trainees, groups)
+    if analysis_first and track == "ax":
+        briefs = [replace_module(b, None) for b in briefs]
 
-    # Candidate (module, group) pairs, most valuable first: the gaps they close, the group's
-    # urgency, the track's preferred delivery, then the lower level.
+    # 1. What the firm asked for: its tasks' projects and the equipment it lacks.
+    requested: list[tuple[Module, str, int | None, float]] = []
+    awareness = modules.get(CEO_AWARENESS)
+    if (
+        track == "beginner"
+        and awareness
+        and "executives" in groups
+        and not awareness.already_had("executives", answers)
+    ):  # the beginner track opens with the CEO's awareness session
+        requested.append((awareness, "executives", None, 100.0))
+    if analysis_first:
+        requested.append((modules[JOB_ANALYSIS], _lead_group(groups), None, 100.0))
+    for index, brief in enumerate(briefs):
+        if brief.module_id:
+            module = modules[brief.module_id]
+            group = (
+                brief.job_group
+                if brief.job_group in module.job_groups
+                else next((g for g in groups if g in module.job_groups), module.job_groups[0])
+            )
+            requested.append((module, group, index, 100.0 - index))
+    for module_id in _requested_modules(answers, track):
+        module = modules.get(module_id)
+        if module is None or any(r[0].id == module_id for r in requested):
+            continue
+        group = next((g for g in groups if g in module.job_groups), None)
+        if group:
+            requested.append((module, group, None, 80.0))
+
+    # 2. What closes the firm's gaps: modules of the track's mix, for groups it has, in its
+    #    industry, not already had, most valuable first.
     candidates: list[tuple[float, Module, str]] = []
     for module in catalogue.modules:
-        if track not in module.tracks or module.delivery not in mix:
-            continue
-        if not _module_level_fits(module, scores):
+        if (
+            module.on_request
+            or module.id in FIRM_WIDE
+            or track not in module.tracks
+            or module.delivery not in mix
+            or not module.applies(answers)
+            or not _module_level_fits(module, scores)
+            or not any(d in gap_of for d in module.closes)
+        ):
             continue
         for group in module.job_groups:
-            if group not in groups:
+            if group not in groups or module.already_had(group, answers):
                 continue
-            value = sum(gap_of.get(d, 0.0) for d in module.closes) / len(module.closes)
+            value = _gap_value(module, gap_of)
             value *= 1.0 - 0.15 * groups.index(group)
             value *= 1.0 - 0.2 * mix.index(module.delivery)
             candidates.append((value, module, group))
     candidates.sort(key=lambda c: (-c[0], c[1].level, c[1].id))
-    chosen = _with_prerequisites(candidates, catalogue.by_id, groups, limit=_limit(track, groups))
-    phases, unplaced = _schedule(chosen, catalogue.by_id, trainees, capacity)
+
+    chosen, left_out = _select(
+        [(m, g, b, v, True) for m, g, b, v in requested]
+        + [(m, g, None, v, False) for v, m, g in candidates],
+        modules,
+        groups,
+        answers,
+        release,
+        months,
+        limit=_limit(track, groups) + len(requested),
+    )
+    placed, unplaced = _schedule(_in_order(chosen), modules, trainees, release, months, gap_of)
+    placed_ids = {m.module_id for m in placed}
+    unplaced = list(dict.fromkeys(unplaced + [m for m in left_out if m not in placed_ids]))
+    if track in ("ax", "shared_center") and any(m.brief is not None for m in placed):
+        placed = _with_coaching(placed, modules[COACHING], groups, trainees, release, months)
+    phases = _phases(placed, track, months, modules)
     return Plan(
         track=track,
         gaps=[(d, round(s, 1)) for d, s in gaps],
         job_groups=groups,
         trainees=trainees,
-        monthly_capacity=capacity,
+        release_hours=release,
+        release_stated=stated,
+        months=months,
         phases=phases,
-        briefs=project_briefs(answers) if track == "ax" else [],
+        briefs=briefs,
         referrals=referrals(answers, profile, data) if track == "shared_center" else [],
-        rediagnose_on=(
-            diagnosed_on + timedelta(days=round(30.4 * REDIAGNOSE_MONTHS[track]))
-        ).isoformat(),
+        job_analysis_first=analysis_first,
+        rediagnose_month=months,
+        start=first_month(diagnosed_on).isoformat(),
         unplaced=unplaced,
     )
 
 
+def _in_order(chosen):
+    """Prerequisites first; otherwise the lower level first (awareness before practice),
+    what the firm asked for first within a level, then by value."""
+    import heapq
+
+    ids = {m.id for m, *_ in chosen}
+    pending = {i: {p for p in item[0].prerequisites if p in ids} for i, item in enumerate(chosen)}
+    done: set[str] = set()
+    ready = [(item[0].level, not item[4], i) for i, item in enumerate(chosen) if not pending[i]]
+    heapq.heapify(ready)
+    order, queued = [], {i for *_k, i in ready}
+    while ready:
+        *_key, i = heapq.heappop(ready)
+        order.append(chosen[i])
+        done.add(chosen[i][0].id)
+        for j, item in enumerate(chosen):
+            if j not in queued and pending[j] <= done:
+                queued.add(j)
+                heapq.heappush(ready, (item[0].level, not item[4], j))
+    return order
+
+
+def _with_coaching(placed, coaching: Module, groups, trainees, release: float, horizon: int):
+    """Coaching after the projects, to carry their results into daily work (once, led by the
+    executives), in the plan's last months."""
+    from dataclasses import replace as copy
+
+    lead = _lead_group(groups)
+    duration = max(1, math.ceil(coaching.hours / release))
+    projects_end = max(m.end_month for m in placed if m.brief is not None)
+    busy = max((m.end_month for m in placed if m.job_group == lead), default=0)
+    start = min(max(projects_end, busy), horizon - duration)
+    clash = [m for m in placed if m.job_group == lead and m.end_month > start]
+    if start < 0 or clash:
+        return placed
+    item = PlannedModule(
+        coaching.id, lead, trainees.get(lead, 1), coaching.hours, coaching.delivery,
+        coaching.funding, start, duration,
+    )  # fmt: skip
+    return [*placed, copy(item, impact=10.0)]
+
+
+def replace_module(brief: ProjectBrief, module_id: str | None) -> ProjectBrief:
+    from dataclasses import replace
+
+    return replace(brief, module_id=module_id)
+
+
+def first_month(diagnosed_on: date) -> date:
+    """Month 0 of a plan: the month after the diagnosis."""
+    year, month = divmod(diagnosed_on.year * 12 + diagnosed_on.month, 12)
+    return date(year, month + 1, 1)
+
+
+def month_date(start: date, index: int) -> date:
+    year, month = divmod(start.year * 12 + start.month - 1 + index, 12)
+    return date(year, month + 1, 1)
+
+
+def _lead_group(groups: list[str]) -> str:
+    """Who leads the firm's work with the consultant: the executives, if the firm has them."""
+    return "executives" if "executives" in groups else groups[0]
+
+
 def _limit(track: str, groups: list[str]) -> int:
-    """How many module placements a plan holds: enough for a year, few enough to read."""
-    return min(14, 3 + 3 * len(groups)) if track != "beginner" else min(10, 2 + 2 * len(groups))
+    """How many module placements a plan holds besides what was asked for."""
+    return min(10, 2 + 2 * len(groups)) if track != "beginner" else min(8, 2 + 2 * len(groups))
 
 
-def _with_prerequisites(candidates, modules: Mapping[str, Module], groups: list[str], limit: int):
-    """Take candidates in order, each with its missing prerequisites before it."""
-    chosen: list[tuple[Module, str]] = []
+def _select(candidates, modules, groups, answers, release: float, horizon: int, limit: int):
+    """Take candidates in order, each with its missing prerequisites before it (a
+    prerequisite the group already has counts as done), while the group's months allow:
+    what the firm asked for always, then what closes its gaps. Returns the chosen
+    ``(module, group, brief, value, asked)`` and the modules left out for lack of time."""
+    chosen: list[tuple[Module, str, int | None, float, bool]] = []
     seen: set[tuple[str, str]] = set()
+    months_used: dict[str, int] = {}
+    left_out: list[str] = []
 
-    def add(module: Module, group: str) -> None:
+    def months(module: Module) -> int:
+        return max(1, math.ceil(module.hours / release))
+
+    def chain(module: Module, group: str, into: list) -> None:
         for prerequisite in module.prerequisites:
             required = modules[prerequisite]
-            # A prerequisite is taken by the same group when it can be, else by the first
-            # group it serves among the firm's.
             target = (
                 group
                 if group in required.job_groups
                 else next((g for g in groups if g in required.job_groups), required.job_groups[0])
             )
-            add(required, target)
-        if (module.id, group) not in seen:
-            seen.add((module.id, group))
-            chosen.append((module, group))
-
-    for _value, module, group in candidates:
-        if len(chosen) >= limit:
-            break
-        add(module, group)
-    return chosen
-
-
-def _schedule(chosen, modules: Mapping[str, Module], trainees: Mapping[str, int], capacity: float):
-    """Place modules into the three phases in order, after their prerequisites, within the
-    hours the firm can release; what does not fit in twelve months is reported, not hidden."""
-    used = {key: 0.0 for key, _s, _e in PHASES}
-    placed: dict[tuple[str, str], int] = {}
-    placed_any: dict[str, int] = {}
-    entries: dict[str, list[PlannedModule]] = {key: [] for key, _s, _e in PHASES}
-    unplaced: list[str] = []
-    for module, group in chosen:
-        people = trainees.get(group, 1)
-        need = module.hours * people
-        earliest = max(
-            (
-                placed.get((p, group), placed_any.get(p, 0)) + 1
-                for p in module.prerequisites
-                if p in placed_any
-            ),
-            default=0,
-        )
-        for index, (key, start, end) in enumerate(PHASES):
-            if index < earliest:
+            if prerequisite in FIRM_WIDE:
+                target = _lead_group(groups)  # once for the firm, led from the top
+            elif required.already_had(target, answers):
                 continue
-            room = capacity * (end - start) - used[key]
-            if need <= room or (not entries[key] and need <= capacity * (end - start) * 1.5):
-                used[key] += need
-                entries[key].append(
-                    PlannedModule(
-                        module.id,
-                        group,
-                        people,
-                        module.hours,
-                        module.delivery,
-                        module.funding,
-                        start,
-                    )
-                )
-                placed[(module.id, group)] = index
-                placed_any[module.id] = min(placed_any.get(module.id, index), index)
-                break
-        else:
-            unplaced.append(module.id)
-    phases = [
-        Phase(
-            key, start, end, entries[key], round(used[key], 1), round(capacity * (end - start), 1)
+            chain(required, target, into)
+        if module.id in FIRM_WIDE:
+            group = _lead_group(groups)
+        if (module.id, group) not in seen and (module.id, group) not in {
+            (m.id, g) for m, g in into
+        }:
+            into.append((module, group))
+
+    for module, group, brief, value, asked in candidates:
+        if not asked and len(chosen) >= limit:
+            break
+        steps: list[tuple[Module, str]] = []
+        chain(module, group, steps)
+        need: dict[str, int] = {}
+        for step, step_group in steps:
+            need[step_group] = need.get(step_group, 0) + months(step)
+        if not asked and any(months_used.get(g, 0) + n > horizon for g, n in need.items()):
+            left_out.append(module.id)
+            continue
+        for step, step_group in steps:
+            seen.add((step.id, step_group))
+            months_used[step_group] = months_used.get(step_group, 0) + months(step)
+            is_it = step is module
+            chosen.append((step, step_group, brief if is_it else None, value, asked))
+    return chosen, left_out
+
+
+def _schedule(chosen, modules, trainees, release: float, horizon: int, gap_of):
+    """Each group's modules one after another, each after its prerequisites, taking as many
+    months as its hours need at the firm's release hours. What would start after the plan's
+    end is reported, not hidden."""
+    free_from: dict[str, int] = {}
+    ends: dict[str, int] = {}  # module id -> first month it is done (by any group)
+    placed: list[PlannedModule] = []
+    unplaced: list[str] = []
+    for module, group, brief, value, asked in chosen:
+        duration = max(1, math.ceil(module.hours / release))
+        start = max(
+            [free_from.get(group, 0)] + [ends[p] for p in module.prerequisites if p in ends]
         )
-        for key, start, end in PHASES
-    ]
-    # A module placed for one group but not another is not "left for next year".
-    unplaced = [m for m in dict.fromkeys(unplaced) if m not in placed_any]
-    return phases, unplaced
-
-
-def project_briefs(answers: Mapping[str, Any]) -> list[ProjectBrief]:
-    """One PBL brief per target job the firm named (at most three), from its own words."""
-    jobs = answers.get("need_target_jobs") or []
-    jobs = jobs if isinstance(jobs, list) else [jobs]
-    benefits = answers.get("need_benefit") or []
-    briefs = []
-    for job in jobs[:3]:
-        briefs.append(
-            ProjectBrief(
-                job=job,
-                job_group=JOB_TO_GROUP.get(job, "office"),
-                task=str(answers.get("need_task") or "").strip(),
-                problem=str(answers.get("need_problem") or "").strip(),
-                data_ready=answers.get("need_data_ready"),
-                data_description=str(answers.get("need_data_desc") or "").strip(),
-                benefits=benefits if isinstance(benefits, list) else [benefits],
-                urgency=answers.get("need_urgency"),
+        if start >= horizon:
+            unplaced.append(module.id)
+            continue
+        people = trainees.get(group, 1)
+        placed.append(
+            PlannedModule(
+                module.id,
+                group,
+                people,
+                module.hours,
+                module.delivery,
+                module.funding,
+                start,
+                duration,
+                brief,
+                round(value if asked else _gap_value(module, gap_of), 1),
             )
         )
-    return briefs
+        free_from[group] = start + duration
+        ends[module.id] = min(ends.get(module.id, 10**6), start + duration)
+    placed_ids = {m.module_id for m in placed}
+    unplaced = [m for m in dict.fromkeys(unplaced) if m not in placed_ids]
+    return placed, unplaced
+
+
+def phase_bounds(track: str, months: int) -> list[tuple[int, int]]:
+    """Three phases: 0–3, 3–6, 6–12 months for a twelve-month plan, in thirds otherwise."""
+    if months == 12:
+        return [(0, 3), (3, 6), (6, 12)]
+    third = months // 3
+    return [(0, third), (third, 2 * third), (2 * third, months)]
+
+
+def _phases(placed: list[PlannedModule], track: str, months: int, modules) -> list[Phase]:
+    """Modules into the phase they start in. An empty phase takes a module that nothing
+    depends on from an earlier phase that keeps another, when its group is free by then:
+    moving it later never puts it before a prerequisite or over the release hours."""
+    from dataclasses import replace
+
+    bounds = phase_bounds(track, months)
+
+    def index_of(m: PlannedModule) -> int:
+        return next(i for i, (a, b) in enumerate(bounds) if a <= m.start_month < b)
+
+    items = list(placed)
+    for target in range(1, len(bounds)):
+        if any(index_of(m) == target for m in items):
+            continue
+        earlier = [m for m in items if index_of(m) < target]
+        # Candidates: modules no other placed module needs after them, latest first, from a
+        # phase that keeps something.
+        needed = {p for m in items for p in modules[m.module_id].prerequisites}
+        for m in sorted(earlier, key=lambda m: (-m.start_month, -m.impact)):
+            if m.module_id in needed:
+                continue
+            if sum(1 for x in items if index_of(x) == index_of(m)) < 2:
+                continue
+            busy = max(
+                (x.end_month for x in items if x is not m and x.job_group == m.job_group),
+                default=0,
+            )
+            start = max(bounds[target][0], busy)
+            if start >= bounds[target][1]:
+                continue
+            items[items.index(m)] = replace(m, start_month=start)
+            break
+    phases = []
+    for i, (start, end) in enumerate(bounds):
+        inside = sorted(
+            (m for m in items if index_of(m) == i), key=lambda m: (m.start_month, -m.impact)
+        )
+        phases.append(
+            Phase(
+                f"{start}-{end}", start, end, inside, round(sum(m.total_hours for m in inside), 1)
+            )
+        )
+    return phases
+
+
+# --- referrals -----------------------------------------------------------------------------
+
+
+def wanted_specialisations(answers: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """What the firm needs a center for: the specialisations of the equipment it lacks,
+    and those of the uses it is considering (a weaker sign)."""
+    equipment: list[str] = []
+    for need in _as_list(answers.get("need_equipment")):
+        equipment += NEED_TO_SPECIALISATIONS.get(need, ())
+    uses = [
+        spec
+        for item_id, spec in USE_AREA_TO_SPECIALISATION.items()
+        if answers.get(item_id) in ("considering", "prototyping", "testing")
+    ]
+    equipment = list(dict.fromkeys(equipment))
+    return equipment, [s for s in dict.fromkeys(uses) if s not in equipment]
 
 
 def referrals(
@@ -352,26 +793,30 @@ def referrals(
     data: RoadmapData,
     top: int = 3,
 ) -> list[Referral]:
-    """The one to three centers that best match the firm's needs and region."""
-    needs = answers.get("need_equipment") or []
-    wanted: list[str] = []
-    for need in needs if isinstance(needs, list) else [needs]:
-        wanted += NEED_TO_SPECIALISATIONS.get(need, ())
-    for item_id, spec in USE_AREA_TO_SPECIALISATION.items():
-        if answers.get(item_id) in ("considering", "prototyping", "testing"):
-            wanted.append(spec)
-    wanted = list(dict.fromkeys(wanted))
+    """The one to three centers that best fit what the firm needs: the most of the equipment
+    it lacks first, then the nearest, then the most of the uses it is considering."""
+    equipment, uses = wanted_specialisations(answers)
+    wanted = equipment + uses
     region = profile.get("region", "")
+    registry = data.centers
 
-    def fit(center: Center) -> tuple[int, bool, bool]:
-        matched = [s for s in wanted if s in center.specialisations]
-        return len(matched), center.region == region, region in center.serves_regions
+    def rank(center: Center) -> tuple[int, float, int, str]:
+        return (
+            -sum(1 for s in equipment if s in center.specialisations),
+            registry.distance_km(region, center.region),
+            -sum(1 for s in uses if s in center.specialisations),
+            center.id,
+        )
 
-    ranked = sorted(data.centers.centers, key=lambda c: (fit(c), c.id), reverse=True)
-    chosen = [c for c in ranked if fit(c)[0] > 0 and fit(c)[2]][:top]
-    if not chosen:  # nobody serves the region with a match: the best match anywhere
-        chosen = [c for c in ranked if fit(c)[0] > 0][:1]
+    ranked = sorted(
+        (c for c in registry.centers if any(s in c.specialisations for s in wanted)), key=rank
+    )
     return [
-        Referral(c.id, [s for s in wanted if s in c.specialisations], c.region == region)
-        for c in chosen
+        Referral(
+            c.id,
+            [s for s in wanted if s in c.specialisations],
+            round(registry.distance_km(region, c.region)),
+            c.region == region,
+        )
+        for c in ranked[:top]
     ]

@@ -1,69 +1,160 @@
 """Everything the roadmap report shows, gathered as plain values (never database rows).
 
 ``report_context`` needs the explanation sentences in the report's language, so it runs in an
-app context; the rendering itself (``pdf.py``) does not.
+app context. Rendering happens on the task queue (``diagnose.jobs``): a web request only
+looks up the cached file or waits briefly for the queue (``pdf_response``).
 """
 
 from __future__ import annotations
 
-import json
+import re
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 from flask import current_app
 from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from .. import assessments as ops
-from ..diagnosis.explanations import TRACK_SUMMARIES, explain, track_name
-from ..diagnosis.scoring import is_visible
+from ..diagnosis.explanations import explain, track_name
+from ..diagnosis.scoring import NOT_APPLICABLE, is_visible
 from ..diagnosis.store import latest_diagnosis
-from ..templating import KST, answer_text
+from ..services.peers import peer_scores
+from ..templating import KST
+from .catalogue import RoadmapData
 from .charts import radar_svg
-from .pdf import cached_pdf, render_html, svg
-from .planner import employees_of, plan
+from .pdf import render_html, svg
+from .planner import Plan, employees_of, month_date, plan
 
-SIZE_BANDS = ((1, 9), (10, 49), (50, 99), (100, 299), (300, 10**9))
-PEER_MINIMUM = 5  # fewer peers than this and no firm's line is shown: it could be identified
-
-
-def size_band(employees: int) -> tuple[int, int]:
-    return next(b for b in SIZE_BANDS if b[0] <= employees <= b[1])
+ANSWER_LIMIT = 600  # characters of one free-text answer or note the appendix prints
+REASON_LIMIT = 3
+_CODE_PREFIX = re.compile(r"^[A-Z]\.\s*")
 
 
-def peer_scores(
-    db: sqlite_utils.Database,
-    industry: str,
-    employees: int,
-    firm_id: int,
-) -> tuple[int, dict[str, float]]:
-    """Mean dimension scores of other firms of the same industry and size band (latest each)."""
-    low, high = size_band(employees)
-    rows = db.query(
-        """
-        SELECT p.scores FROM predictions p JOIN assessments a ON a.id = p.assessment_id
-        JOIN firms f ON f.id = a.firm_id
-        WHERE f.industry = ? AND f.employees BETWEEN ? AND ? AND f.id != ?
-          AND p.id = (SELECT MAX(p2.id) FROM predictions p2 JOIN assessments a2
-                      ON a2.id = p2.assessment_id WHERE a2.firm_id = f.id)
-        """,
-        [industry, low, high, firm_id],
+# --- words for the report ------------------------------------------------------------------
+
+
+def clip(text: Any, limit: int = ANSWER_LIMIT) -> str:
+    """A free text as the report prints it: whole up to ``limit`` characters, then cut with
+    a mark (a firm's note can be any size; the report stays a report)."""
+    text = str(text or "").strip()
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rstrip() + "… " + _("(shortened)")
+
+
+def month_label(day: date, lang: str) -> str:
+    return f"{day.year}년 {day.month}월" if lang == "ko" else day.strftime("%b %Y")
+
+
+def months_label(start: date, first: int, last: int, lang: str) -> str:
+    """Calendar months ``first``..``last`` (inclusive) of a plan starting on ``start``."""
+    a, b = month_date(start, first), month_date(start, last)
+    if a == b:
+        return month_label(a, lang)
+    if lang == "ko":
+        return (
+            f"{a.year}년 {a.month}월–{b.month}월"
+            if a.year == b.year
+            else (f"{a.year}년 {a.month}월–{b.year}년 {b.month}월")
+        )
+    return (
+        f"{a.strftime('%b')}–{b.strftime('%b %Y')}"
+        if a.year == b.year
+        else (f"{a.strftime('%b %Y')}–{b.strftime('%b %Y')}")
     )
-    totals: dict[str, list[float]] = {}
-    count = 0
-    for row in rows:
-        count += 1
-        for dimension, score in json.loads(row["scores"]).items():
-            if score["score"] is not None:
-                totals.setdefault(dimension, []).append(score["score"])
-    return count, {d: sum(v) / len(v) for d, v in totals.items()}
+
+
+def day_label(day: date, lang: str) -> str:
+    return f"{day.year}년 {day.month}월 {day.day}일" if lang == "ko" else day.strftime("%-d %B %Y")
+
+
+def hours_label(hours: float, lang: str) -> str:
+    """A number of hours kept with its unit: "16시간", "16 h" (a no-break space)."""
+    number = f"{hours:.0f}" if float(hours).is_integer() else f"{hours:.1f}"
+    return f"{number}시간" if lang == "ko" else f"{number}\u00a0h"
+
+
+def won(amount: int, lang: str) -> str:
+    return f"{amount:,}원" if lang == "ko" else f"KRW\u00a0{amount:,}"
+
+
+def people_label(group: str, count: int, jobs: list[str], lang: str, employees: int) -> str:
+    """Who attends, by role: "대표", "경영지원 담당 2명", "Office staff (2)"."""
+    if group == "executives":
+        if count == 1:
+            return _("The CEO")
+        return _("The CEO and %(n)s other executive", n=count - 1)
+    role = jobs[0] if len(jobs) == 1 else GROUP_NAMES()[group]
+    return _("%(role)s (%(n)s people)", role=role, n=count)
+
+
+def GROUP_NAMES() -> dict[str, str]:  # noqa: N802  (a table, built in the report's language)
+    return {
+        "executives": _("Executives"),
+        "office": _("Office staff"),
+        "engineers": _("Engineers and IT"),
+        "production": _("Production and field staff"),
+    }
+
+
+def DELIVERY_NAMES() -> dict[str, str]:  # noqa: N802
+    return {
+        "free_online": _("Free online course"),
+        "blended": _("Online and classroom"),
+        "onsite_pbl": _("Project at your site"),
+        "shared_center": _("At a shared training center"),
+    }
+
+
+def BENEFIT_MEASURES() -> dict[str, str]:  # noqa: N802
+    return {
+        "time_saving": _("hours the task takes, before and after"),
+        "quality": _("defect rate, before and after"),
+        "cost": _("cost of the task per month, before and after"),
+        "sales": _("enquiries and sales won, before and after"),
+        "safety": _("incidents and near misses, before and after"),
+        "skill_transfer": _("staff who can do the task from the written standard"),
+        "labour_shortage": _("work handled without extra staff"),
+    }
+
+
+def OWNER_TEXT() -> dict[str, str]:  # noqa: N802
+    return {
+        "none": _("No owner yet: the job analysis names one."),
+        "not_yet": _("An owner can be named; do it before the project starts."),
+        "named_no_time": _("An owner is named; agree the hours they may spend on it."),
+        "named_with_time": _("An owner is named, and the project counts as working time."),
+    }
+
+
+def _answer(item, value: Any, lang: str) -> str:
+    """An answer as the appendix prints it, in the report's language."""
+    if value in (None, "", []):
+        return "–"
+    if value == NOT_APPLICABLE:
+        return _("Not applicable")
+    if item.type in ("single", "multi"):
+        values = value if isinstance(value, list) else [value]
+        return ", ".join(
+            (o.label.get(lang) if (o := item.option(v)) else _("Not applicable")) for v in values
+        )
+    if item.type == "number":
+        unit = item.unit.get(lang) if item.unit else ""
+        if not unit:
+            return str(value)
+        return f"{value}{unit}" if lang == "ko" else f"{value}\u00a0{unit}"
+    return clip(value)
+
+
+# --- the context -----------------------------------------------------------------------------
 
 
 def report_context(db: sqlite_utils.Database, record: dict[str, Any], lang: str) -> dict[str, Any]:
     """The values the report template needs for one submitted assessment."""
     catalogue = current_app.extensions["questionnaires"]
-    roadmap_data = current_app.extensions["roadmap_data"]
+    data: RoadmapData = current_app.extensions["roadmap_data"]
     questionnaire = ops.questionnaire_of(db, catalogue, record)
     diagnosis = latest_diagnosis(db, record["id"])
     answers, notes = ops.load_answers(db, record["id"])
@@ -73,197 +164,384 @@ def report_context(db: sqlite_utils.Database, record: dict[str, Any], lang: str)
     track = decision["final_track"] if decision else prediction.track
     scores = {d: s["score"] for d, s in diagnosis["scores"].items()}
     submitted = datetime.fromisoformat(record["submitted_at"]).astimezone(KST).date()
-    roadmap = plan(scores, track, answers, profile, roadmap_data, submitted)
     employees = employees_of(profile)
-    peers_n, peers = peer_scores(db, profile.get("industry", ""), employees, record["firm_id"])
-    show_peers = peers_n >= PEER_MINIMUM
+    # Other centers' confirmed diagnoses only, enough firms and centers, rounded, no count.
+    comparison = peer_scores(db, profile.get("industry", ""), employees, record["firm_id"])
+    peers = comparison.means if comparison else {}
+    show_peers = comparison is not None
     with force_locale(lang):
         words = explain(prediction, questionnaire, diagnosis["scores"], lang, answers)
-        track_label = track_name(track)
-        track_summary = str(TRACK_SUMMARIES.get(track, ""))
-        firm_label, peer_label = _chart_labels(lang, peers_n)
-    people = _people(db, record)
-    dimensions = [
-        {
-            "id": d.id,
-            "title": d.title.get(lang),
-            "score": scores.get(d.id),
-            "level": diagnosis["scores"][d.id]["level"],
-            "level_text": d.levels[diagnosis["scores"][d.id]["level"] - 1].get(lang)
-            if diagnosis["scores"][d.id]["level"]
-            else "",
-            "peer": round(peers[d.id]) if show_peers and d.id in peers else None,
-        }
-        for d in questionnaire.dimensions
-    ]
-    region = questionnaire.profile_field("region")
-    industry = questionnaire.profile_field("industry")
-    return {
-        "firm": {
-            "name": record["firm_name"],
-            "employees": employees,
-            "region": region.choice_label(profile.get("region", ""), lang),
-            "industry": industry.choice_label(profile.get("industry", ""), lang),
-        },
-        "consultant": people["consultant"],
-        "center": people["center"],
-        "diagnosed_on": submitted.isoformat(),
-        "source": record.get("source", "consultant"),
-        "track": track,
-        "track_label": track_label,
-        "track_summary": track_summary,
-        "model_track": prediction.track,
-        "decision": {"action": decision["action"], "reason": decision["reason"]}
-        if decision
-        else None,
-        "words": words,
-        "readiness": diagnosis["readiness"],
-        "dimensions": dimensions,
-        "gaps": [d for d in sorted(dimensions, key=lambda d: d["score"] or 0)][:3],
-        "radar": svg(
-            radar_svg(
-                [d["title"] for d in dimensions],
-                [d["score"] or 0 for d in dimensions],
-                [d["peer"] for d in dimensions] if show_peers else None,
-                firm_label,
-                peer_label,
-            )
-        ),
-        "peers": {"shown": show_peers, "count": peers_n, "minimum": PEER_MINIMUM},
-        "plan": _plan_view(roadmap, roadmap_data, questionnaire, lang),
-        "appendix": [
+        roadmap = plan(
+            scores,
+            track,
+            answers,
+            profile,
+            data,
+            submitted,
+            job_analysis_first=bool(words.get("job_analysis_first", False)),
+        )
+        dimensions = [
             {
+                "id": d.id,
                 "title": d.title.get(lang),
-                "answers": [
-                    {
-                        "question": i.question.get(lang),
-                        "answer": answer_text(i, answers.get(i.id), lang)
-                        if answers.get(i.id) not in (None, "", [])
-                        else "–",
-                        "note": notes.get(i.id, ""),
-                    }
-                    for i in d.items
-                    if is_visible(i, answers)
-                ],
+                "score": scores.get(d.id),
+                "level": diagnosis["scores"][d.id]["level"],
+                "level_text": data.levels.dimensions[d.id][
+                    diagnosis["scores"][d.id]["level"] - 1
+                ].get(lang)
+                if diagnosis["scores"][d.id]["level"] and d.id in data.levels.dimensions
+                else "",
+                "peer": round(peers[d.id]) if show_peers and d.id in peers else None,
             }
             for d in questionnaire.dimensions
-        ],
-        "generated_on": date.today().isoformat(),
+        ]
+        plan_view = _plan_view(roadmap, data, questionnaire, answers, lang, employees)
+        people = _people(db, record)
+        peer_readiness = (
+            round(sum(d["peer"] for d in dimensions) / len(dimensions))
+            if show_peers and all(d["peer"] is not None for d in dimensions)
+            else None
+        )
+        context = {
+            "firm": {
+                "name": record["firm_name"],
+                "employees": employees,
+                "region": questionnaire.profile_field("region").choice_label(
+                    profile.get("region", ""), lang
+                ),
+                "industry": _CODE_PREFIX.sub(
+                    "",
+                    questionnaire.profile_field("industry").choice_label(
+                        profile.get("industry", ""), lang
+                    ),
+                ),
+            },
+            "consultant": people["consultant"],
+            "center": people["center"],
+            "diagnosed_on": day_label(submitted, lang),
+            "source": record.get("source", "consultant"),
+            "track": track,
+            "track_label": track_name(track),
+            "job_analysis_first": roadmap.job_analysis_first,
+            "overridden": bool(decision and decision["action"] == "override"),
+            "decision_reason": clip(decision["reason"], 300) if decision else "",
+            # The model's reasons explain the model's track: only when that is the firm's.
+            "reasons": [clip(r, 240) for r in words["ceo_reasons"][:REASON_LIMIT]]
+            if track == prediction.track
+            else [],
+            "readiness": diagnosis["readiness"],
+            "peer_readiness": peer_readiness,
+            "dimensions": dimensions,
+            "radar": svg(
+                radar_svg(
+                    [d["title"] for d in dimensions],
+                    [d["score"] or 0 for d in dimensions],
+                    [d["peer"] for d in dimensions] if show_peers else None,
+                    _("This company"),
+                    _("Peers of the same industry and size"),
+                    title=_radar_alternative(dimensions, show_peers),
+                )
+            ),
+            "peers": {"shown": show_peers},
+            "plan": plan_view,
+            "appendix": [
+                {
+                    "title": d.title.get(lang),
+                    "answers": [
+                        {
+                            "question": i.question.get(lang),
+                            "answer": _answer(i, answers.get(i.id), lang),
+                            "note": clip(notes.get(i.id, ""), 300),
+                        }
+                        for i in d.items
+                        if is_visible(i, answers)
+                    ],
+                }
+                for d in questionnaire.dimensions
+            ],
+            "generated_on": day_label(date.today(), lang),
+        }
+    return context
+
+
+def _radar_alternative(dimensions: list[dict[str, Any]], peers: bool) -> str:
+    """The chart in words, for a screen reader: each area's score (and the peers')."""
+    parts = []
+    for d in dimensions:
+        score = "–" if d["score"] is None else f"{d['score']:.0f}"
+        if peers and d["peer"] is not None:
+            parts.append(
+                _(
+                    "%(area)s %(score)s (peers %(peer)s)",
+                    area=d["title"],
+                    score=score,
+                    peer=d["peer"],
+                )
+            )
+        else:
+            parts.append(_("%(area)s %(score)s", area=d["title"], score=score))
+    return _("Radar chart of the six areas, scores out of 100: %(list)s.", list="; ".join(parts))
+
+
+def _people(db: sqlite_utils.Database, record: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """The consultant and center, with how to reach them (contact columns of migration 5)."""
+    center = db.execute(
+        "SELECT name, phone, email, address FROM centers WHERE id = ?", [record["center_id"]]
+    ).fetchone()
+    consultant = db.execute(
+        "SELECT name, phone, email FROM users WHERE id = ?", [record.get("consultant_id")]
+    ).fetchone()
+    return {
+        "center": dict(
+            zip(("name", "phone", "email", "address"), center or ("",) * 4, strict=True)
+        ),
+        "consultant": dict(zip(("name", "phone", "email"), consultant or ("",) * 3, strict=True)),
     }
 
 
-def _chart_labels(lang: str, peers_n: int) -> tuple[str, str]:
-    from flask_babel import gettext as _
-
-    return _("This firm"), _("Peers (same industry and size, %(n)s firms)", n=peers_n)
-
-
-def _people(db: sqlite_utils.Database, record: dict[str, Any]) -> dict[str, str]:
-    row = db.execute(
-        "SELECT c.name, u.name FROM centers c LEFT JOIN users u ON u.id = ? WHERE c.id = ?",
-        [record.get("consultant_id"), record["center_id"]],
-    ).fetchone()
-    return {"center": row[0] if row else "", "consultant": (row[1] or "") if row else ""}
-
-
-def _plan_view(roadmap, data, questionnaire, lang: str) -> dict[str, Any]:
+def _plan_view(
+    roadmap: Plan,
+    data: RoadmapData,
+    questionnaire,
+    answers: dict[str, Any],
+    lang: str,
+    employees: int,
+) -> dict[str, Any]:
     """The plan with every id turned into words of the report's language."""
     catalogue, centers = data.catalogue, data.centers
     modules = catalogue.by_id
+    start = date.fromisoformat(roadmap.start)
+    named = answers.get("need_target_jobs") or []
+    named = named if isinstance(named, list) else [named]
 
-    def label(item_id: str, value: str | None) -> str:
+    def label(item_id: str, value: Any) -> str:
         item = questionnaire.find_item(item_id)
         option = item.option(value) if item and value else None
-        return option.label.get(lang) if option else (value or "")
+        return option.label.get(lang) if option else ""
 
+    def jobs_of(group: str) -> list[str]:
+        from .planner import JOB_TO_GROUP
+
+        return [label("need_target_jobs", j) for j in named if JOB_TO_GROUP.get(j) == group]
+
+    def row(group: list) -> dict[str, Any]:
+        """One module as the report lists it: every group taking it in a phase together."""
+        m = group[0]
+        module = modules[m.module_id]
+        route = catalogue.funding(m.funding)
+        amounts = [module.cost.firm_pays(x.trainees) for x in group]
+        amount = None if None in amounts else sum(amounts)
+        tasks = [b.task for b in roadmap.briefs if b.module_id == m.module_id]
+        first_month, last_month = (
+            min(x.start_month for x in group),
+            max(x.end_month for x in group) - 1,
+        )
+        return {
+            "id": m.module_id,
+            "title": module.title.get(lang),
+            "summary": module.summary.get(lang),
+            "tasks": tasks,
+            "tasks_short": [clip(t, 80) for t in tasks],
+            "who": " · ".join(
+                people_label(x.job_group, x.trainees, jobs_of(x.job_group), lang, employees)
+                for x in group
+            ),
+            "group": m.job_group if len(group) == 1 else "mixed",
+            "when": months_label(start, first_month, last_month, lang),
+            "start_month": first_month,
+            "hours": hours_label(m.hours, lang),
+            "per_month": hours_label(m.hours / m.months, lang),
+            "delivery": DELIVERY_NAMES()[m.delivery],
+            "route": route.name.get(lang),
+            "cost": _("Free") if amount == 0 else won(amount, lang) if amount else "",
+            "firm_pays": route.firm_pays_short.get(lang),
+            # Impact: what the firm asked for (its task, its equipment, the track's opening
+            # step) counts in full, a gap by its size; effort: the hours one person gives.
+            "rank": max(x.impact for x in group) / (1 + m.hours / 40),
+        }
+
+    def rows_of(phase) -> list[dict[str, Any]]:
+        grouped: dict[str, list] = {}
+        for m in phase.modules:
+            grouped.setdefault(m.module_id, []).append(m)
+        return [row(group) for group in grouped.values()]
+
+    phases = [
+        {
+            "key": p.key,
+            "title": _(
+                "Months %(start)s–%(end)s · %(when)s",
+                start=p.start_month + 1,
+                end=p.end_month,
+                when=months_label(start, p.start_month, p.end_month - 1, lang),
+            ),
+            "hours": hours_label(p.hours, lang),
+            "rows": rows_of(p),
+            "lanes": [
+                {
+                    "who": people_label(g, roadmap.trainees.get(g, 1), jobs_of(g), lang, employees),
+                    "titles": [
+                        modules[i].title.get(lang)
+                        for i in dict.fromkeys(m.module_id for m in p.modules if m.job_group == g)
+                    ],
+                }
+                for g in dict.fromkeys(m.job_group for m in p.modules)
+            ],
+        }
+        for p in roadmap.phases
+    ]
+    rows = [r for p in phases for r in p["rows"]]
+    # The first three actions: the most impact for the effort among what starts in the plan's
+    # first months (the first phase, then the next).
+    first = sorted(rows, key=lambda r: (r["start_month"] >= roadmap.phases[0].end_month,
+                                        -r["rank"], r["start_month"]))[:3]  # fmt: skip
+    routes_used = list(
+        dict.fromkeys(modules[m.module_id].funding for p in roadmap.phases for m in p.modules)
+    )
+    referral_centers = [
+        (r, centers.center(r.center_id))
+        for r in roadmap.referrals
+        if not centers.is_sample(centers.center(r.center_id))
+    ]
+    equipment, uses = _wanted_names(answers, data, lang)
     return {
-        "capacity": roadmap.monthly_capacity,
-        "rediagnose_on": roadmap.rediagnose_on,
-        "job_groups": roadmap.job_groups,
-        "trainees": roadmap.trainees,
-        "total_hours": roadmap.total_hours,
+        "months": roadmap.months,
+        "release": hours_label(roadmap.release_hours, lang),
+        "release_stated": hours_label(roadmap.release_stated, lang)
+        if roadmap.release_stated
+        else "",
+        "release_capped": roadmap.release_stated is not None
+        and roadmap.release_stated > roadmap.release_hours,
+        "release_missing": not roadmap.release_stated or roadmap.release_stated <= 0,
+        "busiest": hours_label(roadmap.busiest_month(), lang),
+        "total_hours": hours_label(roadmap.total_hours, lang),
+        "module_count": len(rows),
+        "phases": phases,
+        "first": first,
+        "rediagnose": month_label(month_date(start, roadmap.rediagnose_month), lang),
+        "plan_end": month_label(month_date(start, roadmap.months - 1), lang),
         "unplaced": [modules[m].title.get(lang) for m in roadmap.unplaced],
-        "phases": [
-            {
-                "key": p.key,
-                "start": p.start_month,
-                "end": p.end_month,
-                "hours": p.hours,
-                "capacity": p.capacity,
-                "modules": [
-                    {
-                        "title": modules[m.module_id].title.get(lang),
-                        "summary": modules[m.module_id].summary.get(lang),
-                        "job_group": m.job_group,
-                        "trainees": m.trainees,
-                        "hours": m.hours,
-                        "total_hours": m.total_hours,
-                        "delivery": m.delivery,
-                        "funding": catalogue.funding(m.funding).name.get(lang),
-                    }
-                    for m in p.modules
-                ],
-            }
-            for p in roadmap.phases
-        ],
         "funding_routes": [
-            {"name": r.name.get(lang), "note": r.note.get(lang)}
-            for r in catalogue.funding_routes
-            if any(m.funding == r.id for p in roadmap.phases for m in p.modules)
+            {
+                "name": catalogue.funding(r).name.get(lang),
+                "note": catalogue.funding(r).note.get(lang),
+                "firm_pays": catalogue.funding(r).firm_pays.get(lang),
+                "source": catalogue.funding(r).source.get(lang),
+                "checked": catalogue.funding(r).checked.isoformat(),
+            }
+            for r in routes_used
         ],
+        "costs_unknown": any(not r["cost"] for r in rows),
         "briefs": [
             {
-                "job": label("need_target_jobs", b.job),
-                "job_group": b.job_group,
                 "task": b.task,
+                "job": label("need_target_jobs", b.job) or GROUP_NAMES()[b.job_group],
                 "problem": b.problem,
                 "data": label("need_data_ready", b.data_ready),
                 "data_description": b.data_description,
-                "benefits": [label("need_benefit", v) for v in b.benefits],
-                "urgency": label("need_urgency", b.urgency),
+                "owner": OWNER_TEXT().get(b.owner or "", ""),
+                "who": people_label(b.job_group, b.trainees, jobs_of(b.job_group), lang, employees),
+                "measures": [BENEFIT_MEASURES()[v] for v in b.benefits],
+                "module": modules[b.module_id].title.get(lang) if b.module_id else "",
+                "when": next(
+                    (r["when"] for r in rows if r["id"] == b.module_id and r["tasks"]), ""
+                ),
             }
             for b in roadmap.briefs
         ],
         "referrals": [
             {
                 "name": c.name.get(lang),
-                "kind": c.kind,
                 "equipment": c.equipment.get(lang),
                 "bring": c.bring.get(lang),
                 "send": c.send.get(lang),
                 "contact": c.contact.get(lang),
                 "same_region": r.same_region,
+                "distance": r.distance_km,
                 "matched": [centers.specialisation(s).name.get(lang) for s in r.matched],
             }
-            for r in roadmap.referrals
-            for c in [centers.center(r.center_id)]
+            for r, c in referral_centers
         ],
-        "sample_centers": centers.notice.get(lang) if centers.sample and centers.notice else "",
+        # Sample entries are never printed; the report then says the center will find one.
+        "registry_incomplete": bool(roadmap.referrals)
+        and not referral_centers
+        or (roadmap.track == "shared_center" and not referral_centers),
+        "needs": equipment + uses,
     }
 
 
-def render_report(db: sqlite_utils.Database, record: dict[str, Any], lang: str) -> bytes:
-    """The roadmap PDF of a submitted assessment, from the cache when nothing changed."""
-    html = render_html("report.html", report_context(db, record, lang), lang)
-    pdf, _hit = cached_pdf(
-        html, Path(current_app.instance_path) / "reports", current_app.config["RENDER_WORKERS"]
-    )
-    return pdf
+def _wanted_names(answers, data: RoadmapData, lang: str) -> tuple[list[str], list[str]]:
+    from .planner import wanted_specialisations
+
+    equipment, uses = wanted_specialisations(answers)
+    name = data.centers.specialisation
+    return [name(s).name.get(lang) for s in equipment], [name(s).name.get(lang) for s in uses]
+
+
+def registry_needs_real_entries(data: RoadmapData) -> bool:
+    """True while the registry of shared centers holds only sample entries: referrals then
+    name no center in a firm's report, and the consultant should enter the real ones."""
+    return all(data.centers.is_sample(c) for c in data.centers.centers)
+
+
+def report_html(db: sqlite_utils.Database, record: dict[str, Any], lang: str) -> str:
+    """The report's HTML: what the PDF is rendered from, and what its cache key is made of."""
+    return render_html("report.html", report_context(db, record, lang), lang)
 
 
 def pdf_response(record: dict[str, Any], lang: str):
-    """A download of the roadmap PDF; the file name carries the firm and the date."""
+    """A download of the roadmap PDF, served from the cache the task queue fills.
+
+    Never renders here: a cached report is sent at once; otherwise the queue renders it
+    and the request waits a few seconds; if it is not ready by then the answer is a short
+    page in the user's language that asks to reload (503 with ``Retry-After``), as it is
+    when too many reports are waiting.
+    """
     from urllib.parse import quote
 
-    from flask import Response
+    from flask import Response, jsonify, request, send_file
 
-    from ..storage import get_db
+    from .. import jobs
 
-    pdf = render_report(get_db(), record, lang)
+    try:
+        path = jobs.report_file(record, lang)
+    except (jobs.QueueFull, jobs.ReportNotReady, jobs.ReportFailed) as exc:
+        with force_locale(lang):
+            message = {
+                jobs.QueueFull: _(
+                    "Many reports are being prepared right now. Please try again in a minute."
+                ),
+                jobs.ReportNotReady: _(
+                    "Your report is being prepared. Please reload this page in a few seconds."
+                ),
+                jobs.ReportFailed: _(
+                    "The report could not be prepared. Please try again later; if it happens "
+                    "again, tell your training center."
+                ),
+            }[type(exc)]
+        retry = "60" if isinstance(exc, jobs.QueueFull) else "5"
+        if request.blueprint == "api":
+            response = jsonify({"error": {"code": "report_not_ready", "message": message}})
+        else:
+            response = Response(_waiting_page(message, lang, retry), mimetype="text/html")
+        response.status_code = 503
+        response.headers["Retry-After"] = retry
+        response.headers["Cache-Control"] = "no-store"
+        return response
     name = f"roadmap-{record['firm_name']}-{record['submitted_at'][:10]}-{lang}.pdf"
-    response = Response(pdf, mimetype="application/pdf")
+    response = send_file(path, mimetype="application/pdf", max_age=0, conditional=False)
     response.headers["Content-Disposition"] = (
         f"inline; filename=\"roadmap-{record['id']}-{lang}.pdf\"; filename*=UTF-8''{quote(name)}"
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def _waiting_page(message: str, lang: str, retry: str) -> str:
+    from markupsafe import escape
+
+    return (
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+        f'<meta http-equiv="refresh" content="{retry}"><title>{escape(message)}</title></head>'
+        f"<body><p>{escape(message)}</p></body></html>"
+    )
