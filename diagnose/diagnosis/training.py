@@ -489,15 +489,30 @@ def _comparison_gates(
     new_ok = np.array([p == t for p, t in zip(new_tracks, labels, strict=True)], dtype=float)
     old_ok = np.array([p == t for p, t in zip(old_tracks, labels, strict=True)], dtype=float)
     low, high = _paired_interval(new_ok, old_ok, seed=len(labels))
-    gates.append(
-        Gate(
-            "improvement",
-            low > 0,
-            f"accuracy new {new_ok.mean():.4f}, current {old_ok.mean():.4f}; 95% interval of "
-            f"the difference [{low:+.4f}, {high:+.4f}] on {where}",
-            "the interval's lower end above 0 (a tie keeps the current model)",
-        )
+    value = (
+        f"accuracy new {new_ok.mean():.4f}, current {old_ok.mean():.4f}; 95% interval of "
+        f"the difference [{low:+.4f}, {high:+.4f}] on {where}"
     )
+    if current.card.get("questionnaire") != new.card["questionnaire"]:
+        # The current model answers an older questionnaire version: a model of the version
+        # the app serves replaces it unless it is worse.
+        gates.append(
+            Gate(
+                "improvement",
+                high >= 0,
+                f"{value}; the current model was trained on {current.card.get('questionnaire')}",
+                "not worse than the current model of an older questionnaire version",
+            )
+        )
+    else:
+        gates.append(
+            Gate(
+                "improvement",
+                low > 0,
+                value,
+                "the interval's lower end above 0 (a tie keeps the current model)",
+            )
+        )
     recalls = []
     worse = []
     for track in TRACKS:
