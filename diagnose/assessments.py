@@ -235,10 +235,14 @@ def start_assessment(
     firm: dict[str, Any],
     consultant_id: int | None,
     questionnaire: Questionnaire,
+    based_on: int | None = None,
 ) -> tuple[int, bool]:
     """Open a draft for the firm, or return its open draft: ``(id, created)``.
 
-    One open draft per firm: a second "start" from another tab resumes the first.
+    One open draft per firm: a second "start" from another tab resumes the first. With
+    ``based_on`` (an earlier assessment of the same firm: its last diagnosis, or its own
+    self-assessment) the draft starts from those answers, each marked as carried over until
+    the page that holds it is saved (``carried_answers``).
     """
     with transaction(db):
         row = db.execute(
@@ -264,8 +268,65 @@ def start_assessment(
                 stamp,
             ],
         )
+        if based_on is not None:
+            _carry_answers(db, questionnaire, based_on, cursor.lastrowid, firm["id"])
     log.info("assessment %s started for firm %s", cursor.lastrowid, firm["id"])
     return cursor.lastrowid, True
+
+
+def _carry_answers(
+    db: sqlite_utils.Database,
+    questionnaire: Questionnaire,
+    source_id: int,
+    target_id: int,
+    firm_id: int,
+) -> None:
+    """Copy the answers and notes of ``source_id`` that this questionnaire version still
+    asks, with values it still offers; the caller holds the transaction."""
+    source = db.execute(
+        "SELECT firm_id FROM assessments WHERE id = ? AND status = 'submitted'", [source_id]
+    ).fetchone()
+    if source is None or source[0] != firm_id:
+        raise ValueError(f"assessment {source_id} is not a submitted assessment of this firm")
+    db.execute("UPDATE assessments SET based_on = ? WHERE id = ?", [source_id, target_id])
+    answers, notes = load_answers(db, source_id)
+    stamp = now()
+    for item_id, value in answers.items():
+        item = questionnaire.find_item(item_id)
+        if item is None or not _still_offered(item, value):
+            continue
+        db.execute(
+            "INSERT INTO answers (assessment_id, item_id, value, note, updated_at, carried_from)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                target_id,
+                item_id,
+                json.dumps(value, ensure_ascii=False),
+                notes.get(item_id, ""),
+                stamp,
+                source_id,
+            ],
+        )
+
+
+def _still_offered(item: Any, value: Any) -> bool:
+    """Whether a carried answer is still one of the item's options (or its own text)."""
+    if item.type not in ("single", "multi"):
+        return True
+    values = value if isinstance(value, list) else [value]
+    return all((v == "_na" and item.allow_na) or item.option(v) is not None for v in values)
+
+
+def carried_answers(db: sqlite_utils.Database, assessment_id: int) -> dict[str, int]:
+    """Answers of a draft still as carried over from an earlier assessment: item -> its id."""
+    return {
+        row["item_id"]: row["carried_from"]
+        for row in db.query(
+            "SELECT item_id, carried_from FROM answers WHERE assessment_id = ? "
+            "AND carried_from IS NOT NULL",
+            [assessment_id],
+        )
+    }
 
 
 def get_assessment(
@@ -340,7 +401,8 @@ def save_answers(
             db.execute(
                 "INSERT INTO answers (assessment_id, item_id, value, note, updated_at) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (assessment_id, item_id) DO UPDATE SET "
-                "value = excluded.value, note = excluded.note, updated_at = excluded.updated_at",
+                "value = excluded.value, note = excluded.note, updated_at = excluded.updated_at, "
+                "carried_from = NULL",  # saved on its page: confirmed or changed
                 [assessment_id, item_id, stored, notes.get(item_id, ""), stamp],
             )
         if profile is not None:

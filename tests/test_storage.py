@@ -126,3 +126,41 @@ def test_tokens_and_result_links_from_before_expiry_get_the_default_lifetime(tmp
     assert db.execute("SELECT expires_at FROM api_tokens").fetchone()[0] == (
         "2026-04-01T00:00:00+00:00"
     )
+
+
+def test_a_draft_can_start_from_an_earlier_assessment_and_marks_what_it_carried(app, db):
+    from diagnose.assessments import (
+        carried_answers,
+        create_firm,
+        load_answers,
+        record_submitted_assessment,
+        save_answers,
+        start_assessment,
+    )
+    from diagnose.auth import create_center
+
+    q = app.extensions["questionnaires"].current
+    center = create_center(db, "센터", "seoul")
+    profile = {
+        "company_name": "가나",
+        "business_number": "1018115218",
+        "region": "seoul",
+        "industry": "C",
+        "employees": "10",
+        "revenue_band": q.profile_field("revenue_band").choices[0].value,
+        "contact_name": "김",
+    }
+    firm_id = create_firm(db, center, None, profile)
+    before = {"use_genai_office": "individual", "need_task": "견적", "retired_item": "x"}
+    earlier = record_submitted_assessment(db, firm_id, center, None, q, profile, before, "self")
+    firm = next(db.query("SELECT * FROM firms WHERE id = ?", [firm_id]))
+    draft, created = start_assessment(db, firm, None, q, based_on=earlier)
+    answers, _notes = load_answers(db, draft)
+    assert created and answers == {"use_genai_office": "individual", "need_task": "견적"}
+    assert carried_answers(db, draft) == {"use_genai_office": earlier, "need_task": earlier}
+    save_answers(db, draft, {"use_genai_office": "widespread"}, {})  # its page was saved
+    assert carried_answers(db, draft) == {"need_task": earlier}
+    other = create_firm(db, center, None, {**profile, "business_number": "1108100010"})
+    other_firm = next(db.query("SELECT * FROM firms WHERE id = ?", [other]))
+    with pytest.raises(ValueError):  # another firm's answers are never carried
+        start_assessment(db, other_firm, None, q, based_on=earlier)
