@@ -317,36 +317,37 @@ def change_text(change: Change, questionnaire: Questionnaire, lang: str) -> str:
     )
 
 
-def counterfactual_text(prediction: Prediction, questionnaire: Questionnaire, lang: str) -> str:
+def counterfactual_parts(
+    prediction: Prediction, questionnaire: Questionnaire, lang: str
+) -> tuple[str, list[str]]:
+    """The levers as a lead sentence and one line per one-step change ("" and [] if none)."""
     cf = prediction.counterfactual
     if cf is None or not cf.changes:
-        return ""
-    steps = "; ".join(change_text(c, questionnaire, lang) for c in cf.changes)
+        return "", []
+    steps = [change_text(c, questionnaire, lang) for c in cf.changes]
+    track = track_name(cf.target)
     if not cf.reached:
-        return _(
+        head = _(
             "A few one-step changes are not enough to reach %(track)s; these go furthest "
-            "toward it: %(changes)s.",
-            track=track_name(cf.target),
-            changes=steps,
+            "toward it:",
+            track=track,
         )
-    if cf.alternatives:
-        return _(
-            "Any one of these would make it %(track)s: %(changes)s.",
-            track=track_name(cf.target),
-            changes=steps,
+    elif cf.alternatives:
+        head = _("Any one of these would make it %(track)s:", track=track)
+    elif len(steps) == 1:
+        head = _("One step would make it %(track)s:", track=track)
+    else:
+        head = _(
+            "These %(n)s one-step changes together would make it %(track)s:",
+            n=len(steps),
+            track=track,
         )
-    if len(cf.changes) == 1:
-        return _(
-            "One step would make it %(track)s: %(changes)s.",
-            track=track_name(cf.target),
-            changes=steps,
-        )
-    return _(
-        "These %(n)s one-step changes together would make it %(track)s: %(changes)s.",
-        n=len(cf.changes),
-        track=track_name(cf.target),
-        changes=steps,
-    )
+    return head, steps
+
+
+def counterfactual_text(prediction: Prediction, questionnaire: Questionnaire, lang: str) -> str:
+    head, steps = counterfactual_parts(prediction, questionnaire, lang)
+    return f"{head} {'; '.join(steps)}." if steps else ""
 
 
 def explain(
@@ -387,6 +388,8 @@ def explain(
         "job_analysis_first": job_analysis_first,
         "job_analysis_text": str(JOB_ANALYSIS_FIRST) if job_analysis_first else "",
         "counterfactual": counterfactual_text(prediction, questionnaire, lang),
+        "counterfactual_head": counterfactual_parts(prediction, questionnaire, lang)[0],
+        "counterfactual_steps": counterfactual_parts(prediction, questionnaire, lang)[1],
         "needs_review": prediction.needs_review,
     }
 

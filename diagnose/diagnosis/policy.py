@@ -307,14 +307,15 @@ def decide(firm: Firm) -> Decision:
     near += [use_floor] if use_floor.near() and training_floor.value < TRAINING_FLOOR else []
     near += [training_floor] if training_floor.near() and use_floor.value < AI_USE_FLOOR else []
     if low_readiness(firm):
-        decisive = (
-            (gate,)
-            if firm.readiness is None or readiness_value < READINESS_FLOOR
-            else (
-                use_floor,
-                training_floor,
-            )
-        )
+        # What holds it back: the line it is under first, then the weakest of the rest a CEO
+        # can act on (AI use, the training system, a concrete problem).
+        below = [f for f in (use_floor, training_floor) if (f.value or 0.0) < (f.threshold or 0.0)]
+        if firm.readiness is None or readiness_value < READINESS_FLOOR:
+            decisive = (gate, *below)
+        else:
+            decisive = (use_floor, training_floor)
+        if not concrete_problem(firm):
+            decisive = (*decisive, problem)
         return Decision(
             "beginner",
             "low_readiness",

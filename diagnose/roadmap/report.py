@@ -229,6 +229,14 @@ def report_context(db: sqlite_utils.Database, record: dict[str, Any], lang: str)
             "reasons": [clip(r, 240) for r in words["ceo_reasons"][:REASON_LIMIT]]
             if track == prediction.track
             else [],
+            # A beginner's way forward: the one-step levers toward the next track (or, when a
+            # few steps do not reach it, those that go furthest), on the model's track only.
+            "way_forward": {
+                "head": words["counterfactual_head"],
+                "steps": [clip(s, 240) for s in words["counterfactual_steps"]],
+            }
+            if track == prediction.track == "beginner" and words["counterfactual_steps"]
+            else None,
             "readiness": diagnosis["readiness"],
             "peer_readiness": peer_readiness,
             "dimensions": dimensions,
