@@ -5,8 +5,11 @@
 Starts the app under gunicorn on 127.0.0.1 (a free port, a fresh instance folder under /tmp
 with the demo center), logs ``--savers`` consultants in, each with a draft of its own, and has
 each save a changing note in the background as the interview page does, for ``--seconds``.
-Halfway it takes a backup with ``flask backup`` while the saves go on. ``--renders N`` keeps N
-roadmap-PDF downloads under way through the normal PDF address the whole time.
+Halfway it takes a backup with ``flask backup`` while the saves go on. ``--renders N`` starts a
+queue consumer (``python -m diagnose.jobs``, as in production) and keeps N roadmap-PDF
+downloads under way through the normal PDF address the whole time; each download
+waits for its PDF as a browser does (reloading the "being prepared" page), while the report
+cache is emptied every few seconds so that renders stay under way.
 
 Prints: saves acknowledged, answers lost (an acknowledged save the database does not hold at
 the end), 5xx answers, save latency p50/p99, peak memory of all app processes (gunicorn and
@@ -152,6 +155,7 @@ def main() -> None:
     parser.add_argument("--savers", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8, help="per worker, as in production")
     parser.add_argument("--renders", type=int, default=0, help="PDF downloads kept under way")
     parser.add_argument("--max-saves", type=int, default=200_000, help="a bound on all saves")
     args = parser.parse_args()
@@ -173,6 +177,8 @@ def main() -> None:
             str(VENV_BIN / "gunicorn"),
             "-w",
             str(args.workers),
+            "--threads",
+            str(args.threads),
             "-b",
             f"{HOST}:{port}",
             "--logger-class",
@@ -184,6 +190,18 @@ def main() -> None:
         stdout=subprocess.DEVNULL,
         stderr=log,
     )
+    consumer = (
+        subprocess.Popen(
+            [sys.executable, "-m", "diagnose.jobs", "--workers", str(args.workers)],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        if args.renders
+        else None
+    )
+    pids = [server.pid] + ([consumer.pid] if consumer else [])
     try:
         for _ in range(100):
             try:
@@ -191,17 +209,20 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.1)
-        run(args, port, server.pid, email, password, drafts, reports, step, item, instance, env)
+        run(args, port, pids, email, password, drafts, reports, step, item, instance, env)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        for process in (server, consumer):
+            if process is None:
+                continue
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
         log.close()
 
 
-def run(args, port, server_pid, email, password, drafts, reports, step, item, instance, env):
+def run(args, port, pids, email, password, drafts, reports, step, item, instance, env):
     clients = []
     for _ in drafts:
         client = Client(port)
@@ -243,9 +264,11 @@ def run(args, port, server_pid, email, password, drafts, reports, step, item, in
                     errors["other"] += 1
             time.sleep(0.05)  # the page's own pace is slower; this is a busy morning
 
-    renders = {"done": 0, "5xx": 0, "seconds": []}
+    renders = {"done": 0, "5xx": 0, "busy": 0, "seconds": []}
 
     def renderer(index: int) -> None:
+        """A consultant downloading reports one after another, as a browser does: a 503
+        "being prepared" page is reloaded after its Retry-After until the PDF comes."""
         client = Client(port)
         client.login(email, password)
         n = 0
@@ -253,20 +276,35 @@ def run(args, port, server_pid, email, password, drafts, reports, step, item, in
             assessment_id = reports[(index + n) % len(reports)]
             lang = "en" if (index + n) % 2 else "ko"
             start = time.perf_counter()
-            status, _ = client.request(
-                "GET", f"/assessments/{assessment_id}/roadmap.pdf?lang={lang}"
-            )
+            while time.monotonic() < deadline and not stop.is_set():
+                status, _ = client.request(
+                    "GET", f"/assessments/{assessment_id}/roadmap.pdf?lang={lang}"
+                )
+                with lock:
+                    renders["busy"] += status == 503  # the self-reloading "being prepared" page
+                    renders["5xx"] += status >= 500 and status != 503
+                if status != 503:
+                    break
+                time.sleep(2)  # the page reloads itself (Retry-After)
             with lock:
                 renders["done"] += status == 200
-                renders["5xx"] += status >= 500
-                renders["seconds"].append(time.perf_counter() - start)
+                if status == 200:
+                    renders["seconds"].append(time.perf_counter() - start)
             n += 1
+
+    def sweeper() -> None:
+        """Empties the report cache every few seconds, so downloads keep causing real
+        renders rather than reading cached files."""
+        while not stop.is_set() and time.monotonic() < deadline:
+            for cached in (instance / "reports").rglob("*.pdf"):
+                cached.unlink(missing_ok=True)
+            time.sleep(3)
 
     peak = [0]
 
     def sample_memory() -> None:
         while not stop.is_set():
-            peak[0] = max(peak[0], tree_rss_kb(server_pid))
+            peak[0] = max(peak[0], sum(tree_rss_kb(pid) for pid in pids))
             time.sleep(0.25)
 
     backup_result: dict[str, str] = {}
@@ -297,6 +335,7 @@ def run(args, port, server_pid, email, password, drafts, reports, step, item, in
         threading.Thread(target=saver, args=(c, a)) for c, a in zip(clients, drafts, strict=True)
     ]
     threads += [threading.Thread(target=renderer, args=(i,)) for i in range(args.renders)]
+    threads += [threading.Thread(target=sweeper)] if args.renders else []
     helpers = [threading.Thread(target=sample_memory), threading.Thread(target=take_backup)]
     started = time.perf_counter()
     for t in threads + helpers:
@@ -323,7 +362,10 @@ def run(args, port, server_pid, email, password, drafts, reports, step, item, in
     def pct(p: float) -> float:
         return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
 
-    print(f"savers {len(drafts)}, workers {args.workers}, {wall:.1f} s, renders {args.renders}")
+    print(
+        f"savers {len(drafts)}, gunicorn {args.workers} workers x {args.threads} threads, "
+        f"{wall:.1f} s, renders {args.renders}"
+    )
     print(f"saves acknowledged      {sum(1 for _ in latencies) - errors['5xx'] - errors['other']}")
     print(f"answers lost            {lost}")
     print(f"5xx answers             {errors['5xx']} (other non-200: {errors['other']})")
@@ -332,8 +374,9 @@ def run(args, port, server_pid, email, password, drafts, reports, step, item, in
     if args.renders:
         seconds = renders["seconds"] or [0]
         print(
-            f"PDFs rendered           {renders['done']} (5xx {renders['5xx']}), "
-            f"median {statistics.median(seconds):.1f} s, max {max(seconds):.1f} s"
+            f"PDFs downloaded         {renders['done']}, click to PDF median "
+            f"{statistics.median(seconds):.1f} s, max {max(seconds):.1f} s "
+            f"('being prepared' pages {renders['busy']}, other 5xx {renders['5xx']})"
         )
     print(f"peak memory, app procs  {peak[0] / 1024:.0f} MB")
     print(

@@ -65,7 +65,7 @@ def from_environment(instance: Path) -> dict:
         "RENDER_TIMEOUT": float(env.get("DIAGNOSE_RENDER_TIMEOUT", "30")),
         "RENDER_MEMORY_MB": int(env.get("DIAGNOSE_RENDER_MEMORY_MB", "1024")),
         # How long a download waits for a render before answering "being prepared".
-        "RENDER_WAIT": float(env.get("DIAGNOSE_RENDER_WAIT", "5")),
+        "RENDER_WAIT": float(env.get("DIAGNOSE_RENDER_WAIT", "1")),
         # No real firm fills in twenty self-assessments an hour from one address.
         "SELF_ASSESSMENT_RATE_LIMIT": env.get("DIAGNOSE_SELF_ASSESSMENT_RATE_LIMIT")
         or "20 per hour",

@@ -33,6 +33,7 @@ if __name__ == "__main__":
 
 import gc
 import logging
+import os
 import struct
 import threading
 from contextlib import contextmanager
@@ -48,6 +49,7 @@ from weasyprint.urls import URLFetcher
 log = logging.getLogger("diagnose.roadmap.render")
 BASE_URL = "https://report.invalid/"  # a name that resolves nowhere: nothing leaves the box
 PDF_VARIANT = "pdf/ua-1"
+RENDER_NICENESS = 10
 _paths: dict[str, Path] = {}
 
 
@@ -173,6 +175,9 @@ def serve(static: Path, stylesheet: Path, memory_mb: int, parent: int, seconds: 
     import signal
 
     _die_with_parent(parent)
+    # Below the web app in the scheduler: on a machine it shares, page requests (an autosave,
+    # a firm list) keep their speed while reports render; renders take the idle time.
+    os.nice(RENDER_NICENESS)
     if memory_mb > 0:
         limit = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
