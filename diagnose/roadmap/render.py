@@ -49,7 +49,7 @@ from weasyprint.urls import URLFetcher
 log = logging.getLogger("diagnose.roadmap.render")
 BASE_URL = "https://report.invalid/"  # a name that resolves nowhere: nothing leaves the box
 PDF_VARIANT = "pdf/ua-1"
-RENDER_NICENESS = 10
+RENDER_NICENESS = 19
 _paths: dict[str, Path] = {}
 
 
