@@ -156,6 +156,17 @@ def get_firm(db: sqlite_utils.Database, center_id: int, firm_id: int) -> dict[st
     return rows[0] if rows else None
 
 
+def self_assessed_firm(db: sqlite_utils.Database, firm_id: int) -> dict[str, Any] | None:
+    """A firm record a self-assessment created, while it is one (not yet linked to a
+    registered firm, nor erased)."""
+    rows = list(
+        db.query(
+            "SELECT * FROM firms WHERE id = ? AND origin = 'self' AND erased_at IS NULL", [firm_id]
+        )
+    )
+    return rows[0] if rows else None
+
+
 def firm_with_number(
     db: sqlite_utils.Database, center_id: int, number: str
 ) -> dict[str, Any] | None:

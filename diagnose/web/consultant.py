@@ -84,11 +84,6 @@ def _login_first():
     return None
 
 
-@bp.route("/")
-def index():
-    return redirect(url_for(".firms"))
-
-
 @bp.route("/csrf-token")
 def csrf_token():
     """A fresh token for a page whose token was refused (the page renews it and saves again)."""

@@ -98,7 +98,8 @@
         if (pending && same(pending.values, values)) localStorage.removeItem(key(step));
         if (same(snapshot(), values)) unsaved = false;
         var t = new Date();
-        say(messages.saved.replace("%(time)s", t.toLocaleTimeString(document.documentElement.lang || undefined, { hour: "2-digit", minute: "2-digit" })), "ok");
+        // Korea time, wherever the browser is
+        say(messages.saved.replace("%(time)s", t.toLocaleTimeString(document.documentElement.lang || undefined, { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Seoul" })), "ok");
       } else if (res.r.status === 400 && res.j.error === "csrf" && !renewed) {
         return renewToken().then(function () { save(true); }, offline);
       } else if (res.r.status === 422 && res.j.errors) {
