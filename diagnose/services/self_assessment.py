@@ -344,3 +344,62 @@ def open_request(db: sqlite_utils.Database, assessment_id: int) -> dict[str, Any
         )
     )
     return rows[0] if rows else None
+
+
+# --- the firm's own answers beside the consultant's ------------------------------------------
+
+
+def compare_with_self_assessment(
+    db: sqlite_utils.Database,
+    questionnaire: Questionnaire,
+    record: Mapping[str, Any],
+    lang: str,
+) -> dict[str, Any] | None:
+    """A consultant's diagnosis beside the firm's self-assessment it started from: tracks,
+    readiness, dimension scores and every answer, those that differ marked. None when the
+    diagnosis did not start from a self-assessment."""
+    from ..diagnosis.store import latest_diagnosis
+    from ..templating import answer_text
+    from .submissions import effective_track
+
+    own_answers = ops.self_assessment_answers(db, record.get("based_on"))
+    if not own_answers or record.get("status") != "submitted":
+        return None
+    own, ours = latest_diagnosis(db, record["based_on"]), latest_diagnosis(db, record["id"])
+    if own is None or ours is None:
+        return None
+    answers = ops.load_answers(db, record["id"])[0]
+    rows = []
+    for dimension in questionnaire.dimensions:
+        for item in dimension.items:
+            if item.type == "text" or not (
+                item.id in own_answers or is_visible(item, answers) and item.id in answers
+            ):
+                continue
+            firm_value, consultant_value = own_answers.get(item.id), answers.get(item.id)
+            rows.append(
+                {
+                    "dimension": dimension.title.get(lang),
+                    "question": item.question.get(lang),
+                    "firm": answer_text(item, firm_value, lang),
+                    "consultant": answer_text(item, consultant_value, lang),
+                    "differs": firm_value != consultant_value,
+                }
+            )
+    return {
+        "tracks": (effective_track(own), effective_track(ours)),
+        "readiness": (own["readiness"], ours["readiness"]),
+        "dimensions": [
+            {
+                "title": d.title.get(lang),
+                "firm": own["scores"][d.id]["score"] if d.id in own["scores"] else None,
+                "consultant": ours["scores"][d.id]["score"],
+            }
+            for d in questionnaire.dimensions
+        ],
+        "answers": rows,
+        "differ": sum(1 for r in rows if r["differs"]),
+        "submitted_at": db.execute(
+            "SELECT submitted_at FROM assessments WHERE id = ?", [record["based_on"]]
+        ).fetchone()[0],
+    }
