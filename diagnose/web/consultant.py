@@ -26,11 +26,11 @@ from ..diagnosis.explanations import explain
 from ..diagnosis.scoring import is_answered, is_visible, missing_required
 from ..diagnosis.store import DecisionError, latest_diagnosis, override_rates
 from ..questionnaire.schema import Questionnaire
-from ..roadmap.report import pdf_response
 from ..services import audit, lifecycle, submissions
 from ..services.decisions import record_decision
 from ..services.self_assessment import compare_with_self_assessment
 from ..storage import get_db, transaction
+from . import pdf_download
 from .forms import (
     ConfirmForm,
     DecisionForm,
@@ -546,7 +546,7 @@ def roadmap_pdf(assessment_id: int):
     if record is None or record["status"] != "submitted":
         abort(404)
     _audit("download", "assessment", assessment_id)
-    return pdf_response(record, ui_language())
+    return pdf_download(record, ui_language())
 
 
 @bp.route("/center/overrides")
