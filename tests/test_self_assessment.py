@@ -297,3 +297,32 @@ def test_the_database_connection_of_a_self_assessment_is_closed(app):
     database = connect(app.config["DATABASE"])
     assert "self_assessments" in database.table_names()
     database.conn.close()
+
+
+def test_purge_deletes_links_past_their_expiry(app, db):
+    questionnaire = app.extensions["questionnaires"].current
+    _old, old_token = service.start(db, questionnaire, "ko", days=1)
+    _kept, kept_token = service.start(db, questionnaire, "ko", days=1)
+    db.execute(
+        "UPDATE self_assessments SET expires_at = '2020-01-01T00:00:00+00:00' WHERE token_hash = ?",
+        [hash_token(old_token)],
+    )
+    runner = app.test_cli_runner()
+    assert (
+        "would delete 1 self-assessment links" in runner.invoke(args=["purge", "--dry-run"]).output
+    )
+    assert runner.invoke(args=["purge"]).exit_code == 0
+    assert db.execute("SELECT COUNT(*) FROM self_assessments").fetchone()[0] == 1
+    assert service.by_token(db, kept_token) is not None
+
+
+def test_erasing_the_firm_ends_the_owners_link(app, owner, db):
+    from diagnose.services.lifecycle import erase_firm
+
+    token, first = start(owner)
+    answer_all(owner, app, token, first)
+    submit(owner, token)
+    firm_id, center_id = db.execute("SELECT id, center_id FROM firms").fetchone()
+    erase_firm(db, center_id, firm_id, None)
+    assert owner.get(f"/r/{token}").status_code == 404
+    assert db.execute("SELECT COUNT(*) FROM self_assessments").fetchone()[0] == 0
