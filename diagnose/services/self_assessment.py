@@ -369,14 +369,15 @@ def compare_with_self_assessment(
     if own is None or ours is None:
         return None
     answers = ops.load_answers(db, record["id"])[0]
-    rows = []
+    rows, only_here = [], 0
     for dimension in questionnaire.dimensions:
         for item in dimension.items:
-            if item.type == "text" or not (
-                item.id in own_answers or is_visible(item, answers) and item.id in answers
-            ):
+            if item.type == "text":
                 continue
-            firm_value, consultant_value = own_answers.get(item.id), answers.get(item.id)
+            if item.id not in own_answers:  # not asked of the firm (the short form)
+                only_here += is_visible(item, answers) and item.id in answers
+                continue
+            firm_value, consultant_value = own_answers[item.id], answers.get(item.id)
             rows.append(
                 {
                     "dimension": dimension.title.get(lang),
@@ -399,6 +400,7 @@ def compare_with_self_assessment(
         ],
         "answers": rows,
         "differ": sum(1 for r in rows if r["differs"]),
+        "only_here": only_here,
         "submitted_at": db.execute(
             "SELECT submitted_at FROM assessments WHERE id = ?", [record["based_on"]]
         ).fetchone()[0],

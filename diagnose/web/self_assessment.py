@@ -23,6 +23,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError, generate_csrf
 
@@ -43,7 +44,16 @@ from .forms import (
 )
 
 bp = Blueprint("self_assessment", __name__)
-SECONDS_PER_QUESTION = 20  # what a phone user needs for one question, measured (README)
+# About what one question takes on a phone: reading ~160 characters of question and options
+# (at ~600 a minute) and a tap. An estimate, stated on the start page as "about N minutes".
+SECONDS_PER_QUESTION = 20
+# The headings of the screens with the firm's details (services.self_assessment.PROFILE_SCREENS)
+PROFILE_TITLES = {
+    "company": _l("Your company"),
+    "place": _l("Where, and in which industry"),
+    "size": _l("Size of the company"),
+    "contact": _l("Who we may contact"),
+}
 
 
 def _limit() -> str:
@@ -215,6 +225,7 @@ def _render(answering: Answering, screen: service.Screen, form, notice: str | No
         dimension=next(
             (d for d in answering.questionnaire.dimensions if d.id == screen.dimension), None
         ),
+        profile_titles=PROFILE_TITLES,
         position=position + 1,
         count=len(shown),
         first=position == 0,
@@ -322,6 +333,7 @@ def _render_review(answering: Answering, problems, form, errors=()):
     return render_template(
         "self_review.html",
         answering=answering,
+        profile_titles=PROFILE_TITLES,
         problems=problems,
         errors=errors,
         form=form,
