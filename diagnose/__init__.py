@@ -136,11 +136,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     jobs.init_app(app)  # the task queue: reports are rendered by its consumers
 
     from .limits import limiter
-    from .web import api, consultant, errors, public
+    from .web import api, consultant, errors, public, self_assessment
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(consultant.bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(self_assessment.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # bearer tokens, never the session cookie: nothing to forge
     limiter.init_app(app)

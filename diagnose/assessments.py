@@ -156,6 +156,17 @@ def get_firm(db: sqlite_utils.Database, center_id: int, firm_id: int) -> dict[st
     return rows[0] if rows else None
 
 
+def self_assessed_firm(db: sqlite_utils.Database, firm_id: int) -> dict[str, Any] | None:
+    """A firm record a self-assessment created, while it is one (not yet linked to a
+    registered firm, nor erased)."""
+    rows = list(
+        db.query(
+            "SELECT * FROM firms WHERE id = ? AND origin = 'self' AND erased_at IS NULL", [firm_id]
+        )
+    )
+    return rows[0] if rows else None
+
+
 def firm_with_number(
     db: sqlite_utils.Database, center_id: int, number: str
 ) -> dict[str, Any] | None:
@@ -315,6 +326,25 @@ def _still_offered(item: Any, value: Any) -> bool:
         return True
     values = value if isinstance(value, list) else [value]
     return all((v == "_na" and item.allow_na) or item.option(v) is not None for v in values)
+
+
+def own_self_assessment(db: sqlite_utils.Database, firm: dict[str, Any]) -> int | None:
+    """The firm's latest submitted assessment when it is the firm's own self-assessment (the
+    next diagnosis starts from its answers); None when a consultant diagnosed it since."""
+    row = db.execute(
+        "SELECT id, source FROM assessments WHERE firm_id = ? AND status = 'submitted' "
+        "ORDER BY submitted_at DESC, id DESC LIMIT 1",
+        [firm["id"]],
+    ).fetchone()
+    return row[0] if row and row[1] == "self" else None
+
+
+def self_assessment_answers(db: sqlite_utils.Database, assessment_id: int | None) -> dict[str, Any]:
+    """The answers of a self-assessment (a draft's ``based_on``); empty for anything else."""
+    if assessment_id is None:
+        return {}
+    row = db.execute("SELECT source FROM assessments WHERE id = ?", [assessment_id]).fetchone()
+    return load_answers(db, assessment_id)[0] if row and row[0] == "self" else {}
 
 
 def carried_answers(db: sqlite_utils.Database, assessment_id: int) -> dict[str, int]:

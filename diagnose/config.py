@@ -83,6 +83,9 @@ def from_environment(instance: Path) -> dict:
         # address the browser used.
         "BASE_URL": (env.get("DIAGNOSE_BASE_URL") or "").rstrip("/"),
         "RESULT_LINK_DAYS": int(env.get("DIAGNOSE_RESULT_LINK_DAYS", "90")),
+        # A self-assessment's resume link works this many days after its last saved answer
+        # (then its answers are purged); once submitted it lasts as the result link does.
+        "RESUME_LINK_DAYS": int(env.get("DIAGNOSE_RESUME_LINK_DAYS", "30")),
         "API_TOKEN_DAYS": int(env.get("DIAGNOSE_API_TOKEN_DAYS", "90")),
         # Retention: what `flask purge` deletes. Ended or expired logins after this many days,
         # cached report files not used for this many days, idempotency keys after a day.

@@ -39,7 +39,12 @@ def answer_text(item: Item, value: Any, lang: str) -> str:
         ]
         return ", ".join(labels)
     if item.type == "number" and item.unit:
-        return f"{value} {item.unit.get(lang)}"
+        # Korean writes the unit on the number ("8시간/월"); English with a no-break space
+        return (
+            f"{value}{item.unit.get(lang)}"
+            if lang == "ko"
+            else f"{value}\u00a0{item.unit.get(lang)}"
+        )
     return str(value)
 
 

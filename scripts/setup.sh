@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 # font family with a real bold, the tests look at PDFs with poppler and drive Debian's Chromium.
 SYSTEM_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-nanum
                  poppler-utils chromium python3-venv)
+# The accessibility tests run axe-core (npm) in Chromium: npm, where the machine has none.
+command -v npm >/dev/null 2>&1 || SYSTEM_PACKAGES+=(npm)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -55,6 +57,16 @@ install_python_packages() {
   fi
 }
 
+install_test_tools() {
+  # axe-core, pinned in package.json and package-lock.json, into node_modules/ (not committed)
+  if [ ! -f node_modules/axe-core/axe.min.js ] ||
+     ! grep -q "\"version\": \"$(sed -n 's/.*"axe-core": "\(.*\)".*/\1/p' package.json)\"" \
+       node_modules/axe-core/package.json; then
+    echo "==> installing axe-core (npm)"
+    npm ci --no-audit --no-fund --silent
+  fi
+}
+
 command=${1:-}
 case "$command" in
   serve)
@@ -65,6 +77,7 @@ case "$command" in
   test)
     install_system_packages
     install_python_packages
+    install_test_tools
     .venv/bin/ruff check .
     shift
     exec .venv/bin/python -m pytest "$@"

@@ -162,6 +162,7 @@ def test_an_interview_across_a_reload_and_two_sittings(app, server, page):
         for item_id, value in answers_by_page[dimension.id].items():
             assert_answer(page, item_id, value)
     page.goto(page.url.rsplit("/", 1)[0] + "/review")
+    page.check("#confirm")
     page.click("button[type=submit].primary")
     page.wait_for_selector("text=AI 준비도")
 

@@ -14,7 +14,7 @@ def _submitted(consultant, app):
         consultant.post_form(
             f"/assessments/{assessment_id}/{dimension_id}", {**data, "action": "next"}
         )
-    response = consultant.post_form(f"/assessments/{assessment_id}/review", {})
+    response = consultant.post_form(f"/assessments/{assessment_id}/review", {"confirm": "y"})
     assert response.status_code == 302
     return assessment_id
 

@@ -252,7 +252,14 @@ def test_full_interview_submit_and_result(consultant, app):
             _step_url(assessment_id, dimension_id), {**data, "action": "next"}
         )
         assert response.status_code == 302, response.get_data(as_text=True)[:2000]
-    response = consultant.post_form(_step_url(assessment_id, "review"), {})
+    # the review shows every answer and asks for a confirmation before freezing them
+    review = consultant.get(_step_url(assessment_id, "review")).get_data(as_text=True)
+    first_item = questionnaire.dimensions[0].items[0]
+    assert first_item.question.get("ko") in review
+    unconfirmed = consultant.post_form(_step_url(assessment_id, "review"), {})
+    assert unconfirmed.status_code == 422
+    assert "확인" in unconfirmed.get_data(as_text=True)
+    response = consultant.post_form(_step_url(assessment_id, "review"), {"confirm": "y"})
     assert response.status_code == 302
     result = consultant.get(f"/assessments/{assessment_id}").get_data(as_text=True)
     assert "AI 준비도" in result
@@ -335,7 +342,8 @@ def test_submitting_a_draft_five_times_at_once_gives_one_diagnosis(consultant, a
         client = app.test_client()
         client.set_cookie("session", cookie)
         response = client.post(
-            _step_url(assessment_id, "review"), data={"csrf_token": csrf_from(html)}
+            _step_url(assessment_id, "review"),
+            data={"csrf_token": csrf_from(html), "confirm": "y"},
         )
         codes.append(response.status_code)
 

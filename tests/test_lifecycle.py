@@ -143,7 +143,10 @@ def test_erasure_on_request_keeps_only_anonymised_statistics(consultant, app):
         consultant.post_form(
             f"/assessments/{assessment}/{dimension_id}", {**data, "action": "next"}
         )
-    assert consultant.post_form(f"/assessments/{assessment}/review", {}).status_code == 302
+    assert (
+        consultant.post_form(f"/assessments/{assessment}/review", {"confirm": "y"}).status_code
+        == 302
+    )
 
     refused = consultant.post_form(
         f"/firms/{firm_id}/erase", {"confirm": "2208162517"}, page=f"/firms/{firm_id}"

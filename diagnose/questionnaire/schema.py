@@ -22,8 +22,10 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     ValidationError,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -40,6 +42,8 @@ PROFILE_FIELD_IDS = (
     "contact_email",
 )
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_]*$", max_length=60)]
+# A firm owner's short self-assessment asks at most this many questions (``self: true``).
+SHORT_FORM_MAX = 20
 
 
 class _Frozen(BaseModel):
@@ -158,6 +162,18 @@ class Item(_Frozen):
     min: float | None = None
     max: float | None = None
     score_bands: tuple[ScoreBand, ...] = ()
+    # Asked in the firm owner's short self-assessment (``self: true`` in the file).
+    self_assessment: bool = Field(default=False, alias="self")
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Without ``self: false``: a version published before the flag existed keeps the
+        digest it was answered with."""
+        data = handler(self)
+        for key in ("self", "self_assessment"):
+            if data.get(key) is False:
+                del data[key]
+        return data
 
     @model_validator(mode="after")
     def _consistent(self) -> Item:
@@ -254,6 +270,31 @@ class Questionnaire(_Frozen):
 
     def profile_field(self, field_id: str) -> ProfileField:
         return next(f for f in self.profile if f.id == field_id)
+
+    @property
+    def has_short_form(self) -> bool:
+        """Whether this version marks items for the firm owner's short self-assessment."""
+        return any(i.self_assessment for i in self.items())
+
+    def short_form(self) -> Questionnaire:
+        """This version with only its short-form items: what a self-assessment asks.
+
+        Same id and version (an assessment records the full version): the copy checks what
+        the short form asks, while scores and the model read the full version, in which the
+        items left out count as not answered.
+        """
+        return self._short_form
+
+    @cached_property
+    def _short_form(self) -> Questionnaire:
+        dimensions = tuple(
+            d.model_copy(update={"items": tuple(i for i in d.items if i.self_assessment)})
+            for d in self.dimensions
+        )
+        # constructed anew, not copied: a copy would carry this version's cached item index
+        return Questionnaire.model_construct(
+            **{**dict(self), "dimensions": tuple(d for d in dimensions if d.items)}
+        )
 
     @cached_property
     def _items_by_id(self) -> dict[str, Item]:
@@ -389,6 +430,39 @@ def _cross_check(q: Questionnaire) -> Iterator[tuple[str, str]]:
                     if value not in known:
                         yield where, f"show_if value '{value}' is not an option of '{cond.item}'"
             seen[item.id] = item
+    yield from _short_form_check(q)
+
+
+def _short_form_check(q: Questionnaire) -> Iterator[tuple[str, str]]:
+    """The short self-assessment (``self: true`` items) still yields every dimension's score
+    and never asks a follow-up without the question it follows."""
+    asked = [i for i in q.items() if i.self_assessment]
+    if not asked:
+        return  # a version without a short form
+    if len(asked) > SHORT_FORM_MAX:
+        yield (
+            "self",
+            f"{len(asked)} items are marked 'self'; the short self-assessment asks at most "
+            f"{SHORT_FORM_MAX}",
+        )
+    for dimension in q.dimensions:
+        if not any(i.self_assessment and i.is_scored for i in dimension.items):
+            yield (
+                f"dimension {dimension.id}",
+                "the short self-assessment needs at least one scored 'self' item here, or "
+                "this dimension has no score",
+            )
+    for item in asked:
+        where = f"dimension {q.dimension_of(item.id).id} item {item.id}"
+        if item.type == "text":
+            yield where, "a free-text item cannot be 'self': the short form is for a phone"
+        for cond in item.show_if.referenced() if item.show_if else ():
+            parent = q.find_item(cond.item)
+            if parent is not None and not parent.self_assessment:
+                yield (
+                    where,
+                    f"is 'self' but follows '{cond.item}', which is not: mark it 'self' too",
+                )
 
 
 @dataclass(frozen=True)

@@ -106,9 +106,16 @@ def purge(
         counts["idempotency keys"] = db.execute(
             f"SELECT COUNT(*) FROM idempotency_keys WHERE {where_keys}", [keys_cutoff]
         ).fetchone()[0]
+        # A self-assessment's link past its expiry: the answers of one never submitted, or
+        # the way to a result that no longer opens.
+        stamp = moment.isoformat(timespec="seconds")
+        counts["self-assessment links"] = db.execute(
+            "SELECT COUNT(*) FROM self_assessments WHERE expires_at < ?", [stamp]
+        ).fetchone()[0]
         if not dry_run:
             db.execute(f"DELETE FROM login_sessions WHERE {where_sessions}", [sessions_cutoff])
             db.execute(f"DELETE FROM idempotency_keys WHERE {where_keys}", [keys_cutoff])
+            db.execute("DELETE FROM self_assessments WHERE expires_at < ?", [stamp])
     oldest = time.time() - report_file_days * 86400
     stale = [
         f
@@ -171,6 +178,11 @@ def erase_firm(
             )
         db.execute(
             "DELETE FROM idempotency_keys WHERE assessment_id IN "
+            "(SELECT id FROM assessments WHERE firm_id = ?)",
+            [firm_id],
+        )
+        db.execute(  # the owner's own link to it goes with the result links
+            "DELETE FROM self_assessments WHERE assessment_id IN "
             "(SELECT id FROM assessments WHERE firm_id = ?)",
             [firm_id],
         )

@@ -156,6 +156,9 @@ def intake(
     user: Any = None,
     idempotency: tuple[str, str] | None = None,
     result_link_days: int = 90,
+    short_form: bool = False,
+    result_token: str | None = None,
+    self_firm_id: int | None = None,
 ) -> Submitted:
     """Check, store and diagnose a whole submission.
 
@@ -164,9 +167,16 @@ def intake(
     record of its own in the region's center, never one of the center's firms (even with the
     same business number), answered with a secret result link. ``idempotency`` is
     ``(scope, key)``: the same key in the same scope gives the first call's assessment again.
+
+    For a firm owner's self-assessment by link (``services.self_assessment``):
+    ``short_form`` says only the short-form (``self``) items were asked, so the others are
+    not answered rather than missing; ``result_token`` is the result link's secret (derived
+    from the owner's link, so a second submit of the same answers fails on its unique hash
+    instead of diagnosing twice); ``self_firm_id`` is the self-assessed firm an earlier
+    submission by the same link created, which a sharpened self-assessment is filed with.
     """
     _require(model)
-    profile, answers = check(questionnaire, body)
+    profile, answers = check(questionnaire.short_form() if short_form else questionnaire, body)
     fingerprint = _fingerprint(profile, answers)
     with transaction(db):
         if idempotency:
@@ -179,9 +189,10 @@ def intake(
             firm_id = firm["id"] if firm else ops.create_firm(db, center_id, user.id, profile)
             token = expires = None
         else:
-            center_id = ops.center_for_region(db, profile["region"])
-            firm_id = ops.create_firm(db, center_id, None, profile, origin="self")
-            token = secrets.token_urlsafe(24)
+            own = ops.self_assessed_firm(db, self_firm_id) if self_firm_id else None
+            center_id = own["center_id"] if own else ops.center_for_region(db, profile["region"])
+            firm_id = own["id"] if own else ops.create_firm(db, center_id, None, profile, "self")
+            token = result_token or secrets.token_urlsafe(24)
             expires = (datetime.now(UTC) + timedelta(days=result_link_days)).isoformat(
                 timespec="seconds"
             )

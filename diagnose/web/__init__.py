@@ -13,3 +13,18 @@ def external_url(endpoint: str, **values) -> str:
     if not base:
         return url_for(endpoint, _external=True, **values)
     return base.rstrip("/") + url_for(endpoint, **values)
+
+
+def pdf_download(record: dict, lang: str):
+    """The roadmap PDF of a submitted assessment, named with its day in Korea.
+
+    The record goes on with its submission time written in Korea time: the same moment (the
+    report reads it as such), but the file name's date is then Korea's, not UTC's.
+    """
+    from datetime import datetime
+
+    from ..roadmap.report import pdf_response
+    from ..templating import KST
+
+    submitted = datetime.fromisoformat(record["submitted_at"]).astimezone(KST)
+    return pdf_response(dict(record, submitted_at=submitted.isoformat()), lang)

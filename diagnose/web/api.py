@@ -18,11 +18,10 @@ from ..auth import user_for_token
 from ..diagnosis.explanations import diagnosis_json
 from ..diagnosis.store import latest_diagnosis
 from ..limits import limiter
-from ..roadmap.report import pdf_response
 from ..services import audit, inputs, schemas, submissions
 from ..services.submissions import hash_token
 from ..storage import get_db, transaction
-from . import external_url
+from . import external_url, pdf_download
 from .forms import ui_language
 from .openapi import openapi_spec
 
@@ -280,7 +279,7 @@ def roadmap_pdf(assessment_id: int):
     if record is None:
         return _error(404, "not_found", _("No such assessment."))
     _audit_read(record, "download")
-    return pdf_response(record, ui_language())
+    return pdf_download(record, ui_language())
 
 
 @bp.route("/openapi.json")

@@ -23,14 +23,16 @@ from flask_wtf.csrf import CSRFError, generate_csrf
 
 from .. import assessments as ops
 from ..diagnosis.explanations import explain
-from ..diagnosis.scoring import missing_required
+from ..diagnosis.scoring import is_answered, is_visible, missing_required
 from ..diagnosis.store import DecisionError, latest_diagnosis, override_rates
 from ..questionnaire.schema import Questionnaire
-from ..roadmap.report import pdf_response
 from ..services import audit, lifecycle, submissions
 from ..services.decisions import record_decision
+from ..services.self_assessment import compare_with_self_assessment
 from ..storage import get_db, transaction
+from . import pdf_download
 from .forms import (
+    ConfirmForm,
     DecisionForm,
     FirmSearchForm,
     form_data,
@@ -82,11 +84,6 @@ def _login_first():
             return _login_expired()
         return current_app.login_manager.unauthorized()
     return None
-
-
-@bp.route("/")
-def index():
-    return redirect(url_for(".firms"))
 
 
 @bp.route("/csrf-token")
@@ -162,6 +159,33 @@ def firm(firm_id: int):
     )
 
 
+@bp.route("/firms/<int:firm_id>/edit", methods=["GET", "POST"])
+def edit_firm(firm_id: int):
+    """Correct a firm's details (the next diagnosis starts from them)."""
+    firm = _firm_or_404(firm_id)
+    questionnaire = catalogue().current
+    form = profile_form_class(questionnaire, ui_language())(data=ops.firm_profile(firm))
+    if form.validate_on_submit():
+        profile = profile_values(form)
+        db = get_db()
+        other = ops.firm_with_number(db, current_user.center_id, profile["business_number"])
+        if other and other["id"] != firm_id and firm["origin"] == "center":
+            form.business_number.errors.append(
+                _(
+                    "A firm with this business registration number is already registered: %(name)s.",  # noqa: E501
+                    name=other["name"],
+                )
+            )
+        else:
+            with transaction(db):
+                ops.update_firm(db, firm_id, profile)
+            _audit("update", "firm", firm_id)
+            flash(_("The firm's details are saved."), "success")
+            return redirect(url_for(".firm", firm_id=firm_id))
+    status = 422 if form.is_submitted() else 200
+    return render_template("firm_edit.html", form=form, firm=firm), status
+
+
 @bp.route("/firms/<int:firm_id>/link", methods=["POST"])
 def link(firm_id: int):
     """File a self-assessment under the center's registered firm (a staff decision)."""
@@ -200,8 +224,10 @@ def erase(firm_id: int):
 @bp.route("/firms/<int:firm_id>/assessments", methods=["POST"])
 def start(firm_id: int):
     firm = _firm_or_404(firm_id)
+    db = get_db()
+    # A firm that assessed itself: the interview starts from its answers, marked as its own.
     assessment_id, created = ops.start_assessment(
-        get_db(), firm, current_user.id, catalogue().current
+        db, firm, current_user.id, catalogue().current, based_on=ops.own_self_assessment(db, firm)
     )
     if not created:
         flash(_("This firm already has a draft diagnosis: it is opened where you left it."), "info")
@@ -223,6 +249,9 @@ class Interview:
         self.questionnaire: Questionnaire = ops.questionnaire_of(db, catalogue(), self.record)
         self.answers, self.notes = ops.load_answers(db, assessment_id)
         self.steps = [PROFILE] + [d.id for d in self.questionnaire.dimensions] + [REVIEW]
+        # Answers still as the firm gave them in its self-assessment, and what it gave.
+        self.carried = ops.carried_answers(db, assessment_id)
+        self.firm_answers = ops.self_assessment_answers(db, self.record.get("based_on"))
 
     @property
     def is_draft(self) -> bool:
@@ -262,19 +291,28 @@ class Interview:
             )
             if step == PROFILE:
                 return ops.save_answers(db, self.id, {}, {}, profile=profile_values(form))
+            # the page's answers as stored now, so the counters beside a refused page are right
+            for item_id, value in form.answers().items():
+                if value in (None, "", []):
+                    self.answers.pop(item_id, None)
+                else:
+                    self.answers[item_id] = value
+                self.carried.pop(item_id, None)
             return ops.save_answers(db, self.id, form.answers(), form.notes())
 
     def progress(self) -> dict[str, dict[str, int]]:
-        """Answered and required-missing counts per dimension, for the progress indicator."""
+        """Answered, shown and required-missing counts per dimension, for the progress
+        indicator: a follow-up the answers hide counts in neither."""
         missing = missing_required(self.questionnaire, self.answers)
-        return {
-            d.id: {
-                "answered": sum(1 for i in d.items if self.answers.get(i.id) not in (None, "", [])),
-                "total": len(d.items),
+        counts = {}
+        for d in self.questionnaire.dimensions:
+            shown = [i for i in d.items if is_visible(i, self.answers)]
+            counts[d.id] = {
+                "answered": sum(1 for i in shown if is_answered(i, self.answers.get(i.id))),
+                "total": len(shown),
                 "missing": len(missing.get(d.id, [])),
             }
-            for d in self.questionnaire.dimensions
-        }
+        return counts
 
 
 def _neighbour(interview: Interview, step: str, offset: int) -> str:
@@ -393,7 +431,9 @@ def _review(interview: Interview):
     profile_errors = profile_form.errors
     missing = missing_required(interview.questionnaire, interview.answers)
     invalid = _invalid_answers(interview)
-    if request.method == "POST" and not (profile_errors or missing or invalid):
+    confirm = ConfirmForm() if request.method == "POST" else ConfirmForm(formdata=None)
+    confirmed = request.method == "POST" and confirm.validate_on_submit()
+    if confirmed and not (profile_errors or missing or invalid):
         # Submitted and diagnosed together, or neither; a second click finds it done.
         if submissions.submit_draft(
             get_db(),
@@ -406,7 +446,7 @@ def _review(interview: Interview):
         ):
             flash(_("Diagnosis submitted."), "success")
         return redirect(url_for(".result", assessment_id=interview.id))
-    if request.method == "POST":
+    if request.method == "POST" and (profile_errors or missing or invalid):
         flash(
             _("The diagnosis cannot be submitted yet: complete the answers listed below."), "error"
         )
@@ -418,6 +458,7 @@ def _review(interview: Interview):
         profile_errors=profile_errors,
         missing=missing,
         invalid=invalid,
+        confirm=confirm,
         previous=_neighbour(interview, REVIEW, -1),
     ), (422 if request.method == "POST" else 200)
 
@@ -472,6 +513,9 @@ def _render_result(interview: Interview, form: DecisionForm, status: int = 200):
             interview.answers,
         ),
         track=submissions.effective_track(diagnosis),
+        comparison=compare_with_self_assessment(
+            db, interview.questionnaire, interview.record, lang
+        ),
     ), status
 
 
@@ -502,7 +546,7 @@ def roadmap_pdf(assessment_id: int):
     if record is None or record["status"] != "submitted":
         abort(404)
     _audit("download", "assessment", assessment_id)
-    return pdf_response(record, ui_language())
+    return pdf_download(record, ui_language())
 
 
 @bp.route("/center/overrides")

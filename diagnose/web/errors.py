@@ -15,10 +15,15 @@ def _wants_json() -> bool:
 
 
 def _message(code: int) -> str:
+    from flask_login import current_user
+
     return {
         400: _("The request could not be understood."),
         403: _("You may not open this page."),
-        404: _("This page does not exist, or it belongs to another center."),
+        # Centers mean nothing to a firm owner, whose links expire.
+        404: _("This page does not exist, or it belongs to another center.")
+        if current_user and current_user.is_authenticated
+        else _("This page does not exist, or its link has expired."),
         405: _("This page cannot be used that way."),
         413: _("What was sent is larger than this service accepts."),
         429: _("Too many requests from this address. Wait a few minutes and try again."),

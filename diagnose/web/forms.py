@@ -8,13 +8,14 @@ as typed, valid or not, so a page re-rendered with errors loses nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     Field,
     PasswordField,
     RadioField,
@@ -128,7 +129,7 @@ def _valid_business_number(_form: Any, field: Field) -> None:
     digits = business_number.normalise(field.data)
     if not re.fullmatch(r"\d{10}", digits):
         raise ValidationError(
-            _l("A business registration number has 10 digits (e.g. 123-45-67890).")
+            _l("A business registration number has 10 digits (e.g. 123-45-67891).")
         )
     if not business_number.is_valid(digits):
         raise ValidationError(
@@ -209,9 +210,16 @@ def _one_of(allowed: set[str]):
     return check
 
 
-def profile_form_class(questionnaire: Questionnaire, lang: str) -> type[FlaskForm]:
-    """A form with one field per profile field of the questionnaire, in its order."""
-    attrs = {spec.id: _profile_field(spec, lang) for spec in questionnaire.profile}
+def profile_form_class(
+    questionnaire: Questionnaire, lang: str, fields: Sequence[str] | None = None
+) -> type[FlaskForm]:
+    """A form with one field per profile field of the questionnaire, in its order (only
+    ``fields`` when given: a self-assessment asks a few per screen)."""
+    attrs = {
+        spec.id: _profile_field(spec, lang)
+        for spec in questionnaire.profile
+        if fields is None or spec.id in fields
+    }
     return type("ProfileForm", (FlaskForm,), attrs)
 
 
@@ -324,17 +332,24 @@ class SectionForm(FlaskForm):
     # items on other pages.
     context_answers: Mapping[str, Any] = {}
     dimension: Dimension
+    items: tuple[Item, ...] = ()
+    with_notes = True  # a consultant's note beside each answer; a firm owner writes none
 
     def answer_fields(self):
-        for item in self.dimension.items:
-            yield item, self[item.id], self[item.id + NOTE_SUFFIX]
+        for item in self.items:
+            note = self[item.id + NOTE_SUFFIX] if self.with_notes else None
+            yield item, self[item.id], note
 
     def answers(self) -> dict[str, Any]:
         """The answers on this page as stored: option value(s), number text, or text."""
         return {item.id: stored_value(item, field.data) for item, field, _ in self.answer_fields()}
 
     def notes(self) -> dict[str, str]:
-        return {item.id: (note.data or "").strip() for item, _, note in self.answer_fields()}
+        return {
+            item.id: (note.data or "").strip()
+            for item, _, note in self.answer_fields()
+            if note is not None
+        }
 
 
 def _item_field(item: Item, lang: str) -> Field:
@@ -357,15 +372,112 @@ def _item_field(item: Item, lang: str) -> Field:
     )
 
 
-def section_form_class(dimension: Dimension, lang: str) -> type[SectionForm]:
-    """A form for one dimension: a field per item and a note field beside each."""
-    attrs: dict[str, Any] = {"dimension": dimension}
-    for item in dimension.items:
+def section_form_class(
+    dimension: Dimension, lang: str, items: Sequence[str] | None = None, notes: bool = True
+) -> type[SectionForm]:
+    """A form for one dimension: a field per item and a note field beside each.
+
+    ``items`` keeps only those items (a self-assessment screen); ``notes=False`` leaves
+    the notes out (a firm owner answers, no one takes notes).
+    """
+    chosen = tuple(i for i in dimension.items if items is None or i.id in items)
+    attrs: dict[str, Any] = {"dimension": dimension, "items": chosen, "with_notes": notes}
+    for item in chosen:
         attrs[item.id] = _item_field(item, lang)
-        attrs[item.id + NOTE_SUFFIX] = TextAreaField(
-            _l("Note"), validators=[Optional(), TextLimits(inputs.NOTE_MAX, multiline=True)]
-        )
+        if notes:
+            attrs[item.id + NOTE_SUFFIX] = TextAreaField(
+                _l("Note"), validators=[Optional(), TextLimits(inputs.NOTE_MAX, multiline=True)]
+            )
     return type(f"SectionForm_{dimension.id}", (SectionForm,), attrs)
+
+
+# --- a firm owner's self-assessment ----------------------------------------------------------
+
+
+class Honeypot:
+    """A field people never see (hidden by the stylesheet) and bots fill in: a form that
+    comes back with it filled was not sent by a person."""
+
+    def __call__(self, _form: Any, field: Field) -> None:
+        if field.data:
+            raise StopValidation(_l("This form could not be sent. Reload the page and try again."))
+
+
+def _honeypot() -> StringField:
+    return StringField(_l("Leave this field empty"), validators=[Honeypot()])
+
+
+class StartForm(FlaskForm):
+    """The start of a self-assessment: the owner's consent to what is kept, and why."""
+
+    consent = BooleanField(
+        _l("I agree to the collection and use of the information above."),
+        validators=[
+            DataRequired(_l("Agree to the collection and use of the information to start."))
+        ],
+    )
+    website = _honeypot()
+
+
+class ConsultantRequestForm(FlaskForm):
+    """A firm owner asks the regional center for a consultant: whom to reach, and consent."""
+
+    contact_name = StringField(
+        _l("Your name"),
+        validators=[
+            DataRequired(_l("Enter the name of the person the center should ask for.")),
+            TextLimits(inputs.PROFILE_TEXT_MAX),
+        ],
+        filters=[_strip],
+    )
+    contact_phone = StringField(
+        _l("Phone"),
+        validators=[
+            Optional(),
+            TextLimits(inputs.PROFILE_TEXT_MAX),
+            _matches(_PHONE, _l("Enter a phone number, e.g. 02-1234-5678.")),
+        ],
+        filters=[_strip, inputs.digits_normalised],
+    )
+    contact_email = StringField(
+        _l("Email"),
+        validators=[
+            Optional(),
+            TextLimits(inputs.PROFILE_TEXT_MAX),
+            _matches(_EMAIL, _l("Enter an email address, e.g. name@example.com.")),
+        ],
+        filters=[_strip],
+    )
+    message = TextAreaField(
+        _l("Anything the consultant should know (optional)"),
+        validators=[Optional(), TextLimits(inputs.REASON_MAX, multiline=True)],
+    )
+    consent = BooleanField(
+        _l("I agree that the center keeps these contact details to arrange the consultation."),
+        validators=[
+            DataRequired(_l("Agree to the use of your contact details to send the request."))
+        ],
+    )
+    website = _honeypot()
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if not (self.contact_phone.data or self.contact_email.data):
+            self.contact_phone.errors = [
+                *self.contact_phone.errors,
+                _l("Give a phone number or an email address."),
+            ]
+            valid = False
+        return valid
+
+
+class ConfirmForm(FlaskForm):
+    """A submission that cannot be undone, confirmed."""
+
+    confirm = BooleanField(
+        _l("I have checked the answers. Once submitted they cannot be changed."),
+        validators=[DataRequired(_l("Confirm that you have checked the answers."))],
+    )
 
 
 def stored_value(item: Item, data: Any) -> Any:

@@ -1,53 +1,175 @@
-"""Pages without a login: a self-assessed firm's result, reached by its secret link."""
+"""Pages without a login: the start page, and a self-assessed firm's result by its secret link.
+
+A firm owner sees the track in plain words, three reasons, the scores against peers, the
+first three actions of the roadmap and the PDF; never a model id, a probability or a
+consultant's note. From the result the owner may ask the regional center for a consultant.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_login import current_user
 
 from .. import assessments as ops
 from ..diagnosis.explanations import explain
 from ..diagnosis.store import latest_diagnosis
-from ..roadmap.report import pdf_response
-from ..services import audit
-from ..services.submissions import hash_token
+from ..limits import limiter
+from ..roadmap.report import report_context
+from ..services import audit, requests
+from ..services import self_assessment as service
 from ..storage import get_db, transaction
-from .forms import ui_language
+from . import pdf_download
+from .forms import ConsultantRequestForm, StartForm, ui_language
+from .self_assessment import SECONDS_PER_QUESTION, link_url
 
 bp = Blueprint("public", __name__)
+FEW_ANSWERS = 0.5  # a dimension's score rests on few answers below this share of its questions
 
 
-def _record(token: str, action: str):
-    """The self-assessment behind a result link (404 once expired); the visit is audited."""
-    record = ops.assessment_by_result_token(get_db(), hash_token(token))
+def render_start(form: StartForm):
+    questionnaire = current_app.extensions["questionnaires"].current
+    asked = service.asked_items(questionnaire, "short")
+    return render_template(
+        "start.html",
+        form=form,
+        questions=len(asked),
+        minutes=max(1, round((len(asked) + 4) * SECONDS_PER_QUESTION / 60)),
+        result_days=current_app.config["RESULT_LINK_DAYS"],
+        resume_days=current_app.config["RESUME_LINK_DAYS"],
+    )
+
+
+@bp.route("/")
+def start():
+    """What a firm gets, how long it takes, what is kept and why; staff go to their firms."""
+    if current_user.is_authenticated:
+        return redirect(url_for("consultant.firms"))
+    return render_start(StartForm(formdata=None))
+
+
+# --- a result by its link --------------------------------------------------------------------
+
+
+def _record(token: str, action: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The assessment a link shows (404 once expired), with the self-assessment it came from
+    (None for one sent through the API); the visit is audited."""
+    db = get_db()
+    row, record = service.result_of(db, token)
     if record is None:
         abort(404)
-    with transaction(get_db()) as db:
+    with transaction(db):
         audit.record(db, action, "assessment", record["id"], center_id=record["center_id"])
-    return record
+    return record, row
 
 
 @bp.route("/r/<token>/roadmap.pdf")
 def roadmap_pdf(token: str):
-    return pdf_response(_record(token, "download"), ui_language())
+    record, _row = _record(token, "download")
+    return pdf_download(record, ui_language())
 
 
 @bp.route("/r/<token>")
 def result(token: str):
     db = get_db()
-    record = _record(token, "view")
+    row = service.by_token(db, token)
+    if row is not None and row["assessment_id"] is None:  # not submitted yet: carry on
+        from .self_assessment import Answering
+
+        return redirect(
+            url_for("self_assessment.screen", token=token, key=Answering(token).resume_screen())
+        )
+    record, row = _record(token, "view")
+    lang = ui_language()
     questionnaire = ops.questionnaire_of(db, current_app.extensions["questionnaires"], record)
     diagnosis = latest_diagnosis(db, record["id"])
+    answers = ops.load_answers(db, record["id"])[0]
+    with force_locale(lang):
+        report = report_context(db, record, lang)
+    scores = diagnosis["scores"]
+    few = [
+        d
+        for d in questionnaire.dimensions
+        if scores[d.id]["applicable"]
+        and scores[d.id]["answered"] < FEW_ANSWERS * scores[d.id]["applicable"]
+    ]
+    left = (
+        service.questions_left(questionnaire, "full", answers)
+        if row is not None and row["form"] == "short" and questionnaire.has_short_form
+        else 0
+    )
     return render_template(
         "self_result.html",
         record=record,
+        row=row,
+        token=token,
         questionnaire=questionnaire,
         diagnosis=diagnosis,
-        token=token,
-        words=explain(
-            diagnosis["prediction"],
-            questionnaire,
-            diagnosis["scores"],
-            ui_language(),
-            ops.load_answers(db, record["id"])[0],
-        ),
+        words=explain(diagnosis["prediction"], questionnaire, scores, lang, answers),
+        report=report,
+        scores=scores,
+        few=few,
+        left=left,
+        left_minutes=max(1, round(left * SECONDS_PER_QUESTION / 60)),
+        sharpening=row is not None and row["status"] == "answering",
+        link=link_url(token),
+        center=service.center_of(db, record["center_id"]),
+        request_made=service.open_request(db, record["id"]),
     )
+
+
+# --- asking the regional center for a consultant ---------------------------------------------
+
+
+@bp.route("/r/<token>/consultant", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["SELF_ASSESSMENT_RATE_LIMIT"], methods=["POST"])
+def consultant_request(token: str):
+    db = get_db()
+    _row, record = service.result_of(db, token)
+    if record is None:
+        abort(404)
+    profile = record["profile"]
+    form = ConsultantRequestForm(
+        data={
+            "contact_name": profile.get("contact_name", ""),
+            "contact_phone": profile.get("contact_phone", ""),
+            "contact_email": profile.get("contact_email", ""),
+        }
+    )
+    if form.validate_on_submit():
+        try:
+            requests.request_consultant(
+                db,
+                record["id"],
+                {
+                    "contact_name": form.contact_name.data,
+                    "contact_phone": form.contact_phone.data,
+                    "contact_email": form.contact_email.data,
+                    "message": form.message.data,
+                },
+                consent=bool(form.consent.data),
+            )
+        except requests.RequestError:
+            abort(400)
+        flash(_("Your request is received. The center will contact you."), "success")
+        return redirect(url_for(".result", token=token, _anchor="request"))
+    status = 200 if request.method == "GET" else (400 if form.website.errors else 422)
+    return render_template(
+        "self_request.html",
+        form=form,
+        record=record,
+        token=token,
+        center=service.center_of(db, record["center_id"]),
+    ), status

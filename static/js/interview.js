@@ -98,7 +98,8 @@
         if (pending && same(pending.values, values)) localStorage.removeItem(key(step));
         if (same(snapshot(), values)) unsaved = false;
         var t = new Date();
-        say(messages.saved.replace("%(time)s", t.toLocaleTimeString(document.documentElement.lang || undefined, { hour: "2-digit", minute: "2-digit" })), "ok");
+        // Korea time, wherever the browser is
+        say(messages.saved.replace("%(time)s", t.toLocaleTimeString(document.documentElement.lang || undefined, { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Seoul" })), "ok");
       } else if (res.r.status === 400 && res.j.error === "csrf" && !renewed) {
         return renewToken().then(function () { save(true); }, offline);
       } else if (res.r.status === 422 && res.j.errors) {
@@ -157,22 +158,37 @@
     });
   }
 
-  // The progress beside the page follows the answers as they are given.
+  // The progress beside the page follows the answers as they are given; a follow-up the
+  // answers hide counts in neither the answered nor the total.
   var pageCount = document.querySelector(".steps li.current .count");
   var overall = document.querySelector(".steps progress");
+  var overallDone = document.querySelector(".steps .overall .done");
+  var overallTotal = document.querySelector(".steps .overall .total");
+  function shownHere() {
+    return Array.prototype.filter.call(form.querySelectorAll("fieldset.item"), function (fs) { return !fs.hidden; });
+  }
   function answeredHere() {
     var values = snapshot();
-    return Array.prototype.filter.call(form.querySelectorAll("fieldset.item"), function (fs) {
+    return shownHere().filter(function (fs) {
       return (values[fs.dataset.item] || []).some(function (v) { return v !== ""; });
     }).length;
   }
   var startHere = answeredHere();
+  var startShown = shownHere().length;
   var startOverall = overall ? Number(overall.value) : 0;
+  var startTotal = overall ? Number(overall.max) : 0;
   function updateProgress() {
     if (!pageCount) return;
     var now = answeredHere();
-    pageCount.textContent = now + "/" + form.querySelectorAll("fieldset.item").length;
-    if (overall) overall.value = startOverall - startHere + now;
+    var shown = shownHere().length;
+    pageCount.textContent = now + "/" + shown;
+    if (!overall) return;
+    var total = startTotal - startShown + shown;
+    overall.max = total;
+    overall.value = startOverall - startHere + now;
+    overall.textContent = overall.value + "/" + total;
+    if (overallDone) overallDone.textContent = String(overall.value);
+    if (overallTotal) overallTotal.textContent = String(total);
   }
 
   function changed(event) {

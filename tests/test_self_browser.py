@@ -1,0 +1,223 @@
+"""End to end in Debian's Chromium on a phone's screen (360 × 740): a firm owner assesses the
+firm from the start page, across a reload and a closed tab, gets the result and the PDF and
+asks for a consultant; the center's consultant then diagnoses the firm from its answers and
+sees the two side by side."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import PASSWORD
+from test_browser import browser, server, wait_until  # noqa: F401  (fixtures)
+
+from diagnose.auth import create_center, create_user
+from diagnose.services import requests as consultant_requests
+from diagnose.services import self_assessment as service
+from diagnose.storage import connect
+
+pytestmark = pytest.mark.browser
+PHONE = {"width": 360, "height": 740}
+
+
+@pytest.fixture
+def phone(browser):  # noqa: F811
+    context = browser.new_context(
+        locale="ko-KR", viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def centers(app) -> tuple[int, int]:
+    """A center in Busan with a consultant, and one in Seoul."""
+    db = connect(app.config["DATABASE"])
+    try:
+        busan = create_center(db, "부산 AI 훈련 확산센터", "busan")
+        seoul = create_center(db, "서울 AI 훈련 확산센터", "seoul")
+        create_user(db, busan, "doctor@busan.example", "김주치", PASSWORD)
+    finally:
+        db.conn.close()
+    return busan, seoul
+
+
+def answer_screen(page, questionnaire) -> dict:
+    """Answer what the screen asks as an owner would (a middle option); return it."""
+    key = page.get_attribute("#interview-form", "data-step")
+    if page.locator("#company_name").count():
+        page.fill("#company_name", "해운대정밀")
+        page.fill("#business_number", "123-45-67891")
+        return {"company_name": "해운대정밀"}
+    if page.locator("#region").count():
+        page.select_option("#region", "busan")
+        page.select_option("#industry", "C")
+        return {}
+    if page.locator("#employees").count():
+        page.fill("#employees", "28")
+        page.select_option("#revenue_band", "1b_5b")
+        return {}
+    if page.locator("#contact_name").count():
+        page.fill("#contact_name", "박대표")
+        page.fill("#contact_phone", "051-123-4567")
+        return {}
+    item = questionnaire.item(key)
+    if item.type == "number":
+        page.fill(f"input[name={key}]", "12")
+        return {key: "12"}
+    if item.type == "multi":
+        box = page.locator(f"input[name={key}]:not([data-exclusive]):not([value=_na])").first
+        box.check()
+        return {key: [box.get_attribute("value")]}
+    radios = page.locator(f"input[name={key}]:not([value=_na])")
+    radio = radios.nth(radios.count() // 2)
+    radio.check()
+    return {key: radio.get_attribute("value")}
+
+
+def assert_shown(page, name: str, value) -> None:
+    """The screen shows the answer given: the options ticked, or the number typed."""
+    if isinstance(value, list):
+        for v in value:
+            assert page.locator(f"input[name={name}][value={v}]").is_checked(), name
+    elif page.locator(f"input[type=radio][name={name}]").count():
+        assert page.locator(f"input[name={name}][value={value}]").is_checked(), name
+    else:
+        assert page.input_value(f"input[name={name}]") == value, name
+
+
+def stored(app, token: str) -> dict:
+    db = connect(app.config["DATABASE"])
+    try:
+        return service.by_token(db, token)
+    finally:
+        db.conn.close()
+
+
+def test_an_owner_on_a_phone_and_then_the_consultant(app, server, phone):  # noqa: F811
+    busan, seoul = centers(app)
+    questionnaire = app.extensions["questionnaires"].current
+    page = phone
+
+    page.goto(server + "/")
+    assert "무료" in page.inner_text("h1")
+    page.click("button[type=submit].primary")  # without consent: asked for it, in Korean
+    assert "동의" in page.inner_text("#consent-errors")
+    page.check("#consent")
+    page.click("button[type=submit].primary")
+    page.wait_for_selector("#company_name")
+    link = page.input_value("#self-link")
+    token = link.rsplit("/", 1)[1]
+    # nothing overflows the phone's width
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    # The first screens, then a reload halfway through a screen: what was typed comes back.
+    given: dict = {}
+    for _ in range(6):
+        given.update(answer_screen(page, questionnaire))
+        page.click("button[value=next]")
+        page.wait_for_load_state()
+    key = page.get_attribute("#interview-form", "data-step")
+    mid = answer_screen(page, questionnaire)
+    page.wait_for_selector("#autosave-status.ok")
+    page.reload()
+    name, value = next(iter(mid.items()))
+    assert_shown(page, name, value)
+    given.update(mid)
+
+    # A closed tab while offline: the browser keeps the answer, the link brings it back.
+    page.click("button[value=next]")
+    page.wait_for_load_state()
+    key = page.get_attribute("#interview-form", "data-step")
+    context = page.context
+    context.set_offline(True)
+    offline = answer_screen(page, questionnaire)
+    page.wait_for_selector("#autosave-status.error")
+    page.close()
+    context.set_offline(False)
+    page = context.new_page()
+    page.goto(link)
+    # Either this page puts the browser's copy back and saves it, or the browser had queued
+    # the closing tab's beacon and sent it once online: the server ends up with the answer.
+    name, value = next(iter(offline.items()))
+    wait_until(lambda: stored(app, token)["answers"].get(name) == value)
+    page.goto(f"{link}/q/{key}")
+    assert_shown(page, name, value)
+
+    # The rest of the screens, to the review and the result.
+    while "/q/" in page.url:
+        answer_screen(page, questionnaire)
+        page.click("button[value=next]")
+        page.wait_for_load_state()
+    page.wait_for_url("**/review")
+    assert "해운대정밀" in page.inner_text("main")
+    page.click("button[type=submit].primary")
+    page.wait_for_url(f"**/r/{token}")
+    main = page.inner_text("main")
+    assert "먼저 할 일" in main and "우리 회사에 맞는 훈련 경로" in main
+    assert "model" not in main.lower() and "%" not in main
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    pdf = page.request.get(server + f"/r/{token}/roadmap.pdf")
+    assert pdf.status == 200 and pdf.body().startswith(b"%PDF")
+
+    # Asking the regional center for a consultant.
+    page.click("text=지역 센터에 훈련 주치의 상담 요청하기")
+    assert page.input_value("#contact_name") == "박대표"
+    page.check("#consent")
+    page.click("button[type=submit].primary")
+    page.wait_for_selector("#request .flash-success")
+    assert "다음 단계" in page.inner_text("#request")
+    db = connect(app.config["DATABASE"])
+    try:
+        queue = consultant_requests.center_requests(db, busan)
+        assert [(r["firm_name"], r["status"]) for r in queue] == [("해운대정밀", "new")]
+        assert consultant_requests.center_requests(db, seoul) == []
+    finally:
+        db.conn.close()
+
+    # The Busan consultant diagnoses the firm: the interview starts from its own answers.
+    consultant = context.browser.new_context(
+        locale="ko-KR", viewport={"width": 1280, "height": 900}
+    )
+    desk = consultant.new_page()
+    desk.goto(server + "/login")
+    desk.fill("#email", "doctor@busan.example")
+    desk.fill("#password", PASSWORD)
+    desk.click("button[type=submit]")
+    desk.click("text=해운대정밀")
+    desk.click("text=진단 시작")
+    desk.wait_for_selector("#interview-form")
+    desk.click("button[value=next]")
+    first = questionnaire.dimensions[0]
+    desk.wait_for_url(f"**/{first.id}")
+    carried = desk.locator("fieldset.item.carried")
+    assert carried.count() >= 1
+    assert "자가진단" in carried.first.inner_text()
+    # the consultant changes one of the firm's answers and answers everything else
+    changed = carried.first.get_attribute("data-item")
+    options = desk.locator(f"fieldset[data-item={changed}] input[type=radio]")
+    options.nth(0).check()
+    for dimension in questionnaire.dimensions:
+        desk.wait_for_url(f"**/{dimension.id}")
+        for fieldset in desk.locator("fieldset.item:visible").all():
+            if fieldset.get_attribute("data-item") == changed:
+                continue
+            radios = fieldset.locator("input[type=radio]:not([value=_na])")
+            boxes = fieldset.locator("input[type=checkbox]:not([value=_na])")
+            if radios.count() and not fieldset.locator("input[type=radio]:checked").count():
+                radios.nth(radios.count() - 1).check()
+            elif boxes.count() and not fieldset.locator("input[type=checkbox]:checked").count():
+                boxes.first.check()
+            elif fieldset.locator("input[inputmode=decimal]").count():
+                field = fieldset.locator("input[inputmode=decimal]")
+                if not field.input_value():
+                    field.fill("8")
+        desk.click("button[value=next]")
+    desk.wait_for_url("**/review")
+    desk.check("#confirm")
+    desk.click("button[type=submit].primary")
+    desk.wait_for_selector("#comparison")
+    differing = desk.locator("#comparison tr.differs")
+    assert differing.count() >= 1
+    question = questionnaire.item(changed).question.get("ko")
+    assert question in desk.locator("#comparison").inner_text()
+    consultant.close()
