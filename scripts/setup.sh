@@ -11,12 +11,16 @@ cd "$(dirname "$0")/.."
 # font family with a real bold, the tests look at PDFs with poppler and drive Debian's Chromium.
 SYSTEM_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-nanum
                  poppler-utils chromium python3-venv)
+# The tests also start a real Redis (the task queue's distributed mode) and check pages with
+# axe-core, which npm installs.
+TEST_PACKAGES=(redis-server)
+AXE_VERSION=4.14.1
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 install_system_packages() {
   local missing=()
-  for pkg in "${SYSTEM_PACKAGES[@]}"; do
+  for pkg in "${SYSTEM_PACKAGES[@]}" "$@"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done
   if [ ${#missing[@]} -gt 0 ]; then
@@ -63,8 +67,17 @@ case "$command" in
     exec .venv/bin/python run.py
     ;;
   test)
-    install_system_packages
+    if command -v npm >/dev/null 2>&1; then
+      install_system_packages "${TEST_PACKAGES[@]}"
+    else
+      install_system_packages "${TEST_PACKAGES[@]}" nodejs npm
+    fi
     install_python_packages
+    # axe-core for the accessibility checks, in a folder git ignores (tests/.axe)
+    if [ ! -f "tests/.axe/node_modules/axe-core/axe.min.js" ]; then
+      echo "==> installing axe-core $AXE_VERSION"
+      npm install --silent --no-audit --no-fund --prefix tests/.axe "axe-core@$AXE_VERSION"
+    fi
     .venv/bin/ruff check .
     shift
     exec .venv/bin/python -m pytest "$@"
