@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
-from huey import Huey, RedisHuey, SqliteHuey
+from huey import Huey, PriorityRedisHuey, SqliteHuey
 from huey.exceptions import ResultTimeout, TaskException
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,9 @@ def make_queue(config: dict[str, Any], instance: Path, app: Callable[[], Flask])
     url = config.get("QUEUE_URL") or ""
     immediate = bool(config.get("QUEUE_IMMEDIATE"))
     if url.startswith(("redis://", "rediss://", "unix://")):
-        queue = RedisHuey("diagnose", url=url, immediate=immediate, blocking=True)
+        # The priority flavour: plain RedisHuey refuses a task with a priority, and every
+        # task here has one (a waiting download first, a batch last).
+        queue = PriorityRedisHuey("diagnose", url=url, immediate=immediate, blocking=True)
     else:
         filename = url.removeprefix("sqlite:///") if url else str(instance / "queue.sqlite3")
         Path(filename).parent.mkdir(parents=True, exist_ok=True)
