@@ -98,11 +98,15 @@ def make_queue(config: dict[str, Any], instance: Path, app: Callable[[], Flask])
         from .services import batch
 
         current = app()
-        rendered, complete = batch.render_next(current, batch_id)
-        if complete:
-            batch.assemble(current, batch_id)
-        elif rendered:
-            queue.enqueue(batch_next.s(batch_id, priority=BATCH_PRIORITY))
+        while True:
+            rendered, complete = batch.render_next(current, batch_id)
+            if complete:
+                batch.assemble(current, batch_id)
+            if complete or not rendered:
+                return
+            if not queue.immediate:  # inline (the tests) the chain is a loop, not a recursion
+                queue.enqueue(batch_next.s(batch_id, priority=BATCH_PRIORITY))
+                return
 
     queue.report_tasks = {
         "render_report": render_report,
