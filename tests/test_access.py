@@ -226,6 +226,13 @@ def test_a_consultant_sees_their_caseload_and_a_colleagues_draft_only_once_assig
     assert doctor.get(f"/assessments/{draft}/profile").status_code == 403
     saved = doctor.post_form(f"/assessments/{draft}/autosave", {"step": "profile"}, page="/firms")
     assert saved.status_code == 403
+    # the API holds the same caseload: a colleague's token reads none of the firm's diagnoses
+    diagnosed = a.assessments["diagnosed"]
+    for token, status in ((a.users["colleague"]["token"], 404), (a.users["doctor"]["token"], 200)):
+        response = app.test_client().get(
+            f"/api/v1/assessments/{diagnosed}", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert response.status_code == status
     # a consultant never reaches the staff's pages
     for url in ("/center", "/center/export.xlsx", "/admin/users", "/center/audit"):
         assert colleague.get(url).status_code == 403, url
