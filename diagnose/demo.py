@@ -116,6 +116,8 @@ def seed(db: sqlite_utils.Database, app: Flask) -> None:
                     "contact_email": "",
                 }
                 firm_id = create_firm(db, center_id, user_id, profile)
+                # the demo consultant's caseload (the center's staff assign firms)
+                db.execute("UPDATE firms SET assigned_to = ? WHERE id = ?", [user_id, firm_id])
                 if index == 1 or model is None:
                     # one firm with a draft interview, to resume
                     firm = {

@@ -13,9 +13,10 @@ T1_FILL = 'fill="#1f5fbf"'
 
 
 def _bars(t0: float | None, t1: float | None, width: int = 180) -> str:
+    # drawn on a 180-wide box, shown 140 wide (about 37 mm in the PDF; the page widens it)
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} 22" width="{width}" '
-        f'height="22" aria-hidden="true" focusable="false">'
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} 22" width="140" '
+        f'height="20" preserveAspectRatio="none" aria-hidden="true" focusable="false">'
     ]
     for y, value, fill in ((1, t0, T0_FILL), (12, t1, T1_FILL)):
         if value is not None:

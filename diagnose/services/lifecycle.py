@@ -116,9 +116,7 @@ def purge(
         for folder in (reports_folder, reports_folder.parent / "batches")
         for f in (folder.rglob("*") if folder.is_dir() else [])
     ]
-    stale = [
-        f for f in files if f.is_file() and max(f.stat().st_mtime, f.stat().st_atime) < oldest
-    ]
+    stale = [f for f in files if f.is_file() and max(f.stat().st_mtime, f.stat().st_atime) < oldest]
     counts["report files"] = len(stale)
     if not dry_run:
         for file in stale:

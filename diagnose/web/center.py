@@ -220,6 +220,11 @@ def assign_firms():
     if not firm_ids:
         flash(_("Tick the firms to assign first."), "error")
         return redirect(back)
+    if any(access.visible_firm(db, current_user, f) is None for f in firm_ids):
+        abort(404)  # a firm of another center, or not this user's to see
+    if not (target.isdigit() or target == "none"):
+        flash(_("Choose a consultant of your center."), "error")
+        return redirect(back)
     try:
         changed = caseload.assign_firms(
             db, current_user, firm_ids, int(target) if target.isdigit() else None
