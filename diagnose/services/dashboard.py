@@ -68,12 +68,20 @@ def stage_of(firm: dict[str, Any], facts: dict[str, Any]) -> str:
 
 
 def overrides(
-    db: sqlite_utils.Database, user: Any, filters: ops.FirmFilter, reasons_per_track: int = 5
+    db: sqlite_utils.Database,
+    user: Any,
+    filters: ops.FirmFilter,
+    reasons_per_track: int = 5,
+    firm_ids: set[int] | None = None,
 ) -> dict[str, Any]:
     """Each track the model recommended: decisions, overrides, where they went, and the most
-    recent reasons (each diagnosis counted once, with its latest decision)."""
+    recent reasons (each diagnosis counted once, with its latest decision). ``firm_ids``:
+    the firms matching ``filters``, when the caller has them already."""
     scope_sql, params = access.firm_scope(user)
-    firm_ids = {r["id"] for r in ops.list_firms(db, (scope_sql, params), filters, limit=None)[0]}
+    if firm_ids is None:
+        firm_ids = {
+            r["id"] for r in ops.list_firms(db, (scope_sql, params), filters, limit=None)[0]
+        }
     rows = [
         r
         for r in db.query(
@@ -139,7 +147,7 @@ def dashboard(
             ((k, dict(v)) for k, v in by_industry.items()), key=lambda kv: -sum(kv[1].values())
         ),
         "by_size": [(k, dict(v)) for k, v in by_size.items()],
-        "overrides": overrides(db, user, filters),
+        "overrides": overrides(db, user, filters, firm_ids={f["id"] for f in firms}),
         "requests": center_requests(db, user.center_id, "new"),
         "movement": rediagnosis.center_movement(db, scope, dimension_ids),
     }

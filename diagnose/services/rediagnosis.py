@@ -117,52 +117,55 @@ def center_movement(
     db: sqlite_utils.Database, scope: tuple[str, dict[str, Any]], dimension_ids: list[str]
 ) -> list[dict[str, Any]]:
     """The average movement of re-diagnosed firms, by the track of their earlier diagnosis:
-    how many firms, the mean change of readiness and of each dimension, the training hours.
-
-    Each re-diagnosed firm counts once, with its latest diagnosis against the one before.
-    """
+    how many firms, the mean change of readiness and of each dimension, how many changed
+    track. Each re-diagnosed firm counts once: its latest diagnosis against the one it
+    started from (else the one before). One query for the whole center."""
     scope_sql, params = scope
-    latest = db.query(
+    rows = db.query(
         f"""
-        SELECT f.id AS firm_id, (SELECT a.id FROM assessments a WHERE a.firm_id = f.id
-               AND a.status = 'submitted' ORDER BY a.submitted_at DESC, a.id DESC LIMIT 1) AS t1
-        FROM firms f WHERE {scope_sql} AND (SELECT COUNT(*) FROM assessments a
-               WHERE a.firm_id = f.id AND a.status = 'submitted') >= 2
+        SELECT a.id, a.firm_id, a.submitted_at, a.based_on, p.scores, p.readiness,
+               COALESCE((SELECT d.final_track FROM decisions d WHERE d.assessment_id = a.id
+                         ORDER BY d.id DESC LIMIT 1), p.track) AS track
+        FROM assessments a JOIN firms f ON f.id = a.firm_id
+        JOIN predictions p ON p.id = (SELECT MAX(id) FROM predictions WHERE assessment_id = a.id)
+        WHERE {scope_sql} AND a.status = 'submitted' AND a.firm_id IN (
+            SELECT firm_id FROM assessments WHERE status = 'submitted'
+            GROUP BY firm_id HAVING COUNT(*) >= 2)
+        ORDER BY a.firm_id, a.submitted_at, a.id
         """,
         params,
     )
+    by_firm: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_firm.setdefault(row["firm_id"], []).append(row)
     groups: dict[str, dict[str, Any]] = {}
-    for row in list(latest):
-        t0_id = earlier_of(db, row["t1"])
-        t0, t1 = _diagnosis(db, t0_id) if t0_id else None, _diagnosis(db, row["t1"])
-        if t0 is None or t1 is None:
-            continue
+    for history in by_firm.values():
+        t1 = history[-1]
+        earlier = {r["id"]: r for r in history[:-1]}
+        t0 = earlier.get(t1["based_on"]) or history[-2]
+        before = {k: v.get("score") for k, v in json.loads(t0["scores"]).items()}
+        after = {k: v.get("score") for k, v in json.loads(t1["scores"]).items()}
         group = groups.setdefault(
-            t0["track"],
-            {"track": t0["track"], "firms": 0, "readiness": [], "dims": {}, "moved_track": 0},
+            t0["track"], {"firms": 0, "readiness": [], "dims": {}, "moved_track": 0}
         )
         group["firms"] += 1
         group["moved_track"] += t0["track"] != t1["track"]
         if t0["readiness"] is not None and t1["readiness"] is not None:
             group["readiness"].append(t1["readiness"] - t0["readiness"])
         for d in dimension_ids:
-            if t0["scores"].get(d) is not None and t1["scores"].get(d) is not None:
-                group["dims"].setdefault(d, []).append(t1["scores"][d] - t0["scores"][d])
-    result = []
-    for track in ("beginner", "ax", "shared_center"):
-        if track not in groups:
-            continue
-        g = groups[track]
-        result.append(
-            {
-                "track": track,
-                "firms": g["firms"],
-                "moved_track": g["moved_track"],
-                "readiness": _mean(g["readiness"]),
-                "dimensions": {d: _mean(v) for d, v in g["dims"].items()},
-            }
-        )
-    return result
+            if before.get(d) is not None and after.get(d) is not None:
+                group["dims"].setdefault(d, []).append(after[d] - before[d])
+    return [
+        {
+            "track": track,
+            "firms": groups[track]["firms"],
+            "moved_track": groups[track]["moved_track"],
+            "readiness": _mean(groups[track]["readiness"]),
+            "dimensions": {d: _mean(v) for d, v in groups[track]["dims"].items()},
+        }
+        for track in ("beginner", "ax", "shared_center")
+        if track in groups
+    ]
 
 
 def _mean(values: list[float]) -> float | None:
