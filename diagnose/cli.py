@@ -347,6 +347,9 @@ def init_roadmap_commands(app: Flask) -> None:
                     shown = finished
                     if state["status"] in ("done", "failed"):
                         break
+                    if batch.stalled(db, app.config, batch_id):
+                        with app.app_context():  # a consumer died mid-render: start again
+                            jobs.enqueue_batch(batch_id, 1)
                     if consumer is not None and consumer.poll() is not None:
                         raise click.ClickException("the queue consumer stopped")
                     time.sleep(0.25)

@@ -400,6 +400,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
                 CHECK (status IN ('queued', 'rendering', 'done', 'failed')),
             cache_key TEXT,
             error TEXT,
+            started_at TEXT,
             finished_at TEXT,
             PRIMARY KEY (batch_id, assessment_id)
         );

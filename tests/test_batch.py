@@ -299,3 +299,26 @@ def test_redis_spreads_one_batch_over_two_consumer_processes(tmp_path):
         redis.terminate()
         redis.wait(timeout=10)
         pdf_module._close_sandboxes()
+
+
+def test_a_report_lost_with_its_consumer_is_taken_up_again(app):
+    """A consumer killed mid-render leaves its report 'rendering': once that is older than
+    any render may take, the page's next poll starts the batch's chain again."""
+    staff, ids = _firms(app)
+    db = connect(app.config["DATABASE"])
+    try:
+        from types import SimpleNamespace
+
+        user = SimpleNamespace(**staff, home_center_id=staff["center_id"], role="center_staff")
+        batch_id = batch.create_batch(db, user, ids[:1], "ko", "zip")
+        db.execute(
+            "UPDATE batch_items SET status = 'rendering', started_at = '2026-01-01T00:00:00+00:00'"
+        )
+        assert batch.stalled(db, app.config, batch_id)
+    finally:
+        db.conn.close()
+    browser = Browser(app)
+    browser.login(staff["email"])
+    state = browser.get(f"/center/batches/{batch_id}/status").json
+    again = browser.get(f"/center/batches/{batch_id}/status").json
+    assert "done" in (state["status"], again["status"]) and again["done"] == 1

@@ -161,17 +161,18 @@ def render_next(app: Any, batch_id: int) -> tuple[bool, bool]:
     db = connect(app.config["DATABASE"])
     try:
         with transaction(db):
+            # a report whose consumer died while rendering it is taken up again
             row = db.execute(
                 "SELECT i.assessment_id, b.lang FROM batch_items i JOIN batches b "
-                "ON b.id = i.batch_id WHERE i.batch_id = ? AND i.status = 'queued' "
-                "ORDER BY i.position LIMIT 1",
-                [batch_id],
+                "ON b.id = i.batch_id WHERE i.batch_id = ? AND (i.status = 'queued' OR "
+                "(i.status = 'rendering' AND i.started_at < ?)) ORDER BY i.position LIMIT 1",
+                [batch_id, _stale_before(app.config)],
             ).fetchone()
             if row is not None:
                 db.execute(
-                    "UPDATE batch_items SET status = 'rendering' "
+                    "UPDATE batch_items SET status = 'rendering', started_at = ? "
                     "WHERE batch_id = ? AND assessment_id = ?",
-                    [batch_id, row[0]],
+                    [now(), batch_id, row[0]],
                 )
         if row is None:
             return False, False
@@ -203,6 +204,27 @@ def render_next(app: Any, batch_id: int) -> tuple[bool, bool]:
         return True, complete
     finally:
         db.conn.close()
+
+
+def _stale_before(config: Any) -> str:
+    """A report rendering since before this was lost with its consumer (a render never runs
+    past its time limit)."""
+    from datetime import UTC, datetime, timedelta
+
+    limit = timedelta(seconds=float(config.get("RENDER_TIMEOUT", 30)) * 2 + 60)
+    return (datetime.now(UTC) - limit).isoformat(timespec="seconds")
+
+
+def stalled(db: sqlite_utils.Database, config: Any, batch_id: int) -> bool:
+    """Whether a running batch waits on nothing but reports lost with a dead consumer (the
+    page and the command then start a new chain)."""
+    row = db.execute(
+        "SELECT SUM(status = 'queued'), SUM(status = 'rendering' AND started_at >= ?), "
+        "SUM(status = 'rendering' AND started_at < ?) FROM batch_items WHERE batch_id = ?",
+        [_stale_before(config), _stale_before(config), batch_id],
+    ).fetchone()
+    queued, live, lost = (v or 0 for v in row)
+    return bool(lost) and not queued and not live
 
 
 def _file_name(text: str) -> str:

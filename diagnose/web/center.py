@@ -298,6 +298,8 @@ def batch_status(batch_id: int):
     """The batch's progress as JSON, for the page's progress bar."""
     _batch_or_404(batch_id)
     progress = batch.progress(get_db(), batch_id)
+    if progress["status"] == "running" and batch.stalled(get_db(), current_app.config, batch_id):
+        jobs.enqueue_batch(batch_id, 1)  # its consumer died mid-render: take it up again
     finished = progress["done"] + progress["failed"]
     return jsonify(
         status=progress["status"],
