@@ -3,7 +3,8 @@
     .venv/bin/python bench/center_pages.py
 
 Prints the median time of the queries behind each page a consultant opens every day (the firm
-list: all firms, one track, drafts, never diagnosed, a name search; the override rates; a
+list: all firms, one track, drafts, never diagnosed, a name search, a page of the paged list
+for the staff and a consultant's caseload; the center dashboard; the override rates; a
 report's peer averages) on a real SQLite file; no thresholds, no pass/fail.
 """
 
@@ -14,12 +15,17 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
-from diagnose.assessments import search_firms
+from diagnose.assessments import FirmFilter, search_firms
 from diagnose.diagnosis.store import override_rates
+from diagnose.services import caseload, dashboard
 from diagnose.services.peers import peer_scores
 from diagnose.storage import connect, migrate, now
 
+STAFF = SimpleNamespace(id=1, center_id=1, home_center_id=1, role="center_staff")
+CONSULTANT = SimpleNamespace(id=1, center_id=1, home_center_id=1, role="consultant")
+DIMS = ["leadership", "data_infra"]
 FIRMS = 5000
 DIAGNOSES_PER_FIRM = 2
 TRACKS = ("beginner", "ax", "shared_center")
@@ -81,6 +87,15 @@ def main() -> None:
             ("drafts", lambda: search_firms(db, 1, "", "draft")),
             ("never diagnosed", lambda: search_firms(db, 1, "", "none")),
             ("name search", lambda: search_firms(db, 1, "기업12")),
+            (
+                "list page 3",
+                lambda: caseload.firm_list(db, STAFF, FirmFilter(), "name", False, 3)["firms"],
+            ),
+            (
+                "list, a consultant",
+                lambda: caseload.firm_list(db, CONSULTANT, FirmFilter())["firms"],
+            ),
+            ("dashboard", lambda: dashboard.dashboard(db, STAFF, FirmFilter(), DIMS)["pipeline"]),
             ("override rates", lambda: override_rates(db, 1)["by_consultant"]),
             ("peer averages", lambda: peer_scores(db, "C", 20, 1)),
         ):
@@ -90,7 +105,8 @@ def main() -> None:
                 result = query()
                 times.append(time.perf_counter() - start)
             median = statistics.median(times) * 1000
-            print(f"{label:16} {len(result):4} items  median {median:6.1f} ms")
+            count = len(result) if result is not None else 0
+            print(f"{label:16} {count:4} items  median {median:6.1f} ms")
         db.conn.close()
 
 

@@ -118,6 +118,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     def on_ready(db):
         register_questionnaires(db, app.extensions["questionnaires"])
+        if app.extensions["roadmap_data"] is not None:
+            from .services import registry
+
+            registry.seed(db, app.extensions["roadmap_data"])  # the files' entries, if new
         if app.config["DEMO_DATA"]:
             demo.seed(db, app)
 
@@ -136,10 +140,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     jobs.init_app(app)  # the task queue: reports are rendered by its consumers
 
     from .limits import limiter
-    from .web import api, consultant, errors, public, self_assessment
+    from .web import admin, api, center, consultant, errors, public, self_assessment
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(consultant.bp)
+    app.register_blueprint(center.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(self_assessment.bp)
     app.register_blueprint(api.bp)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import sqlite_utils
@@ -188,33 +189,106 @@ _TRACK_OF = """COALESCE(
     (SELECT p.track FROM predictions p WHERE p.assessment_id = {id} ORDER BY p.id DESC LIMIT 1))"""
 
 FIRM_STATES = ("beginner", "ax", "shared_center", "draft", "none")
+# Size bands of the center's statistics (employees, inclusive; None: no upper bound).
+SIZE_BANDS: dict[str, tuple[int, int | None]] = {
+    "1_9": (1, 9),
+    "10_49": (10, 49),
+    "50_99": (50, 99),
+    "100_299": (100, 299),
+    "300_": (300, None),
+}
+FIRM_SORTS = ("activity", "name", "employees", "diagnosed", "track")
 
 
-def search_firms(
-    db: sqlite_utils.Database, center_id: int, text: str = "", state: str = ""
-) -> list[dict[str, Any]]:
-    """The center's firms whose name or business number contains ``text``, newest activity first.
+@dataclass(frozen=True)
+class FirmFilter:
+    """Which firms a list, a dashboard, an export or a batch covers (empty: no condition)."""
 
-    Each row carries the firm's open draft, if any, and its latest submitted diagnosis: when, and
-    the track it ended with. ``state`` keeps only firms on one track (by their latest diagnosis),
-    with a draft, or never diagnosed. Every per-firm value is an indexed lookup, so the list
-    stays fast for a center with thousands of firms.
+    text: str = ""
+    state: str = ""  # a track (by the latest diagnosis), "draft" or "none" (never diagnosed)
+    industry: str = ""
+    size: str = ""  # a key of SIZE_BANDS
+    region: str = ""
+    consultant: int | None = None  # the consultant the firm is assigned to
+    since: str = ""  # latest diagnosis on or after this day (YYYY-MM-DD, UTC)
+    until: str = ""  # latest diagnosis on or before this day
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v not in ("", None)}
+
+
+def _firm_conditions(filters: FirmFilter) -> tuple[list[str], dict[str, Any]]:
+    if filters.state and filters.state not in FIRM_STATES:
+        raise ValueError(f"unknown firm state {filters.state!r}")
+    if filters.size and filters.size not in SIZE_BANDS:
+        raise ValueError(f"unknown size band {filters.size!r}")
+    conditions, params = [], {}
+    if filters.state == "draft":
+        conditions.append("draft_id IS NOT NULL")
+    elif filters.state == "none":
+        conditions.append("diagnosed_id IS NULL AND draft_id IS NULL")
+    elif filters.state:
+        conditions.append("track = :state")
+        params["state"] = filters.state
+    for column in ("industry", "region"):
+        if getattr(filters, column):
+            conditions.append(f"{column} = :{column}")
+            params[column] = getattr(filters, column)
+    if filters.size:
+        low, high = SIZE_BANDS[filters.size]
+        conditions.append(
+            "employees >= :size_low" + (" AND employees <= :size_high" if high else "")
+        )
+        params.update(size_low=low, size_high=high)
+    if filters.consultant is not None:
+        conditions.append("assigned_to = :consultant")
+        params["consultant"] = filters.consultant
+    if filters.since:
+        conditions.append("substr(diagnosed_at, 1, 10) >= :since")
+        params["since"] = filters.since
+    if filters.until:
+        conditions.append("substr(diagnosed_at, 1, 10) <= :until")
+        params["until"] = filters.until
+    return conditions, params
+
+
+def list_firms(
+    db: sqlite_utils.Database,
+    scope: tuple[str, dict[str, Any]],
+    filters: FirmFilter = FirmFilter(),
+    sort: str = "activity",
+    descending: bool = True,
+    offset: int = 0,
+    limit: int | None = 50,
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the firms ``scope`` allows (a SQL condition on ``f``, from
+    ``services.access.firm_scope``) that match ``filters``, and how many match in all.
+
+    Each row carries the firm's open draft, its latest submitted diagnosis (when, the track it
+    ended with, its readiness) and the consultant it is assigned to. Every per-firm value is an
+    indexed lookup, so the list stays fast for a center with thousands of firms.
     """
-    if state and state not in FIRM_STATES:
-        raise ValueError(f"unknown firm state {state!r}")
-    like = f"%{text.strip().replace('-', '')}%" if text.strip() else "%"
-    name_like = f"%{text.strip()}%" if text.strip() else "%"
-    where = {
-        "": "1",
-        "draft": "draft_id IS NOT NULL",
-        "none": "diagnosed_id IS NULL AND draft_id IS NULL",
-    }.get(state, "track = :state")
-    return list(
-        db.query(
-            f"""
-        SELECT * FROM (
+    if sort not in FIRM_SORTS:
+        raise ValueError(f"unknown sort {sort!r}")
+    scope_sql, scope_params = scope
+    text = filters.text.strip()
+    conditions, params = _firm_conditions(filters)
+    order = {
+        "activity": "COALESCE(last_activity, updated_at)",
+        "name": "name",
+        "employees": "employees",
+        "diagnosed": "COALESCE(diagnosed_at, '')",
+        "track": "COALESCE(track, '')",
+    }[sort]
+    direction = "DESC" if descending else "ASC"
+    paging = "" if limit is None else "LIMIT :limit OFFSET :offset"
+    sql = f"""
+        SELECT *, COUNT(*) OVER () AS total_count FROM (
             SELECT x.*, {_TRACK_OF.format(id="x.diagnosed_id")} AS track,
-                   (SELECT submitted_at FROM assessments WHERE id = x.diagnosed_id) AS diagnosed_at
+                   (SELECT submitted_at FROM assessments WHERE id = x.diagnosed_id) AS diagnosed_at,
+                   (SELECT p.readiness FROM predictions p WHERE p.assessment_id = x.diagnosed_id
+                    ORDER BY p.id DESC LIMIT 1) AS readiness,
+                   (SELECT name FROM users WHERE id = x.assigned_to) AS assigned_name
             FROM (
                 SELECT f.*,
                        (SELECT id FROM assessments a WHERE a.firm_id = f.id AND a.status = 'draft'
@@ -225,17 +299,58 @@ def search_firms(
                        (SELECT MAX(COALESCE(submitted_at, updated_at)) FROM assessments a
                         WHERE a.firm_id = f.id) AS last_activity
                 FROM firms f
-                WHERE f.center_id = :center
+                WHERE {scope_sql}
                   AND (f.name LIKE :name OR f.business_number LIKE :number)
             ) x
         )
-        WHERE {where}
-        ORDER BY COALESCE(last_activity, updated_at) DESC, name
-        LIMIT 200
-        """,
-            {"center": center_id, "name": name_like, "number": like, "state": state},
+        WHERE {" AND ".join(conditions) or "1"}
+        ORDER BY {order} {direction}, name, id
+        {paging}
+    """
+    rows = list(
+        db.query(
+            sql,
+            {
+                **scope_params,
+                **params,
+                "name": f"%{text}%" if text else "%",
+                "number": f"%{text.replace('-', '')}%" if text else "%",
+                "limit": limit,
+                "offset": offset,
+            },
         )
     )
+    if rows:
+        total = rows[0]["total_count"]
+    elif offset:
+        total = list_firms(db, scope, filters, sort, descending, 0, 1)[1]
+    else:
+        total = 0
+    return rows, total
+
+
+def search_firms(
+    db: sqlite_utils.Database, center_id: int, text: str = "", state: str = ""
+) -> list[dict[str, Any]]:
+    """The center's firms whose name or business number contains ``text``, newest activity
+    first (at most 200); ``state`` keeps one track, firms with a draft, or never diagnosed."""
+    rows, _total = list_firms(
+        db,
+        ("f.center_id = :scope_center", {"scope_center": center_id}),
+        FirmFilter(text=text, state=state),
+        limit=200,
+    )
+    return rows
+
+
+def latest_submitted(db: sqlite_utils.Database, firm_id: int) -> int | None:
+    """The firm's most recent submitted assessment (a re-diagnosis starts from it)."""
+    row = db.execute(
+        "SELECT id FROM assessments WHERE firm_id = ? AND status = 'submitted' "
+        "ORDER BY submitted_at DESC, id DESC LIMIT 1",
+        [firm_id],
+    ).fetchone()
+    return row[0] if row else None
 
 
 # --- assessments -----------------------------------------------------------------------------

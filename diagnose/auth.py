@@ -1,4 +1,10 @@
-"""Logins: consultants and center staff, each belonging to one center."""
+"""Logins: administrators, center staff and consultants, each belonging to one center.
+
+What each role may do is decided in one place, ``services/access.py``; this module knows who
+is logged in. An administrator works across centers: the center they act for is kept in the
+session (``ACTING_CENTER``) and becomes the user's ``center_id``, so every query scoped to a
+center serves them unchanged.
+"""
 
 from __future__ import annotations
 
@@ -36,25 +42,47 @@ from .web.forms import LoginForm
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
-ROLES = ("consultant", "center_admin")
+ADMINISTRATOR, CENTER_STAFF, CONSULTANT = "administrator", "center_staff", "consultant"
+ROLES = (CONSULTANT, CENTER_STAFF, ADMINISTRATOR)
+# The role called center_admin before migration 20: a center's staff member.
+LEGACY_ROLES = {"center_admin": CENTER_STAFF}
+ACTING_CENTER = "acting_center"  # the session's entry: the center an administrator acts for
 
 
 @dataclass(frozen=True)
 class User(UserMixin):
     id: int
-    center_id: int
+    center_id: int  # the center this login acts for (an administrator's choice, else home)
     email: str
     name: str
     role: str
+    home_center_id: int = 0
 
     def get_id(self) -> str:
         return str(self.id)
 
+    @property
+    def is_administrator(self) -> bool:
+        return self.role == ADMINISTRATOR
 
-def _user(row: dict[str, Any] | None) -> User | None:
-    if row is None:
+    @property
+    def is_staff(self) -> bool:
+        """Center staff, or an administrator (who is staff of every center)."""
+        return self.role in (CENTER_STAFF, ADMINISTRATOR)
+
+
+def _user(row: dict[str, Any] | None, acting_center: int | None = None) -> User | None:
+    if row is None or row.get("disabled_at"):
         return None
-    return User(row["id"], row["center_id"], row["email"], row["name"], row["role"])
+    center = acting_center if acting_center and row["role"] == ADMINISTRATOR else None
+    return User(
+        row["id"],
+        center or row["center_id"],
+        row["email"],
+        row["name"],
+        row["role"],
+        row["center_id"],
+    )
 
 
 SESSION_KEY = "login_session"  # the session's entry holding the login-session token
@@ -74,11 +102,16 @@ def load_user(user_id: str) -> User | None:
         get_db().query(
             "SELECT u.* FROM login_sessions s JOIN users u ON u.id = s.user_id "
             "WHERE s.token_hash = ? AND s.user_id = ? AND s.ended_at IS NULL "
+            "AND u.disabled_at IS NULL "
             "AND s.created_at > ?",
             [_digest(token), int(user_id), _oldest_open_session()],
         )
     )
-    return _user(rows[0] if rows else None)
+    acting = session.get(ACTING_CENTER)
+    if rows and isinstance(acting, int):
+        exists = get_db().execute("SELECT 1 FROM centers WHERE id = ?", [acting]).fetchone()
+        acting = acting if exists else None
+    return _user(rows[0] if rows else None, acting if isinstance(acting, int) else None)
 
 
 def _digest(token: str) -> str:
@@ -136,8 +169,9 @@ def create_user(
     email: str,
     name: str,
     password: str,
-    role: str = "consultant",
+    role: str = CONSULTANT,
 ) -> int:
+    role = LEGACY_ROLES.get(role, role)
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     return db.execute(
@@ -154,8 +188,24 @@ def _decoy_hash() -> str:
     return generate_password_hash(secrets.token_urlsafe(16))
 
 
+def set_password(db: sqlite_utils.Database, user_id: int, password: str) -> None:
+    db.execute(
+        "UPDATE users SET password_hash = ? WHERE id = ?",
+        [generate_password_hash(password), user_id],
+    )
+
+
+def new_password() -> str:
+    """A password to hand to a person once (they should change it)."""
+    return secrets.token_urlsafe(12)
+
+
 def authenticate(db: sqlite_utils.Database, email: str, password: str) -> User | None:
-    rows = list(db.query("SELECT * FROM users WHERE email = ?", [email.strip().lower()]))
+    rows = list(
+        db.query(
+            "SELECT * FROM users WHERE email = ? AND disabled_at IS NULL", [email.strip().lower()]
+        )
+    )
     stored = rows[0]["password_hash"] if rows else _decoy_hash()
     if check_password_hash(stored, password) and rows:
         return _user(rows[0])
@@ -188,7 +238,7 @@ def user_for_token(db: sqlite_utils.Database, token: str) -> User | None:
     rows = list(
         db.query(
             "SELECT u.*, t.id AS token_id, t.last_used_at FROM api_tokens t "
-            "JOIN users u ON u.id = t.user_id WHERE t.token_hash = ? "
+            "JOIN users u ON u.id = t.user_id WHERE t.token_hash = ? AND u.disabled_at IS NULL "
             "AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?)",
             [_digest(token), stamp],
         )
@@ -253,7 +303,8 @@ def login():
             session[SESSION_KEY] = open_session(db, user.id)
             login_user(user)
             log.info("user %s logged in", user.id)
-            return redirect(_safe_next(request.args.get("next")) or url_for("consultant.firms"))
+            home = "center.dashboard_page" if user.is_staff else "consultant.firms"
+            return redirect(_safe_next(request.args.get("next")) or url_for(home))
         form.password.errors.append(_("Wrong email or password."))
     return render_template("login.html", form=form)
 

@@ -7,13 +7,14 @@ import secrets
 import click
 from flask import Flask
 
-from .auth import ROLES, create_center, create_user
+from .auth import LEGACY_ROLES, ROLES, create_center, create_user
 from .storage import connect, migrate, schema_version, transaction
 
 
 def init_app(app: Flask) -> None:
     init_model_commands(app)
     init_roadmap_commands(app)
+    init_export_command(app)
 
     @app.cli.command("migrate")
     def migrate_command() -> None:
@@ -32,7 +33,13 @@ def init_app(app: Flask) -> None:
         help="The center's name; created if it does not exist.",
     )
     @click.option("--region", default="seoul", help="The center's region, for a new center.")
-    @click.option("--role", type=click.Choice(ROLES), default="consultant")
+    @click.option(
+        "--role",
+        type=click.Choice([*ROLES, *LEGACY_ROLES]),
+        default="consultant",
+        help="administrator: every center; center_staff: one center's staff (center_admin "
+        "is its old name); consultant: their own caseload.",
+    )
     @click.option("--password", help="Leave out to generate one.")
     @click.option("--token", is_flag=True, help="Also create and print an API token.")
     def create_user_command(email, name, center_name, region, role, password, token) -> None:
@@ -50,6 +57,7 @@ def init_app(app: Flask) -> None:
                 if token
                 else None
             )
+        role = LEGACY_ROLES.get(role, role)
         click.echo(f"created {role} {email} in center '{center_name}'; password: {password}")
         if api_token:
             click.echo(f"API token: {api_token}")
@@ -256,13 +264,179 @@ def init_roadmap_commands(app: Flask) -> None:
         except RenderError as exc:
             raise click.ClickException(f"the report could not be rendered: {exc}") from None
         pdf = cache_path(jobs.reports_folder(app), key).read_bytes()
-        if registry_needs_real_entries(app.extensions["roadmap_data"]):
+        from .services.registry import current_data
+
+        if registry_needs_real_entries(current_data(connect(app.config["DATABASE"]), app)):
             click.echo(
-                "note: the registry of shared training centers (roadmap_templates/centers.yaml) "
-                "holds only sample entries, so referrals name no center; enter the real ones.",
+                "note: the registry of shared training centers holds only sample entries, so "
+                "referrals name no center; enter the real ones (administrators: /admin/registry).",
                 err=True,
             )
         path = output or f"roadmap-{assessment_id}-{lang}.pdf"
         with open(path, "wb") as out:
             out.write(pdf)
         click.echo(f"{path}: {len(pdf) // 1024} KB")
+
+    @roadmap_group.command("batch")
+    @click.option("--center", help="A center's id or name (default: every center).")
+    @click.option("--track", type=TRACK_CHOICE, help="Only firms on this track.")
+    @click.option("--industry", help="Only firms of this industry (KSIC section letter).")
+    @click.option("--size", type=SIZE_CHOICE, help="Only firms of this size band.")
+    @click.option("--lang", type=click.Choice(["ko", "en"]), default="ko", show_default=True)
+    @click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False),
+        required=True,
+        help="A .zip (one PDF per firm) or a .pdf (one merged PDF).",
+    )
+    @click.option(
+        "--workers",
+        type=int,
+        default=2,
+        show_default=True,
+        help="Start a queue consumer with this many renderers for the batch's time (0: only "
+        "consumers already running take the work, e.g. on other machines with Redis).",
+    )
+    def batch_command(center, track, industry, size, lang, output, workers) -> None:
+        """Print the latest report of every firm matching the filter on the task queue, with
+        a progress bar; a firm whose report fails is listed and the others are printed."""
+        import shutil
+        import time
+
+        from . import jobs
+        from .assessments import list_firms
+        from .services import batch
+
+        file_format = "pdf" if output.lower().endswith(".pdf") else "zip"
+        db = connect(app.config["DATABASE"])
+        center_id = _center_option(db, center)
+        scope = (
+            ("f.center_id = :scope_center", {"scope_center": center_id})
+            if center_id is not None
+            else ("1", {})
+        )
+        rows, _total = list_firms(
+            db, scope, _filters(track, industry, size), "name", False, 0, None
+        )
+        chosen = [r["diagnosed_id"] for r in rows if r["diagnosed_id"]]
+        if not chosen:
+            raise click.ClickException("no diagnosed firm matches")
+        if center_id is None:
+            # a batch belongs to a center; every center's firms are printed center by center
+            centers = {r["center_id"] for r in rows if r["diagnosed_id"]}
+            if len(centers) > 1:
+                raise click.ClickException(
+                    f"the firms belong to {len(centers)} centers: give --center"
+                )
+            center_id = centers.pop()
+        batch_id = batch.create_batch(
+            db, None, chosen, lang, file_format, {"track": track}, center_id=center_id
+        )
+        immediate = app.extensions["queue"].immediate  # the tests: tasks run right here
+        consumer = _start_consumer(app, workers) if workers > 0 and not immediate else None
+        try:
+            with app.app_context():
+                jobs.enqueue_batch(batch_id, len(chosen))
+            with click.progressbar(length=len(chosen), label=f"batch {batch_id}") as bar:
+                shown = 0
+                while True:
+                    state = batch.progress(db, batch_id)
+                    finished = state["done"] + state["failed"]
+                    bar.update(finished - shown)
+                    shown = finished
+                    if state["status"] in ("done", "failed"):
+                        break
+                    if batch.stalled(db, app.config, batch_id):
+                        with app.app_context():  # a consumer died mid-render: start again
+                            jobs.enqueue_batch(batch_id, 1)
+                    if consumer is not None and consumer.poll() is not None:
+                        raise click.ClickException("the queue consumer stopped")
+                    time.sleep(0.25)
+        finally:
+            if consumer is not None:
+                consumer.terminate()  # the consumer this command started, by its PID
+                consumer.wait(timeout=30)
+        state = batch.progress(db, batch_id)
+        if state["status"] != "done":
+            raise click.ClickException(f"the batch failed: {state['error']}")
+        row = next(iter(db.query("SELECT * FROM batches WHERE id = ?", [batch_id])))
+        found = batch.batch_file(app.instance_path, row)
+        shutil.copyfile(found, output)
+        click.echo(f"{output}: {state['done']} reports, {state['failed']} failed")
+        for failure in state["failures"]:
+            click.echo(
+                f"  failed: {failure['firm_name']} (#{failure['assessment_id']}): "
+                f"{failure['error']}",
+                err=True,
+            )
+
+
+def _start_consumer(app: Flask, workers: int):
+    """A queue consumer for a batch started from the command line (stopped by its PID)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "DIAGNOSE_INSTANCE_PATH": app.instance_path,
+        "DIAGNOSE_DATABASE": app.config["DATABASE"],
+    }
+    if app.config.get("QUEUE_URL"):
+        env["DIAGNOSE_QUEUE_URL"] = app.config["QUEUE_URL"]
+    return subprocess.Popen(
+        [sys.executable, "-m", "diagnose.jobs", "--workers", str(workers), "--die-with-parent"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _filters(track: str | None, industry: str | None, size: str | None):
+    from .assessments import FirmFilter
+
+    return FirmFilter(state=track or "", industry=industry or "", size=size or "")
+
+
+def _center_option(db, center: str | None) -> int | None:
+    """A center given by id or name (None: every center)."""
+    if center is None:
+        return None
+    row = db.execute(
+        "SELECT id FROM centers WHERE CAST(id AS TEXT) = ? OR name = ?", [center, center]
+    ).fetchone()
+    if row is None:
+        raise click.ClickException(f"no center {center}")
+    return row[0]
+
+
+TRACK_CHOICE = click.Choice(["beginner", "ax", "shared_center"])
+SIZE_CHOICE = click.Choice(["1_9", "10_49", "50_99", "100_299", "300_"])
+
+
+def init_export_command(app: Flask) -> None:
+    @app.cli.command("export")
+    @click.option("--format", "file_format", type=click.Choice(["csv", "xlsx"]), required=True)
+    @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True)
+    @click.option("--center", help="A center's id or name (default: every center).")
+    @click.option("--track", type=TRACK_CHOICE, help="Only firms on this track.")
+    @click.option("--industry", help="Only firms of this industry (KSIC section letter).")
+    @click.option("--size", type=SIZE_CHOICE, help="Only firms of this size band.")
+    def export_command(file_format, output, center, track, industry, size) -> None:
+        """Export firms, diagnoses, dimension scores, tracks, overrides and training taken
+        (Korean headers), as the center dashboard's export does."""
+        from .services import export
+
+        db = connect(app.config["DATABASE"])
+        content = export.export(
+            db,
+            None,
+            _filters(track, industry, size),
+            file_format,
+            app.extensions["questionnaires"].current,
+            center_id=_center_option(db, center),
+        )
+        with open(output, "wb") as out:
+            out.write(content)
+        click.echo(f"{output}: {len(content) // 1024} KB")

@@ -64,6 +64,9 @@ def from_environment(instance: Path) -> dict:
         # A render that runs longer, or needs more memory, is stopped (its child is killed).
         "RENDER_TIMEOUT": float(env.get("DIAGNOSE_RENDER_TIMEOUT", "30")),
         "RENDER_MEMORY_MB": int(env.get("DIAGNOSE_RENDER_MEMORY_MB", "1024")),
+        # Reports of one batch in the queue at once: enough to keep every consumer busy,
+        # few enough that a download or a new diagnosis never waits behind a batch.
+        "BATCH_PARALLEL": int(env.get("DIAGNOSE_BATCH_PARALLEL", "4")),
         # How long a download waits for a render before answering "being prepared".
         "RENDER_WAIT": float(env.get("DIAGNOSE_RENDER_WAIT", "1")),
         # No real firm fills in twenty self-assessments an hour from one address.

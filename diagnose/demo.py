@@ -16,14 +16,27 @@ import sqlite_utils
 from flask import Flask
 
 from .assessments import create_firm, record_submitted_assessment, start_assessment
-from .auth import create_center, create_user
+from .auth import ADMINISTRATOR, CENTER_STAFF, create_center, create_user
 from .business_number import check_digit
 from .diagnosis.policy import synthetic_firm, track_for
-from .diagnosis.store import diagnose
+from .diagnosis.store import decide, diagnose
 from .storage import transaction
 
 log = logging.getLogger(__name__)
 DEMO_EMAIL = "doctor@demo.example"
+# The center's other people: its staff (dashboard, requests, batches, exports, users) and an
+# administrator (every center, the shared-center registry and the catalogue).
+DEMO_PEOPLE = [
+    ("staff@demo.example", "박센터 (데모 센터 담당자)", CENTER_STAFF),
+    ("admin@demo.example", "최관리 (데모 관리자)", ADMINISTRATOR),
+]
+REDIAGNOSED = 4  # the demo firm re-diagnosed after training (대성기계)
+# The consultant's decisions on demo firms: (another track or None to confirm, reason).
+DEMO_DECISIONS = {
+    2: (None, ""),
+    7: ("ax", "사내에 비전 검사 장비와 엔지니어가 있어 자체 PBL로 충분합니다"),
+    8: ("beginner", "대표가 AI 도입 의사가 아직 없어 인식 교육부터 시작합니다"),
+}
 
 # (name, region, industry, employees, revenue band, contact, the track the demo should show)
 DEMO_FIRMS = [
@@ -75,6 +88,7 @@ def _answers_for(questionnaire, track: str, seed: int) -> dict:
 
 def seed(db: sqlite_utils.Database, app: Flask) -> None:
     credentials = Path(app.instance_path) / "demo-login.txt"
+    people = Path(app.instance_path) / "demo-logins-center.txt"
     questionnaire = app.extensions["questionnaires"].current
     model = app.extensions["track_model"]
     with transaction(db):
@@ -102,6 +116,8 @@ def seed(db: sqlite_utils.Database, app: Flask) -> None:
                     "contact_email": "",
                 }
                 firm_id = create_firm(db, center_id, user_id, profile)
+                # the demo consultant's caseload (the center's staff assign firms)
+                db.execute("UPDATE firms SET assigned_to = ? WHERE id = ?", [user_id, firm_id])
                 if index == 1 or model is None:
                     # one firm with a draft interview, to resume
                     firm = {
@@ -128,8 +144,119 @@ def seed(db: sqlite_utils.Database, app: Flask) -> None:
                     source="consultant",
                 )
                 diagnose(db, model, questionnaire, assessment_id, profile, answers)
+                if index in DEMO_DECISIONS:
+                    final, reason = DEMO_DECISIONS[index]
+                    predicted = db.execute(
+                        "SELECT track FROM predictions WHERE assessment_id = ?", [assessment_id]
+                    ).fetchone()[0]
+                    decide(db, assessment_id, user_id, final or predicted, reason if final else "")
+                if index == REDIAGNOSED:
+                    _rediagnosis(db, model, questionnaire, firm_id, center_id, user_id, profile)
+            if model is not None:
+                _self_assessment_request(db, model, questionnaire, center_id)
             credentials.write_text(f"{DEMO_EMAIL} {password}\n")
             credentials.chmod(0o600)
+            others = []
+            for email, name, role in DEMO_PEOPLE:
+                secret = secrets.token_urlsafe(9)
+                create_user(db, center_id, email, name, secret, role)
+                others.append(f"{email} {secret}\n")
+            people.write_text("".join(others))
+            people.chmod(0o600)
     if credentials.exists():
         email, password = credentials.read_text().split()
         print(f" * Demo login: {email} / password: {password}", flush=True)
+    if people.exists():
+        for line in people.read_text().splitlines():
+            email, password = line.split()
+            print(f" * Demo login: {email} / password: {password}", flush=True)
+
+
+def _improved(questionnaire, answers: dict, rng) -> dict:
+    """The answers of a firm some months and a training later: about half of its single
+    choices one option better."""
+    better = dict(answers)
+    for item in questionnaire.items():
+        value = answers.get(item.id)
+        if item.type != "single" or not isinstance(value, str) or rng.random() < 0.5:
+            continue
+        current = item.option(value)
+        if current is None or current.score is None:
+            continue
+        higher = sorted(
+            (o for o in item.options if o.score is not None and o.score > current.score),
+            key=lambda o: o.score,
+        )
+        if higher:
+            better[item.id] = higher[0].value
+    return better
+
+
+def _rediagnosis(db, model, questionnaire, firm_id, center_id, user_id, profile) -> None:
+    """T0 six months ago, a training in between, T1 today (the firm page's progress)."""
+    from datetime import UTC, datetime, timedelta
+
+    from .assessments import load_answers
+
+    t0 = db.execute(
+        "SELECT id FROM assessments WHERE firm_id = ? AND status = 'submitted'", [firm_id]
+    ).fetchone()[0]
+    earlier = (datetime.now(UTC) - timedelta(days=180)).isoformat(timespec="seconds")
+    db.execute(
+        "UPDATE assessments SET created_at = ?, updated_at = ?, submitted_at = ? WHERE id = ?",
+        [earlier, earlier, earlier, t0],
+    )
+    db.execute("UPDATE predictions SET created_at = ? WHERE assessment_id = ?", [earlier, t0])
+    answers = _improved(questionnaire, load_answers(db, t0)[0], np.random.default_rng(7))
+    t1 = record_submitted_assessment(
+        db, firm_id, center_id, user_id, questionnaire, profile, answers, source="consultant"
+    )
+    db.execute("UPDATE assessments SET based_on = ? WHERE id = ?", [t0, t1])
+    diagnose(db, model, questionnaire, t1, profile, answers)
+    day = (datetime.now(UTC) - timedelta(days=150)).date()
+    db.execute(
+        "INSERT INTO training_records (firm_id, center_id, module_id, title, started_on, "
+        "ended_on, hours, trainees, recorded_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            firm_id,
+            center_id,
+            "pbl_quality_data_analysis",
+            "품질 데이터 분석 PBL",
+            day.isoformat(),
+            (day + timedelta(days=42)).isoformat(),
+            24,
+            4,
+            user_id,
+            earlier,
+        ],
+    )
+
+
+def _self_assessment_request(db, model, questionnaire, center_id: int) -> None:
+    """A firm that assessed itself and asks the center for a consultant (the dashboard's
+    requests to assign)."""
+    from .services.requests import request_consultant
+
+    profile = {
+        "company_name": "해오름전자",
+        "business_number": _business_number(20),
+        "region": "gyeongnam",
+        "industry": "C",
+        "employees": "26",
+        "revenue_band": "1b_5b",
+        "contact_name": "서지우",
+        "contact_phone": "",
+        "contact_email": "",
+    }
+    firm_id = create_firm(db, center_id, None, profile, origin="self")
+    answers = {**_answers_for(questionnaire, "ax", seed=20), **DEMO_NEEDS["C"]}
+    assessment_id = record_submitted_assessment(
+        db, firm_id, center_id, None, questionnaire, profile, answers, source="self"
+    )
+    diagnose(db, model, questionnaire, assessment_id, profile, answers)
+    request_consultant(
+        db,
+        assessment_id,
+        {"contact_name": "서지우", "contact_phone": "055-000-0000", "message": "검사 자동화 상담"},
+        consent=True,
+    )

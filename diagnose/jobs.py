@@ -15,12 +15,15 @@ dies with its parent). Two tasks:
 - ``render_html(html)`` renders HTML a web request has already built: a download that
   misses the cache waits on it, and needs nothing of the consumer but its render child, so
   even a consumer that has just started answers it at once.
+- ``batch_next(batch_id)`` renders the next report of a batch (``services/batch.py``) and
+  queues the one after; the last one assembles the ZIP or merged PDF.
 
 The interface (center batch printing uses the same queue and tasks):
 
     enqueue_report(assessment_id, lang=None)     queue the report (both languages if None)
     report_file(record, lang, wait=None)         the cached PDF's path, or a short wait for it
     render_report_now(app, assessment_id, lang)  render into the cache in this process's child
+    enqueue_batch(batch_id, total)               start a batch of reports on the queue
     QueueFull, ReportNotReady, ReportFailed      what report_file raises instead of a file
 """
 
@@ -35,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
-from huey import Huey, RedisHuey, SqliteHuey
+from huey import Huey, PriorityRedisHuey, SqliteHuey
 from huey.exceptions import ResultTimeout, TaskException
 
 log = logging.getLogger(__name__)
@@ -44,6 +47,7 @@ LANGUAGES = ("ko", "en")
 # download before everything queued in the background.
 PRIORITY = {"ko": 10, "en": 5}
 WAITING = 100
+BATCH_PRIORITY = 1  # a batch's reports after everything a person is waiting for
 
 
 class QueueFull(RuntimeError):
@@ -64,7 +68,9 @@ def make_queue(config: dict[str, Any], instance: Path, app: Callable[[], Flask])
     url = config.get("QUEUE_URL") or ""
     immediate = bool(config.get("QUEUE_IMMEDIATE"))
     if url.startswith(("redis://", "rediss://", "unix://")):
-        queue = RedisHuey("diagnose", url=url, immediate=immediate, blocking=True)
+        # The priority flavour: plain RedisHuey refuses a task with a priority, and every
+        # task here has one (a waiting download first, a batch last).
+        queue = PriorityRedisHuey("diagnose", url=url, immediate=immediate, blocking=True)
     else:
         filename = url.removeprefix("sqlite:///") if url else str(instance / "queue.sqlite3")
         Path(filename).parent.mkdir(parents=True, exist_ok=True)
@@ -84,7 +90,29 @@ def make_queue(config: dict[str, Any], instance: Path, app: Callable[[], Flask])
         key = _render_into(folder, config, html)
         return key if want_result else None
 
-    queue.report_tasks = {"render_report": render_report, "render_html": render_html}
+    @queue.task(name="batch_next")
+    def batch_next(batch_id: int):
+        """Render a batch's next waiting report, then queue the next one (a chain: a batch
+        keeps at most ``BATCH_PARALLEL`` tasks in the queue, so downloads and new diagnoses
+        never wait behind it); the chain that finishes the last report assembles the file."""
+        from .services import batch
+
+        current = app()
+        while True:
+            rendered, complete = batch.render_next(current, batch_id)
+            if complete:
+                batch.assemble(current, batch_id)
+            if complete or not rendered:
+                return
+            if not queue.immediate:  # inline (the tests) the chain is a loop, not a recursion
+                queue.enqueue(batch_next.s(batch_id, priority=BATCH_PRIORITY))
+                return
+
+    queue.report_tasks = {
+        "render_report": render_report,
+        "render_html": render_html,
+        "batch_next": batch_next,
+    }
     return queue
 
 
@@ -222,6 +250,16 @@ def report_file(record: dict[str, Any], lang: str, wait: float | None = None) ->
     if key is None:
         raise ReportFailed(record["id"])
     return pdf.cache_path(folder, key)
+
+
+def enqueue_batch(batch_id: int, total: int) -> None:
+    """Start a batch (``services.batch.create_batch``) on the queue: ``BATCH_PARALLEL``
+    chains of ``batch_next`` tasks, each rendering one report after another."""
+    app = current_app._get_current_object()
+    queue = app.extensions["queue"]
+    task = app.extensions["queue_tasks"]["batch_next"]
+    for _ in range(max(1, min(total, app.config["BATCH_PARALLEL"]))):
+        queue.enqueue(task.s(batch_id, priority=BATCH_PRIORITY))
 
 
 # --- the consumer ------------------------------------------------------------------------------

@@ -362,6 +362,108 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE INDEX self_assessments_assessment ON self_assessments (assessment_id);
         """,
     ),
+    (
+        20,
+        "roles (administrator, center staff, consultant), firms assigned to a consultant",
+        """
+        UPDATE users SET role = 'center_staff' WHERE role = 'center_admin';
+        ALTER TABLE users ADD COLUMN disabled_at TEXT;
+        ALTER TABLE firms ADD COLUMN assigned_to INTEGER REFERENCES users(id);
+        ALTER TABLE firms ADD COLUMN assigned_at TEXT;
+        CREATE INDEX firms_assigned ON firms (assigned_to);
+        CREATE INDEX assessments_consultant ON assessments (consultant_id, firm_id);
+        CREATE TRIGGER users_role_insert BEFORE INSERT ON users
+            WHEN NEW.role NOT IN ('administrator', 'center_staff', 'consultant')
+            BEGIN SELECT RAISE(ABORT, 'unknown role'); END;
+        CREATE TRIGGER users_role_update BEFORE UPDATE OF role ON users
+            WHEN NEW.role NOT IN ('administrator', 'center_staff', 'consultant')
+            BEGIN SELECT RAISE(ABORT, 'unknown role'); END;
+        """,
+    ),
+    (
+        21,
+        "training a firm took between two diagnoses (module, dates, hours)",
+        """
+        CREATE TABLE training_records (
+            id INTEGER PRIMARY KEY,
+            firm_id INTEGER NOT NULL REFERENCES firms(id) ON DELETE CASCADE,
+            center_id INTEGER NOT NULL REFERENCES centers(id),
+            module_id TEXT NOT NULL,
+            title TEXT NOT NULL,
+            started_on TEXT NOT NULL,
+            ended_on TEXT,
+            hours REAL NOT NULL CHECK (hours > 0),
+            trainees INTEGER,
+            recorded_by INTEGER REFERENCES users(id),
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX training_records_firm ON training_records (firm_id, started_on);
+        """,
+    ),
+    (
+        22,
+        "batch printing: a batch of reports rendered on the task queue, item by item",
+        """
+        CREATE TABLE batches (
+            id INTEGER PRIMARY KEY,
+            center_id INTEGER REFERENCES centers(id),
+            created_by INTEGER REFERENCES users(id),
+            lang TEXT NOT NULL,
+            format TEXT NOT NULL CHECK (format IN ('zip', 'pdf')),
+            filters TEXT NOT NULL DEFAULT '{}',
+            status TEXT NOT NULL DEFAULT 'running'
+                CHECK (status IN ('running', 'assembling', 'done', 'failed')),
+            total INTEGER NOT NULL,
+            file TEXT,
+            error TEXT,
+            created_at TEXT NOT NULL,
+            finished_at TEXT
+        );
+        CREATE TABLE batch_items (
+            batch_id INTEGER NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+            assessment_id INTEGER NOT NULL REFERENCES assessments(id),
+            position INTEGER NOT NULL,
+            status TEXT NOT NULL DEFAULT 'queued'
+                CHECK (status IN ('queued', 'rendering', 'done', 'failed')),
+            cache_key TEXT,
+            error TEXT,
+            started_at TEXT,
+            finished_at TEXT,
+            PRIMARY KEY (batch_id, assessment_id)
+        );
+        CREATE INDEX batch_items_status ON batch_items (batch_id, status);
+        """,
+    ),
+    (
+        23,
+        "the shared-center registry and the training catalogue kept in the database",
+        """
+        CREATE TABLE registry_centers (
+            id TEXT PRIMARY KEY,
+            position INTEGER NOT NULL,
+            data TEXT NOT NULL,
+            sample INTEGER NOT NULL DEFAULT 0,
+            file_digest TEXT,
+            edited_by INTEGER REFERENCES users(id),
+            edited_at TEXT,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE catalogue_modules (
+            id TEXT PRIMARY KEY,
+            position INTEGER NOT NULL,
+            data TEXT NOT NULL,
+            file_digest TEXT,
+            edited_by INTEGER REFERENCES users(id),
+            edited_at TEXT,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE roadmap_revision (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            revision INTEGER NOT NULL
+        );
+        INSERT INTO roadmap_revision (id, revision) VALUES (1, 0);
+        """,
+    ),
 ]
 
 

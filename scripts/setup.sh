@@ -11,14 +11,16 @@ cd "$(dirname "$0")/.."
 # font family with a real bold, the tests look at PDFs with poppler and drive Debian's Chromium.
 SYSTEM_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-nanum
                  poppler-utils chromium python3-venv)
-# The accessibility tests run axe-core (npm) in Chromium: npm, where the machine has none.
-command -v npm >/dev/null 2>&1 || SYSTEM_PACKAGES+=(npm)
+# The tests also start a real Redis (the task queue's distributed mode) and run axe-core (npm)
+# in Chromium: npm too, where the machine has none.
+TEST_PACKAGES=(redis-server)
+command -v npm >/dev/null 2>&1 || TEST_PACKAGES+=(npm)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 install_system_packages() {
   local missing=()
-  for pkg in "${SYSTEM_PACKAGES[@]}"; do
+  for pkg in "${SYSTEM_PACKAGES[@]}" "$@"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done
   if [ ${#missing[@]} -gt 0 ]; then
@@ -75,7 +77,7 @@ case "$command" in
     exec .venv/bin/python run.py
     ;;
   test)
-    install_system_packages
+    install_system_packages "${TEST_PACKAGES[@]}"
     install_python_packages
     install_test_tools
     .venv/bin/ruff check .

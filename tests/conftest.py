@@ -60,13 +60,17 @@ def runner(app):
 
 
 def add_user(
-    app, email: str = "doctor@center-a.example", center: str = "센터 A", name: str = "홍길동"
+    app,
+    email: str = "doctor@center-a.example",
+    center: str = "센터 A",
+    name: str = "홍길동",
+    role: str = "consultant",
 ) -> dict:
     database = connect(app.config["DATABASE"])
     try:
         row = database.execute("SELECT id FROM centers WHERE name = ?", [center]).fetchone()
         center_id = row[0] if row else create_center(database, center, "seoul")
-        user_id = create_user(database, center_id, email, name, PASSWORD)
+        user_id = create_user(database, center_id, email, name, PASSWORD, role)
     finally:
         database.conn.close()
     return {"id": user_id, "center_id": center_id, "email": email}

@@ -9,6 +9,7 @@ context bypasses it for the check alone.
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from conftest import PASSWORD, add_user, csrf_from
@@ -16,6 +17,7 @@ from test_browser import browser, server  # noqa: F401  (fixtures)
 from test_self_assessment import answer_all, start, submit
 
 from diagnose.auth import create_user
+from diagnose.services import caseload
 from diagnose.storage import connect
 
 pytestmark = pytest.mark.browser
@@ -99,9 +101,13 @@ def test_the_consultant_pages_this_work_touched_have_no_wcag_violation(app, serv
         busan = db.execute(
             "INSERT INTO centers (name, region, created_at) VALUES ('부산 센터', 'busan', '')"
         ).lastrowid
-        create_user(db, busan, "doctor@busan.example", "김주치", PASSWORD)
+        doctor = create_user(db, busan, "doctor@busan.example", "김주치", PASSWORD)
+        staff_id = create_user(db, busan, "staff@busan.example", "이직원", PASSWORD, "center_staff")
     finally:
         db.conn.close()
+    busan_staff = SimpleNamespace(
+        id=staff_id, center_id=busan, home_center_id=busan, role="center_staff", is_staff=True
+    )
     owner = app.test_client()
     token, first = start(owner)
     answer_all(owner, app, token, first)
@@ -116,6 +122,8 @@ def test_the_consultant_pages_this_work_touched_have_no_wcag_violation(app, serv
     db = connect(app.config["DATABASE"])
     try:
         firm_id = db.execute("SELECT id FROM firms WHERE origin = 'self'").fetchone()[0]
+        # the center's staff give the self-assessed firm to the consultant
+        caseload.assign_firms(db, busan_staff, [firm_id], doctor)
     finally:
         db.conn.close()
     page = staff.get(f"/firms/{firm_id}").get_data(as_text=True)

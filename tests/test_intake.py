@@ -32,7 +32,7 @@ def _rows(app, sql, params=()):
 
 def _center_firm(app):
     """A firm registered by a consultant of the center serving the payload's region."""
-    user = add_user(app, "staff@center-a.example", center="센터 A")
+    user = add_user(app, "staff@center-a.example", center="센터 A", role="center_staff")
     browser = Browser(app)
     browser.login(user["email"])
     return register_firm(browser, company_name="진짜정밀", contact_name="박실장"), browser

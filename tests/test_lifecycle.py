@@ -204,6 +204,6 @@ def test_the_audit_log_is_append_only_and_shown_to_its_centers_staff(consultant,
     other.login(outsider["email"])
     db2 = _db(app)
     with db2.conn:
-        db2.execute("UPDATE users SET role = 'center_admin' WHERE id = ?", [outsider["id"]])
+        db2.execute("UPDATE users SET role = 'center_staff' WHERE id = ?", [outsider["id"]])
     theirs = other.get("/center/audit").get_data(as_text=True)
     assert "홍길동" not in theirs and f"/firms/{firm_id}" not in theirs

@@ -5,7 +5,6 @@ the same render child the task queue uses, then checked as a reader would see th
 """
 
 import re
-from dataclasses import replace
 from pathlib import Path
 
 import pdfcheck
@@ -241,9 +240,16 @@ def test_sample_centers_are_never_named_real_ones_are_ranked(four, reports):
     app, db, ids = four
     ko = "".join(pdfcheck.pages_text(reports[("machining", "ko")]))
     assert "공동훈련센터 이용" in ko and "지역 확산센터가 이 분야에 맞는" in ko
-    data = app.extensions["roadmap_data"]
-    real = replace(data, centers=data.centers.model_copy(update={"sample": False}))
-    app.extensions["roadmap_data"] = real
+
+    # the registry as the center keeps it (in the database): every entry marked real
+    def mark(sample: bool) -> None:
+        db.execute(
+            "UPDATE registry_centers SET sample = ?, data = json_set(data, '$.sample', json(?))",
+            [int(sample), "true" if sample else "false"],
+        )
+        db.execute("UPDATE roadmap_revision SET revision = revision + 1")
+
+    mark(False)
     try:
         with app.test_request_context():
             html = report_html(db, assessment_record(db, ids["machining"]), "en")
@@ -252,7 +258,7 @@ def test_sample_centers_are_never_named_real_ones_are_ranked(four, reports):
         assert first < text.index("(Sample) Jeonbuk Agri-Food Physical-AI Lab")
         assert "in your region" in text
     finally:
-        app.extensions["roadmap_data"] = data
+        mark(True)
 
 
 @pytest.mark.parametrize("name,lang", CASES)

@@ -29,16 +29,17 @@ def phone(browser):  # noqa: F811
     context.close()
 
 
-def centers(app) -> tuple[int, int]:
-    """A center in Busan with a consultant, and one in Seoul."""
+def centers(app) -> tuple[int, int, int, int]:
+    """A center in Busan with a consultant and a staff member, and one in Seoul."""
     db = connect(app.config["DATABASE"])
     try:
         busan = create_center(db, "부산 AI 훈련 확산센터", "busan")
         seoul = create_center(db, "서울 AI 훈련 확산센터", "seoul")
-        create_user(db, busan, "doctor@busan.example", "김주치", PASSWORD)
+        doctor = create_user(db, busan, "doctor@busan.example", "김주치", PASSWORD)
+        staff = create_user(db, busan, "staff@busan.example", "이직원", PASSWORD, "center_staff")
     finally:
         db.conn.close()
-    return busan, seoul
+    return busan, seoul, doctor, staff
 
 
 def answer_screen(page, questionnaire) -> dict:
@@ -94,7 +95,7 @@ def stored(app, token: str) -> dict:
 
 
 def test_an_owner_on_a_phone_and_then_the_consultant(app, server, phone):  # noqa: F811
-    busan, seoul = centers(app)
+    busan, seoul, doctor, staff = centers(app)
     questionnaire = app.extensions["questionnaires"].current
     page = phone
 
@@ -171,6 +172,9 @@ def test_an_owner_on_a_phone_and_then_the_consultant(app, server, phone):  # noq
         queue = consultant_requests.center_requests(db, busan)
         assert [(r["firm_name"], r["status"]) for r in queue] == [("해운대정밀", "new")]
         assert consultant_requests.center_requests(db, seoul) == []
+        # the center's staff give the request to the consultant (tests/test_center_browser.py
+        # does this on the dashboard): the firm joins the consultant's caseload
+        consultant_requests.assign_request(db, busan, queue[0]["id"], doctor, staff)
     finally:
         db.conn.close()
 

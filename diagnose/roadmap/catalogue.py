@@ -224,8 +224,31 @@ def load_roadmap_data(
     catalogue = _load(folder / "catalogue.yaml", Catalogue)
     centers = _load(folder / "centers.yaml", CenterRegistry)
     levels = _load(folder / "levels.yaml", LevelTexts)
+    data = RoadmapData(catalogue, centers, levels)
+    problems = roadmap_problems(
+        data,
+        dimension_ids,
+        region_ids,
+        questionnaire,
+        (str(folder / "catalogue.yaml"), str(folder / "centers.yaml"), str(folder / "levels.yaml")),
+    )
+    if problems:
+        raise QuestionnaireError(problems)
+    return data
+
+
+def roadmap_problems(
+    data: RoadmapData,
+    dimension_ids: set[str],
+    region_ids: set[str],
+    questionnaire: Questionnaire | None = None,
+    files: tuple[str, str, str] = ("catalogue", "centers", "levels"),
+) -> list[Problem]:
+    """Every broken cross-reference of the catalogue, the registry and the level texts: what
+    loading the files checks, and what an edit in the app is checked against too."""
+    catalogue, centers, levels = data.catalogue, data.centers, data.levels
     problems: list[Problem] = []
-    cat_file, centers_file = str(folder / "catalogue.yaml"), str(folder / "centers.yaml")
+    cat_file, centers_file, levels_file = files
     routes = {r.id for r in catalogue.funding_routes}
     for module in catalogue.modules:
         where = f"module {module.id}"
@@ -265,6 +288,8 @@ def load_roadmap_data(
         Problem(centers_file, "regions", f"no position for region '{r}'")
         for r in sorted(region_ids - set(centers.regions))
     ]
+    if len({c.id for c in centers.centers}) != len(centers.centers):
+        problems.append(Problem(centers_file, "centers", "duplicate center ids"))
     for center in centers.centers:
         where = f"center {center.id}"
         problems += [
@@ -278,12 +303,10 @@ def load_roadmap_data(
             if s not in specs
         ]
     problems += [
-        Problem(str(folder / "levels.yaml"), "dimensions", f"no level texts for '{d}'")
+        Problem(levels_file, "dimensions", f"no level texts for '{d}'")
         for d in sorted(dimension_ids - set(levels.dimensions))
     ]
-    if problems:
-        raise QuestionnaireError(problems)
-    return RoadmapData(catalogue, centers, levels)
+    return problems
 
 
 def _cycle(catalogue: Catalogue) -> list[str] | None:

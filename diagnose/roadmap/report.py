@@ -8,6 +8,7 @@ looks up the cached file or waits briefly for the queue (``pdf_response``).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -154,7 +155,14 @@ def _answer(item, value: Any, lang: str) -> str:
 def report_context(db: sqlite_utils.Database, record: dict[str, Any], lang: str) -> dict[str, Any]:
     """The values the report template needs for one submitted assessment."""
     catalogue = current_app.extensions["questionnaires"]
-    data: RoadmapData = current_app.extensions["roadmap_data"]
+    from ..services.registry import current_data
+
+    # The registry and catalogue as the center keeps them now (edited in the app).
+    data: RoadmapData = current_data(db, current_app)
+    # Sample centers are never printed, so they never take a referral's place either.
+    real = tuple(c for c in data.centers.centers if not data.centers.is_sample(c))
+    if real:
+        data = replace(data, centers=data.centers.model_copy(update={"centers": real}))
     questionnaire = ops.questionnaire_of(db, catalogue, record)
     diagnosis = latest_diagnosis(db, record["id"])
     answers, notes = ops.load_answers(db, record["id"])
@@ -268,8 +276,57 @@ def report_context(db: sqlite_utils.Database, record: dict[str, Any], lang: str)
                 for d in questionnaire.dimensions
             ],
             "generated_on": day_label(date.today(), lang),
+            "progress": _progress(db, questionnaire, record["id"], lang),
         }
     return context
+
+
+def _progress(db: sqlite_utils.Database, questionnaire, assessment_id: int, lang: str):
+    """T0 against T1 when this diagnosis follows an earlier one: the table with its bars,
+    what moved, and the training taken in between."""
+    from ..services.rediagnosis import comparison
+    from .movement import movement_table
+
+    compared = comparison(db, questionnaire, assessment_id, lang)
+    if compared is None:
+        return None
+    t0 = datetime.fromisoformat(compared["t0"]["submitted_at"]).astimezone(KST).date()
+    return {
+        "since": day_label(t0, lang),
+        "readiness_t0": compared["t0"]["readiness"],
+        "readiness_t1": compared["t1"]["readiness"],
+        "track_t0": track_name(compared["t0"]["track"]),
+        "track_changed": compared["track_changed"],
+        "table": svg(
+            movement_table(
+                compared["dimensions"],
+                {
+                    "caption": _(
+                        "Scores out of 100 on %(t0)s (grey) and now (blue).",
+                        t0=day_label(t0, lang),
+                    ),
+                    "area": _("Area"),
+                    "t0": _("Before"),
+                    "t1": _("Now"),
+                    "change": _("Change"),
+                    "chart": _("Chart"),
+                },
+            )
+        ),
+        "moved": [
+            _("%(area)s: %(change)s points", area=d["title"], change=f"{d['change']:+.0f}")
+            for d in compared["moved"]
+        ],
+        "training": [
+            {
+                "title": clip(t["title"], 120),
+                "when": day_label(date.fromisoformat(t["started_on"]), lang),
+                "hours": hours_label(t["hours"], lang),
+                "people": t["trainees"],
+            }
+            for t in compared["training"]
+        ],
+    }
 
 
 def _radar_alternative(dimensions: list[dict[str, Any]], peers: bool) -> str:

@@ -117,11 +117,13 @@ def purge(
             db.execute(f"DELETE FROM idempotency_keys WHERE {where_keys}", [keys_cutoff])
             db.execute("DELETE FROM self_assessments WHERE expires_at < ?", [stamp])
     oldest = time.time() - report_file_days * 86400
-    stale = [
+    # the cache's subfolders (pdf.cache_path) and the printed batches beside it
+    files = [
         f
-        for f in (reports_folder.glob("*") if reports_folder.is_dir() else [])
-        if f.is_file() and max(f.stat().st_mtime, f.stat().st_atime) < oldest
+        for folder in (reports_folder, reports_folder.parent / "batches")
+        for f in (folder.rglob("*") if folder.is_dir() else [])
     ]
+    stale = [f for f in files if f.is_file() and max(f.stat().st_mtime, f.stat().st_atime) < oldest]
     counts["report files"] = len(stale)
     if not dry_run:
         for file in stale:
@@ -187,12 +189,14 @@ def erase_firm(
             [firm_id],
         )
         audit.record(db, "erase", "firm", firm_id, center_id=center_id, user_id=user_id)
-    if reports_folder and reports_folder.is_dir():
+    if reports_folder:
         # Cached reports are named by a hash of their content, not by firm: all go, and
-        # are made again when next asked for.
-        for file in reports_folder.glob("*"):
-            if file.is_file():
-                file.unlink(missing_ok=True)
+        # are made again when next asked for; so do printed batches (they name firms).
+        # The cache keeps its files in subfolders (pdf.cache_path): look into them.
+        for folder in (reports_folder, reports_folder.parent / "batches"):
+            for file in folder.rglob("*") if folder.is_dir() else []:
+                if file.is_file():
+                    file.unlink(missing_ok=True)
     log.info("firm %s: personal data erased by user %s", firm_id, user_id)
 
 

@@ -97,7 +97,8 @@ def request_consultant(
 def get_request(db: sqlite_utils.Database, center_id: int, request_id: int) -> dict[str, Any]:
     rows = list(
         db.query(
-            "SELECT * FROM consultant_requests WHERE id = ? AND center_id = ?",
+            "SELECT r.*, u.name AS assigned_name FROM consultant_requests r "
+            "LEFT JOIN users u ON u.id = r.assigned_to WHERE r.id = ? AND r.center_id = ?",
             [request_id, center_id],
         )
     )
@@ -136,7 +137,9 @@ def assign_request(
         if request[0] == "closed":
             raise RequestError({"request": "closed"})
         consultant = db.execute(
-            "SELECT 1 FROM users WHERE id = ? AND center_id = ?", [consultant_id, center_id]
+            "SELECT 1 FROM users WHERE id = ? AND center_id = ? AND disabled_at IS NULL "
+            "AND role != 'administrator'",
+            [consultant_id, center_id],
         ).fetchone()
         if consultant is None:
             raise RequestError({"consultant": "not of this center"})
@@ -144,6 +147,12 @@ def assign_request(
             "UPDATE consultant_requests SET status = 'assigned', assigned_to = ?, "
             "assigned_by = ?, assigned_at = ? WHERE id = ?",
             [consultant_id, by_user, now(), request_id],
+        )
+        # The firm joins the consultant's caseload (services/access.py).
+        db.execute(
+            "UPDATE firms SET assigned_to = ?, assigned_at = ? "
+            "WHERE id = (SELECT firm_id FROM consultant_requests WHERE id = ?)",
+            [consultant_id, now(), request_id],
         )
         audit.record(
             db,

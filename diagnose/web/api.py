@@ -18,7 +18,7 @@ from ..auth import user_for_token
 from ..diagnosis.explanations import diagnosis_json
 from ..diagnosis.store import latest_diagnosis
 from ..limits import limiter
-from ..services import audit, inputs, schemas, submissions
+from ..services import access, audit, inputs, schemas, submissions
 from ..services.submissions import hash_token
 from ..storage import get_db, transaction
 from . import external_url, pdf_download
@@ -235,6 +235,10 @@ def _readable(assessment_id: int) -> dict[str, Any] | None:
     user = _token_user()
     if user:
         record = ops.get_assessment(db, user.center_id, assessment_id)
+        try:  # the same role and caseload as the pages (services/access.py)
+            access.assessment_access(db, user, assessment_id)
+        except access.NotFound:
+            record = None
     else:
         token = request.headers.get("X-Result-Token") or request.args.get("token", "")
         record = ops.assessment_by_result_token(db, hash_token(token)) if token else None

@@ -26,7 +26,7 @@ from ..diagnosis.explanations import explain
 from ..diagnosis.scoring import is_answered, is_visible, missing_required
 from ..diagnosis.store import DecisionError, latest_diagnosis, override_rates
 from ..questionnaire.schema import Questionnaire
-from ..services import audit, lifecycle, submissions
+from ..services import access, audit, caseload, lifecycle, submissions
 from ..services.decisions import record_decision
 from ..services.self_assessment import compare_with_self_assessment
 from ..storage import get_db, transaction
@@ -34,7 +34,6 @@ from . import pdf_download
 from .forms import (
     ConfirmForm,
     DecisionForm,
-    FirmSearchForm,
     form_data,
     limit_errors,
     profile_form_class,
@@ -65,7 +64,7 @@ def _audit(action: str, target: str, target_id: int | None, detail: str = "") ->
 
 
 def _staff_only() -> None:
-    if current_user.role != "center_admin":
+    if not current_user.is_staff:
         abort(403)
 
 
@@ -86,6 +85,11 @@ def _login_first():
     return None
 
 
+# Every page naming a firm or an assessment is checked against the user's role and caseload
+# (services/access.py): another center's firm is a 404, a colleague's draft a 403.
+bp.before_request(access.guard_request)
+
+
 @bp.route("/csrf-token")
 def csrf_token():
     """A fresh token for a page whose token was refused (the page renews it and saves again)."""
@@ -97,16 +101,12 @@ def csrf_token():
 
 @bp.route("/firms")
 def firms():
-    form = FirmSearchForm(request.args)
-    valid = form.validate()
-    text = (form.q.data or "") if valid else ""
-    state = (form.state.data or "") if valid else ""
-    return render_template(
-        "firms.html",
-        form=form,
-        firms=ops.search_firms(get_db(), current_user.center_id, text, state),
-        questionnaire=catalogue().current,
-    )
+    """The firms of the user's caseload: filtered, sorted, a page at a time, with the total."""
+    from .center_forms import firm_filter_form
+
+    form, query = firm_filter_form(get_db(), current_user, catalogue().current, request.args)
+    listing = caseload.firm_list(get_db(), current_user, **query)
+    return render_template("firms.html", form=form, questionnaire=catalogue().current, **listing)
 
 
 @bp.route("/firms/new", methods=["GET", "POST"])
@@ -150,12 +150,15 @@ def firm(firm_id: int):
         if firm["origin"] == "self"
         else None
     )
+    from .center import firm_extras  # training taken, T0 against T1 (the center's part)
+
     return render_template(
         "firm.html",
         firm=firm,
         assessments=ops.firm_assessments(db, firm_id),
         questionnaire=catalogue().current,
         registered=registered,
+        **firm_extras(firm),
     )
 
 
@@ -225,12 +228,17 @@ def erase(firm_id: int):
 def start(firm_id: int):
     firm = _firm_or_404(firm_id)
     db = get_db()
-    # A firm that assessed itself: the interview starts from its answers, marked as its own.
-    assessment_id, created = ops.start_assessment(
-        db, firm, current_user.id, catalogue().current, based_on=ops.own_self_assessment(db, firm)
+    # A re-diagnosis starts from the firm's last answers; each section is then confirmed or
+    # changed (center.carried). A firm that assessed itself: the interview starts from its
+    # answers, marked as the firm's own.
+    assessment_id, created, carried = caseload.start_or_resume(
+        db, current_user, firm, catalogue().current
     )
     if not created:
         flash(_("This firm already has a draft diagnosis: it is opened where you left it."), "info")
+    record = ops.get_assessment(db, current_user.center_id, assessment_id)
+    if carried and not ops.self_assessment_answers(db, record and record.get("based_on")):
+        return redirect(url_for("center.carried", assessment_id=assessment_id))
     return redirect(url_for(".step", assessment_id=assessment_id, step=PROFILE))
 
 
@@ -552,7 +560,14 @@ def roadmap_pdf(assessment_id: int):
 @bp.route("/center/overrides")
 def overrides():
     """How often this center's consultants override the model, per track and per person."""
-    return render_template("overrides.html", rates=override_rates(get_db(), current_user.center_id))
+    from ..services.dashboard import overrides as override_reasons
+
+    return render_template(
+        "overrides.html",
+        rates=override_rates(get_db(), current_user.center_id),
+        # the reasons, of the firms this user may see (a consultant: their caseload's)
+        reasons=override_reasons(get_db(), current_user, ops.FirmFilter(), 20),
+    )
 
 
 @bp.route("/center/audit")

@@ -54,9 +54,11 @@ def render_start(form: StartForm):
 
 @bp.route("/")
 def start():
-    """What a firm gets, how long it takes, what is kept and why; staff go to their firms."""
+    """What a firm gets, how long it takes, what is kept and why; staff go to their dashboard,
+    consultants to their firms."""
     if current_user.is_authenticated:
-        return redirect(url_for("consultant.firms"))
+        home = "center.dashboard_page" if current_user.is_staff else "consultant.firms"
+        return redirect(url_for(home))
     return render_start(StartForm(formdata=None))
 
 

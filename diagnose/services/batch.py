@@ -1,0 +1,322 @@
+"""Batch printing: the roadmap reports of many firms, rendered on the task queue, one task per
+report, then put together into a ZIP (one PDF per firm) or one merged PDF.
+
+A batch is a row in ``batches`` and one row per report in ``batch_items``. Each report is a
+``batch_item`` task on the same queue that renders reports after a submission, so any number
+of consumers (on one machine, or on several with Redis) share the work and every core is
+busy. A report that fails (a broken record, a render over its time or memory) is marked
+failed with its reason and the others go on; the task that finishes the last report
+assembles the file, which lists the failures. Progress is read from the database
+(``status``), by the page (polling JSON) and the command line alike.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from .. import assessments as ops
+from ..storage import now, transaction
+from . import access, audit, caseload
+
+log = logging.getLogger(__name__)
+FORMATS = ("zip", "pdf")
+MAX_REPORTS = 2000  # one batch; a center prints its firms in a few of these at most
+
+
+class BatchError(ValueError):
+    """Nothing to print, too many reports, or a firm that is not the user's to print."""
+
+
+def create_batch(
+    db: sqlite_utils.Database,
+    user: Any | None,
+    assessment_ids: list[int],
+    lang: str,
+    file_format: str,
+    filters: dict[str, Any] | None = None,
+    center_id: int | None = None,
+) -> int:
+    """Record a batch of the given submitted assessments; return its id (queue it with
+    ``jobs.enqueue_batch``). With a ``user`` (the web) every assessment must be one they may
+    see; without (the command line, run by whoever runs the server) ``center_id`` scopes it."""
+    if file_format not in FORMATS or lang not in ("ko", "en"):
+        raise BatchError("format")
+    ids = list(dict.fromkeys(assessment_ids))
+    if not ids:
+        raise BatchError("empty")
+    if len(ids) > MAX_REPORTS:
+        raise BatchError("too many")
+    with transaction(db):
+        for assessment_id in ids:
+            row = db.execute(
+                "SELECT status, center_id FROM assessments WHERE id = ?", [assessment_id]
+            ).fetchone()
+            if row is None or row[0] != "submitted":
+                raise access.NotFound(assessment_id)
+            if user is not None:
+                access.assessment_access(db, user, assessment_id)
+            elif center_id is not None and row[1] != center_id:
+                raise access.NotFound(assessment_id)
+        batch_id = db.execute(
+            "INSERT INTO batches (center_id, created_by, lang, format, filters, total, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                user.center_id if user else center_id,
+                user.id if user else None,
+                lang,
+                file_format,
+                json.dumps(filters or {}, ensure_ascii=False),
+                len(ids),
+                now(),
+            ],
+        ).lastrowid
+        db.conn.executemany(
+            "INSERT INTO batch_items (batch_id, assessment_id, position) VALUES (?, ?, ?)",
+            [(batch_id, a, i) for i, a in enumerate(ids)],
+        )
+        audit.record(
+            db,
+            "print",
+            "batch",
+            batch_id,
+            center_id=user.center_id if user else center_id,
+            user_id=user.id if user else None,
+            actor="" if user else "command line",
+            detail=f"{len(ids)} reports, {lang}, {file_format}",
+        )
+    log.info("batch %s: %s reports (%s, %s)", batch_id, len(ids), lang, file_format)
+    return batch_id
+
+
+def batch_for_user(db: sqlite_utils.Database, user: Any, batch_id: int) -> dict[str, Any]:
+    """A batch the user may follow and download: staff of its center, or the person who
+    started it. Another center's batch is ``NotFound``."""
+    rows = list(db.query("SELECT * FROM batches WHERE id = ?", [batch_id]))
+    if not rows:
+        raise access.NotFound(batch_id)
+    batch = rows[0]
+    if batch["center_id"] != user.center_id:
+        raise access.NotFound(batch_id)
+    if not user.is_staff and batch["created_by"] != user.id:
+        raise access.NotFound(batch_id)
+    return batch
+
+
+def items(db: sqlite_utils.Database, batch_id: int) -> list[dict[str, Any]]:
+    return list(
+        db.query("SELECT * FROM batch_items WHERE batch_id = ? ORDER BY position", [batch_id])
+    )
+
+
+def progress(db: sqlite_utils.Database, batch_id: int) -> dict[str, Any]:
+    """How far a batch is: counts, its state, and each failed report with its firm and why."""
+    batch = dict(next(iter(db.query("SELECT * FROM batches WHERE id = ?", [batch_id]))))
+    counts = dict(
+        db.execute(
+            "SELECT status, COUNT(*) FROM batch_items WHERE batch_id = ? GROUP BY status",
+            [batch_id],
+        ).fetchall()
+    )
+    failures = list(
+        db.query(
+            "SELECT i.assessment_id, i.error, f.name AS firm_name FROM batch_items i "
+            "JOIN assessments a ON a.id = i.assessment_id JOIN firms f ON f.id = a.firm_id "
+            "WHERE i.batch_id = ? AND i.status = 'failed' ORDER BY i.position",
+            [batch_id],
+        )
+    )
+    return {
+        "id": batch_id,
+        "status": batch["status"],
+        "total": batch["total"],
+        "done": counts.get("done", 0),
+        "failed": counts.get("failed", 0),
+        "queued": counts.get("queued", 0),
+        "failures": failures,
+        "format": batch["format"],
+        "lang": batch["lang"],
+        "ready": batch["status"] == "done" and bool(batch["file"]),
+        "error": batch["error"],
+    }
+
+
+# --- the tasks (consumer side) -----------------------------------------------------------------
+
+
+def render_next(app: Any, batch_id: int) -> tuple[bool, bool]:
+    """Claim the batch's next waiting report, render it into the report cache and mark it
+    done or failed: ``(rendered one, the batch is now complete)``. Exactly one caller sees
+    the batch complete (it then assembles the file)."""
+    from .. import jobs
+    from ..storage import connect
+
+    db = connect(app.config["DATABASE"])
+    try:
+        with transaction(db):
+            # a report whose consumer died while rendering it is taken up again
+            row = db.execute(
+                "SELECT i.assessment_id, b.lang FROM batch_items i JOIN batches b "
+                "ON b.id = i.batch_id WHERE i.batch_id = ? AND (i.status = 'queued' OR "
+                "(i.status = 'rendering' AND i.started_at < ?)) ORDER BY i.position LIMIT 1",
+                [batch_id, _stale_before(app.config)],
+            ).fetchone()
+            if row is not None:
+                db.execute(
+                    "UPDATE batch_items SET status = 'rendering', started_at = ? "
+                    "WHERE batch_id = ? AND assessment_id = ?",
+                    [now(), batch_id, row[0]],
+                )
+        if row is None:
+            return False, False
+        assessment_id, lang = row
+        try:
+            key, error = jobs.render_report_now(app, assessment_id, lang), None
+        except Exception as exc:  # any failure of one report: recorded, the others go on
+            log.warning("batch %s: report %s failed: %s", batch_id, assessment_id, exc)
+            key, error = None, f"{type(exc).__name__}: {exc}"[:500]
+        with transaction(db):
+            db.execute(
+                "UPDATE batch_items SET status = ?, cache_key = ?, error = ?, finished_at = ? "
+                "WHERE batch_id = ? AND assessment_id = ?",
+                ["failed" if error else "done", key, error, now(), batch_id, assessment_id],
+            )
+            left = db.execute(
+                "SELECT COUNT(*) FROM batch_items WHERE batch_id = ? "
+                "AND status IN ('queued', 'rendering')",
+                [batch_id],
+            ).fetchone()[0]
+            complete = (
+                left == 0
+                and db.execute(
+                    "UPDATE batches SET status = 'assembling' WHERE id = ? AND status = 'running'",
+                    [batch_id],
+                ).rowcount
+                == 1
+            )
+        return True, complete
+    finally:
+        db.conn.close()
+
+
+def _stale_before(config: Any) -> str:
+    """A report rendering since before this was lost with its consumer (a render never runs
+    past its time limit)."""
+    from datetime import UTC, datetime, timedelta
+
+    limit = timedelta(seconds=float(config.get("RENDER_TIMEOUT", 30)) * 2 + 60)
+    return (datetime.now(UTC) - limit).isoformat(timespec="seconds")
+
+
+def stalled(db: sqlite_utils.Database, config: Any, batch_id: int) -> bool:
+    """Whether a running batch waits on nothing but reports lost with a dead consumer (the
+    page and the command then start a new chain)."""
+    row = db.execute(
+        "SELECT SUM(status = 'queued'), SUM(status = 'rendering' AND started_at >= ?), "
+        "SUM(status = 'rendering' AND started_at < ?) FROM batch_items WHERE batch_id = ?",
+        [_stale_before(config), _stale_before(config), batch_id],
+    ).fetchone()
+    queued, live, lost = (v or 0 for v in row)
+    return bool(lost) and not queued and not live
+
+
+def _file_name(text: str) -> str:
+    return re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "_", text).strip() or "report"
+
+
+def assemble(app: Any, batch_id: int) -> Path:
+    """Put the batch's rendered reports together (a ZIP or one merged PDF) with a list of
+    the reports that failed; mark the batch done and return the file."""
+    from .. import jobs
+    from ..roadmap.pdf import cache_path
+    from ..storage import connect
+
+    db = connect(app.config["DATABASE"])
+    try:
+        batch = dict(next(iter(db.query("SELECT * FROM batches WHERE id = ?", [batch_id]))))
+        rows = list(
+            db.query(
+                "SELECT i.*, f.name AS firm_name, a.submitted_at FROM batch_items i "
+                "JOIN assessments a ON a.id = i.assessment_id JOIN firms f ON f.id = a.firm_id "
+                "WHERE i.batch_id = ? ORDER BY i.position",
+                [batch_id],
+            )
+        )
+        folder = Path(app.instance_path) / "batches"
+        folder.mkdir(mode=0o700, exist_ok=True)
+        target = folder / f"batch-{batch_id}.{batch['format']}"
+        reports = jobs.reports_folder(app)
+        done = [r for r in rows if r["status"] == "done"]
+        failed = [r for r in rows if r["status"] != "done"]
+        failures = "".join(
+            f"{r['firm_name']} (#{r['assessment_id']}): {r['error'] or 'not rendered'}\n"
+            for r in failed
+        )
+        tmp = target.with_suffix(".tmp")
+        if batch["format"] == "zip":
+            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as archive:
+                for r in done:
+                    name = _file_name(
+                        f"{r['position'] + 1:03d}-{r['firm_name']}-{r['submitted_at'][:10]}"
+                        f"-{batch['lang']}"
+                    )
+                    archive.write(cache_path(reports, r["cache_key"]), f"{name}.pdf")
+                if failed:
+                    archive.writestr("failed.txt", failures)
+        else:
+            from pypdf import PdfWriter
+
+            writer = PdfWriter()
+            for r in done:
+                writer.append(str(cache_path(reports, r["cache_key"])), outline_item=r["firm_name"])
+            buffer = io.BytesIO()
+            writer.write(buffer)
+            tmp.write_bytes(buffer.getvalue())
+        tmp.replace(target)
+        with transaction(db):
+            db.execute(
+                "UPDATE batches SET status = 'done', file = ?, error = ?, finished_at = ? "
+                "WHERE id = ?",
+                [target.name, failures or None, now(), batch_id],
+            )
+        log.info("batch %s assembled: %s reports, %s failed", batch_id, len(done), len(failed))
+        return target
+    except Exception as exc:
+        with transaction(db):
+            db.execute(
+                "UPDATE batches SET status = 'failed', error = ?, finished_at = ? WHERE id = ?",
+                [f"{type(exc).__name__}: {exc}"[:500], now(), batch_id],
+            )
+        raise
+    finally:
+        db.conn.close()
+
+
+def batch_file(instance: Path, batch: dict[str, Any]) -> Path | None:
+    if batch["status"] != "done" or not batch["file"]:
+        return None
+    path = Path(instance) / "batches" / batch["file"]
+    return path if path.exists() else None
+
+
+def selection(
+    db: sqlite_utils.Database, user: Any, filters: ops.FirmFilter, firm_ids: list[int] | None
+) -> list[int]:
+    """The reports a batch prints: the latest diagnosis of each chosen firm (checkboxes), or
+    of every firm matching the filter, among the firms the user may see."""
+    if firm_ids:
+        for firm_id in firm_ids:
+            if access.visible_firm(db, user, firm_id) is None:
+                raise access.NotFound(firm_id)  # ticked on no page of this user's
+    found = caseload.matching_assessments(db, user, filters if not firm_ids else ops.FirmFilter())
+    if firm_ids:
+        chosen = set(firm_ids)
+        found = [f for f in found if f["firm_id"] in chosen]
+    return [f["assessment_id"] for f in found]

@@ -1,0 +1,429 @@
+"""People and shared data: logins (create, reset a password, revoke tokens, disable), the
+center an administrator acts for, the shared-center registry and the training catalogue.
+
+Center staff manage their own center's logins; administrators every center's, the registry
+and the catalogue (``services.access``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from ..auth import (
+    ACTING_CENTER,
+    create_user,
+    end_user_sessions,
+    new_password,
+    revoke_user_tokens,
+    set_password,
+)
+from ..services import access, audit, registry
+from ..storage import get_db, transaction
+from .center_forms import ActionForm, NewUserForm
+from .forms import ui_language
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+ADMIN_ONLY = {
+    "admin.act",
+    "admin.registry_page",
+    "admin.edit_center",
+    "admin.new_center",
+    "admin.edit_module",
+}
+
+
+@bp.before_request
+def _login_and_role():
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    try:
+        access.require(
+            current_user, access.ADMIN if request.endpoint in ADMIN_ONLY else access.STAFF
+        )
+    except access.Forbidden:
+        abort(403)
+    return None
+
+
+def _centers() -> list[dict[str, Any]]:
+    return list(get_db().query("SELECT id, name, region FROM centers ORDER BY name"))
+
+
+@bp.app_context_processor
+def _acting_center_choices() -> dict[str, Any]:
+    """The page header's center switch (administrators only; loaded when drawn)."""
+    return {"all_centers": _centers}
+
+
+# --- the acting center ---
+
+
+@bp.route("/act", methods=["POST"])
+def act():
+    """An administrator chooses the center whose firms they see and work on."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    target = request.form.get("center", "")
+    if not target.isdigit() or not any(c["id"] == int(target) for c in _centers()):
+        abort(404)
+    session[ACTING_CENTER] = int(target)
+    with transaction(get_db()) as db:
+        audit.record(
+            db, "act", "center", int(target), center_id=int(target), user_id=current_user.id
+        )
+    return redirect(url_for("center.dashboard_page"))
+
+
+# --- logins ---
+
+
+def _user_form() -> NewUserForm:
+    from ..services.access import role_name
+
+    form = NewUserForm()
+    form.role.choices = [
+        SelectChoice(r, role_name(r)) for r in access.assignable_roles(current_user)
+    ]
+    centers = (
+        _centers()
+        if current_user.is_administrator
+        else [c for c in _centers() if c["id"] == current_user.home_center_id]
+    )
+    form.center.choices = [SelectChoice(str(c["id"]), c["name"]) for c in centers]
+    if not form.center.data:
+        form.center.data = str(current_user.center_id)
+    return form
+
+
+@bp.route("/users", methods=["GET", "POST"])
+def users():
+    """The logins of the user's center (an administrator's: every center's)."""
+    db = get_db()
+    form = _user_form()
+    created = None
+    status = 200
+    if form.validate_on_submit():
+        email = form.email.data.strip().lower()
+        if db.execute("SELECT 1 FROM users WHERE email = ?", [email]).fetchone():
+            form.email.errors.append(_("A login with this email exists already."))
+            status = 422
+        else:
+            password = new_password()
+            with transaction(db):
+                user_id = create_user(
+                    db,
+                    int(form.center.data),
+                    email,
+                    form.name.data.strip(),
+                    password,
+                    form.role.data,
+                )
+                if form.phone.data:
+                    db.execute(
+                        "UPDATE users SET phone = ? WHERE id = ?", [form.phone.data, user_id]
+                    )
+                audit.record(
+                    db,
+                    "create",
+                    "user",
+                    user_id,
+                    center_id=int(form.center.data),
+                    user_id=current_user.id,
+                    detail=form.role.data,
+                )
+            created = {"email": email, "password": password}
+            form = _user_form()
+            form.email.data = form.name.data = form.phone.data = ""
+    elif form.is_submitted():
+        status = 422
+    condition = (
+        "1" if current_user.is_administrator else "u.center_id = ? AND u.role != 'administrator'"
+    )
+    params = [] if current_user.is_administrator else [current_user.home_center_id]
+    people = list(
+        db.query(
+            f"""SELECT u.*, c.name AS center_name,
+                   (SELECT COUNT(*) FROM api_tokens t WHERE t.user_id = u.id
+                    AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?))
+                    AS live_tokens
+                FROM users u JOIN centers c ON c.id = u.center_id
+                WHERE {condition} ORDER BY c.name, u.name""",
+            [date.today().isoformat(), *params],
+        )
+    )
+    return render_template(
+        "admin/users.html",
+        form=form,
+        people=people,
+        created=created,
+        action=ActionForm(),
+        role_name=access.role_name,
+    ), status
+
+
+def _target(user_id: int) -> dict[str, Any]:
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        return access.manageable_user(get_db(), current_user, user_id)
+    except access.NotFound:
+        abort(404)
+    except access.Forbidden:
+        abort(403)
+
+
+@bp.route("/users/<int:user_id>/password", methods=["POST"])
+def reset_password(user_id: int):
+    """A new password, shown once; the person's sessions end."""
+    target = _target(user_id)
+    password = new_password()
+    with transaction(get_db()) as db:
+        set_password(db, user_id, password)
+        end_user_sessions(db, user_id)
+        audit.record(
+            db,
+            "reset_password",
+            "user",
+            user_id,
+            center_id=target["center_id"],
+            user_id=current_user.id,
+        )
+    flash(
+        _(
+            "New password for %(email)s: %(password)s (shown once; their sessions have ended).",
+            email=target["email"],
+            password=password,
+        ),
+        "success",
+    )
+    return redirect(url_for(".users"))
+
+
+@bp.route("/users/<int:user_id>/tokens", methods=["POST"])
+def revoke_tokens(user_id: int):
+    target = _target(user_id)
+    with transaction(get_db()) as db:
+        count = revoke_user_tokens(db, user_id)
+        audit.record(
+            db,
+            "revoke_tokens",
+            "user",
+            user_id,
+            center_id=target["center_id"],
+            user_id=current_user.id,
+        )
+    flash(_("%(n)s API tokens of %(email)s revoked.", n=count, email=target["email"]), "success")
+    return redirect(url_for(".users"))
+
+
+@bp.route("/users/<int:user_id>/disable", methods=["POST"])
+def disable(user_id: int):
+    """Disable a login (a person who left): sessions end, tokens are revoked; their firms stay."""
+    target = _target(user_id)
+    if target["id"] == current_user.id:
+        flash(_("You cannot disable your own login."), "error")
+        return redirect(url_for(".users"))
+    from ..storage import now
+
+    with transaction(get_db()) as db:
+        db.execute("UPDATE users SET disabled_at = ? WHERE id = ?", [now(), user_id])
+        end_user_sessions(db, user_id)
+        revoke_user_tokens(db, user_id)
+        audit.record(
+            db, "disable", "user", user_id, center_id=target["center_id"], user_id=current_user.id
+        )
+    flash(_("The login of %(email)s is disabled.", email=target["email"]), "success")
+    return redirect(url_for(".users"))
+
+
+@bp.route("/users/<int:user_id>/enable", methods=["POST"])
+def enable(user_id: int):
+    target = _target(user_id)
+    with transaction(get_db()) as db:
+        db.execute("UPDATE users SET disabled_at = NULL WHERE id = ?", [user_id])
+        audit.record(
+            db, "enable", "user", user_id, center_id=target["center_id"], user_id=current_user.id
+        )
+    flash(_("The login of %(email)s is enabled again.", email=target["email"]), "success")
+    return redirect(url_for(".users"))
+
+
+# --- the registry and the catalogue ---
+
+
+@bp.route("/registry")
+def registry_page():
+    db = get_db()
+    return render_template(
+        "admin/registry.html",
+        centers=registry.center_entries(db),
+        modules=registry.module_entries(db),
+    )
+
+
+TEXTS = ("name", "equipment", "bring", "send", "contact")
+
+
+def _center_values(form) -> dict[str, Any]:
+    return {
+        "id": form.get("id", "").strip(),
+        "kind": form.get("kind", ""),
+        "region": form.get("region", ""),
+        "serves_regions": form.getlist("serves_regions"),
+        "specialisations": form.getlist("specialisations"),
+        "sample": form.get("sample") == "on",
+        **{
+            t: {"ko": form.get(f"{t}_ko", "").strip(), "en": form.get(f"{t}_en", "").strip()}
+            for t in TEXTS
+        },
+    }
+
+
+def _center_page(
+    values: dict[str, Any], errors: dict[str, list[str]], new: bool, status: int = 200
+):
+    data = registry.current_data(get_db(), current_app)
+    questionnaire = current_app.extensions["questionnaires"].current
+    lang = ui_language()
+    return render_template(
+        "admin/center_edit.html",
+        values=values,
+        errors=errors,
+        new=new,
+        regions=[
+            (c.value, c.label.get(lang)) for c in questionnaire.profile_field("region").choices
+        ],
+        specialisations=[(s.id, s.name.get(lang)) for s in data.centers.specialisations],
+        kinds=KIND_NAMES(),
+        texts=TEXTS,
+        text_names=TEXT_NAMES(),
+        action=ActionForm(),
+    ), status
+
+
+def KIND_NAMES() -> dict[str, str]:  # noqa: N802
+    return {
+        "shared_training_center": _("AI shared training center"),
+        "physical_ai_lab": _("Physical-AI lab"),
+        "polytech": _("Polytechnics campus"),
+    }
+
+
+def TEXT_NAMES() -> dict[str, str]:  # noqa: N802
+    return {
+        "name": _("Name"),
+        "equipment": _("Equipment and what trainees do"),
+        "bring": _("What the firm brings"),
+        "send": _("Whom the firm sends"),
+        "contact": _("Contact"),
+    }
+
+
+@bp.route("/registry/centers/new", methods=["GET", "POST"])
+def new_center():
+    return _save_center(None)
+
+
+@bp.route("/registry/centers/<center_id>", methods=["GET", "POST"])
+def edit_center(center_id: str):
+    return _save_center(center_id)
+
+
+def _save_center(center_id: str | None):
+    db = get_db()
+    if request.method == "GET":
+        if center_id is None:
+            return _center_page({"sample": False}, {}, True)
+        found = next((c for c in registry.center_entries(db) if c["id"] == center_id), None)
+        if found is None:
+            abort(404)
+        return _center_page(found, {}, False)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    values = _center_values(request.form)
+    try:
+        saved = registry.save_center(db, current_app, current_user, values, center_id)
+    except registry.RegistryError as error:
+        flash(_("The center is not saved: see the marked fields."), "error")
+        return _center_page(values, error.errors, center_id is None, 422)
+    except access.NotFound:
+        abort(404)
+    flash(_("Saved: %(id)s.", id=saved), "success")
+    return redirect(url_for(".registry_page"))
+
+
+@bp.route("/registry/modules/<module_id>", methods=["GET", "POST"])
+def edit_module(module_id: str):
+    db = get_db()
+    data = registry.current_data(db, current_app)
+    module = data.catalogue.by_id.get(module_id)
+    if module is None:
+        abort(404)
+    values = module.model_dump(mode="json")
+    errors: dict[str, list[str]] = {}
+    status = 200
+    if request.method == "POST":
+        if not ActionForm().validate_on_submit():
+            abort(400)
+        form = request.form
+        fee = form.get("fee_krw", "").strip().replace(",", "")
+        share = form.get("subsidy_share", "").strip()
+        values = {
+            **values,
+            "title": {
+                "ko": form.get("title_ko", "").strip(),
+                "en": form.get("title_en", "").strip(),
+            },
+            "summary": {
+                "ko": form.get("summary_ko", "").strip(),
+                "en": form.get("summary_en", "").strip(),
+            },
+            "hours": form.get("hours", "").strip(),
+            "delivery": form.get("delivery", ""),
+            "funding": form.get("funding", ""),
+            "cost": {
+                "fee_krw": fee or None,
+                "subsidy_share": share or None,
+                "source": {
+                    "ko": form.get("source_ko", "").strip(),
+                    "en": form.get("source_en", "").strip(),
+                },
+                "checked": form.get("checked", "").strip(),
+            },
+        }
+        try:
+            registry.save_module(db, current_app, current_user, module_id, values)
+        except registry.RegistryError as error:
+            errors, status = error.errors, 422
+            flash(_("The module is not saved: see the marked fields."), "error")
+        else:
+            flash(_("Saved: %(id)s.", id=module_id), "success")
+            return redirect(url_for(".registry_page"))
+    lang = ui_language()
+    from ..roadmap.report import DELIVERY_NAMES
+
+    return render_template(
+        "admin/module_edit.html",
+        module_id=module_id,
+        values=values,
+        errors=errors,
+        routes=[(r.id, r.name.get(lang)) for r in data.catalogue.funding_routes],
+        deliveries=DELIVERY_NAMES(),
+        action=ActionForm(),
+    ), status

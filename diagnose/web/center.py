@@ -1,0 +1,503 @@
+"""The center's pages: the dashboard, requests and assignments, batch printing, exports,
+re-diagnosis (carried answers confirmed per section, training taken, T0 against T1).
+
+Thin views: each calls one service; the role and caseload checks are the services' and
+``access.guard_request``'s, the same as for the consultant's pages and the API.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .. import assessments as ops
+from .. import jobs
+from ..services import access, batch, caseload, dashboard, export, rediagnosis, requests
+from ..storage import get_db
+from . import charts
+from .center_forms import (
+    SIZE_NAMES,
+    ActionForm,
+    AssignForm,
+    BatchForm,
+    TrainingForm,
+    consultants_of,
+    firm_filter_form,
+)
+from .forms import ui_language
+
+bp = Blueprint("center", __name__)
+# Pages a consultant opens too (their caseload's re-diagnoses, training, their own batches).
+CONSULTANT_ENDPOINTS = {
+    "center.carried",
+    "center.confirm_section",
+    "center.add_training",
+    "center.delete_training",
+    "center.batch_page",
+    "center.batch_status",
+    "center.batch_download",
+    "center.start_batch",
+}
+
+
+def catalogue():
+    return current_app.extensions["questionnaires"]
+
+
+@bp.before_request
+def _login_and_role():
+    if not current_user.is_authenticated:
+        if request.endpoint == "center.batch_status":
+            return jsonify(error="login_required", login_url=url_for("auth.login")), 401
+        return current_app.login_manager.unauthorized()
+    if request.endpoint not in CONSULTANT_ENDPOINTS and not current_user.is_staff:
+        abort(403)
+    return access.guard_request()
+
+
+def _forbidden_or_missing(error: Exception):
+    abort(403 if isinstance(error, access.Forbidden) else 404)
+
+
+# --- the dashboard -----------------------------------------------------------------------------
+
+
+@bp.route("/center")
+def dashboard_page():
+    """The center at a glance, for its staff: the pipeline, tracks, overrides, requests."""
+    db = get_db()
+    questionnaire = catalogue().current
+    form, query = firm_filter_form(db, current_user, questionnaire, request.args)
+    data = dashboard.dashboard(
+        db, current_user, query["filters"], [d.id for d in questionnaire.dimensions]
+    )
+    lang = ui_language()
+    stage_names = STAGE_NAMES()
+    track_series = [(t, _track_name(t)) for t in data["tracks"]]
+    industry = questionnaire.profile_field("industry")
+    pipeline_rows = [(stage_names[s], n) for s, n in data["pipeline"]]
+    industry_rows = [
+        (re.sub(r"^[A-Z]\.\s*", "", industry.choice_label(k, lang)), v)
+        for k, v in data["by_industry"]
+    ]
+    size_rows = [(str(SIZE_NAMES()[k]), v) for k, v in data["by_size"]]
+    return render_template(
+        "center/dashboard.html",
+        form=form,
+        data=data,
+        stage_names=stage_names,
+        industry_rows=industry_rows,
+        size_rows=size_rows,
+        track_series=track_series,
+        questionnaire=questionnaire,
+        pipeline_chart=charts.bar_chart(
+            pipeline_rows,
+            _("Pipeline: firms at each step. %(list)s", list=_listing(pipeline_rows)),
+        ),
+        industry_chart=charts.stacked_chart(
+            industry_rows,
+            track_series,
+            _("Tracks by industry. %(list)s", list=_stacked_listing(industry_rows, track_series)),
+        ),
+        size_chart=charts.stacked_chart(
+            size_rows,
+            track_series,
+            _("Tracks by size. %(list)s", list=_stacked_listing(size_rows, track_series)),
+        ),
+        consultants=consultants_of(db, current_user.center_id),
+        assign_form=AssignForm(),
+        query_args=form.query_args(page=None),
+    )
+
+
+def STAGE_NAMES() -> dict[str, str]:  # noqa: N802  (a table in the UI language)
+    return {
+        "registered": _("Registered"),
+        "requested": _("Requested a consultant"),
+        "draft": _("Diagnosis in progress"),
+        "diagnosed": _("Diagnosed"),
+        "referred": _("Referred to a shared center"),
+        "in_training": _("In training"),
+        "rediagnosed": _("Re-diagnosed"),
+    }
+
+
+def _track_name(track: str) -> str:
+    from ..diagnosis.explanations import track_name
+
+    return track_name(track)
+
+
+def _listing(rows) -> str:
+    return "; ".join(f"{label} {value}" for label, value in rows) + "."
+
+
+def _stacked_listing(rows, series) -> str:
+    parts = []
+    for label, values in rows:
+        inner = ", ".join(f"{name} {values.get(key, 0)}" for key, name in series)
+        parts.append(f"{label}: {inner}")
+    return "; ".join(parts) + "." if parts else _("No diagnosed firms.")
+
+
+# --- requests and assignments ------------------------------------------------------------------
+
+
+@bp.route("/center/requests/<int:request_id>/assign", methods=["POST"])
+def assign_request(request_id: int):
+    """Give a self-assessed firm's request to a consultant; the firm joins their caseload."""
+    db = get_db()
+    if requests.get_request(db, current_user.center_id, request_id) is None:
+        abort(404)  # another center's request looks like a missing one
+    form = AssignForm()
+    form.consultant.choices = [
+        (str(c["id"]), c["name"]) for c in consultants_of(db, current_user.center_id)
+    ]
+    if not form.validate_on_submit():
+        flash(_("Choose a consultant of your center."), "error")
+        return redirect(url_for(".dashboard_page") + "#requests")
+    try:
+        done = requests.assign_request(
+            db, current_user.center_id, request_id, int(form.consultant.data), current_user.id
+        )
+    except requests.RequestError as error:
+        if "request" in error.errors and error.errors["request"] == "no such request":
+            abort(404)
+        flash(
+            _(
+                "This request cannot be assigned: it is closed or the consultant is not of "
+                "your center."
+            ),
+            "error",
+        )
+        return redirect(url_for(".dashboard_page") + "#requests")
+    flash(
+        _("The request is assigned to %(name)s.", name=done.get("assigned_name") or ""), "success"
+    )
+    return redirect(url_for(".dashboard_page") + "#requests")
+
+
+@bp.route("/center/requests/<int:request_id>/close", methods=["POST"])
+def close_request(request_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        requests.close_request(get_db(), current_user.center_id, request_id, current_user.id)
+    except requests.RequestError:
+        abort(404)
+    flash(_("The request is closed."), "success")
+    return redirect(url_for(".dashboard_page") + "#requests")
+
+
+@bp.route("/firms/assign", methods=["POST"])
+def assign_firms():
+    """Give the firms ticked in the list to a consultant (or take them back)."""
+    db = get_db()
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    target = request.form.get("consultant", "")
+    firm_ids = [int(v) for v in request.form.getlist("firm") if v.isdigit()]
+    back = request.form.get("back", "")
+    back = back if back.startswith("/firms") else url_for("consultant.firms")
+    if not firm_ids:
+        flash(_("Tick the firms to assign first."), "error")
+        return redirect(back)
+    if any(access.visible_firm(db, current_user, f) is None for f in firm_ids):
+        abort(404)  # a firm of another center, or not this user's to see
+    if not (target.isdigit() or target == "none"):
+        flash(_("Choose a consultant of your center."), "error")
+        return redirect(back)
+    try:
+        changed = caseload.assign_firms(
+            db, current_user, firm_ids, int(target) if target.isdigit() else None
+        )
+    except caseload.AssignmentError:
+        flash(_("Choose a consultant of your center."), "error")
+        return redirect(back)
+    except (access.NotFound, access.Forbidden) as error:
+        _forbidden_or_missing(error)
+    flash(_("%(n)s firms assigned.", n=changed), "success")
+    return redirect(back)
+
+
+# --- batch printing ----------------------------------------------------------------------------
+
+
+@bp.route("/center/batches", methods=["POST"])
+def start_batch():
+    """Print the reports of the ticked firms, or of every firm matching the filter."""
+    db = get_db()
+    form = BatchForm()
+    if not form.validate_on_submit():
+        abort(400)
+    filter_form, query = firm_filter_form(db, current_user, catalogue().current, request.args)
+    firm_ids = [int(v) for v in request.form.getlist("firm") if v.isdigit()]
+    if request.form.get("scope") == "filter":
+        firm_ids = []
+    try:
+        chosen = batch.selection(db, current_user, query["filters"], firm_ids or None)
+    except access.NotFound:
+        abort(404)
+    if not chosen:
+        flash(_("None of these firms has a diagnosis to print."), "error")
+        return redirect(url_for("consultant.firms", **filter_form.query_args(page=None)))
+    try:
+        batch_id = batch.create_batch(
+            db,
+            current_user,
+            chosen,
+            form.lang.data,
+            form.format.data,
+            query["filters"].as_dict(),
+        )
+    except batch.BatchError:
+        flash(
+            _("A batch prints at most %(n)s reports: narrow the filter.", n=batch.MAX_REPORTS),
+            "error",
+        )
+        return redirect(url_for("consultant.firms", **filter_form.query_args(page=None)))
+    except (access.NotFound, access.Forbidden) as error:
+        _forbidden_or_missing(error)
+    jobs.enqueue_batch(batch_id, len(chosen))
+    return redirect(url_for(".batch_page", batch_id=batch_id))
+
+
+def _batch_or_404(batch_id: int) -> dict[str, Any]:
+    try:
+        return batch.batch_for_user(get_db(), current_user, batch_id)
+    except access.NotFound:
+        abort(404)
+
+
+@bp.route("/center/batches/<int:batch_id>")
+def batch_page(batch_id: int):
+    _batch_or_404(batch_id)
+    return render_template("center/batch.html", progress=batch.progress(get_db(), batch_id))
+
+
+@bp.route("/center/batches/<int:batch_id>/status")
+def batch_status(batch_id: int):
+    """The batch's progress as JSON, for the page's progress bar."""
+    _batch_or_404(batch_id)
+    progress = batch.progress(get_db(), batch_id)
+    if progress["status"] == "running" and batch.stalled(get_db(), current_app.config, batch_id):
+        jobs.enqueue_batch(batch_id, 1)  # its consumer died mid-render: take it up again
+    finished = progress["done"] + progress["failed"]
+    return jsonify(
+        status=progress["status"],
+        total=progress["total"],
+        done=progress["done"],
+        failed=progress["failed"],
+        percent=round(100 * finished / progress["total"]) if progress["total"] else 100,
+        message=_(
+            "%(finished)s of %(total)s reports done, %(failed)s failed.",
+            finished=finished,
+            total=progress["total"],
+            failed=progress["failed"],
+        ),
+        failures=[
+            {"firm": f["firm_name"], "assessment_id": f["assessment_id"]}
+            for f in progress["failures"]
+        ],
+        download_url=url_for(".batch_download", batch_id=batch_id) if progress["ready"] else None,
+    )
+
+
+@bp.route("/center/batches/<int:batch_id>/download")
+def batch_download(batch_id: int):
+    found = _batch_or_404(batch_id)
+    path = batch.batch_file(Path(current_app.instance_path), found)
+    if path is None:
+        abort(404)
+    mimetype = "application/zip" if found["format"] == "zip" else "application/pdf"
+    response = send_file(
+        path,
+        mimetype=mimetype,
+        as_attachment=True,
+        download_name=f"roadmaps-{found['id']}-{found['lang']}.{found['format']}",
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- exports -----------------------------------------------------------------------------------
+
+
+@bp.route("/center/export.<file_format>")
+def export_file(file_format: str):
+    """The dashboard's firms as CSV or XLSX, with Korean headers."""
+    if file_format not in export.FORMATS:
+        abort(404)
+    db = get_db()
+    questionnaire = catalogue().current
+    _form, query = firm_filter_form(db, current_user, questionnaire, request.args)
+    content = export.export(db, current_user, query["filters"], file_format, questionnaire)
+    mimetype = (
+        "text/csv; charset=utf-8"
+        if file_format == "csv"
+        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response = Response(content, mimetype=mimetype)
+    name = f"diagnoses-{date.today().isoformat()}.{file_format}"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- re-diagnosis ------------------------------------------------------------------------------
+
+
+@bp.route("/assessments/<int:assessment_id>/carried", methods=["GET"])
+def carried(assessment_id: int):
+    """A re-diagnosis draft: per section, the answers carried over from the last diagnosis,
+    each section confirmed as still true or opened to change."""
+    db = get_db()
+    record = ops.get_assessment(db, current_user.center_id, assessment_id)
+    if record is None:
+        abort(404)
+    if record["status"] != "draft":
+        return redirect(url_for("consultant.result", assessment_id=assessment_id))
+    questionnaire = ops.questionnaire_of(db, catalogue(), record)
+    return render_template(
+        "center/carried.html",
+        record=record,
+        questionnaire=questionnaire,
+        sections=caseload.carried_sections(db, questionnaire, assessment_id),
+        form=ActionForm(),
+    )
+
+
+@bp.route("/assessments/<int:assessment_id>/carried/<section>", methods=["POST"])
+def confirm_section(assessment_id: int, section: str):
+    db = get_db()
+    record = ops.get_assessment(db, current_user.center_id, assessment_id)
+    if record is None or not ActionForm().validate_on_submit():
+        abort(404 if record is None else 400)
+    questionnaire = ops.questionnaire_of(db, catalogue(), record)
+    try:
+        count = caseload.confirm_section(db, current_user, questionnaire, assessment_id, section)
+    except access.NotFound:
+        abort(404)
+    except ops.NotEditable:
+        return redirect(url_for("consultant.result", assessment_id=assessment_id))
+    flash(_("%(n)s answers confirmed as still true.", n=count), "success")
+    return redirect(url_for(".carried", assessment_id=assessment_id) + f"#s-{section}")
+
+
+def _training_choices() -> list[tuple[str, str]]:
+    from ..services import registry
+
+    lang = ui_language()
+    data = registry.current_data(get_db(), current_app)
+    return [(m.id, m.title.get(lang)) for m in data.catalogue.modules] if data else []
+
+
+@bp.route("/firms/<int:firm_id>/training", methods=["POST"])
+def add_training(firm_id: int):
+    """Record a training the firm took between two diagnoses."""
+    db = get_db()
+    firm = access.visible_firm(db, current_user, firm_id)
+    if firm is None:
+        abort(404)
+    form = TrainingForm()
+    form.module.choices = _training_choices()
+    if not form.validate_on_submit():
+        for field in form:
+            for message in field.errors:
+                flash(f"{field.label.text}: {message}", "error")
+        return redirect(url_for("consultant.firm", firm_id=firm_id) + "#training")
+    titles = dict(form.module.choices)
+    try:
+        caseload.record_training(
+            db,
+            current_user,
+            firm,
+            form.module.data,
+            titles.get(form.module.data, form.module.data),
+            form.started_on.data,
+            form.ended_on.data,
+            float(form.hours.data),
+            form.trainees.data,
+        )
+    except access.Forbidden:
+        abort(403)
+    flash(_("The training is recorded."), "success")
+    return redirect(url_for("consultant.firm", firm_id=firm_id) + "#training")
+
+
+@bp.route("/firms/<int:firm_id>/training/<int:record_id>/delete", methods=["POST"])
+def delete_training(firm_id: int, record_id: int):
+    db = get_db()
+    firm = access.visible_firm(db, current_user, firm_id)
+    if firm is None or not ActionForm().validate_on_submit():
+        abort(404 if firm is None else 400)
+    try:
+        caseload.delete_training(db, current_user, firm, record_id)
+    except (access.NotFound, access.Forbidden) as error:
+        _forbidden_or_missing(error)
+    flash(_("The training record is deleted."), "success")
+    return redirect(url_for("consultant.firm", firm_id=firm_id) + "#training")
+
+
+def firm_extras(firm: dict[str, Any]) -> dict[str, Any]:
+    """What the firm page shows besides its profile and diagnoses: the training it took,
+    T0 against T1, and the form to record training (for the firm page's template)."""
+    from ..roadmap.movement import movement_table
+
+    db = get_db()
+    lang = ui_language()
+    latest = ops.latest_submitted(db, firm["id"])
+    compared = None
+    if latest:
+        record = ops.get_assessment(db, firm["center_id"], latest)
+        questionnaire = ops.questionnaire_of(db, catalogue(), record)
+        compared = rediagnosis.comparison(db, questionnaire, latest, lang)
+    table = None
+    if compared:
+        table = movement_table(
+            compared["dimensions"],
+            {
+                "caption": _(
+                    "Scores out of 100: the earlier diagnosis (%(t0)s, grey) against the latest "
+                    "(%(t1)s, blue).",
+                    t0=compared["t0"]["submitted_at"][:10],
+                    t1=compared["t1"]["submitted_at"][:10],
+                ),
+                "area": _("Area"),
+                "t0": _("Before"),
+                "t1": _("Now"),
+                "change": _("Change"),
+                "chart": _("Chart"),
+            },
+        )
+    form = TrainingForm()
+    form.module.choices = _training_choices()
+    assignee = db.execute("SELECT name FROM users WHERE id = ?", [firm["assigned_to"]]).fetchone()
+    return {
+        "assignee_name": assignee[0] if assignee else "",
+        "training": caseload.training_of(db, firm["id"]),
+        "training_form": form,
+        "comparison": compared,
+        "movement_table": table,
+        "may_work": access.may_work_on(current_user, firm),
+        "action_form": ActionForm(),
+    }

@@ -1,0 +1,260 @@
+"""The center's pages in Debian's Chromium: staff assign a self-assessment request and batch-print
+three reports while the progress bar moves (a real queue consumer renders them); axe-core's
+WCAG 2.1 A/AA check finds nothing on the dashboard and every new center page.
+
+The consumer is started by the test and stopped by its PID.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from centers import build
+from conftest import PASSWORD
+from playwright import sync_api as playwright_api
+from werkzeug.serving import make_server
+
+from diagnose import create_app
+from diagnose.roadmap import pdf as pdf_module
+from diagnose.storage import connect
+
+ROOT = Path(__file__).parent.parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SHOTS = Path(os.environ.get("DIAGNOSE_SCREENSHOTS", "/tmp"))
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def queued_app(tmp_path):
+    return create_app(
+        {
+            "TESTING": True,
+            "DEMO_DATA": False,
+            "INSTANCE_PATH": str(tmp_path),
+            "QUEUE_IMMEDIATE": False,
+            "BATCH_PARALLEL": 1,  # one report after the other: the bar moves in steps
+        }
+    )
+
+
+def _serve(app) -> Iterator[str]:
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+def _page(chromium, locale="ko-KR"):
+    # axe is injected as a script of the test's: the page's CSP would refuse it
+    context = chromium.new_context(
+        locale=locale,
+        viewport={"width": 1280, "height": 900},
+        bypass_csp=True,
+        accept_downloads=True,
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    return page
+
+
+def _log_in(page, server, email):
+    page.goto(f"{server}/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+def test_staff_assign_a_request_and_print_three_reports_watching_the_progress(
+    queued_app, chromium, tmp_path
+):
+    app = queued_app
+    world = build(app)
+    a = world["A"]
+    server_gen = _serve(app)
+    server = next(server_gen)
+    env = {**os.environ, "DIAGNOSE_INSTANCE_PATH": str(tmp_path), "DIAGNOSE_DEMO_DATA": "0"}
+    consumer = subprocess.Popen(
+        [sys.executable, "-m", "diagnose.jobs", "--workers", "1"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    page = _page(chromium)
+    try:
+        _log_in(page, server, a.users["staff"]["email"])
+        page.wait_for_url("**/center")
+        # the request panel: give the self-assessed firm to the colleague
+        request = page.locator("li.request", has_text="A자가진단상사")
+        request.locator("select").select_option(str(a.users["colleague"]["id"]))
+        request.get_by_role("button", name="배정").click()
+        page.wait_for_selector(".flash-success")
+        assert "동료 A" in page.locator(".flash-success").inner_text()
+        db = connect(app.config["DATABASE"])
+        try:
+            assigned = db.execute(
+                "SELECT status, assigned_to FROM consultant_requests WHERE id = ?", [a.request_id]
+            ).fetchone()
+        finally:
+            db.conn.close()
+        assert tuple(assigned) == ("assigned", a.users["colleague"]["id"])
+
+        # the firm list: tick the three diagnosed firms and print them
+        page.goto(f"{server}/firms")
+        for name in ("A기업정밀", "A자가진단상사"):
+            page.get_by_label(f"{name} 선택").check()
+        _third_firm(app, a)
+        page.reload()
+        for name in ("A기업정밀", "A자가진단상사", "A셋째기업"):
+            page.get_by_label(f"{name} 선택").check()
+        page.get_by_role("button", name="선택한 기업 인쇄").click()
+        page.wait_for_url("**/center/batches/*")
+        seen = []
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            seen.append(int(page.locator("#batch-progress").get_attribute("value") or 0))
+            if page.locator("#batch-download").is_visible():
+                break
+            time.sleep(0.1)
+        assert page.locator("#batch-download").is_visible(), seen
+        assert seen[0] < 3 and seen[-1] == 3 and sorted(seen) == seen, seen
+        assert "3건 중 3건 완료" in page.locator("#batch-message").inner_text()
+        page.screenshot(path=str(SHOTS / "center-batch-ko.png"), full_page=True)
+        with page.expect_download() as download:
+            page.locator("#batch-download a").click()
+        archive = zipfile.ZipFile(download.value.path())
+        assert len([n for n in archive.namelist() if n.endswith(".pdf")]) == 3
+    finally:
+        page.context.close()
+        consumer.send_signal(signal.SIGTERM)
+        try:
+            consumer.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            consumer.kill()
+            consumer.wait()
+        next(server_gen, None)
+        pdf_module._close_sandboxes()
+
+
+def _third_firm(app, a) -> None:
+    from centers import business_number
+    from firms import FIRMS, store_firm
+
+    db = connect(app.config["DATABASE"])
+    try:
+        firm = {
+            **FIRMS["tax_office"],
+            "profile": {**FIRMS["tax_office"]["profile"], "company_name": "A셋째기업"},
+        }
+        store_firm(app, db, firm, a.id, a.users["staff"]["id"], business_number(77))
+    finally:
+        db.conn.close()
+
+
+def _axe(page) -> list[dict]:
+    assert AXE.exists(), f"{AXE} is missing: run `bash scripts/setup.sh test` (npm ci)"
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate(
+        """async () => (await axe.run(document, {runOnly: {type: 'tag',
+             values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})).violations
+             .map(v => ({id: v.id, help: v.help, nodes: v.nodes.map(n => n.target.join(' '))}))"""
+    )
+
+
+def test_the_dashboard_and_every_new_center_page_pass_axe(app, chromium):
+    world = build(app)
+    a = world["A"]
+    db = connect(app.config["DATABASE"])
+    try:
+        from types import SimpleNamespace
+
+        from diagnose.services import batch
+
+        staff = SimpleNamespace(**a.users["staff"], home_center_id=a.id, is_staff=True)
+        batch_id = batch.create_batch(db, staff, [a.assessments["diagnosed"]], "ko", "zip")
+    finally:
+        db.conn.close()
+    server_gen = _serve(app)
+    server = next(server_gen)
+    try:
+        checked = {}
+        for locale, lang in (("ko-KR", "ko"), ("en-US", "en")):
+            admin = _page(chromium, locale)
+            _log_in(admin, server, a.users["admin"]["email"])
+            pages = [
+                "/center",
+                "/center?state=ax&size=10_49",
+                "/firms",
+                f"/firms/{a.firms['diagnosed']}",
+                "/center/overrides",
+                f"/center/batches/{batch_id}",
+                f"/assessments/{_rediagnosis(admin, server, a)}/carried",
+                "/admin/users",
+                "/admin/registry",
+                "/admin/registry/centers/new",
+                "/admin/registry/centers/sample_gyeongnam_physical_ai",
+                "/admin/registry/modules/exec_ai_awareness",
+            ]
+            for path in pages:
+                admin.goto(f"{server}{path}{'&' if '?' in path else '?'}lang={lang}")
+                checked[(lang, path)] = _axe(admin)
+            # a form sent with mistakes keeps its errors accessible too
+            admin.goto(f"{server}/admin/users?lang={lang}")
+            admin.fill("#email", "not-an-email")
+            admin.click("form[novalidate] button[type=submit]")
+            checked[(lang, "/admin/users (errors)")] = _axe(admin)
+            admin.goto(f"{server}/center?lang={lang}")
+            admin.screenshot(path=str(SHOTS / f"center-dashboard-{lang}.png"), full_page=True)
+            admin.context.close()
+        problems = {k: v for k, v in checked.items() if v}
+        assert not problems, problems
+        # the check itself can fail: a picture without a text alternative is found
+        control = _page(chromium)
+        control.set_content('<html lang="ko"><title>t</title><body><img src="x.png"></body></html>')
+        assert "image-alt" in [v["id"] for v in _axe(control)]
+        control.context.close()
+    finally:
+        next(server_gen, None)
+
+
+def _rediagnosis(page, server, a) -> int:
+    """Start the diagnosed firm's re-diagnosis (once) and return the draft's id."""
+    page.goto(f"{server}/firms/{a.firms['diagnosed']}")
+    button = page.locator("form[action$='/assessments'] button")
+    if button.count():
+        button.click()
+    else:
+        page.locator("a[href*='/profile']").first.click()
+    page.wait_for_load_state()
+    return int(page.url.split("/assessments/")[1].split("/")[0])
