@@ -1,10 +1,13 @@
 """Autosave under load: concurrent interviews against gunicorn on loopback, with a backup.
 
     .venv/bin/python bench/load.py [--savers 20] [--seconds 30] [--workers 2] [--renders 0]
+                                   [--pace 0.8]
 
 Starts the app under gunicorn on 127.0.0.1 (a free port, a fresh instance folder under /tmp
 with the demo center), logs ``--savers`` consultants in, each with a draft of its own, and has
-each save a changing note in the background as the interview page does, for ``--seconds``.
+each save a changing note in the background as the interview page does, for ``--seconds``:
+``--pace`` seconds after each answer (0.8 s, the page's own wait after a keystroke: a person
+typing without pause; ``--pace 0.05`` is a stress test that saturates the server).
 Halfway it takes a backup with ``flask backup`` while the saves go on. ``--renders N`` starts a
 queue consumer (``python -m diagnose.jobs``, as in production) and keeps N roadmap-PDF
 downloads under way through the normal PDF address the whole time; each download
@@ -12,9 +15,11 @@ waits for its PDF as a browser does (reloading the "being prepared" page), while
 cache is emptied every few seconds so that renders stay under way.
 
 Prints: saves acknowledged, answers lost (an acknowledged save the database does not hold at
-the end), 5xx answers, save latency p50/p99, peak memory of all app processes (gunicorn and
-its children, summed), and the backup's PRAGMA integrity_check once restored. Loopback only;
-bounded in count (``--max-saves``) and time; it stops the server it started, by its PID.
+the end), 5xx answers, save latency p50/p99 (all, and after the first seconds of a freshly
+started server), the slowest saves with when they came, peak memory of all app processes
+(gunicorn and its children, summed), and the backup's PRAGMA integrity_check once restored.
+Loopback only; bounded in count (``--max-saves``) and time; it stops the server it started,
+by its PID.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"
 SECRET = "bench-" + "0123456789abcdef" * 4
+WARM_UP = 3.0  # seconds after the start whose saves count only in the overall figures
 
 
 def free_port() -> int:
@@ -157,6 +163,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8, help="per worker, as in production")
     parser.add_argument("--renders", type=int, default=0, help="PDF downloads kept under way")
+    parser.add_argument(
+        "--pace",
+        type=float,
+        default=0.8,
+        help="seconds a saver waits after each answer (0.8: the page's own autosave delay)",
+    )
     parser.add_argument("--max-saves", type=int, default=200_000, help="a bound on all saves")
     args = parser.parse_args()
     args.seconds = min(args.seconds, 300)
@@ -229,6 +241,8 @@ def run(args, port, pids, email, password, drafts, reports, step, item, instance
         client.login(email, password)
         clients.append(client)
     latencies: list[float] = []
+    timeline: list[tuple[float, float]] = []  # (seconds into the run, latency) of each save
+    began = time.perf_counter()
     acked: dict[int, int] = {}
     errors = {"5xx": 0, "other": 0}
     lock = threading.Lock()
@@ -236,7 +250,9 @@ def run(args, port, pids, email, password, drafts, reports, step, item, instance
     budget = [args.max_saves]
     deadline = time.monotonic() + args.seconds
 
-    def saver(client: Client, assessment_id: int) -> None:
+    def saver(client: Client, assessment_id: int, index: int) -> None:
+        # People do not open their interviews at the same instant: spread over one pace.
+        time.sleep(index * args.pace / len(drafts))
         token = client.csrf(f"/assessments/{assessment_id}/{step}")
         n = 0
         while time.monotonic() < deadline and not stop.is_set():
@@ -256,13 +272,14 @@ def run(args, port, pids, email, password, drafts, reports, step, item, instance
             elapsed = time.perf_counter() - start
             with lock:
                 latencies.append(elapsed)
+                timeline.append((start - began, elapsed))
                 if status == 200:
                     acked[assessment_id] = n
                 elif status >= 500:
                     errors["5xx"] += 1
                 else:
                     errors["other"] += 1
-            time.sleep(0.05)  # the page's own pace is slower; this is a busy morning
+            time.sleep(args.pace)  # the page saves 0.8 s after the last keystroke
 
     renders = {"done": 0, "5xx": 0, "busy": 0, "seconds": []}
 
@@ -283,6 +300,8 @@ def run(args, port, pids, email, password, drafts, reports, step, item, instance
                 with lock:
                     renders["busy"] += status == 503  # the self-reloading "being prepared" page
                     renders["5xx"] += status >= 500 and status != 503
+                    if status >= 500 and status != 503:
+                        renders.setdefault("statuses", []).append(status)
                 if status != 503:
                     break
                 time.sleep(2)  # the page reloads itself (Retry-After)
@@ -313,6 +332,7 @@ def run(args, port, pids, email, password, drafts, reports, step, item, instance
         time.sleep(args.seconds / 2)
         target = instance / "during-load.sqlite3"
         started = time.perf_counter()
+        backup_result["from"] = started - began
         done = subprocess.run(
             [str(VENV_BIN / "flask"), "--app", "diagnose", "backup", str(target)],
             cwd=ROOT,
@@ -322,6 +342,7 @@ def run(args, port, pids, email, password, drafts, reports, step, item, instance
             timeout=120,
         )
         backup_result["seconds"] = f"{time.perf_counter() - started:.2f}"
+        backup_result["to"] = time.perf_counter() - began
         backup_result["output"] = [
             line for line in (done.stdout + done.stderr).splitlines() if "integrity" in line
         ] or [f"failed ({done.returncode})"]
@@ -332,7 +353,8 @@ def run(args, port, pids, email, password, drafts, reports, step, item, instance
         backup_result["integrity"] = check_integrity(restored)
 
     threads = [
-        threading.Thread(target=saver, args=(c, a)) for c, a in zip(clients, drafts, strict=True)
+        threading.Thread(target=saver, args=(c, a, i))
+        for i, (c, a) in enumerate(zip(clients, drafts, strict=True))
     ]
     threads += [threading.Thread(target=renderer, args=(i,)) for i in range(args.renders)]
     threads += [threading.Thread(target=sweeper)] if args.renders else []
@@ -364,20 +386,35 @@ def run(args, port, pids, email, password, drafts, reports, step, item, instance
 
     print(
         f"savers {len(drafts)}, gunicorn {args.workers} workers x {args.threads} threads, "
-        f"{wall:.1f} s, renders {args.renders}"
+        f"{wall:.1f} s, renders {args.renders}, pace {args.pace} s"
     )
     print(f"saves acknowledged      {sum(1 for _ in latencies) - errors['5xx'] - errors['other']}")
     print(f"answers lost            {lost}")
     print(f"5xx answers             {errors['5xx']} (other non-200: {errors['other']})")
     print(f"save latency p50 / p99  {pct(0.5):.0f} ms / {pct(0.99):.0f} ms")
+    # The first seconds after a start: every thread's first request, templates compiled.
+    warm = sorted(took for at, took in timeline if at >= WARM_UP)
+    if warm:
+        print(
+            f"  after {WARM_UP:.0f} s warm-up    {warm[len(warm) // 2] * 1000:.0f} ms / "
+            f"{warm[min(len(warm) - 1, int(0.99 * len(warm)))] * 1000:.0f} ms "
+            f"({len(warm)} saves)"
+        )
     print(f"saves per second        {len(latencies) / wall:.0f}")
     if args.renders:
         seconds = renders["seconds"] or [0]
         print(
             f"PDFs downloaded         {renders['done']}, click to PDF median "
             f"{statistics.median(seconds):.1f} s, max {max(seconds):.1f} s "
-            f"('being prepared' pages {renders['busy']}, other 5xx {renders['5xx']})"
+            f"('being prepared' pages {renders['busy']}, other 5xx {renders['5xx']}"
+            f"{' ' + str(sorted(set(renders['statuses']))) if renders.get('statuses') else ''})"
         )
+    slowest = sorted(timeline, key=lambda t: -t[1])[:8]
+    print(
+        "slowest saves (at s: ms) "
+        + ", ".join(f"{at:.1f}: {took * 1000:.0f}" for at, took in sorted(slowest))
+        + f"; backup from {backup_result.get('from', 0):.1f} to {backup_result.get('to', 0):.1f} s"
+    )
     print(f"peak memory, app procs  {peak[0] / 1024:.0f} MB")
     print(
         f"backup during load      {backup_result.get('seconds', '?')} s: "

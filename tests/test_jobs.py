@@ -165,6 +165,39 @@ def test_a_full_queue_or_a_slow_render_answers_503_in_the_users_language(tmp_pat
     app.extensions["queue"].flush()
 
 
+def test_a_report_purged_between_its_render_and_its_read_is_asked_for_again(tmp_path, monkeypatch):
+    """The purge (or an erasure) may remove a cached report after the download found it and
+    before the file is read: the download asks for it again, and answers "being prepared"
+    rather than a 500 if it is gone once more. (Seen under load: bench/load.py, whose sweeper
+    empties the cache as the purge does.)"""
+    app = _queued_app(tmp_path, QUEUE_IMMEDIATE=True)  # renders inline, in a render child
+    assessment_id = _firm(app)
+    from conftest import Browser
+
+    browser = Browser(app)
+    browser.login("q@center.test", "correct horse battery")
+    url = f"/assessments/{assessment_id}/roadmap.pdf"
+    real = jobs.report_file
+    purged = []
+
+    def purged_after_render(record, lang, wait=None):
+        path = real(record, lang, wait)
+        if len(purged) < times:
+            path.unlink()  # what the purge does to a file it finds stale
+            purged.append(path)
+        return path
+
+    monkeypatch.setattr(jobs, "report_file", purged_after_render)
+    times = 1
+    once = browser.get(url)
+    assert once.status_code == 200 and once.data.startswith(b"%PDF")
+    assert len(purged) == 1
+    times = 3
+    always = browser.get(url + "?lang=en")
+    assert always.status_code == 503 and always.headers["Retry-After"] == "5"
+    assert "being prepared" in always.get_data(as_text=True)
+
+
 def _consumer(instance: Path, *args: str) -> subprocess.Popen:
     env = {
         **os.environ,

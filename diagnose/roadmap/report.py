@@ -7,6 +7,7 @@ looks up the cached file or waits briefly for the queue (``pdf_response``).
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import replace
 from datetime import date, datetime
@@ -27,6 +28,8 @@ from .catalogue import RoadmapData
 from .charts import radar_svg
 from .pdf import render_html, svg
 from .planner import Plan, employees_of, month_date, plan
+
+log = logging.getLogger(__name__)
 
 ANSWER_LIMIT = 600  # characters of one free-text answer or note the appendix prints
 REASON_LIMIT = 3
@@ -569,7 +572,7 @@ def pdf_response(record: dict[str, Any], lang: str):
     from .. import jobs
 
     try:
-        path = jobs.report_file(record, lang)
+        document = _open_report(jobs, record, lang)
     except (jobs.QueueFull, jobs.ReportNotReady, jobs.ReportFailed) as exc:
         with force_locale(lang):
             message = {
@@ -594,12 +597,23 @@ def pdf_response(record: dict[str, Any], lang: str):
         response.headers["Cache-Control"] = "no-store"
         return response
     name = f"roadmap-{record['firm_name']}-{record['submitted_at'][:10]}-{lang}.pdf"
-    response = send_file(path, mimetype="application/pdf", max_age=0, conditional=False)
+    response = send_file(document, mimetype="application/pdf", max_age=0, conditional=False)
     response.headers["Content-Disposition"] = (
         f"inline; filename=\"roadmap-{record['id']}-{lang}.pdf\"; filename*=UTF-8''{quote(name)}"
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def _open_report(jobs: Any, record: dict[str, Any], lang: str):
+    """The report's PDF, opened: a file the purge or an erasure removes between its render
+    and this read is asked for again once, then the answer is "being prepared"."""
+    for _attempt in range(2):
+        try:
+            return open(jobs.report_file(record, lang), "rb")  # noqa: SIM115 (send_file closes it)
+        except FileNotFoundError:
+            log.info("report %s (%s) left the cache before it was read", record["id"], lang)
+    raise jobs.ReportNotReady(record["id"])
 
 
 def _waiting_page(message: str, lang: str, retry: str) -> str:
