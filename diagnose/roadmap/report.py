@@ -311,7 +311,7 @@ def _progress(db: sqlite_utils.Database, questionnaire, assessment_id: int, lang
                     "area": _("Area"),
                     "t0": _("Before"),
                     "t1": _("Now"),
-                    "change": _("Change"),
+                    "change": _("Score change"),
                     "chart": _("Chart"),
                 },
             )

@@ -485,7 +485,7 @@ def firm_extras(firm: dict[str, Any]) -> dict[str, Any]:
                 "area": _("Area"),
                 "t0": _("Before"),
                 "t1": _("Now"),
-                "change": _("Change"),
+                "change": _("Score change"),
                 "chart": _("Chart"),
             },
         )
