@@ -240,7 +240,6 @@ def run(args, port, pids, email, password, drafts, reports, step, item, instance
         client = Client(port)
         client.login(email, password)
         clients.append(client)
-    latencies: list[float] = []
     timeline: list[tuple[float, float]] = []  # (seconds into the run, latency) of each save
     began = time.perf_counter()
     acked: dict[int, int] = {}
@@ -271,7 +270,6 @@ def run(args, port, pids, email, password, drafts, reports, step, item, instance
             )
             elapsed = time.perf_counter() - start
             with lock:
-                latencies.append(elapsed)
                 timeline.append((start - began, elapsed))
                 if status == 200:
                     acked[assessment_id] = n
@@ -379,7 +377,7 @@ def run(args, port, pids, email, password, drafts, reports, step, item, instance
         for assessment_id, n in acked.items()
         if load_answers(db, assessment_id)[1].get(item) != f"save {n}"
     )
-    ordered = sorted(latencies)
+    ordered = sorted(took for _at, took in timeline)
 
     def pct(p: float) -> float:
         return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
@@ -388,7 +386,7 @@ def run(args, port, pids, email, password, drafts, reports, step, item, instance
         f"savers {len(drafts)}, gunicorn {args.workers} workers x {args.threads} threads, "
         f"{wall:.1f} s, renders {args.renders}, pace {args.pace} s"
     )
-    print(f"saves acknowledged      {sum(1 for _ in latencies) - errors['5xx'] - errors['other']}")
+    print(f"saves acknowledged      {len(timeline) - errors['5xx'] - errors['other']}")
     print(f"answers lost            {lost}")
     print(f"5xx answers             {errors['5xx']} (other non-200: {errors['other']})")
     print(f"save latency p50 / p99  {pct(0.5):.0f} ms / {pct(0.99):.0f} ms")
@@ -400,7 +398,7 @@ def run(args, port, pids, email, password, drafts, reports, step, item, instance
             f"{warm[min(len(warm) - 1, int(0.99 * len(warm)))] * 1000:.0f} ms "
             f"({len(warm)} saves)"
         )
-    print(f"saves per second        {len(latencies) / wall:.0f}")
+    print(f"saves per second        {len(timeline) / wall:.0f}")
     if args.renders:
         seconds = renders["seconds"] or [0]
         print(

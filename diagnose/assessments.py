@@ -443,17 +443,6 @@ def _still_offered(item: Any, value: Any) -> bool:
     return all((v == "_na" and item.allow_na) or item.option(v) is not None for v in values)
 
 
-def own_self_assessment(db: sqlite_utils.Database, firm: dict[str, Any]) -> int | None:
-    """The firm's latest submitted assessment when it is the firm's own self-assessment (the
-    next diagnosis starts from its answers); None when a consultant diagnosed it since."""
-    row = db.execute(
-        "SELECT id, source FROM assessments WHERE firm_id = ? AND status = 'submitted' "
-        "ORDER BY submitted_at DESC, id DESC LIMIT 1",
-        [firm["id"]],
-    ).fetchone()
-    return row[0] if row and row[1] == "self" else None
-
-
 def self_assessment_answers(db: sqlite_utils.Database, assessment_id: int | None) -> dict[str, Any]:
     """The answers of a self-assessment (a draft's ``based_on``); empty for anything else."""
     if assessment_id is None:

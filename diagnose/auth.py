@@ -70,6 +70,12 @@ class User(UserMixin):
         """Center staff, or an administrator (who is staff of every center)."""
         return self.role in (CENTER_STAFF, ADMINISTRATOR)
 
+    @property
+    def home(self) -> str:
+        """The endpoint a signed-in user starts from: staff their dashboard, consultants
+        their firms."""
+        return "center.dashboard_page" if self.is_staff else "consultant.firms"
+
 
 def _user(row: dict[str, Any] | None, acting_center: int | None = None) -> User | None:
     if row is None or row.get("disabled_at"):
@@ -303,8 +309,7 @@ def login():
             session[SESSION_KEY] = open_session(db, user.id)
             login_user(user)
             log.info("user %s logged in", user.id)
-            home = "center.dashboard_page" if user.is_staff else "consultant.firms"
-            return redirect(_safe_next(request.args.get("next")) or url_for(home))
+            return redirect(_safe_next(request.args.get("next")) or url_for(user.home))
         form.password.errors.append(_("Wrong email or password."))
     return render_template("login.html", form=form)
 

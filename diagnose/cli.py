@@ -7,6 +7,7 @@ import secrets
 import click
 from flask import Flask
 
+from .assessments import SIZE_BANDS
 from .auth import LEGACY_ROLES, ROLES, create_center, create_user
 from .storage import connect, migrate, schema_version, transaction
 
@@ -412,7 +413,7 @@ def _center_option(db, center: str | None) -> int | None:
 
 
 TRACK_CHOICE = click.Choice(["beginner", "ax", "shared_center"])
-SIZE_CHOICE = click.Choice(["1_9", "10_49", "50_99", "100_299", "300_"])
+SIZE_CHOICE = click.Choice(list(SIZE_BANDS))
 
 
 def init_export_command(app: Flask) -> None:

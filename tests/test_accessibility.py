@@ -38,6 +38,7 @@ def checker(browser):  # noqa: F811
 
 
 def violations(page) -> list[dict]:
+    assert AXE.exists(), f"{AXE} is missing: run `bash scripts/setup.sh test` (npm ci)"
     page.add_script_tag(path=str(AXE))
     return page.evaluate(
         """async (tags) => (await axe.run(document, {runOnly: {type: "tag", values: tags}}))

@@ -10,6 +10,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from conftest import add_user, firm_form
@@ -23,13 +24,22 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def server(app) -> Iterator[str]:
+@contextmanager
+def serve(app) -> Iterator[str]:
+    """``app`` on a free loopback port, in a thread, for as long as the block runs."""
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
+
+
+@pytest.fixture
+def server(app) -> Iterator[str]:
+    with serve(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

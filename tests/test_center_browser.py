@@ -8,29 +8,25 @@ The consumer is started by the test and stopped by its PID.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 import zipfile
-from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 from centers import build
 from conftest import PASSWORD
-from playwright import sync_api as playwright_api
-from werkzeug.serving import make_server
+from test_accessibility import violations
+from test_browser import browser, serve  # noqa: F401  (browser: a fixture)
 
 from diagnose import create_app
 from diagnose.roadmap import pdf as pdf_module
 from diagnose.storage import connect
 
 ROOT = Path(__file__).parent.parent
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = Path(os.environ.get("DIAGNOSE_SCREENSHOTS", "/tmp"))
 pytestmark = pytest.mark.browser
 
@@ -48,35 +44,9 @@ def queued_app(tmp_path):
     )
 
 
-def _serve(app) -> Iterator[str]:
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
-def _page(chromium, locale="ko-KR"):
+def _page(browser, locale="ko-KR"):  # noqa: F811
     # axe is injected as a script of the test's: the page's CSP would refuse it
-    context = chromium.new_context(
+    context = browser.new_context(
         locale=locale,
         viewport={"width": 1280, "height": 900},
         bypass_csp=True,
@@ -96,13 +66,15 @@ def _log_in(page, server, email):
 
 
 def test_staff_assign_a_request_and_print_three_reports_watching_the_progress(
-    queued_app, chromium, tmp_path
+    queued_app,
+    browser,  # noqa: F811
+    tmp_path,
 ):
     app = queued_app
     world = build(app)
     a = world["A"]
-    server_gen = _serve(app)
-    server = next(server_gen)
+    running = ExitStack()
+    server = running.enter_context(serve(app))
     env = {**os.environ, "DIAGNOSE_INSTANCE_PATH": str(tmp_path), "DIAGNOSE_DEMO_DATA": "0"}
     consumer = subprocess.Popen(
         [sys.executable, "-m", "diagnose.jobs", "--workers", "1"],
@@ -111,7 +83,7 @@ def test_staff_assign_a_request_and_print_three_reports_watching_the_progress(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    page = _page(chromium)
+    page = _page(browser)
     try:
         _log_in(page, server, a.users["staff"]["email"])
         page.wait_for_url("**/center")
@@ -163,7 +135,7 @@ def test_staff_assign_a_request_and_print_three_reports_watching_the_progress(
         except subprocess.TimeoutExpired:
             consumer.kill()
             consumer.wait()
-        next(server_gen, None)
+        running.close()
         pdf_module._close_sandboxes()
 
 
@@ -182,17 +154,7 @@ def _third_firm(app, a) -> None:
         db.conn.close()
 
 
-def _axe(page) -> list[dict]:
-    assert AXE.exists(), f"{AXE} is missing: run `bash scripts/setup.sh test` (npm ci)"
-    page.add_script_tag(path=str(AXE))
-    return page.evaluate(
-        """async () => (await axe.run(document, {runOnly: {type: 'tag',
-             values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})).violations
-             .map(v => ({id: v.id, help: v.help, nodes: v.nodes.map(n => n.target.join(' '))}))"""
-    )
-
-
-def test_the_dashboard_and_every_new_center_page_pass_axe(app, chromium):
+def test_the_dashboard_and_every_new_center_page_pass_axe(app, browser):  # noqa: F811
     world = build(app)
     a = world["A"]
     db = connect(app.config["DATABASE"])
@@ -205,12 +167,12 @@ def test_the_dashboard_and_every_new_center_page_pass_axe(app, chromium):
         batch_id = batch.create_batch(db, staff, [a.assessments["diagnosed"]], "ko", "zip")
     finally:
         db.conn.close()
-    server_gen = _serve(app)
-    server = next(server_gen)
+    running = ExitStack()
+    server = running.enter_context(serve(app))
     try:
         checked = {}
         for locale, lang in (("ko-KR", "ko"), ("en-US", "en")):
-            admin = _page(chromium, locale)
+            admin = _page(browser, locale)
             _log_in(admin, server, a.users["admin"]["email"])
             pages = [
                 "/center",
@@ -228,24 +190,24 @@ def test_the_dashboard_and_every_new_center_page_pass_axe(app, chromium):
             ]
             for path in pages:
                 admin.goto(f"{server}{path}{'&' if '?' in path else '?'}lang={lang}")
-                checked[(lang, path)] = _axe(admin)
+                checked[(lang, path)] = violations(admin)
             # a form sent with mistakes keeps its errors accessible too
             admin.goto(f"{server}/admin/users?lang={lang}")
             admin.fill("#email", "not-an-email")
             admin.click("form[novalidate] button[type=submit]")
-            checked[(lang, "/admin/users (errors)")] = _axe(admin)
+            checked[(lang, "/admin/users (errors)")] = violations(admin)
             admin.goto(f"{server}/center?lang={lang}")
             admin.screenshot(path=str(SHOTS / f"center-dashboard-{lang}.png"), full_page=True)
             admin.context.close()
         problems = {k: v for k, v in checked.items() if v}
         assert not problems, problems
         # the check itself can fail: a picture without a text alternative is found
-        control = _page(chromium)
+        control = _page(browser)
         control.set_content('<html lang="ko"><title>t</title><body><img src="x.png"></body></html>')
-        assert "image-alt" in [v["id"] for v in _axe(control)]
+        assert "image-alt" in [v["id"] for v in violations(control)]
         control.context.close()
     finally:
-        next(server_gen, None)
+        running.close()
 
 
 def _rediagnosis(page, server, a) -> int:

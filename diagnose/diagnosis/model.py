@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from ..questionnaire.contract import DIMENSIONS
 from ..questionnaire.schema import Questionnaire
 from . import levers
 from .policy import (
@@ -87,14 +88,6 @@ class Feature:
     referral: int | None
 
 
-DIMENSIONS = (
-    "leadership",
-    "data_infra",
-    "ai_use",
-    "workforce_skills",
-    "training_system",
-    "job_ax_needs",
-)
 FEATURES = (
     *(Feature(f"dim:{d}", f"dimension score 0-100: {d}", 1, None) for d in DIMENSIONS),
     Feature("readiness", "mean of the dimension scores", 1, None),

@@ -398,8 +398,9 @@ def decide(firm: Firm) -> Decision:
             exceptions=("no_training_capacity",),
             near=tuple(near),
         )
-    first = not ax_ready(firm)
-    decisive = tuple(opened[:3]) if ax_ready(firm) else (readiness_line, problem)
+    ready = ax_ready(firm)
+    first = not ready
+    decisive = tuple(opened[:3]) if ready else (readiness_line, problem)
     others = [f for f in opened if f not in decisive]
     if alone:
         others.append(
@@ -412,7 +413,7 @@ def decide(firm: Firm) -> Decision:
         )
     return Decision(
         "ax",
-        "ax_ready" if ax_ready(firm) else "mature_no_problem" if mature(firm) else "trains_alone",
+        "ax_ready" if ready else "mature_no_problem" if mature(firm) else "trains_alone",
         decisive,
         tuple(others),
         exceptions=("mature_no_problem",) if first and mature(firm) else (),

@@ -121,15 +121,22 @@ def assign_firms(
 def start_or_resume(
     db: sqlite_utils.Database, user: Any, firm: dict[str, Any], questionnaire: Questionnaire
 ) -> tuple[int, bool, bool]:
-    """Open the firm's draft, or start one from its last submitted answers (a re-diagnosis):
-    ``(assessment id, created, has carried answers)``."""
+    """Open the firm's draft, or start one from its last submitted answers:
+    ``(assessment id, created, confirm its sections)``. A re-diagnosis confirms or changes
+    the carried answers section by section (``carried_sections``); a draft started from the
+    firm's own self-assessment has them marked in the interview instead."""
     if not access.may_work_on(user, firm):
         raise access.Forbidden("work")
     previous = ops.latest_submitted(db, firm["id"])
     assessment_id, created = ops.start_assessment(
         db, firm, user.id, questionnaire, based_on=previous
     )
-    return assessment_id, created, bool(ops.carried_answers(db, assessment_id))
+    base = db.execute(
+        "SELECT b.source FROM assessments d JOIN assessments b ON b.id = d.based_on WHERE d.id = ?",
+        [assessment_id],
+    ).fetchone()
+    from_self = base is not None and base[0] == "self"
+    return assessment_id, created, not from_self and bool(ops.carried_answers(db, assessment_id))
 
 
 def carried_sections(

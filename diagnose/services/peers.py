@@ -26,7 +26,10 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-SIZE_BANDS = ((1, 9), (10, 49), (50, 99), (100, 299), (300, 10**9))
+from .. import assessments as ops
+
+# The center statistics' size bands (employees, inclusive), the open top band closed off.
+SIZE_BANDS = tuple((low, high or 10**9) for low, high in ops.SIZE_BANDS.values())
 MIN_FIRMS = 10
 MIN_CENTERS = 3
 MIN_FIRMS_UNKNOWN = 7  # left when the largest center's firms are taken out

@@ -227,17 +227,15 @@ def erase(firm_id: int):
 @bp.route("/firms/<int:firm_id>/assessments", methods=["POST"])
 def start(firm_id: int):
     firm = _firm_or_404(firm_id)
-    db = get_db()
     # A re-diagnosis starts from the firm's last answers; each section is then confirmed or
     # changed (center.carried). A firm that assessed itself: the interview starts from its
     # answers, marked as the firm's own.
-    assessment_id, created, carried = caseload.start_or_resume(
-        db, current_user, firm, catalogue().current
+    assessment_id, created, confirm = caseload.start_or_resume(
+        get_db(), current_user, firm, catalogue().current
     )
     if not created:
         flash(_("This firm already has a draft diagnosis: it is opened where you left it."), "info")
-    record = ops.get_assessment(db, current_user.center_id, assessment_id)
-    if carried and not ops.self_assessment_answers(db, record and record.get("based_on")):
+    if confirm:
         return redirect(url_for("center.carried", assessment_id=assessment_id))
     return redirect(url_for(".step", assessment_id=assessment_id, step=PROFILE))
 

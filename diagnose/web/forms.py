@@ -85,24 +85,6 @@ class LoginForm(FlaskForm):
 TRACK_CHOICES = [SelectChoice(track, name) for track, name in TRACK_NAMES.items()]
 
 
-class FirmSearchForm(FlaskForm):
-    class Meta:
-        csrf = False  # a GET search changes nothing
-
-    q = StringField(_l("Search firms"), validators=[Optional(), TextLimits(inputs.SEARCH_MAX)])
-    state = SelectField(
-        _l("Show"),
-        choices=[
-            SelectChoice("", _l("All firms")),
-            *TRACK_CHOICES,
-            SelectChoice("draft", _l("Diagnosis in progress")),
-            SelectChoice("none", _l("Not yet diagnosed")),
-        ],
-        default="",
-        validators=[Optional()],
-    )
-
-
 class DecisionForm(FlaskForm):
     """Confirm the model's track, or choose another one and say why."""
 

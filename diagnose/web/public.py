@@ -57,8 +57,7 @@ def start():
     """What a firm gets, how long it takes, what is kept and why; staff go to their dashboard,
     consultants to their firms."""
     if current_user.is_authenticated:
-        home = "center.dashboard_page" if current_user.is_staff else "consultant.firms"
-        return redirect(url_for(home))
+        return redirect(url_for(current_user.home))
     return render_start(StartForm(formdata=None))
 
 

@@ -136,10 +136,6 @@ class Answering:
     def progress(self) -> tuple[int, int]:
         return service.progress(self.questionnaire, self.form_kind, self.answers)
 
-    def minutes_left(self) -> int:
-        left = service.questions_left(self.questionnaire, self.form_kind, self.answers)
-        return max(1, round(left * SECONDS_PER_QUESTION / 60))
-
 
 def link_url(token: str) -> str:
     """The link the owner keeps (an absolute address on ``DIAGNOSE_BASE_URL``)."""
