@@ -138,6 +138,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from . import jobs
 
     jobs.init_app(app)  # the task queue: reports are rendered by its consumers
+    from . import mailing
+
+    mailing.init_app(app)  # notices by e-mail, sent from the outbox on the queue
 
     from .limits import limiter
     from .web import admin, api, center, consultant, errors, public, self_assessment
@@ -149,6 +152,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(public.bp)
     app.register_blueprint(self_assessment.bp)
     app.register_blueprint(api.bp)
+    from .web import owner, visits
+
+    app.register_blueprint(visits.bp)  # a request followed to the visit; the outbox
+    app.register_blueprint(owner.bp)  # the owner's link by e-mail, and on this device
     csrf.exempt(api.bp)  # bearer tokens, never the session cookie: nothing to forge
     limiter.init_app(app)
     if app.config["ENV_NAME"] == "production" and app.config["RATELIMIT_STORAGE_URI"].startswith(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -656,6 +657,7 @@ def assessment_by_result_token(db: sqlite_utils.Database, token_hash: str) -> di
     if not rows:
         return None
     rows[0]["profile"] = json.loads(rows[0]["profile"])
+    rows[0]["link_view"] = True  # the report leaves out the firm's history (report.py)
     return rows[0]
 
 
@@ -665,22 +667,68 @@ def assessment_record(db: sqlite_utils.Database, assessment_id: int) -> dict[str
     return get_assessment(db, row[0], assessment_id) if row else None
 
 
+# Rows that follow a firm when a self-assessed record is filed under a registered firm.
+FIRM_ROWS_MOVED_ON_LINK = ("assessments", "consultant_requests", "training_records", "outbox")
+LINK_EVIDENCE = ("contact", "confirmed")
+
+
+def _same_contact(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """The self-assessed firm's contact is one the center already holds for the registered
+    firm: the same phone (digits) or the same e-mail address."""
+
+    def digits(value: str) -> str:
+        return re.sub(r"\D", "", value or "")
+
+    phone = digits(a.get("contact_phone", ""))
+    email = (a.get("contact_email") or "").strip().lower()
+    return bool(
+        (len(phone) >= 7 and phone == digits(b.get("contact_phone", "")))
+        or (email and email == (b.get("contact_email") or "").strip().lower())
+    )
+
+
+def link_evidence(self_firm: dict[str, Any], registered: dict[str, Any]) -> str | None:
+    """Evidence beyond the public business number that a self-assessment is the registered
+    firm's own: ``contact`` when its contact matches; None when only the number does (staff
+    must then confirm with the firm, through the contact the center holds)."""
+    return "contact" if _same_contact(self_firm, registered) else None
+
+
 def link_self_assessed(
-    db: sqlite_utils.Database, center_id: int, self_firm_id: int, firm_id: int
+    db: sqlite_utils.Database,
+    center_id: int,
+    self_firm_id: int,
+    firm_id: int,
+    evidence: str = "contact",
 ) -> int:
     """File a self-assessed firm's assessments under one of the center's own firms.
 
-    The registered firm keeps its stored profile; the self-assessed record goes. Both must
-    be the center's. Returns how many assessments moved.
+    The registered firm keeps its stored profile; the self-assessed record goes, and its
+    requests (with the owner's message and consent) and mails follow the firm. Both must be
+    the center's, and there must be evidence beyond the public business number: the contact
+    matching (``evidence="contact"``, checked here) or staff having confirmed it with the
+    firm (``"confirmed"``). Returns how many assessments moved.
     """
+    if evidence not in LINK_EVIDENCE:
+        raise ValueError("unknown evidence")
     with transaction(db):
         source = get_firm(db, center_id, self_firm_id)
         target = get_firm(db, center_id, firm_id)
         if not source or not target or source["origin"] != "self" or target["origin"] != "center":
             raise ValueError("both firms must be this center's: a self-assessed and a registered")
-        moved = db.execute(
-            "UPDATE assessments SET firm_id = ? WHERE firm_id = ?", [firm_id, self_firm_id]
-        ).rowcount
+        if evidence == "contact" and not _same_contact(source, target):
+            raise ValueError("the contacts differ: confirm with the firm first")
+        moved = 0
+        for table in FIRM_ROWS_MOVED_ON_LINK:
+            changed = db.execute(
+                f"UPDATE {table} SET firm_id = ? WHERE firm_id = ?", [firm_id, self_firm_id]
+            ).rowcount
+            moved += changed if table == "assessments" else 0
+        if source["assigned_to"] and not target["assigned_to"]:
+            db.execute(  # the consultant the request was given to keeps the firm
+                "UPDATE firms SET assigned_to = ?, assigned_at = ? WHERE id = ?",
+                [source["assigned_to"], source["assigned_at"], firm_id],
+            )
         db.execute("DELETE FROM firms WHERE id = ?", [self_firm_id])
     log.info(
         "self-assessed firm %s linked to firm %s (%s assessments)", self_firm_id, firm_id, moved

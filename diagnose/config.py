@@ -97,6 +97,7 @@ def from_environment(instance: Path) -> dict:
         "RETAIN_IDEMPOTENCY_HOURS": int(env.get("DIAGNOSE_RETAIN_IDEMPOTENCY_HOURS", "24")),
         "HSTS": production,
     }
+    config.update(_mail_settings(env))
     config["SECRET_KEY"] = _secret_key(env.get("DIAGNOSE_SECRET_KEY", ""), production, instance)
     if production and not config["BASE_URL"]:
         raise ConfigError(
@@ -104,6 +105,24 @@ def from_environment(instance: Path) -> dict:
             "links sent to firms are built on it"
         )
     return config
+
+
+def _mail_settings(env) -> dict:
+    """Notices by e-mail (``diagnose/mailing.py``, Flask-Mailman). No server: the mails wait
+    in the outbox, listed for staff, until one is set (``flask mail send``)."""
+    return {
+        "MAIL_SERVER": env.get("DIAGNOSE_MAIL_SERVER", ""),
+        "MAIL_PORT": int(env.get("DIAGNOSE_MAIL_PORT") or "587"),
+        "MAIL_USERNAME": env.get("DIAGNOSE_MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("DIAGNOSE_MAIL_PASSWORD") or None,
+        "MAIL_USE_TLS": _flag(env.get("DIAGNOSE_MAIL_USE_TLS", "1")),
+        "MAIL_DEFAULT_SENDER": env.get("DIAGNOSE_MAIL_FROM") or "noreply@localhost",
+        "MAIL_BACKEND": "smtp",  # Flask-Mailman's default in tests is a memory box: never
+        "MAIL_TIMEOUT": 10,
+        # Business days a center promises to answer a request in (a center's own setting
+        # on its row wins); 2 is the tool's assumption, to be validated with the centers.
+        "REQUEST_ANSWER_DAYS": int(env.get("DIAGNOSE_REQUEST_ANSWER_DAYS") or "2"),
+    }
 
 
 # 32 random hex characters score ~110-125 (the estimate is below their 128 real bits)

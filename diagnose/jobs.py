@@ -113,6 +113,9 @@ def make_queue(config: dict[str, Any], instance: Path, app: Callable[[], Flask])
         "render_html": render_html,
         "batch_next": batch_next,
     }
+    from .mailing import register_tasks
+
+    register_tasks(queue, app)  # send_mail: notices by e-mail (diagnose/mailing.py)
     return queue
 
 

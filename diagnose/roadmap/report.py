@@ -279,7 +279,11 @@ def report_context(db: sqlite_utils.Database, record: dict[str, Any], lang: str)
                 for d in questionnaire.dimensions
             ],
             "generated_on": day_label(date.today(), lang),
-            "progress": _progress(db, questionnaire, record["id"], lang),
+            # A result link shows only what its holder typed (and the decision on it): never
+            # the registered firm's earlier diagnoses or training (issue 17, item 2).
+            "progress": None
+            if record.get("link_view")
+            else _progress(db, questionnaire, record["id"], lang),
         }
     return context
 

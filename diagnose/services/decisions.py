@@ -30,5 +30,30 @@ def record_decision(
             user_id=user.id,
             detail=f"{decision['action']} {final_track}",
         )
+        _tell_owner(db, assessment_id)
     reports.after_diagnosis(assessment_id)
+    _send_mail()
     return decision
+
+
+def _tell_owner(db: sqlite_utils.Database, assessment_id: int) -> None:
+    """A first decision on a diagnosis started from a self-assessment: the owner hears that
+    the confirmed roadmap is on their link (``mailing``), where they gave an address."""
+    from flask import has_app_context
+
+    first = db.execute(
+        "SELECT COUNT(*) FROM decisions WHERE assessment_id = ?", [assessment_id]
+    ).fetchone()[0]
+    if first == 1 and has_app_context():
+        from .. import mailing
+
+        mailing.notify_roadmap_ready(db, assessment_id)
+
+
+def _send_mail() -> None:
+    from flask import has_app_context
+
+    if has_app_context():
+        from .. import mailing
+
+        mailing.send_soon()

@@ -335,15 +335,71 @@ def center_of(db: sqlite_utils.Database, center_id: int) -> dict[str, Any]:
 
 
 def open_request(db: sqlite_utils.Database, assessment_id: int) -> dict[str, Any] | None:
-    """The firm's open request for a consultant from this assessment, if it made one."""
+    """The firm's open request for a consultant from this assessment, if it made one (a
+    request merged into another of the same firm: that one), with its visit once booked."""
     rows = list(
         db.query(
-            "SELECT status, created_at, consent_at FROM consultant_requests "
-            "WHERE assessment_id = ? AND status != 'closed' ORDER BY id DESC LIMIT 1",
+            "SELECT COALESCE(m.status, r.status) AS status, r.created_at, r.consent_at, "
+            "COALESCE(m.visit_on, r.visit_on) AS visit_on, "
+            "COALESCE(m.visit_time, r.visit_time) AS visit_time, "
+            "COALESCE(m.visit_place, r.visit_place) AS visit_place "
+            "FROM consultant_requests r LEFT JOIN consultant_requests m ON m.id = r.merged_into "
+            "WHERE r.assessment_id = ? AND COALESCE(m.status, r.status) != 'closed' "
+            "ORDER BY r.id DESC LIMIT 1",
             [assessment_id],
         )
     )
     return rows[0] if rows else None
+
+
+def link_assessments(token: str, row: Mapping[str, Any] | None, record: Mapping[str, Any]) -> list:
+    """The assessments a link's holder submitted: each submission of a self-assessment
+    link, or the one assessment of an API result link."""
+    if row is None or not row.get("submissions"):
+        return [record["id"]]
+    return [hash_token(_result_token(token, i)) for i in range(row["submissions"])]
+
+
+def confirmed_diagnosis(
+    db: sqlite_utils.Database,
+    token: str,
+    row: Mapping[str, Any] | None,
+    record: Mapping[str, Any],
+) -> dict[str, Any] | None:
+    """The consultant's latest decision on a diagnosis started from what this link's holder
+    submitted: ``record`` (for the report; it shows what the holder typed as the firm's
+    name and none of the firm's history), ``decided_at``, ``track``, ``action``. None
+    before a consultant decides."""
+    keys = link_assessments(token, row, record)
+    if keys and isinstance(keys[0], str):
+        marks = ", ".join("?" for _ in keys)
+        ids = [
+            r[0]
+            for r in db.execute(
+                f"SELECT id FROM assessments WHERE result_token_hash IN ({marks})", keys
+            ).fetchall()
+        ]
+    else:
+        ids = list(keys)
+    if not ids:
+        return None
+    marks = ", ".join("?" for _ in ids)
+    found = db.execute(
+        "SELECT a.id, d.decided_at, d.final_track, d.action FROM assessments a "
+        "JOIN decisions d ON d.assessment_id = a.id "
+        f"WHERE a.based_on IN ({marks}) AND a.status = 'submitted' "
+        "ORDER BY d.id DESC LIMIT 1",
+        ids,
+    ).fetchone()
+    if found is None:
+        return None
+    confirmed = ops.assessment_record(db, found[0])
+    if confirmed is None:
+        return None
+    confirmed["firm_name"] = record["firm_name"]
+    confirmed["profile"] = {**confirmed["profile"], "company_name": record["firm_name"]}
+    confirmed["link_view"] = True
+    return {"record": confirmed, "decided_at": found[1], "track": found[2], "action": found[3]}
 
 
 # --- the firm's own answers beside the consultant's ------------------------------------------

@@ -150,6 +150,7 @@ def firm(firm_id: int):
         if firm["origin"] == "self"
         else None
     )
+    from ..services import requests as firm_requests
     from .center import firm_extras  # training taken, T0 against T1 (the center's part)
 
     return render_template(
@@ -158,6 +159,8 @@ def firm(firm_id: int):
         assessments=ops.firm_assessments(db, firm_id),
         questionnaire=catalogue().current,
         registered=registered,
+        link_evidence=ops.link_evidence(firm, registered) if registered else None,
+        firm_requests=firm_requests.firm_requests(db, current_user.center_id, firm_id),
         **firm_extras(firm),
     )
 
@@ -194,13 +197,31 @@ def link(firm_id: int):
     """File a self-assessment under the center's registered firm (a staff decision)."""
     self_firm = _firm_or_404(firm_id)
     target = request.form.get("firm_id", "")
-    if self_firm["origin"] != "self" or not target.isdigit():
+    if self_firm["origin"] != "self" or not target.isdigit() or len(target) > 18:
         abort(400)
+    registered = ops.get_firm(get_db(), current_user.center_id, int(target))
+    if registered is None:
+        abort(404)
+    # The public business number alone is no evidence: the contact must match, or staff
+    # confirm that they checked with the firm through the contact the center holds.
+    evidence = ops.link_evidence(self_firm, registered)
+    if evidence is None and request.form.get("confirmed") == "1":
+        evidence = "confirmed"
+    if evidence is None:
+        flash(
+            _(
+                "Only the business registration number matches. Check with the firm, through "
+                "the contact your center holds, that this self-assessment is theirs, then tick "
+                "the box."
+            ),
+            "error",
+        )
+        return redirect(url_for(".firm", firm_id=firm_id))
     try:
-        ops.link_self_assessed(get_db(), current_user.center_id, firm_id, int(target))
+        ops.link_self_assessed(get_db(), current_user.center_id, firm_id, int(target), evidence)
     except ValueError:
         abort(404)
-    _audit("link", "firm", int(target), detail=f"self-assessed firm {firm_id}")
+    _audit("link", "firm", int(target), detail=f"self-assessed firm {firm_id} ({evidence})")
     flash(_("The self-assessment is filed under this firm."), "success")
     return redirect(url_for(".firm", firm_id=int(target)))
 

@@ -33,6 +33,7 @@ from ..services import self_assessment as service
 from ..storage import get_db, transaction
 from . import pdf_download
 from .forms import ConsultantRequestForm, StartForm, ui_language
+from .notice_forms import OwnerEmailForm
 from .self_assessment import SECONDS_PER_QUESTION, link_url
 
 bp = Blueprint("public", __name__)
@@ -49,6 +50,7 @@ def render_start(form: StartForm):
         minutes=max(1, round((len(asked) + 4) * SECONDS_PER_QUESTION / 60)),
         result_days=current_app.config["RESULT_LINK_DAYS"],
         resume_days=current_app.config["RESUME_LINK_DAYS"],
+        remembered=_remembered(),
     )
 
 
@@ -59,6 +61,12 @@ def start():
     if current_user.is_authenticated:
         return redirect(url_for(current_user.home))
     return render_start(StartForm(formdata=None))
+
+
+def _remembered():
+    from .owner import remembered
+
+    return remembered()
 
 
 # --- a result by its link --------------------------------------------------------------------
@@ -80,6 +88,21 @@ def _record(token: str, action: str) -> tuple[dict[str, Any], dict[str, Any] | N
 def roadmap_pdf(token: str):
     record, _row = _record(token, "download")
     return pdf_download(record, ui_language())
+
+
+@bp.route("/r/<token>/confirmed.pdf")
+def confirmed_pdf(token: str):
+    """The roadmap the consultant confirmed, for the holder of the link it started from."""
+    db = get_db()
+    row, record = service.result_of(db, token)
+    found = service.confirmed_diagnosis(db, token, row, record) if record else None
+    if found is None:
+        abort(404)
+    with transaction(db):
+        audit.record(
+            db, "download", "assessment", found["record"]["id"], center_id=record["center_id"]
+        )
+    return pdf_download(found["record"], ui_language())
 
 
 @bp.route("/r/<token>")
@@ -128,7 +151,20 @@ def result(token: str):
         link=link_url(token),
         center=service.center_of(db, record["center_id"]),
         request_made=service.open_request(db, record["id"]),
+        confirmed=_confirmed(db, token, row, record, lang),
+        email_form=OwnerEmailForm(formdata=None) if row is not None else None,
     )
+
+
+def _confirmed(db, token: str, row, record, lang: str) -> dict[str, Any] | None:
+    """The consultant's decision on the diagnosis started from this link's self-assessment:
+    the confirmed track and roadmap, dated (what the firm typed, and that decision, only)."""
+    found = service.confirmed_diagnosis(db, token, row, record)
+    if found is None:
+        return None
+    with force_locale(lang):
+        found["report"] = report_context(db, found["record"], lang)
+    return found
 
 
 # --- asking the regional center for a consultant ---------------------------------------------
@@ -161,9 +197,18 @@ def consultant_request(token: str):
                     "message": form.message.data,
                 },
                 consent=bool(form.consent.data),
+                lang=ui_language(),
             )
         except requests.RequestError:
             abort(400)
+        if form.contact_email.data and _row is not None and not _row.get("notify_email"):
+            from .. import mailing
+
+            # The address given for the request also hears when the confirmed roadmap is
+            # ready (the request's consent: to arrange and follow the consultation).
+            mailing.owner_gives_email(
+                db, _row, token, form.contact_email.data, ui_language(), send_link=False
+            )
         flash(_("Your request is received. The center will contact you."), "success")
         return redirect(url_for(".result", token=token, _anchor="request"))
     status = 200 if request.method == "GET" else (400 if form.website.errors else 422)

@@ -162,7 +162,9 @@ def start():
     )
     session["new_link"] = True  # the first screen shows the link prominently, once
     first = service.screens(questionnaire, "short")[0].key
-    return redirect(url_for(".screen", token=token, key=first))
+    from .owner import remember  # "continue where you left off" on this device
+
+    return remember(redirect(url_for(".screen", token=token, key=first)), token)
 
 
 @bp.route("/self/csrf-token")
