@@ -300,3 +300,19 @@ def test_the_link_is_sealed_not_stored(app):
     assert mail.open_link(app.config["SECRET_KEY"], sealed) == token
     assert mail.open_link("another key " * 4, sealed) is None
     db.conn.close()
+
+
+def test_the_email_form_sends_back_only_to_the_links_own_pages(app):
+    owner = app.test_client()
+    token = owner_submits(app, owner)
+    page = owner.get(f"/r/{token}").get_data(as_text=True)
+    response = owner.post(
+        f"/r/{token}/email",
+        data={
+            "email": OWNER_EMAIL,
+            "consent": "y",
+            "csrf_token": csrf_from(page),
+            "next_url": "https://evil.example/",
+        },
+    )
+    assert response.headers["Location"] == f"/r/{token}"

@@ -125,7 +125,16 @@ def dashboard_page():
         consultants=consultants_of(db, current_user.center_id),
         assign_form=AssignForm(),
         query_args=form.query_args(page=None),
+        followed=_followed(db),
     )
+
+
+def _followed(db) -> dict[str, Any]:
+    """The requests' answering on the dashboard (the page ``/center/requests`` details it)."""
+    promise = requests.answer_days(
+        db, current_user.center_id, current_app.config["REQUEST_ANSWER_DAYS"]
+    )
+    return requests.tracking(db, current_user.center_id, promise)
 
 
 def STAGE_NAMES() -> dict[str, str]:  # noqa: N802  (a table in the UI language)

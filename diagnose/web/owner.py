@@ -102,7 +102,10 @@ def give_email(token: str):
     mailing.owner_gives_email(db, row, token, form.email.data, ui_language())
     mailing.send_soon()
     flash(_("Your link is on its way to %(email)s.", email=form.email.data), "success")
-    return redirect(request.form.get("next_url") or url_for("public.result", token=token))
+    back = request.form.get("next_url", "")
+    if not back.startswith(f"/r/{token}"):  # only back to this link's own pages
+        back = url_for("public.result", token=token)
+    return redirect(back)
 
 
 @bp.route("/link", methods=["GET", "POST"])
