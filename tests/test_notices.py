@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
 import pytest
 from answering import all_answers
@@ -173,6 +174,12 @@ def test_the_loop_sends_each_notice_through_smtp(make_app, smtp):
     assert decided.status_code == 302
     ready = wait_for(box, OWNER_EMAIL, 4)[3]
     assert f"/r/{token}" in text_of(ready)
+    shown = owner.get(f"/r/{token}").get_data(as_text=True)
+    assert "훈련 컨설턴트가 확정함" in shown and "확정된 로드맵 내려받기" in shown
+    confirmed_pdf = owner.get(f"/r/{token}/confirmed.pdf")
+    assert confirmed_pdf.status_code == 200 and confirmed_pdf.data.startswith(b"%PDF")
+    (Path("/tmp/issue-18") / "confirmed.pdf").write_bytes(confirmed_pdf.data)
+    assert app.test_client().get(f"/r/{token}x/confirmed.pdf").status_code == 404
     statuses = [r[0] for r in db.execute("SELECT status FROM outbox")]
     assert statuses == ["sent"] * 5
     db.conn.close()

@@ -83,6 +83,8 @@ def test_the_pages_refuse_a_colleague_and_keep_the_order(app, center):
     _t2, second = asked(app, business_number="220-81-62517", company_name="둘째상사")
     staff_browser = Browser(app)
     staff_browser.login(staff["email"])
+    dashboard = staff_browser.get("/center").get_data(as_text=True)
+    assert dashboard.count("0영업일째 대기") == 2  # each request to assign, its waiting time
     for rid in (first, second):
         staff_browser.post_form(
             f"/center/requests/{rid}/assign", {"consultant": doctor["id"]}, page="/center"
