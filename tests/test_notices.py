@@ -323,3 +323,57 @@ def test_the_email_form_sends_back_only_to_the_links_own_pages(app):
         },
     )
     assert response.headers["Location"] == f"/r/{token}"
+
+
+def test_a_firms_mails_are_blanked_on_erasure_and_its_columns_are_listed(app):
+    db = connect(app.config["DATABASE"])
+    for table, (firm_column, personal) in mail.FIRM_COLUMNS.items():
+        columns = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+        assert {firm_column, *personal} <= columns, table
+    center = db.execute("INSERT INTO centers (name, region, created_at) VALUES ('c', 'seoul', 'x')")
+    firm = db.execute(
+        "INSERT INTO firms (center_id, name, business_number, region, industry, employees, "
+        "revenue_band, contact_name, created_at, updated_at) "
+        "VALUES (?, 'f', '1', 'seoul', 'C', 3, 'x', '박대표', 'x', 'x')",
+        [center.lastrowid],
+    ).lastrowid
+    kept = mail.write(db, kind="visit", recipient="a@b.example", subject="s", body="b")
+    erased = mail.write(
+        db, kind="visit", recipient=OWNER_EMAIL, subject="박대표님", body="박대표", firm_id=firm
+    )
+    mail.erase_for_firm(db, firm)
+    rows = {r[0]: r[1:] for r in db.execute("SELECT id, recipient, subject, body FROM outbox")}
+    assert rows[erased] == ("", "", "") and rows[kept][0] == "a@b.example"
+    db.conn.close()
+
+
+def test_requests_made_before_migration_32_keep_their_data(tmp_path):
+    from diagnose.storage import MIGRATIONS, migrate
+
+    db = connect(tmp_path / "old.sqlite3")
+    migrate(db, [m for m in MIGRATIONS if m[0] <= 23])
+    db.execute("INSERT INTO centers (name, region, created_at) VALUES ('c', 'seoul', 'x')")
+    db.execute("INSERT INTO questionnaire_versions VALUES ('q', 1, 'd', '{}', 'x')")
+    db.execute(
+        "INSERT INTO firms (center_id, name, business_number, region, industry, employees, "
+        "revenue_band, contact_name, created_at, updated_at) "
+        "VALUES (1, 'f', '1', 'seoul', 'C', 3, 'x', 'n', 'x', 'x')"
+    )
+    db.execute(
+        "INSERT INTO assessments (firm_id, center_id, questionnaire_id, questionnaire_version, "
+        "created_at, updated_at) VALUES (1, 1, 'q', 1, 'x', 'x')"
+    )
+    for status in ("new", "closed"):
+        db.execute(
+            "INSERT INTO consultant_requests (center_id, firm_id, assessment_id, contact_name, "
+            "message, consent_at, status, created_at) "
+            "VALUES (1, 1, 1, '박대표', '평일 오후', 'x', ?, '2026-01-01')",
+            [status],
+        )
+    migrate(db)  # 32 and 33 among the rest
+    rows = list(db.query("SELECT status, close_reason, message FROM consultant_requests"))
+    assert rows == [
+        {"status": "new", "close_reason": None, "message": "평일 오후"},
+        {"status": "closed", "close_reason": "done", "message": "평일 오후"},
+    ]
+    db.conn.close()
