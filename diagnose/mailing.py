@@ -31,6 +31,7 @@ from .storage import connect, now
 
 log = logging.getLogger(__name__)
 RETRY_DELAY = 60  # seconds between tries of a mail the server refused or did not answer
+RESEND_MINUTES = 10  # a lost link is sent again to one address at most this often
 
 
 class MailNotSent(RuntimeError):
@@ -329,7 +330,18 @@ def notify_roadmap_ready(db: sqlite_utils.Database, assessment_id: int) -> int |
 
 def notify_link_again(db: sqlite_utils.Database, email: str) -> int:
     """Every unexpired link given with this address, sent to it again (none: nothing sent,
-    and the caller says the same either way)."""
+    and the caller says the same either way). At most once in ``RESEND_MINUTES`` per
+    address, so nobody can fill an owner's inbox from the "lost link" page."""
+    from datetime import UTC, datetime, timedelta
+
+    since = (datetime.now(UTC) - timedelta(minutes=RESEND_MINUTES)).isoformat(timespec="seconds")
+    recent = db.execute(
+        "SELECT 1 FROM outbox WHERE kind = 'link_again' AND recipient = ? COLLATE NOCASE "
+        "AND created_at > ?",
+        [email, since],
+    ).fetchone()
+    if recent:
+        return 0
     rows = list(
         db.query(
             "SELECT s.lang, s.link_sealed, s.notify_email, a.center_id FROM self_assessments s "
