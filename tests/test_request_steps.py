@@ -142,12 +142,22 @@ def test_the_share_answered_within_the_promise(app, center):
     waited = {r["id"]: r["waited"] for r in tracked["requests"]}
     assert waited == {late: 5, prompt: 1}
     assert (tracked["within"], tracked["counted"], tracked["share"]) == (1, 2, 50)
-    db.execute("UPDATE centers SET answer_days = 5 WHERE id = ?", [staff["center_id"]])
-    assert requests.answer_days(db, staff["center_id"], 2) == 5
     staff_browser = Browser(app)
     staff_browser.login(staff["email"])
+    refused = staff_browser.post_form(
+        "/center/requests/promise", {"answer_days": "0"}, page="/center/requests"
+    )
+    assert refused.status_code == 422 and "1에서 30 사이" in refused.get_data(as_text=True)
+    saved = staff_browser.post_form(
+        "/center/requests/promise", {"answer_days": "5"}, page="/center/requests"
+    )
+    assert saved.status_code == 302
+    assert requests.answer_days(db, staff["center_id"], 2) == 5
     page = staff_browser.get("/center/requests").get_data(as_text=True)
-    assert "5영업일 안에 응대" in page
+    assert "5영업일 안에 응대 (2건 중 2건)" in page  # the late one is within 5 days
+    doctor_browser = Browser(app)
+    doctor_browser.login(doctor["email"])
+    assert doctor_browser.get("/center/requests").status_code == 403
 
 
 # --- issue 17: filing a self-assessment under a registered firm ------------------------------

@@ -429,6 +429,28 @@ def answer_days(db: sqlite_utils.Database, center_id: int, default: int) -> int:
     return row[0] if row and row[0] else default
 
 
+ANSWER_DAYS_MAX = 30
+
+
+def set_answer_days(
+    db: sqlite_utils.Database, center_id: int, days: int | None, by_user: int
+) -> None:
+    """A center's own promise in business days (None: the setting's again)."""
+    if days is not None and not (1 <= days <= ANSWER_DAYS_MAX):
+        raise RequestError({"answer_days": f"between 1 and {ANSWER_DAYS_MAX}"})
+    with transaction(db):
+        db.execute("UPDATE centers SET answer_days = ? WHERE id = ?", [days, center_id])
+        audit.record(
+            db,
+            "update",
+            "center",
+            center_id,
+            center_id=center_id,
+            user_id=by_user,
+            detail=f"answer_days {days}",
+        )
+
+
 def tracking(
     db: sqlite_utils.Database, center_id: int, promise: int, today: Any = None
 ) -> dict[str, Any]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, StringField, TimeField
-from wtforms.validators import DataRequired, InputRequired
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TimeField
+from wtforms.validators import DataRequired, InputRequired, NumberRange
 
 from ..services import inputs, mail
 from .forms import TextLimits, _honeypot, _strip
@@ -71,3 +71,13 @@ def close_reasons():
 
 class CloseForm(FlaskForm):
     reason = SelectField(_l("Reason"), choices=close_reasons(), default="done")
+
+
+class PromiseForm(FlaskForm):
+    answer_days = IntegerField(
+        _l("Our promise: answer within (business days)"),
+        validators=[
+            InputRequired(_l("Enter a number of business days.")),
+            NumberRange(1, 30, _l("Enter a number between 1 and 30.")),
+        ],
+    )

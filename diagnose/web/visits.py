@@ -16,10 +16,16 @@ from .. import mailing
 from ..services import access, mail, requests
 from ..storage import get_db
 from .center_forms import ActionForm
-from .notice_forms import CloseForm, VisitForm
+from .notice_forms import CloseForm, PromiseForm, VisitForm
 
 bp = Blueprint("visits", __name__)
-STAFF_ONLY = {"visits.outbox", "visits.send_outbox", "visits.merge", "visits.center_list"}
+STAFF_ONLY = {
+    "visits.outbox",
+    "visits.send_outbox",
+    "visits.merge",
+    "visits.center_list",
+    "visits.promise",
+}
 
 
 @bp.before_request
@@ -52,15 +58,30 @@ def mine():
 
 
 @bp.route("/center/requests")
-def center_list():
+def center_list(form: PromiseForm | None = None):
     """Every request of the center with its waiting time and the promise kept or not."""
     db = get_db()
     promise = requests.answer_days(
         db, current_user.center_id, current_app.config["REQUEST_ANSWER_DAYS"]
     )
     return render_template(
-        "requests/center.html", data=requests.tracking(db, current_user.center_id, promise)
+        "requests/center.html",
+        data=requests.tracking(db, current_user.center_id, promise),
+        promise_form=form or PromiseForm(formdata=None, data={"answer_days": promise}),
     )
+
+
+@bp.route("/center/requests/promise", methods=["POST"])
+def promise():
+    """The center's own promise, in business days."""
+    form = PromiseForm()
+    if not form.validate_on_submit():
+        return center_list(form), 422
+    requests.set_answer_days(
+        get_db(), current_user.center_id, form.answer_days.data, current_user.id
+    )
+    flash(_("Saved."), "success")
+    return redirect(url_for(".center_list"))
 
 
 @bp.route("/requests/<int:request_id>/<any(contacted, visited):step>", methods=["POST"])
