@@ -257,9 +257,10 @@ def init_roadmap_commands(app: Flask) -> None:
         from . import jobs
         from .roadmap.pdf import RenderError, cache_path
         from .roadmap.report import registry_needs_real_entries
+        from .services import reports
 
         try:
-            key = jobs.render_report_now(app, assessment_id, lang)
+            key = reports.render_report_now(app, assessment_id, lang)
         except LookupError as exc:
             raise click.ClickException(str(exc)) from None
         except RenderError as exc:
@@ -305,7 +306,6 @@ def init_roadmap_commands(app: Flask) -> None:
         import shutil
         import time
 
-        from . import jobs
         from .assessments import list_firms
         from .services import batch
 
@@ -338,7 +338,7 @@ def init_roadmap_commands(app: Flask) -> None:
         consumer = _start_consumer(app, workers) if workers > 0 and not immediate else None
         try:
             with app.app_context():
-                jobs.enqueue_batch(batch_id, len(chosen))
+                batch.enqueue_batch(batch_id, len(chosen))
             with click.progressbar(length=len(chosen), label=f"batch {batch_id}") as bar:
                 shown = 0
                 while True:
@@ -350,7 +350,7 @@ def init_roadmap_commands(app: Flask) -> None:
                         break
                     if batch.stalled(db, app.config, batch_id):
                         with app.app_context():  # a consumer died mid-render: start again
-                            jobs.enqueue_batch(batch_id, 1)
+                            batch.enqueue_batch(batch_id, 1, restart=True)
                     if consumer is not None and consumer.poll() is not None:
                         raise click.ClickException("the queue consumer stopped")
                     time.sleep(0.25)

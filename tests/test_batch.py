@@ -24,7 +24,7 @@ from conftest import Browser, add_user
 from firms import FIRMS, store_firm
 from pypdf import PdfReader
 
-from diagnose import create_app, jobs
+from diagnose import create_app
 from diagnose.roadmap import pdf as pdf_module
 from diagnose.services import batch
 from diagnose.storage import connect
@@ -269,8 +269,8 @@ def test_redis_spreads_one_batch_over_two_consumer_processes(tmp_path):
             batch_ko = batch.create_batch(db, None, ids, "ko", "zip", center_id=staff["center_id"])
             batch_en = batch.create_batch(db, None, ids, "en", "pdf", center_id=staff["center_id"])
             with app.app_context():
-                jobs.enqueue_batch(batch_ko, len(ids))
-                jobs.enqueue_batch(batch_en, len(ids))
+                batch.enqueue_batch(batch_ko, len(ids))
+                batch.enqueue_batch(batch_en, len(ids))
             deadline = time.monotonic() + 180
             while time.monotonic() < deadline:
                 states = [batch.progress(db, b)["status"] for b in (batch_ko, batch_en)]
