@@ -221,6 +221,42 @@ def init_lifecycle_commands(app: Flask) -> None:
             raise click.ClickException(str(damaged)) from damaged
         db = connect(app.config["DATABASE"])
         click.echo(f"restored; {migrate(db)} migration(s) applied, schema {schema_version(db)}")
+        # the erasure log lives outside the database: erasures made since the backup hold
+        from .services import erasure
+
+        again = erasure.reapply(db, Path(app.instance_path))
+        click.echo(f"erasures re-applied from {erasure.LOG_NAME}: {len(again)} firm(s)")
+
+    @app.cli.command("erase-firm")
+    @click.argument("firm_id", type=int)
+    @click.option("--center", required=True, help="The firm's center (id or name).")
+    @click.option("--yes", is_flag=True, help="Erase without asking.")
+    def erase_firm_command(firm_id: int, center: str, yes: bool) -> None:
+        """Erase a firm's personal data on its request (PIPA): name, business number,
+        contacts, free text, request and decision texts, audit details, its reports and the
+        batch files that hold them; the anonymised scores stay. Logged outside the database
+        so that a restored backup erases it again."""
+        from .services import erasure
+
+        db = connect(app.config["DATABASE"])
+        center_id = _center_option(db, center)
+        if not yes:
+            click.confirm(f"Erase the personal data of firm {firm_id}?", abort=True)
+        try:
+            counts = erasure.erase_firm(
+                db,
+                center_id,
+                firm_id,
+                None,
+                Path(app.instance_path) / "reports",
+                queue=app.extensions["queue"],
+                actor="command line",
+            )
+        except LookupError:
+            raise click.ClickException(f"no firm {firm_id} in center {center}") from None
+        click.echo(
+            f"firm {firm_id} erased: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v)
+        )
 
     @app.cli.command("purge")
     @click.option("--dry-run", is_flag=True, help="Only count what would go.")

@@ -31,6 +31,9 @@ def connect(path: Path | str) -> sqlite_utils.Database:
     conn = sqlite3.connect(str(path), isolation_level=None, timeout=10)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA busy_timeout = 10000")
+    # deleted or replaced rows are overwritten with zeros: an erased firm's name does not
+    # linger in free pages of the file (services/erasure.py)
+    conn.execute("PRAGMA secure_delete = ON")
     return sqlite_utils.Database(conn)
 
 

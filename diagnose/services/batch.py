@@ -253,13 +253,13 @@ def stalled(db: sqlite_utils.Database, config: Any, batch_id: int) -> bool:
 IDLE_SECONDS = 20  # a running batch of which nothing rendered this long is taken up again
 
 
-NAME_LIMIT = 120  # characters of a file name in a ZIP (at most 360 bytes of UTF-8)
+NAME_LIMIT = 150  # bytes of UTF-8 of a firm's name in a ZIP entry (a file name: 255 at most)
 
 
-def _file_name(text: str) -> str:
-    """A firm's file name in a ZIP: no path or reserved characters, no control, format or
-    line-separator characters (U+202E would turn the name around on screen; U+2028 breaks
-    lines), NFC, and cut at ``NAME_LIMIT`` characters (600 bytes break ``unzip``)."""
+def _file_name(text: str, limit: int = NAME_LIMIT) -> str:
+    """A firm's name as part of a file name: no path or reserved characters, no control,
+    format or line-separator characters (U+202E turns the name around on screen, U+2028
+    breaks lines), NFC, and cut to ``limit`` bytes of UTF-8 (600 bytes break ``unzip``)."""
     text = unicodedata.normalize("NFC", text)
     text = "".join(
         "_" if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn") else c
@@ -267,7 +267,15 @@ def _file_name(text: str) -> str:
     )
     text = re.sub(r'[\\/:*?"<>|]+', "_", text)
     text = re.sub(r"_+", "_", text).strip(" ._")
-    return text[:NAME_LIMIT].rstrip(" ._") or "report"
+    while len(text.encode()) > limit:
+        text = text[:-1]
+    return text.rstrip(" ._") or "report"
+
+
+def entry_name(position: int, firm_name: str, submitted_at: str, lang: str) -> str:
+    """A report's name in a batch ZIP: the firm's name is cut, never the number, date and
+    language around it."""
+    return f"{position + 1:03d}-{_file_name(firm_name)}-{submitted_at[:10]}-{lang}.pdf"
 
 
 def assemble(app: Any, batch_id: int) -> Path:
@@ -301,12 +309,10 @@ def assemble(app: Any, batch_id: int) -> Path:
         if batch["format"] == "zip":
             with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as archive:
                 for r in done:
-                    # the firm's name is cut, never the number, date and language around it
-                    name = (
-                        f"{r['position'] + 1:03d}-{_file_name(r['firm_name'])[:80]}-"
-                        f"{r['submitted_at'][:10]}-{batch['lang']}"
+                    name = entry_name(
+                        r["position"], r["firm_name"], r["submitted_at"], batch["lang"]
                     )
-                    archive.write(cache_path(cache, r["cache_key"]), f"{name}.pdf")
+                    archive.write(cache_path(cache, r["cache_key"]), name)
                 if failed:
                     archive.writestr("failed.txt", failures)
         else:

@@ -219,6 +219,7 @@ def erase(firm_id: int):
         firm_id,
         current_user.id,
         Path(current_app.instance_path) / "reports",
+        queue=current_app.extensions["queue"],
     )
     flash(_("The firm's personal data is deleted; its anonymised scores remain."), "success")
     return redirect(url_for(".firms"))
