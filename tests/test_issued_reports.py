@@ -226,3 +226,56 @@ def test_a_failed_render_waits_for_its_back_off_and_staff_see_why(tmp_path):
         db.conn.close()
     finally:
         pdf_module.RenderSandbox.render = real
+
+
+def test_catalogue_and_registry_texts_have_length_limits_with_a_clear_message(tmp_path):
+    """A 160,000-character module summary once made every report using it time out: it is
+    refused, in the user's language, and what was typed stays on the page."""
+    app = _app(tmp_path, QUEUE_IMMEDIATE=True)
+    admin = add_user(app, "admin@center-a.example", role="administrator")
+    browser = Browser(app)
+    browser.login(admin["email"])
+    db = connect(app.config["DATABASE"])
+    with app.app_context():
+        module = registry.current_data(db, app).catalogue.by_id["exec_ai_awareness"]
+    form = {
+        "title_ko": "제목은 그대로 남습니다",
+        "title_en": module.title.en,
+        "summary_ko": "가" * 160_000,
+        "summary_en": module.summary.en,
+        "hours": str(module.hours),
+        "delivery": module.delivery,
+        "funding": module.funding,
+        "fee_krw": "",
+        "subsidy_share": "",
+        "source_ko": module.cost.source.ko,
+        "source_en": module.cost.source.en,
+        "checked": "2026-11-20",
+    }
+    url = "/admin/registry/modules/exec_ai_awareness"
+    refused = browser.post_form(url, form, page=url)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "너무 깁니다: 최대 2,000자" in page and "160,000" in page
+    assert "제목은 그대로 남습니다" in page  # nothing typed is lost
+    with app.app_context():
+        unchanged = registry.current_data(db, app).catalogue.by_id["exec_ai_awareness"]
+    assert unchanged.summary == module.summary
+    # the same limit for a shared center's texts
+    center = registry.center_entries(db)[0]
+    values = {**center, "equipment": {"ko": "장비" * 5_000, "en": "x"}}
+    values.pop("edited_at", None)
+    with app.test_request_context():
+        from diagnose.auth import User
+
+        user = User(
+            id=admin["id"],
+            center_id=admin["center_id"],
+            email=admin["email"],
+            name="관리자",
+            role="administrator",
+        )
+        with pytest.raises(registry.RegistryError) as error:
+            registry.save_center(db, app, user, values, center["id"])
+    assert "equipment_ko" in error.value.errors
+    db.conn.close()
