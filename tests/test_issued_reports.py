@@ -156,11 +156,25 @@ def test_one_render_per_report_at_a_time_and_batches_never_fill_the_download_lim
     browser = Browser(app)
     browser.login(doctor["email"])
     url = f"/assessments/{mine}/roadmap.pdf"
-    for _poll in range(4):  # the page reloads itself: one render queued, not four
-        waiting = browser.get(url)
-        assert waiting.status_code == 503 and waiting.headers["Retry-After"] == "5"
-        assert "보고서를 만들고 있습니다" in waiting.get_data(as_text=True)
+    from diagnose.roadmap import report
+
+    builds = []
+    real_html = report.report_html
+
+    def counted_html(*args, **kwargs):
+        builds.append(1)
+        return real_html(*args, **kwargs)
+
+    report.report_html = counted_html
+    try:
+        for _poll in range(4):  # the page reloads itself: one render queued, not four
+            waiting = browser.get(url)
+            assert waiting.status_code == 503 and waiting.headers["Retry-After"] == "5"
+            assert "보고서를 만들고 있습니다" in waiting.get_data(as_text=True)
+    finally:
+        report.report_html = real_html
     assert jobs.people_waiting(queue) == 1
+    assert len(builds) == 1  # the report's HTML is built once, not at every poll
     # the API answers in its usual error shape
     from diagnose.auth import create_api_token
 
@@ -170,6 +184,9 @@ def test_one_render_per_report_at_a_time_and_batches_never_fill_the_download_lim
     )
     assert api.status_code == 503
     assert api.json["error"] == "report_not_ready" and api.json["message"]
+    spec = app.test_client().get("/api/v1/openapi.json").json
+    documented = spec["paths"]["/assessments/{id}/roadmap.pdf"]["get"]["responses"]["503"]
+    assert "report_not_ready" in documented["description"]
     # the consumer's work, done here task by task: every batch of both centers finishes
     while (message := queue.dequeue()) is not None:
         queue.execute(message)
