@@ -296,3 +296,38 @@ def test_catalogue_and_registry_texts_have_length_limits_with_a_clear_message(tm
             registry.save_center(db, app, user, values, center["id"])
     assert "equipment_ko" in error.value.errors
     db.conn.close()
+
+
+def test_a_new_decision_after_the_firm_had_the_report_issues_a_revision(tmp_path):
+    """Before anyone downloaded it, a decision replaces the report unmarked; once the firm
+    (or anyone) had it, a changed track is a dated revision, never a silent change."""
+    from diagnose.diagnosis.store import decide
+
+    app = _app(tmp_path, QUEUE_IMMEDIATE=True)
+    doctor = add_user(app)
+    assessment_id = _firm(app, doctor)
+    db = connect(app.config["DATABASE"])
+    with app.test_request_context():
+        from diagnose.assessments import assessment_record
+
+        record = assessment_record(db, assessment_id)
+        assert reports.issue(db, record, "ko")["revision"] == 1
+        decide(db, assessment_id, doctor["id"], "beginner", "현장 확인 결과")
+        assert reports.issue(db, record, "ko")["revision"] == 1  # nobody had it yet
+    browser = Browser(app)
+    browser.login(doctor["email"])
+    url = f"/assessments/{assessment_id}/roadmap.pdf"
+    first = browser.get(url)
+    assert first.status_code == 200 and "수정 발행일" not in _text(first.data)
+    decide(db, assessment_id, doctor["id"], "shared_center", "장비 실습이 먼저")
+    second = browser.get(url)
+    assert second.status_code == 200
+    assert "수정 발행일" in _text(second.data)
+    assert [
+        r[0]
+        for r in db.execute(
+            "SELECT revision FROM issued_reports WHERE assessment_id = ? AND lang = 'ko'",
+            [assessment_id],
+        )
+    ] == [1, 2]
+    db.conn.close()
