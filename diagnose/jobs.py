@@ -30,6 +30,7 @@ from typing import Any
 
 from flask import Flask
 from huey import Huey, PriorityRedisHuey, SqliteHuey
+from huey.storage import SqliteStorage
 
 log = logging.getLogger(__name__)
 LANGUAGES = ("ko", "en")
@@ -74,7 +75,7 @@ def people_waiting(queue: Huey) -> int:
     """Tasks in the queue that a person waits for (priority above a batch's): what the
     render limit counts, so that batches never make a download or a diagnosis wait."""
     storage = queue.storage
-    if isinstance(queue, SqliteHuey):
+    if isinstance(storage, SqliteStorage):
         return storage.sql(
             "SELECT COUNT(id) FROM task WHERE queue = ? AND priority > ?",
             (storage.name, BATCH_PRIORITY),
@@ -88,7 +89,7 @@ def people_waiting(queue: Huey) -> int:
 def batch_tasks_waiting(queue: Huey) -> int:
     """Tasks of batches in the queue."""
     storage = queue.storage
-    if isinstance(queue, SqliteHuey):
+    if isinstance(storage, SqliteStorage):
         return storage.sql(
             "SELECT COUNT(id) FROM task WHERE queue = ? AND priority <= ?",
             (storage.name, BATCH_PRIORITY),
@@ -102,8 +103,8 @@ def batch_tasks_waiting(queue: Huey) -> int:
 def forget_everything_stored(queue: Huey) -> None:
     """Leave nothing of deleted tasks and results in the queue's files: a SQLite queue's WAL
     is checkpointed and truncated and its free pages vacuumed (an erasure calls this)."""
-    if not isinstance(queue, SqliteHuey):
-        return
+    if not isinstance(queue.storage, SqliteStorage):
+        return  # Redis, or the tests' memory
     with queue.storage.db(commit=False) as cursor:
         cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     with queue.storage.db(commit=False) as cursor:

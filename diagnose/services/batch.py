@@ -186,7 +186,7 @@ def render_next(app: Any, batch_id: int) -> tuple[bool, bool, int]:
                     [now(), row[0], row[1]],
                 )
         if row is None:
-            return False, False
+            return False, False, batch_id
         batch_id, assessment_id, lang = row
         try:
             key, error = reports.render_report_now(app, assessment_id, lang), None
