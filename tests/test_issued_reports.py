@@ -220,7 +220,7 @@ def test_a_failed_render_waits_for_its_back_off_and_staff_see_why(tmp_path):
             assert browser.get(url).status_code == 503
         assert len(renders) == 1
         page = browser.get(f"/assessments/{assessment_id}").get_data(as_text=True)
-        assert "RenderError" in page  # staff see why
+        assert "RenderError" in page and "제한 시간" in page  # staff see why
         db = connect(app.config["DATABASE"])
         row = db.execute(
             "SELECT render_failures, retry_after > issued_at FROM issued_reports "

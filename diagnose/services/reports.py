@@ -248,8 +248,25 @@ def issue_state(db: sqlite_utils.Database, assessment_id: int) -> dict[str, Any]
         "revision": max(r["revision"] for r in rows),
         "issued_at": newest["issued_at"],
         "catalogue_changed": any(r["roadmap_revision"] != current for r in rows),
-        "failed": [r for r in rows if r["render_state"] == "failed"],
+        "failed": [
+            {**r, "why": failure_reason(r["render_error"] or "")}
+            for r in rows
+            if r["render_state"] == "failed"
+        ],
     }
+
+
+def failure_reason(error: str) -> str:
+    """A failed render's reason in the user's language, the technical text after it."""
+    from flask_babel import gettext as _
+
+    if "took longer than" in error:
+        said = _("the report took longer to lay out than the time limit (DIAGNOSE_RENDER_TIMEOUT)")
+    elif "memory limit or crash" in error:
+        said = _("the render ran out of memory or crashed (DIAGNOSE_RENDER_MEMORY_MB)")
+    else:
+        said = _("an error in the report")
+    return f"{said} — {error}"
 
 
 # --- the PDF -------------------------------------------------------------------------------------
