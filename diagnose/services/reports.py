@@ -354,6 +354,9 @@ def _release_render(db: sqlite_utils.Database, found: dict[str, Any]) -> None:
 
 def delivered(db: sqlite_utils.Database, assessment_id: int, lang: str) -> None:
     """The report was sent to someone: a later change of it is a revision."""
+    found = current_issue(db, assessment_id, lang)
+    if found is None or found["delivered_at"]:
+        return  # the usual case: no write, no write lock
     with transaction(db):
         db.execute(
             "UPDATE issued_reports SET delivered_at = ? WHERE assessment_id = ? AND lang = ? "
