@@ -173,7 +173,6 @@ def main() -> None:
     samples: list[float] = []
     stop = threading.Event()
     try:
-        from diagnose import jobs
         from diagnose.services import batch
         from diagnose.storage import connect
 
@@ -182,7 +181,7 @@ def main() -> None:
         app.config["BATCH_PARALLEL"] = args.workers * 2
         warm = batch.create_batch(db, None, ids[:1], args.lang, args.format, center_id=center)
         with app.app_context():
-            jobs.enqueue_batch(warm, 1)
+            batch.enqueue_batch(warm, 1)
         while batch.progress(db, warm)["status"] not in ("done", "failed"):
             time.sleep(0.1)
         # the cache would answer a second render of the same report: empty it
@@ -200,7 +199,7 @@ def main() -> None:
         start = time.perf_counter()
         batch_id = batch.create_batch(db, None, ids, args.lang, args.format, center_id=center)
         with app.app_context():
-            jobs.enqueue_batch(batch_id, len(ids))
+            batch.enqueue_batch(batch_id, len(ids))
         while True:
             state = batch.progress(db, batch_id)
             if state["status"] in ("done", "failed"):
@@ -237,7 +236,7 @@ def main() -> None:
         start = time.perf_counter()
         again = batch.create_batch(db, None, ids, args.lang, args.format, center_id=center)
         with app.app_context():
-            jobs.enqueue_batch(again, len(ids))
+            batch.enqueue_batch(again, len(ids))
         while batch.progress(db, again)["status"] not in ("done", "failed"):
             time.sleep(0.05)
         cached = time.perf_counter() - start

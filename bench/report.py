@@ -32,18 +32,27 @@ INSTANCE = Path(tempfile.gettempdir()) / "diagnose-bench-report"
 REPEAT = 15
 
 
-def _cold(app, html: str | None, assessment_id: int | None) -> float:
+def _cold(app, waiting: bool, assessment_id: int) -> float:
     """A consumer started from nothing (``python -m diagnose.jobs``), with one report waiting
-    in the queue: seconds from its start to the PDF in the cache."""
-    from diagnose.roadmap.pdf import cache_key, cache_path
+    in the queue (``waiting``: an issued report a download waits for; else a new diagnosis's
+    report, which the consumer issues first): seconds from its start to the PDF in the cache."""
+    from diagnose.roadmap.pdf import cache_path
+    from diagnose.services import reports
+    from diagnose.storage import connect
 
     shutil.rmtree(INSTANCE / "reports", ignore_errors=True)
     queue = app.extensions["queue"]
     queue.flush()
     tasks = app.extensions["queue_tasks"]
-    if html is not None:
-        queue.enqueue(tasks["render_html"].s(html))
-        target = cache_path(INSTANCE / "reports", cache_key(html))
+    if waiting:
+        db = connect(app.config["DATABASE"])
+        with app.test_request_context():
+            from diagnose.assessments import assessment_record
+
+            issued = reports.issue(db, assessment_record(db, assessment_id), "ko")
+        db.conn.close()
+        queue.enqueue(tasks["render_issued"].s(assessment_id, "ko", issued["revision"]))
+        target = cache_path(INSTANCE / "reports", issued["cache_key"])
     else:
         queue.enqueue(tasks["render_report"].s(assessment_id, "ko"))
         target = None
@@ -160,8 +169,9 @@ def chromium(htmls: list[str]) -> list[list[float]]:
 
 def main() -> None:
     os.environ["DIAGNOSE_INSTANCE_PATH"] = str(INSTANCE)
-    from diagnose import create_app, jobs
+    from diagnose import create_app
     from diagnose.roadmap.pdf import RenderSandbox
+    from diagnose.services import reports as report_service
     from diagnose.storage import connect
 
     # Seeds the demo database once, so the cold runs measure a normal start.
@@ -169,8 +179,8 @@ def main() -> None:
     db = connect(app.config["DATABASE"])
     reports = _reports(app, db)
 
-    colds = [_cold(app, reports[0][2], None) for _ in range(3)]
-    by_id = [_cold(app, None, 1) for _ in range(3)]
+    colds = [_cold(app, True, 1) for _ in range(3)]
+    by_id = [_cold(app, False, 1) for _ in range(3)]
     web = [_timed_child("web") for _ in range(3)]
 
     sandbox = RenderSandbox(timeout=120, memory_mb=app.config["RENDER_MEMORY_MB"])
@@ -198,10 +208,10 @@ def main() -> None:
         from diagnose.assessments import assessment_record
 
         record = assessment_record(db, 1)
-        jobs.report_file(record, "ko")  # rendered by now or rendered here into the cache
+        report_service.report_pdf(record, "ko")  # rendered by now or rendered into the cache
         t = time.perf_counter()
         for _ in range(10):
-            jobs.report_file(record, "ko")
+            report_service.report_pdf(record, "ko")
         cached = (time.perf_counter() - t) / 10
 
     each = ", ".join(f"{c:.2f}" for c in colds)

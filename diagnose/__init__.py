@@ -58,6 +58,17 @@ def _load_track_model(instance_models: Path):
         return None
 
 
+def register_tasks(queue, config: dict[str, Any], instance: Path, app) -> None:
+    """Give the queue its tasks, in the web app and in a consumer alike: each service that
+    owns a task registers it (``app`` builds the app a task needs, on its first call)."""
+    from . import mailing
+    from .services import batch, reports
+
+    reports.register_tasks(queue, config, instance, app)
+    batch.register_tasks(queue, app)
+    mailing.register_tasks(queue, app)  # send_mail: notices by e-mail
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     instance = Path(
         (test_config or {}).get("INSTANCE_PATH") or config_module.instance_path()

@@ -221,6 +221,42 @@ def init_lifecycle_commands(app: Flask) -> None:
             raise click.ClickException(str(damaged)) from damaged
         db = connect(app.config["DATABASE"])
         click.echo(f"restored; {migrate(db)} migration(s) applied, schema {schema_version(db)}")
+        # the erasure log lives outside the database: erasures made since the backup hold
+        from .services import erasure
+
+        again = erasure.reapply(db, Path(app.instance_path))
+        click.echo(f"erasures re-applied from {erasure.LOG_NAME}: {len(again)} firm(s)")
+
+    @app.cli.command("erase-firm")
+    @click.argument("firm_id", type=int)
+    @click.option("--center", required=True, help="The firm's center (id or name).")
+    @click.option("--yes", is_flag=True, help="Erase without asking.")
+    def erase_firm_command(firm_id: int, center: str, yes: bool) -> None:
+        """Erase a firm's personal data on its request (PIPA): name, business number,
+        contacts, free text, request and decision texts, audit details, its reports and the
+        batch files that hold them; the anonymised scores stay. Logged outside the database
+        so that a restored backup erases it again."""
+        from .services import erasure
+
+        db = connect(app.config["DATABASE"])
+        center_id = _center_option(db, center)
+        if not yes:
+            click.confirm(f"Erase the personal data of firm {firm_id}?", abort=True)
+        try:
+            counts = erasure.erase_firm(
+                db,
+                center_id,
+                firm_id,
+                None,
+                Path(app.instance_path) / "reports",
+                queue=app.extensions["queue"],
+                actor="command line",
+            )
+        except LookupError:
+            raise click.ClickException(f"no firm {firm_id} in center {center}") from None
+        click.echo(
+            f"firm {firm_id} erased: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v)
+        )
 
     @app.cli.command("purge")
     @click.option("--dry-run", is_flag=True, help="Only count what would go.")
@@ -257,9 +293,10 @@ def init_roadmap_commands(app: Flask) -> None:
         from . import jobs
         from .roadmap.pdf import RenderError, cache_path
         from .roadmap.report import registry_needs_real_entries
+        from .services import reports
 
         try:
-            key = jobs.render_report_now(app, assessment_id, lang)
+            key = reports.render_report_now(app, assessment_id, lang)
         except LookupError as exc:
             raise click.ClickException(str(exc)) from None
         except RenderError as exc:
@@ -305,7 +342,6 @@ def init_roadmap_commands(app: Flask) -> None:
         import shutil
         import time
 
-        from . import jobs
         from .assessments import list_firms
         from .services import batch
 
@@ -338,7 +374,7 @@ def init_roadmap_commands(app: Flask) -> None:
         consumer = _start_consumer(app, workers) if workers > 0 and not immediate else None
         try:
             with app.app_context():
-                jobs.enqueue_batch(batch_id, len(chosen))
+                batch.enqueue_batch(batch_id, len(chosen))
             with click.progressbar(length=len(chosen), label=f"batch {batch_id}") as bar:
                 shown = 0
                 while True:
@@ -350,7 +386,7 @@ def init_roadmap_commands(app: Flask) -> None:
                         break
                     if batch.stalled(db, app.config, batch_id):
                         with app.app_context():  # a consumer died mid-render: start again
-                            jobs.enqueue_batch(batch_id, 1)
+                            batch.enqueue_batch(batch_id, 1, restart=True)
                     if consumer is not None and consumer.poll() is not None:
                         raise click.ClickException("the queue consumer stopped")
                     time.sleep(0.25)

@@ -31,6 +31,9 @@ def connect(path: Path | str) -> sqlite_utils.Database:
     conn = sqlite3.connect(str(path), isolation_level=None, timeout=10)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA busy_timeout = 10000")
+    # deleted or replaced rows are overwritten with zeros: an erased firm's name does not
+    # linger in free pages of the file (services/erasure.py)
+    conn.execute("PRAGMA secure_delete = ON")
     return sqlite_utils.Database(conn)
 
 
@@ -462,6 +465,50 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             revision INTEGER NOT NULL
         );
         INSERT INTO roadmap_revision (id, revision) VALUES (1, 0);
+        """,
+    ),
+    (
+        30,
+        "reports as issued: the HTML a firm received, with its catalogue version and render state",
+        """
+        CREATE TABLE roadmap_versions (
+            revision INTEGER PRIMARY KEY,
+            data TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE issued_reports (
+            assessment_id INTEGER NOT NULL REFERENCES assessments(id) ON DELETE CASCADE,
+            lang TEXT NOT NULL,
+            revision INTEGER NOT NULL,
+            roadmap_revision INTEGER NOT NULL,
+            diagnosis TEXT NOT NULL,
+            html TEXT NOT NULL,
+            cache_key TEXT NOT NULL,
+            issued_at TEXT NOT NULL,
+            issued_by INTEGER REFERENCES users(id),
+            delivered_at TEXT,
+            render_state TEXT NOT NULL DEFAULT 'new'
+                CHECK (render_state IN ('new', 'queued', 'done', 'failed')),
+            render_queued_at TEXT,
+            render_error TEXT,
+            render_failures INTEGER NOT NULL DEFAULT 0,
+            retry_after TEXT,
+            PRIMARY KEY (assessment_id, lang, revision)
+        );
+        CREATE INDEX issued_reports_failed ON issued_reports (render_state, retry_after);
+        """,
+    ),
+    (
+        31,
+        "an erasure may blank an audit entry's detail (the rest of the log stays append-only)",
+        """
+        DROP TRIGGER audit_log_no_update;
+        CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+            WHEN NOT (NEW.detail = '(erased)' AND NEW.id = OLD.id AND NEW.at = OLD.at
+                AND NEW.center_id IS OLD.center_id AND NEW.user_id IS OLD.user_id
+                AND NEW.actor = OLD.actor AND NEW.action = OLD.action
+                AND NEW.target = OLD.target AND NEW.target_id IS OLD.target_id)
+            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
         """,
     ),
     (

@@ -19,11 +19,12 @@ from pathlib import Path
 import pytest
 from firms import FIRMS, store_firm
 
-from diagnose import create_app, jobs
+from diagnose import create_app
 from diagnose.auth import create_center, create_user
 from diagnose.business_number import check_digit
 from diagnose.roadmap import pdf as pdf_module
 from diagnose.roadmap.pdf import RenderError, RenderSandbox
+from diagnose.services import reports
 from diagnose.storage import connect
 
 ROOT = Path(__file__).parent.parent
@@ -177,7 +178,7 @@ def test_a_report_purged_between_its_render_and_its_read_is_asked_for_again(tmp_
     browser = Browser(app)
     browser.login("q@center.test", "correct horse battery")
     url = f"/assessments/{assessment_id}/roadmap.pdf"
-    real = jobs.report_file
+    real = reports.report_pdf
     purged = []
 
     def purged_after_render(record, lang, wait=None):
@@ -187,7 +188,7 @@ def test_a_report_purged_between_its_render_and_its_read_is_asked_for_again(tmp_
             purged.append(path)
         return path
 
-    monkeypatch.setattr(jobs, "report_file", purged_after_render)
+    monkeypatch.setattr(reports, "report_pdf", purged_after_render)
     times = 1
     once = browser.get(url)
     assert once.status_code == 200 and once.data.startswith(b"%PDF")
@@ -230,7 +231,7 @@ def test_a_consumer_renders_downloads_and_submissions_and_the_web_never_does(tmp
         assert first.status_code == 200 and first.data[:4] == b"%PDF"
         assert (tmp_path / "queue.sqlite3").exists()  # the embedded queue
         with app.test_request_context():
-            jobs.enqueue_report(assessment_id)  # as after a submission: both languages
+            reports.enqueue_report(assessment_id)  # as after a submission: both languages
         folder = tmp_path / "reports"
         assert _wait(lambda: len(list(folder.glob("*/*.pdf"))) == 2, 60), "no English report"
         started = time.monotonic()

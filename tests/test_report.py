@@ -20,6 +20,7 @@ from diagnose.diagnosis.store import decide
 from diagnose.roadmap.pdf import WORD_JOINER, cache_path, keep_korean_words, render_pdf
 from diagnose.roadmap.render import LockedFetcher
 from diagnose.roadmap.report import report_html
+from diagnose.services import reports as report_service
 from diagnose.storage import connect
 
 CENTER = ("경남 중소기업 AI 훈련 확산센터", "055-270-1234", "center@center.test", "경상남도 창원시")
@@ -55,7 +56,7 @@ def four(tmp_path_factory):
 
 
 def _pdf(app, assessment_id: int, lang: str) -> bytes:
-    key = jobs.render_report_now(app, assessment_id, lang)
+    key = report_service.render_report_now(app, assessment_id, lang)
     return cache_path(jobs.reports_folder(app), key).read_bytes()
 
 

@@ -1,8 +1,8 @@
 """Everything the roadmap report shows, gathered as plain values (never database rows).
 
 ``report_context`` needs the explanation sentences in the report's language, so it runs in an
-app context. Rendering happens on the task queue (``diagnose.jobs``): a web request only
-looks up the cached file or waits briefly for the queue (``pdf_response``).
+app context. Issuing a report, its PDF and the queue are the report service's
+(``services.reports``); a download's answer is the web's (``web.reports``).
 """
 
 from __future__ import annotations
@@ -155,13 +155,22 @@ def _answer(item, value: Any, lang: str) -> str:
 # --- the context -----------------------------------------------------------------------------
 
 
-def report_context(db: sqlite_utils.Database, record: dict[str, Any], lang: str) -> dict[str, Any]:
-    """The values the report template needs for one submitted assessment."""
+def report_context(
+    db: sqlite_utils.Database,
+    record: dict[str, Any],
+    lang: str,
+    data: RoadmapData | None = None,
+    issue: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The values the report template needs for one submitted assessment: with ``data``, the
+    catalogue and registry the report is issued with (the report service passes them);
+    ``issue`` marks a revised report (its revision, its date, the first issue's date)."""
     catalogue = current_app.extensions["questionnaires"]
-    from ..services.registry import current_data
+    if data is None:
+        from ..services.registry import current_data
 
-    # The registry and catalogue as the center keeps them now (edited in the app).
-    data: RoadmapData = current_data(db, current_app)
+        # The registry and catalogue as the center keeps them now (edited in the app).
+        data = current_data(db, current_app)
     # Sample centers are never printed, so they never take a referral's place either.
     real = tuple(c for c in data.centers.centers if not data.centers.is_sample(c))
     if real:
@@ -279,6 +288,7 @@ def report_context(db: sqlite_utils.Database, record: dict[str, Any], lang: str)
                 for d in questionnaire.dimensions
             ],
             "generated_on": day_label(date.today(), lang),
+            "issue": issue,
             # A result link shows only what its holder typed (and the decision on it): never
             # the registered firm's earlier diagnoses or training (issue 17, item 2).
             "progress": None
@@ -556,75 +566,12 @@ def registry_needs_real_entries(data: RoadmapData) -> bool:
     return all(data.centers.is_sample(c) for c in data.centers.centers)
 
 
-def report_html(db: sqlite_utils.Database, record: dict[str, Any], lang: str) -> str:
+def report_html(
+    db: sqlite_utils.Database,
+    record: dict[str, Any],
+    lang: str,
+    data: RoadmapData | None = None,
+    issue: dict[str, Any] | None = None,
+) -> str:
     """The report's HTML: what the PDF is rendered from, and what its cache key is made of."""
-    return render_html("report.html", report_context(db, record, lang), lang)
-
-
-def pdf_response(record: dict[str, Any], lang: str):
-    """A download of the roadmap PDF, served from the cache the task queue fills.
-
-    Never renders here: a cached report is sent at once; otherwise the queue renders it
-    and the request waits a few seconds; if it is not ready by then the answer is a short
-    page in the user's language that asks to reload (503 with ``Retry-After``), as it is
-    when too many reports are waiting.
-    """
-    from urllib.parse import quote
-
-    from flask import Response, jsonify, request, send_file
-
-    from .. import jobs
-
-    try:
-        document = _open_report(jobs, record, lang)
-    except (jobs.QueueFull, jobs.ReportNotReady, jobs.ReportFailed) as exc:
-        with force_locale(lang):
-            message = {
-                jobs.QueueFull: _(
-                    "Many reports are being prepared right now. Please try again in a minute."
-                ),
-                jobs.ReportNotReady: _(
-                    "Your report is being prepared. Please reload this page in a few seconds."
-                ),
-                jobs.ReportFailed: _(
-                    "The report could not be prepared. Please try again later; if it happens "
-                    "again, tell your training center."
-                ),
-            }[type(exc)]
-        retry = "60" if isinstance(exc, jobs.QueueFull) else "5"
-        if request.blueprint == "api":
-            response = jsonify({"error": {"code": "report_not_ready", "message": message}})
-        else:
-            response = Response(_waiting_page(message, lang, retry), mimetype="text/html")
-        response.status_code = 503
-        response.headers["Retry-After"] = retry
-        response.headers["Cache-Control"] = "no-store"
-        return response
-    name = f"roadmap-{record['firm_name']}-{record['submitted_at'][:10]}-{lang}.pdf"
-    response = send_file(document, mimetype="application/pdf", max_age=0, conditional=False)
-    response.headers["Content-Disposition"] = (
-        f"inline; filename=\"roadmap-{record['id']}-{lang}.pdf\"; filename*=UTF-8''{quote(name)}"
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
-def _open_report(jobs: Any, record: dict[str, Any], lang: str):
-    """The report's PDF, opened: a file the purge or an erasure removes between its render
-    and this read is asked for again once, then the answer is "being prepared"."""
-    for _attempt in range(2):
-        try:
-            return open(jobs.report_file(record, lang), "rb")  # noqa: SIM115 (send_file closes it)
-        except FileNotFoundError:
-            log.info("report %s (%s) left the cache before it was read", record["id"], lang)
-    raise jobs.ReportNotReady(record["id"])
-
-
-def _waiting_page(message: str, lang: str, retry: str) -> str:
-    from markupsafe import escape
-
-    return (
-        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
-        f'<meta http-equiv="refresh" content="{retry}"><title>{escape(message)}</title></head>'
-        f"<body><p>{escape(message)}</p></body></html>"
-    )
+    return render_html("report.html", report_context(db, record, lang, data, issue), lang)

@@ -1,10 +1,15 @@
 """Batch printing: the roadmap reports of many firms, rendered on the task queue, one task per
 report, then put together into a ZIP (one PDF per firm) or one merged PDF.
 
-A batch is a row in ``batches`` and one row per report in ``batch_items``. Each report is a
-``batch_item`` task on the same queue that renders reports after a submission, so any number
-of consumers (on one machine, or on several with Redis) share the work and every core is
-busy. A report that fails (a broken record, a render over its time or memory) is marked
+A batch is a row in ``batches`` and one row per report in ``batch_items``. Reports are
+rendered by ``batch_next`` tasks on the same queue that renders reports after a submission,
+so any number of consumers (on one machine, or on several with Redis) share the work. The
+tasks run after everything a person waits for (``jobs.BATCH_PRIORITY``) and never count
+against the render limit of downloads. A center keeps at most ``BATCH_PARALLEL`` of them in
+the queue, whatever number of batches it starts: its later batches wait their turn (their
+reports are claimed in the order the batches were started), and another center's batch
+starts its own chains at once, so one center's batches never hold up another's.
+A report that fails (a broken record, a render over its time or memory) is marked
 failed with its reason and the others go on; the task that finishes the last report
 assembles the file, which lists the failures. Progress is read from the database
 (``status``), by the page (polling JSON) and the command line alike.
@@ -16,7 +21,9 @@ import io
 import json
 import logging
 import re
+import unicodedata
 import zipfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +31,7 @@ import sqlite_utils
 
 from .. import assessments as ops
 from ..storage import now, transaction
-from . import access, audit, caseload
+from . import access, audit, caseload, reports
 
 log = logging.getLogger(__name__)
 FORMATS = ("zip", "pdf")
@@ -45,7 +52,7 @@ def create_batch(
     center_id: int | None = None,
 ) -> int:
     """Record a batch of the given submitted assessments; return its id (queue it with
-    ``jobs.enqueue_batch``). With a ``user`` (the web) every assessment must be one they may
+    ``enqueue_batch``). With a ``user`` (the web) every assessment must be one they may
     see; without (the command line, run by whoever runs the server) ``center_id`` scopes it."""
     if file_format not in FORMATS or lang not in ("ko", "en"):
         raise BatchError("format")
@@ -151,34 +158,38 @@ def progress(db: sqlite_utils.Database, batch_id: int) -> dict[str, Any]:
 # --- the tasks (consumer side) -----------------------------------------------------------------
 
 
-def render_next(app: Any, batch_id: int) -> tuple[bool, bool]:
-    """Claim the batch's next waiting report, render it into the report cache and mark it
-    done or failed: ``(rendered one, the batch is now complete)``. Exactly one caller sees
-    the batch complete (it then assembles the file)."""
-    from .. import jobs
+def render_next(app: Any, batch_id: int) -> tuple[bool, bool, int]:
+    """Claim the next waiting report of the batch's center (its oldest running batch first),
+    render it into the report cache and mark it done or failed: ``(rendered one, its batch
+    is now complete, its batch)``. Exactly one caller sees a batch complete (it then
+    assembles the file)."""
     from ..storage import connect
 
     db = connect(app.config["DATABASE"])
     try:
         with transaction(db):
             # a report whose consumer died while rendering it is taken up again
+            # the next report of this center's oldest running batch: a center's chains
+            # serve its batches in the order they were started
             row = db.execute(
-                "SELECT i.assessment_id, b.lang FROM batch_items i JOIN batches b "
-                "ON b.id = i.batch_id WHERE i.batch_id = ? AND (i.status = 'queued' OR "
-                "(i.status = 'rendering' AND i.started_at < ?)) ORDER BY i.position LIMIT 1",
+                "SELECT i.batch_id, i.assessment_id, b.lang FROM batch_items i "
+                "JOIN batches b ON b.id = i.batch_id WHERE b.status = 'running' "
+                "AND b.center_id IS (SELECT center_id FROM batches WHERE id = ?) "
+                "AND (i.status = 'queued' OR (i.status = 'rendering' AND i.started_at < ?)) "
+                "ORDER BY b.id, i.position LIMIT 1",
                 [batch_id, _stale_before(app.config)],
             ).fetchone()
             if row is not None:
                 db.execute(
                     "UPDATE batch_items SET status = 'rendering', started_at = ? "
                     "WHERE batch_id = ? AND assessment_id = ?",
-                    [now(), batch_id, row[0]],
+                    [now(), row[0], row[1]],
                 )
         if row is None:
-            return False, False
-        assessment_id, lang = row
+            return False, False, batch_id
+        batch_id, assessment_id, lang = row
         try:
-            key, error = jobs.render_report_now(app, assessment_id, lang), None
+            key, error = reports.render_report_now(app, assessment_id, lang), None
         except Exception as exc:  # any failure of one report: recorded, the others go on
             log.warning("batch %s: report %s failed: %s", batch_id, assessment_id, exc)
             key, error = None, f"{type(exc).__name__}: {exc}"[:500]
@@ -201,7 +212,7 @@ def render_next(app: Any, batch_id: int) -> tuple[bool, bool]:
                 ).rowcount
                 == 1
             )
-        return True, complete
+        return True, complete, batch_id
     finally:
         db.conn.close()
 
@@ -209,8 +220,6 @@ def render_next(app: Any, batch_id: int) -> tuple[bool, bool]:
 def _stale_before(config: Any) -> str:
     """A report rendering since before this was lost with its consumer (a render never runs
     past its time limit)."""
-    from datetime import UTC, datetime, timedelta
-
     limit = timedelta(seconds=float(config.get("RENDER_TIMEOUT", 30)) * 2 + 60)
     return (datetime.now(UTC) - limit).isoformat(timespec="seconds")
 
@@ -224,17 +233,54 @@ def stalled(db: sqlite_utils.Database, config: Any, batch_id: int) -> bool:
         [_stale_before(config), _stale_before(config), batch_id],
     ).fetchone()
     queued, live, lost = (v or 0 for v in row)
-    return bool(lost) and not queued and not live
+    if lost and not queued and not live:
+        return True
+    # waiting its turn behind the center's earlier batches, whose chains ended just as it
+    # was started: nothing of the center rendered for a while
+    if queued and not live:
+        recent = db.execute(
+            "SELECT MAX(i.started_at) FROM batch_items i JOIN batches b ON b.id = i.batch_id "
+            "WHERE b.center_id IS (SELECT center_id FROM batches WHERE id = ?)",
+            [batch_id],
+        ).fetchone()[0]
+        created = db.execute("SELECT created_at FROM batches WHERE id = ?", [batch_id]).fetchone()
+        last = max(recent or "", created[0] if created else "")
+        idle = (datetime.now(UTC) - timedelta(seconds=IDLE_SECONDS)).isoformat(timespec="seconds")
+        return last < idle
+    return False
 
 
-def _file_name(text: str) -> str:
-    return re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "_", text).strip() or "report"
+IDLE_SECONDS = 20  # a running batch of which nothing rendered this long is taken up again
+
+
+NAME_LIMIT = 150  # bytes of UTF-8 of a firm's name in a ZIP entry (a file name: 255 at most)
+
+
+def _file_name(text: str, limit: int = NAME_LIMIT) -> str:
+    """A firm's name as part of a file name: no path or reserved characters, no control,
+    format or line-separator characters (U+202E turns the name around on screen, U+2028
+    breaks lines), NFC, and cut to ``limit`` bytes of UTF-8 (600 bytes break ``unzip``)."""
+    text = unicodedata.normalize("NFC", text)
+    text = "".join(
+        "_" if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn") else c
+        for c in text
+    )
+    text = re.sub(r'[\\/:*?"<>|]+', "_", text)
+    text = re.sub(r"_+", "_", text).strip(" ._")
+    while len(text.encode()) > limit:
+        text = text[:-1]
+    return text.rstrip(" ._") or "report"
+
+
+def entry_name(position: int, firm_name: str, submitted_at: str, lang: str) -> str:
+    """A report's name in a batch ZIP: the firm's name is cut, never the number, date and
+    language around it."""
+    return f"{position + 1:03d}-{_file_name(firm_name)}-{submitted_at[:10]}-{lang}.pdf"
 
 
 def assemble(app: Any, batch_id: int) -> Path:
     """Put the batch's rendered reports together (a ZIP or one merged PDF) with a list of
     the reports that failed; mark the batch done and return the file."""
-    from .. import jobs
     from ..roadmap.pdf import cache_path
     from ..storage import connect
 
@@ -252,7 +298,7 @@ def assemble(app: Any, batch_id: int) -> Path:
         folder = Path(app.instance_path) / "batches"
         folder.mkdir(mode=0o700, exist_ok=True)
         target = folder / f"batch-{batch_id}.{batch['format']}"
-        reports = jobs.reports_folder(app)
+        cache = Path(app.instance_path) / "reports"
         done = [r for r in rows if r["status"] == "done"]
         failed = [r for r in rows if r["status"] != "done"]
         failures = "".join(
@@ -263,11 +309,10 @@ def assemble(app: Any, batch_id: int) -> Path:
         if batch["format"] == "zip":
             with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as archive:
                 for r in done:
-                    name = _file_name(
-                        f"{r['position'] + 1:03d}-{r['firm_name']}-{r['submitted_at'][:10]}"
-                        f"-{batch['lang']}"
+                    name = entry_name(
+                        r["position"], r["firm_name"], r["submitted_at"], batch["lang"]
                     )
-                    archive.write(cache_path(reports, r["cache_key"]), f"{name}.pdf")
+                    archive.write(cache_path(cache, r["cache_key"]), name)
                 if failed:
                     archive.writestr("failed.txt", failures)
         else:
@@ -275,7 +320,9 @@ def assemble(app: Any, batch_id: int) -> Path:
 
             writer = PdfWriter()
             for r in done:
-                writer.append(str(cache_path(reports, r["cache_key"])), outline_item=r["firm_name"])
+                writer.append(
+                    str(cache_path(cache, r["cache_key"])), outline_item=_file_name(r["firm_name"])
+                )
             buffer = io.BytesIO()
             writer.write(buffer)
             tmp.write_bytes(buffer.getvalue())
@@ -320,3 +367,58 @@ def selection(
         chosen = set(firm_ids)
         found = [f for f in found if f["firm_id"] in chosen]
     return [f["assessment_id"] for f in found]
+
+
+# --- on the queue --------------------------------------------------------------------------------
+
+
+def register_tasks(queue: Any, app: Any) -> None:
+    """``batch_next``: render the next waiting report of a center's batches, then queue the
+    next one (a chain: a center keeps at most ``BATCH_PARALLEL`` tasks in the queue, so
+    downloads and new diagnoses never wait behind it); the chain that finishes a batch's
+    last report assembles its file."""
+    from .. import jobs
+
+    @queue.task(name="batch_next")
+    def batch_next(batch_id: int):
+        current = app()
+        while True:
+            rendered, complete, done_batch = render_next(current, batch_id)
+            if complete:
+                assemble(current, done_batch)
+            if not rendered:
+                return
+            if not queue.immediate:  # inline (the tests) the chain is a loop, not a recursion
+                queue.enqueue(batch_next.s(batch_id, priority=jobs.BATCH_PRIORITY))
+                return
+
+    queue.report_tasks["batch_next"] = batch_next
+
+
+def enqueue_batch(batch_id: int, total: int, restart: bool = False) -> None:
+    """Start a batch (``create_batch``) on the queue: ``BATCH_PARALLEL`` chains of
+    ``batch_next`` tasks when its center has no earlier batch running; none when it has (that
+    batch's chains go on with this one, in turn); one to take a stalled batch up again."""
+    from flask import current_app
+
+    from .. import jobs
+    from ..storage import get_db
+
+    app = current_app._get_current_object()
+    queue = app.extensions["queue"]
+    task = app.extensions["queue_tasks"]["batch_next"]
+    if restart:
+        chains = 1
+    else:
+        others = (
+            get_db()
+            .execute(
+                "SELECT COUNT(*) FROM batches WHERE status = 'running' AND id < ? "
+                "AND center_id IS (SELECT center_id FROM batches WHERE id = ?)",
+                [batch_id, batch_id],
+            )
+            .fetchone()[0]
+        )
+        chains = 0 if others and not queue.immediate else min(total, app.config["BATCH_PARALLEL"])
+    for _ in range(max(0, chains)):
+        queue.enqueue(task.s(batch_id, priority=jobs.BATCH_PRIORITY))

@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import sqlite_utils
 
-from ..storage import now, restrict_files, transaction
-from . import audit
+from ..storage import restrict_files, transaction
+
+# Erasure on request lives in services/erasure.py; its names stay importable from here.
+from .erasure import PERSONAL_PROFILE_FIELDS, erase_firm  # noqa: F401
 
 log = logging.getLogger(__name__)
-
-# What an erasure blanks: the profile fields that name or reach a person or the firm.
-PERSONAL_PROFILE_FIELDS = (
-    "company_name",
-    "business_number",
-    "contact_name",
-    "contact_phone",
-    "contact_email",
-)
 
 
 def backup(database: Path | str, target: Path | str, pages_per_step: int = 256) -> Path:
@@ -129,96 +120,3 @@ def purge(
         for file in stale:
             file.unlink(missing_ok=True)
     return counts
-
-
-def erase_firm(
-    db: sqlite_utils.Database,
-    center_id: int,
-    firm_id: int,
-    user_id: int | None,
-    reports_folder: Path | None = None,
-) -> None:
-    """Delete a firm's personal data on its request, leaving an anonymised record.
-
-    Kept for statistics: industry, region, size, revenue band, scores and tracks. Gone: its
-    name, business number and contacts (in the firm and in every assessment's profile), the
-    free-text answers and notes (they may name people), its result links and cached reports.
-    """
-    with transaction(db):
-        firm = db.execute(
-            "SELECT id FROM firms WHERE id = ? AND center_id = ?", [firm_id, center_id]
-        ).fetchone()
-        if firm is None:
-            raise LookupError(firm_id)
-        stamp = now()
-        db.execute(
-            "UPDATE firms SET name = ?, business_number = ?, contact_name = '', "
-            "contact_phone = '', contact_email = '', erased_at = ?, updated_at = ? WHERE id = ?",
-            [f"(삭제된 기업 #{firm_id})", f"erased-{firm_id}", stamp, stamp, firm_id],
-        )
-        for row in db.execute(
-            "SELECT id, profile FROM assessments WHERE firm_id = ?", [firm_id]
-        ).fetchall():
-            profile: dict[str, Any] = json.loads(row[1])
-            for name in PERSONAL_PROFILE_FIELDS:
-                if name in profile:
-                    profile[name] = ""
-            db.execute(
-                "UPDATE assessments SET profile = ?, result_token_hash = NULL WHERE id = ?",
-                [json.dumps(profile, ensure_ascii=False), row[0]],
-            )
-        text_items = _text_items(db, firm_id)
-        db.execute(
-            "UPDATE answers SET note = '' WHERE assessment_id IN "
-            "(SELECT id FROM assessments WHERE firm_id = ?)",
-            [firm_id],
-        )
-        for assessment_id, item_id in text_items:
-            db.execute(
-                "UPDATE answers SET value = NULL WHERE assessment_id = ? AND item_id = ?",
-                [assessment_id, item_id],
-            )
-        db.execute(
-            "DELETE FROM idempotency_keys WHERE assessment_id IN "
-            "(SELECT id FROM assessments WHERE firm_id = ?)",
-            [firm_id],
-        )
-        db.execute(  # the owner's own link to it goes with the result links
-            "DELETE FROM self_assessments WHERE assessment_id IN "
-            "(SELECT id FROM assessments WHERE firm_id = ?)",
-            [firm_id],
-        )
-        audit.record(db, "erase", "firm", firm_id, center_id=center_id, user_id=user_id)
-    if reports_folder:
-        # Cached reports are named by a hash of their content, not by firm: all go, and
-        # are made again when next asked for; so do printed batches (they name firms).
-        # The cache keeps its files in subfolders (pdf.cache_path): look into them.
-        for folder in (reports_folder, reports_folder.parent / "batches"):
-            for file in folder.rglob("*") if folder.is_dir() else []:
-                if file.is_file():
-                    file.unlink(missing_ok=True)
-    log.info("firm %s: personal data erased by user %s", firm_id, user_id)
-
-
-def _text_items(db: sqlite_utils.Database, firm_id: int) -> list[tuple[int, str]]:
-    """The (assessment, item) pairs of a firm's free-text answers, by each version's
-    questionnaire definition."""
-    pairs = []
-    for assessment_id, qid, version in db.execute(
-        "SELECT id, questionnaire_id, questionnaire_version FROM assessments WHERE firm_id = ?",
-        [firm_id],
-    ).fetchall():
-        definition = json.loads(
-            db.execute(
-                "SELECT definition FROM questionnaire_versions "
-                "WHERE questionnaire_id = ? AND version = ?",
-                [qid, version],
-            ).fetchone()[0]
-        )
-        pairs += [
-            (assessment_id, item["id"])
-            for dimension in definition["dimensions"]
-            for item in dimension["items"]
-            if item["type"] == "text"
-        ]
-    return pairs

@@ -155,6 +155,58 @@ def _messages(error: ValidationError) -> dict[str, list[str]]:
     return found
 
 
+# The longest text each field of a center or module may hold, like every other text the app
+# takes in: a module's summary prints in the plan's table and a center's lines in the report's
+# referral, so a few paragraphs at most (tool assumption, to be validated with the centers).
+# A 160,000-character summary once made every report that used it time out.
+TEXT_LIMITS = {
+    "summary": 2000,
+    "equipment": 2000,
+    "bring": 1000,
+    "send": 1000,
+    "contact": 500,
+    "source": 500,
+    "title": 200,
+    "name": 200,
+}
+TEXT_LIMIT = 200  # any other text: ids, regions, routes, dates
+LIST_LIMIT = 50  # entries of a list (regions served, specialisations)
+
+
+def _length_errors(values: Any, path: tuple[str, ...] = ()) -> dict[str, list[str]]:
+    """Texts and lists over their limit, as form fields (``summary_ko``) and sentences."""
+    from flask_babel import gettext as _
+
+    found: dict[str, list[str]] = {}
+
+    def field() -> str:
+        return "_".join(p for p in path[:2] if not p.isdigit()) or "form"
+
+    if isinstance(values, str):
+        named = [p for p in path if p in TEXT_LIMITS]
+        limit = TEXT_LIMITS[named[-1]] if named else TEXT_LIMIT
+        if len(values) > limit:
+            message = _(
+                "Too long: at most %(n)s characters (this has %(has)s).",
+                n=f"{limit:,}",
+                has=f"{len(values):,}",
+            )
+            found.setdefault(field(), []).append(message)
+    elif isinstance(values, dict):
+        for key, value in values.items():
+            for name, messages in _length_errors(value, (*path, str(key))).items():
+                found.setdefault(name, []).extend(messages)
+    elif isinstance(values, list | tuple):
+        if len(values) > LIST_LIMIT:
+            found.setdefault(field(), []).append(
+                _("Too many entries: at most %(n)s.", n=LIST_LIMIT)
+            )
+        for index, value in enumerate(values[:LIST_LIMIT]):
+            for name, messages in _length_errors(value, (*path, str(index))).items():
+                found.setdefault(name, []).extend(messages)
+    return found
+
+
 def _check(app: Any, db: sqlite_utils.Database, data: RoadmapData, where: str) -> None:
     """The cross-reference checks of the files, for the entry ``where`` (e.g. "center x")."""
     from flask_babel import gettext as _
@@ -190,6 +242,9 @@ def save_center(
 ) -> str:
     """Create (``center_id`` None) or change a shared training center; administrators only."""
     access.require(user, access.ADMIN)
+    too_long = _length_errors(values)
+    if too_long:
+        raise RegistryError(too_long)
     try:
         center = Center.model_validate({**values, "id": center_id or values.get("id")})
     except ValidationError as error:
@@ -253,6 +308,9 @@ def save_module(
         raise access.NotFound(module_id)
     current = json.loads(module.model_dump_json())
     current.update({k: v for k, v in changes.items() if k in EDITABLE_MODULE_FIELDS})
+    too_long = _length_errors({k: v for k, v in changes.items() if k in EDITABLE_MODULE_FIELDS})
+    if too_long:  # the module's form marks a field as a whole (summary, not summary_ko)
+        raise RegistryError({k.split("_")[0]: v for k, v in too_long.items()})
     try:
         changed = Module.model_validate(current)
     except ValidationError as error:

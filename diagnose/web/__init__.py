@@ -23,8 +23,8 @@ def pdf_download(record: dict, lang: str):
     """
     from datetime import datetime
 
-    from ..roadmap.report import pdf_response
     from ..templating import KST
+    from .reports import pdf_response
 
     submitted = datetime.fromisoformat(record["submitted_at"]).astimezone(KST)
     return pdf_response(dict(record, submitted_at=submitted.isoformat()), lang)

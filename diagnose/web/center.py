@@ -29,7 +29,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import assessments as ops
-from .. import jobs
 from ..services import access, batch, caseload, dashboard, export, rediagnosis, requests
 from ..storage import get_db
 from . import charts
@@ -285,7 +284,7 @@ def start_batch():
         return redirect(url_for("consultant.firms", **filter_form.query_args(page=None)))
     except (access.NotFound, access.Forbidden) as error:
         _forbidden_or_missing(error)
-    jobs.enqueue_batch(batch_id, len(chosen))
+    batch.enqueue_batch(batch_id, len(chosen))
     return redirect(url_for(".batch_page", batch_id=batch_id))
 
 
@@ -308,7 +307,7 @@ def batch_status(batch_id: int):
     _batch_or_404(batch_id)
     progress = batch.progress(get_db(), batch_id)
     if progress["status"] == "running" and batch.stalled(get_db(), current_app.config, batch_id):
-        jobs.enqueue_batch(batch_id, 1)  # its consumer died mid-render: take it up again
+        batch.enqueue_batch(batch_id, 1, restart=True)  # a dead consumer, or chains that ended
     finished = progress["done"] + progress["failed"]
     return jsonify(
         status=progress["status"],

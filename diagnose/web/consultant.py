@@ -26,7 +26,7 @@ from ..diagnosis.explanations import explain
 from ..diagnosis.scoring import is_answered, is_visible, missing_required
 from ..diagnosis.store import DecisionError, latest_diagnosis, override_rates
 from ..questionnaire.schema import Questionnaire
-from ..services import access, audit, caseload, lifecycle, submissions
+from ..services import access, audit, caseload, lifecycle, reports, submissions
 from ..services.decisions import record_decision
 from ..services.self_assessment import compare_with_self_assessment
 from ..storage import get_db, transaction
@@ -240,6 +240,7 @@ def erase(firm_id: int):
         firm_id,
         current_user.id,
         Path(current_app.instance_path) / "reports",
+        queue=current_app.extensions["queue"],
     )
     flash(_("The firm's personal data is deleted; its anonymised scores remain."), "success")
     return redirect(url_for(".firms"))
@@ -543,6 +544,7 @@ def _render_result(interview: Interview, form: DecisionForm, status: int = 200):
         comparison=compare_with_self_assessment(
             db, interview.questionnaire, interview.record, lang
         ),
+        issued=reports.issue_state(db, interview.id),
     ), status
 
 
@@ -563,6 +565,26 @@ def decision(assessment_id: int):
         form.reason.errors.append(_("Say why you chose a different track."))
         return _render_result(interview, form, 422)
     flash(_("Your decision is recorded."), "success")
+    return redirect(url_for(".result", assessment_id=assessment_id))
+
+
+@bp.route("/assessments/<int:assessment_id>/reissue", methods=["POST"])
+def reissue(assessment_id: int):
+    """Issue the report again from the catalogue and registry as they are now: dated and
+    marked as revised; the firm's link then gives this one."""
+    try:
+        issued = reports.reissue(get_db(), current_user, assessment_id)
+    except access.NotFound:
+        abort(404)
+    except access.Forbidden:
+        abort(403)
+    flash(
+        _(
+            "The report is reissued as revision %(n)s; the firm's link now gives it.",
+            n=issued[0]["revision"],
+        ),
+        "success",
+    )
     return redirect(url_for(".result", assessment_id=assessment_id))
 
 

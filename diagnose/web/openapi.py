@@ -152,6 +152,16 @@ def openapi_spec(questionnaire: Questionnaire) -> dict[str, Any]:
                             },
                         },
                         "404": error | {"description": "no such assessment for this caller"},
+                        "503": error
+                        | {
+                            "description": "the report is not ready: `report_not_ready` (being "
+                            "rendered, ask again after `Retry-After` seconds), `queue_full` (many "
+                            "reports waiting), `report_failed` (its render failed; tried again "
+                            "after a pause)",
+                            "headers": {
+                                "Retry-After": {"schema": {"type": "integer"}},
+                            },
+                        },
                     },
                 }
             },
