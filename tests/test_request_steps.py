@@ -267,3 +267,37 @@ def test_linking_never_widens_what_the_anonymous_link_shows(app, center):
     assert "비밀스러운 사내 비전검사 과정" not in html
     assert record["firm_name"] == OWNER["company_name"]
     csrf_from(page)  # the page is a real form page (the owner may still act on it)
+
+
+def test_a_link_never_gets_the_centers_issued_report_of_a_linked_firm(app, center):
+    """Reports are kept as issued: the center's edition (with the registered firm's history)
+    issued first must not be what the anonymous link's holder then receives."""
+    from diagnose.services import reports
+
+    db, staff, doctor, _ = center
+    browser, firm_id = registered_busan_firm(app, doctor, contact_phone=OWNER["contact_phone"])
+    db.execute(
+        "INSERT INTO training_records (firm_id, center_id, module_id, title, started_on, hours, "
+        "trainees, created_at) VALUES (?, ?, 'm', '비밀스러운 사내 비전검사 과정', "
+        "'2026-01-05', 24, 13, '2026-01-05T00:00:00+00:00')",
+        [firm_id, doctor["center_id"]],
+    )
+    token, rid = asked(app)
+    self_firm = db.execute(
+        "SELECT firm_id FROM consultant_requests WHERE id = ?", [rid]
+    ).fetchone()[0]
+    staff_browser = Browser(app)
+    staff_browser.login(staff["email"])
+    staff_browser.post_form(
+        f"/firms/{self_firm}/link", {"firm_id": firm_id}, page=f"/firms/{self_firm}"
+    )
+    _row, record = service.result_of(db, token)
+    staff_record = dict(record, link_view=False, firm_name="부산 등록 기업명")
+    with app.test_request_context():
+        center_issue = reports.issue(db, staff_record, "ko")
+        link_issue = reports.issue(db, record, "ko")
+    assert center_issue["lang"] == "ko" and link_issue["lang"] == "ko-link"
+    assert center_issue["cache_key"] != link_issue["cache_key"]
+    html = reports.issued_html(db, record["id"], "ko-link")
+    assert "부산 등록 기업명" not in html
+    assert OWNER["company_name"] in html

@@ -72,6 +72,32 @@ def _diagnosis_stamp(db: sqlite_utils.Database, assessment_id: int) -> str:
     return f"p{row[0] or 0}-d{row[1] or 0}"
 
 
+LINK_EDITION = "-link"
+
+
+def edition(record: dict[str, Any], lang: str) -> str:
+    """The key a report is issued under: the center's edition (``ko``), or the one a result
+    link's holder gets (``ko-link``), which names the firm as the holder typed it and leaves
+    out a registered firm's history (issue 17: linking never widens what a link shows)."""
+    return f"{lang}{LINK_EDITION}" if record.get("link_view") else lang
+
+
+def link_view(db: sqlite_utils.Database, record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` as its result link shows it: named as the self-assessment typed it."""
+    from ..assessments import assessment_record
+
+    origin = record
+    if record.get("based_on"):
+        origin = assessment_record(db, record["based_on"]) or record
+    name = (origin.get("profile") or {}).get("company_name") or record["firm_name"]
+    return {
+        **record,
+        "firm_name": name,
+        "profile": {**record["profile"], "company_name": name},
+        "link_view": True,
+    }
+
+
 def current_issue(db: sqlite_utils.Database, assessment_id: int, lang: str) -> dict | None:
     """The newest issued revision of a report (without its HTML), or None."""
     rows = list(
@@ -124,13 +150,14 @@ def issue(
     from ..roadmap.report import report_html
     from ..templating import KST
 
-    found = current_issue(db, record["id"], lang)
+    key_lang = edition(record, lang)
+    found = current_issue(db, record["id"], key_lang)
     stamp = _diagnosis_stamp(db, record["id"])
     if found and not revise and found["diagnosis"] == stamp:
         return found
     app = current_app._get_current_object()
     revision = found["revision"] + 1 if found else 1
-    first = _first_issued_at(db, record["id"], lang) or now()
+    first = _first_issued_at(db, record["id"], key_lang) or now()
     roadmap_revision, data = _snapshot(db, app)
     # revised: the firm may have had the earlier one (downloaded), or staff asked for it
     revised = bool(found and (revise or found["delivered_at"]))
@@ -160,10 +187,10 @@ def issue(
             "issued_by = COALESCE(excluded.issued_by, issued_by), render_state = 'new', "
             "render_queued_at = NULL, render_error = NULL, render_failures = 0, "
             "retry_after = NULL WHERE issued_reports.delivered_at IS NULL",
-            [record["id"], lang, revision, roadmap_revision, stamp, html, key, stamp_now, user_id],
+            [record["id"], key_lang, revision, roadmap_revision, stamp, html, key, stamp_now, user_id],
         )
-    log.info("assessment %s (%s): report issued, revision %s", record["id"], lang, revision)
-    return current_issue(db, record["id"], lang)
+    log.info("assessment %s (%s): report issued, revision %s", record["id"], key_lang, revision)
+    return current_issue(db, record["id"], key_lang)
 
 
 def _first_issued_at(db: sqlite_utils.Database, assessment_id: int, lang: str) -> str | None:
@@ -197,6 +224,9 @@ def reissue(db: sqlite_utils.Database, user: Any, assessment_id: int) -> list[di
         raise access.NotFound(assessment_id)
     record = assessment_record(db, assessment_id)
     issued = [issue(db, record, lang, user_id=user.id, revise=True) for lang in LANGUAGES]
+    for lang in LANGUAGES:  # the firm's link, where it has had its own edition, too
+        if current_issue(db, assessment_id, lang + LINK_EDITION):
+            issue(db, link_view(db, record), lang, user_id=user.id, revise=True)
     with transaction(db):
         audit.record(
             db,
@@ -299,7 +329,9 @@ def report_pdf(record: dict[str, Any], lang: str, wait: float | None = None) -> 
             raise QueueFull(record["id"])
         task = app.extensions["queue_tasks"]["render_issued"]
         try:
-            queue.enqueue(task.s(record["id"], lang, found["revision"], priority=jobs.WAITING))
+            queue.enqueue(
+                task.s(record["id"], found["lang"], found["revision"], priority=jobs.WAITING)
+            )
         except Exception as exc:  # the queue's store is unreachable
             log.exception("could not queue report %s (%s)", record["id"], lang)
             _release_render(db, found)
@@ -312,7 +344,7 @@ def report_pdf(record: dict[str, Any], lang: str, wait: float | None = None) -> 
         state = db.execute(
             "SELECT render_state, render_error FROM issued_reports "
             "WHERE assessment_id = ? AND lang = ? AND revision = ?",
-            [record["id"], lang, found["revision"]],
+            [record["id"], found["lang"], found["revision"]],
         ).fetchone()
         if state and state[0] == "failed":
             raise ReportFailed(state[1] or "")

@@ -77,7 +77,7 @@ def pdf_response(record: dict[str, Any], lang: str):
         document = _open_report(record, lang)
     except (reports.QueueFull, reports.ReportNotReady, reports.ReportFailed) as exc:
         return not_ready(exc, lang, api=request.blueprint == "api")
-    reports.delivered(get_db(), record["id"], lang)
+    reports.delivered(get_db(), record["id"], reports.edition(record, lang))
     name = f"roadmap-{record['firm_name']}-{record['submitted_at'][:10]}-{lang}.pdf"
     response = send_file(document, mimetype="application/pdf", max_age=0, conditional=False)
     response.headers["Content-Disposition"] = (
