@@ -187,7 +187,10 @@ def issue(
             "issued_by = COALESCE(excluded.issued_by, issued_by), render_state = 'new', "
             "render_queued_at = NULL, render_error = NULL, render_failures = 0, "
             "retry_after = NULL WHERE issued_reports.delivered_at IS NULL",
-            [record["id"], key_lang, revision, roadmap_revision, stamp, html, key, stamp_now, user_id],
+            [
+                record["id"], key_lang, revision, roadmap_revision, stamp, html, key, stamp_now,
+                user_id,
+            ],
         )
     log.info("assessment %s (%s): report issued, revision %s", record["id"], key_lang, revision)
     return current_issue(db, record["id"], key_lang)
