@@ -58,6 +58,16 @@ def _load_track_model(instance_models: Path):
         return None
 
 
+def _static_view(app: Flask):
+    """Flask's own static-file view, as a function that can carry a declared right."""
+    send = app.view_functions["static"]
+
+    def static(filename: str):
+        return send(filename=filename)
+
+    return static
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     instance = Path(
         (test_config or {}).get("INSTANCE_PATH") or config_module.instance_path()
@@ -141,6 +151,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from .limits import limiter
     from .web import admin, api, center, consultant, errors, public, self_assessment
+    from .web.ids import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # ids past SQLite's INTEGER are a 404
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(consultant.bp)
@@ -150,6 +163,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(self_assessment.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # bearer tokens, never the session cookie: nothing to forge
+    from .services.access import Right, guard_request, requires
+
+    # Every route declares its right (``@requires``); this one check enforces it.
+    app.view_functions["static"] = requires(Right.PUBLIC)(_static_view(app))
+    app.before_request(guard_request)
     limiter.init_app(app)
     if app.config["ENV_NAME"] == "production" and app.config["RATELIMIT_STORAGE_URI"].startswith(
         "memory://"

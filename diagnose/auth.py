@@ -31,19 +31,20 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import LoginManager, UserMixin, login_required, login_user, logout_user
+from flask_login import LoginManager, UserMixin, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .limits import limiter
+from .services.access import Right, requires
 from .storage import get_db, now
+from .vocabulary import ROLES, Role
 from .web.forms import LoginForm
 
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
-ADMINISTRATOR, CENTER_STAFF, CONSULTANT = "administrator", "center_staff", "consultant"
-ROLES = (CONSULTANT, CENTER_STAFF, ADMINISTRATOR)
+ADMINISTRATOR, CENTER_STAFF, CONSULTANT = Role.ADMINISTRATOR, Role.CENTER_STAFF, Role.CONSULTANT
 # The role called center_admin before migration 20: a center's staff member.
 LEGACY_ROLES = {"center_admin": CENTER_STAFF}
 ACTING_CENTER = "acting_center"  # the session's entry: the center an administrator acts for
@@ -292,6 +293,7 @@ def _failed(response) -> bool:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@requires(Right.PUBLIC)
 @limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
 @limiter.limit(_account_limit, key_func=_account_key, methods=["POST"], deduct_when=_failed)
 def login():
@@ -340,7 +342,7 @@ def login_page_too_old(_error: CSRFError):
 
 
 @bp.route("/logout", methods=["POST"])
-@login_required
+@requires(Right.SIGNED_IN)
 def logout():
     end_session(get_db(), session.pop(SESSION_KEY, None))
     logout_user()

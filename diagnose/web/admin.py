@@ -34,31 +34,13 @@ from ..auth import (
     set_password,
 )
 from ..services import access, audit, registry
+from ..services.access import Right, requires
 from ..storage import get_db, transaction
 from .center_forms import ActionForm, NewUserForm
 from .forms import ui_language
+from .ids import parse_id
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-ADMIN_ONLY = {
-    "admin.act",
-    "admin.registry_page",
-    "admin.edit_center",
-    "admin.new_center",
-    "admin.edit_module",
-}
-
-
-@bp.before_request
-def _login_and_role():
-    if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
-    try:
-        access.require(
-            current_user, access.ADMIN if request.endpoint in ADMIN_ONLY else access.STAFF
-        )
-    except access.Forbidden:
-        abort(403)
-    return None
 
 
 def _centers() -> list[dict[str, Any]]:
@@ -75,18 +57,17 @@ def _acting_center_choices() -> dict[str, Any]:
 
 
 @bp.route("/act", methods=["POST"])
+@requires(Right.ADMIN)
 def act():
     """An administrator chooses the center whose firms they see and work on."""
     if not ActionForm().validate_on_submit():
         abort(400)
-    target = request.form.get("center", "")
-    if not target.isdigit() or not any(c["id"] == int(target) for c in _centers()):
+    target = parse_id(request.form.get("center", ""))
+    if target is None or not any(c["id"] == target for c in _centers()):
         abort(404)
-    session[ACTING_CENTER] = int(target)
+    session[ACTING_CENTER] = target
     with transaction(get_db()) as db:
-        audit.record(
-            db, "act", "center", int(target), center_id=int(target), user_id=current_user.id
-        )
+        audit.record(db, "act", "center", target, center_id=target, user_id=current_user.id)
     return redirect(url_for("center.dashboard_page"))
 
 
@@ -112,6 +93,7 @@ def _user_form() -> NewUserForm:
 
 
 @bp.route("/users", methods=["GET", "POST"])
+@requires(Right.STAFF)
 def users():
     """The logins of the user's center (an administrator's: every center's)."""
     db = get_db()
@@ -189,6 +171,7 @@ def _target(user_id: int) -> dict[str, Any]:
 
 
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
+@requires(Right.STAFF)
 def reset_password(user_id: int):
     """A new password, shown once; the person's sessions end."""
     target = _target(user_id)
@@ -216,6 +199,7 @@ def reset_password(user_id: int):
 
 
 @bp.route("/users/<int:user_id>/tokens", methods=["POST"])
+@requires(Right.STAFF)
 def revoke_tokens(user_id: int):
     target = _target(user_id)
     with transaction(get_db()) as db:
@@ -233,6 +217,7 @@ def revoke_tokens(user_id: int):
 
 
 @bp.route("/users/<int:user_id>/disable", methods=["POST"])
+@requires(Right.STAFF)
 def disable(user_id: int):
     """Disable a login (a person who left): sessions end, tokens are revoked; their firms stay."""
     target = _target(user_id)
@@ -253,6 +238,7 @@ def disable(user_id: int):
 
 
 @bp.route("/users/<int:user_id>/enable", methods=["POST"])
+@requires(Right.STAFF)
 def enable(user_id: int):
     target = _target(user_id)
     with transaction(get_db()) as db:
@@ -268,6 +254,7 @@ def enable(user_id: int):
 
 
 @bp.route("/registry")
+@requires(Right.ADMIN)
 def registry_page():
     db = get_db()
     return render_template(
@@ -336,11 +323,13 @@ def TEXT_NAMES() -> dict[str, str]:  # noqa: N802
 
 
 @bp.route("/registry/centers/new", methods=["GET", "POST"])
+@requires(Right.ADMIN)
 def new_center():
     return _save_center(None)
 
 
 @bp.route("/registry/centers/<center_id>", methods=["GET", "POST"])
+@requires(Right.ADMIN)
 def edit_center(center_id: str):
     return _save_center(center_id)
 
@@ -369,6 +358,7 @@ def _save_center(center_id: str | None):
 
 
 @bp.route("/registry/modules/<module_id>", methods=["GET", "POST"])
+@requires(Right.ADMIN)
 def edit_module(module_id: str):
     db = get_db()
     data = registry.current_data(db, current_app)

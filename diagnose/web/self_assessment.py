@@ -31,6 +31,7 @@ from .. import assessments as ops
 from ..limits import limiter
 from ..questionnaire.schema import Questionnaire
 from ..services import self_assessment as service
+from ..services.access import Right, requires
 from ..services.submissions import InvalidInput
 from ..storage import get_db
 from .forms import (
@@ -148,6 +149,7 @@ def link_url(token: str) -> str:
 
 
 @bp.route("/self", methods=["POST"])
+@requires(Right.PUBLIC)
 @limiter.limit(_limit, methods=["POST"])
 def start():
     """Consent given on the start page: open a self-assessment and go to its first screen."""
@@ -166,6 +168,7 @@ def start():
 
 
 @bp.route("/self/csrf-token")
+@requires(Right.PUBLIC)
 def csrf_token():
     """A fresh token for a screen whose token was refused (a new browser session)."""
     return jsonify(csrf_token=generate_csrf())
@@ -175,6 +178,7 @@ def csrf_token():
 
 
 @bp.route("/r/<token>/q/<key>", methods=["GET", "POST"])
+@requires(Right.PUBLIC)
 def screen(token: str, key: str):
     answering = Answering(token)
     if not answering.is_open:
@@ -238,6 +242,7 @@ def _render(answering: Answering, screen: service.Screen, form, notice: str | No
 
 
 @bp.route("/r/<token>/continue")
+@requires(Right.PUBLIC)
 def resume(token: str):
     """Where the owner left off."""
     answering = Answering(token)
@@ -247,6 +252,7 @@ def resume(token: str):
 
 
 @bp.route("/r/<token>/autosave", methods=["POST"])
+@requires(Right.PUBLIC)
 def autosave(token: str):
     """The screen's background save: its fields, kept without judging them."""
     answering = Answering(token)
@@ -300,6 +306,7 @@ def _problems(answering: Answering) -> list[dict[str, Any]]:
 
 
 @bp.route("/r/<token>/review", methods=["GET", "POST"])
+@requires(Right.PUBLIC)
 @limiter.limit(_limit, methods=["POST"])
 def review(token: str):
     answering = Answering(token)
@@ -341,6 +348,7 @@ def _render_review(answering: Answering, problems, form, errors=()):
 
 
 @bp.route("/r/<token>/sharpen", methods=["POST"])
+@requires(Right.PUBLIC)
 def sharpen(token: str):
     """Answer the questions the short form left out: the result gets sharper."""
     answering = Answering(token)
