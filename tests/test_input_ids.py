@@ -32,7 +32,7 @@ def test_huge_integers_in_paths_and_queries_are_404_or_400(app, world, number):
         f"/firms?page={number}",
         f"/center?page={number}",
         f"/center/audit?before={number}",
-        f"/center/audit?before=%C2%B2",  # "²": isdigit() is true, int() refuses it
+        "/center/audit?before=%C2%B2",  # "²": isdigit() is true, int() refuses it
     ]
     for url in urls:
         status = staff.get(url).status_code

@@ -26,7 +26,7 @@ from ..diagnosis.explanations import explain
 from ..diagnosis.scoring import is_answered, is_visible, missing_required
 from ..diagnosis.store import DecisionError, latest_diagnosis, override_rates
 from ..questionnaire.schema import Questionnaire
-from ..services import audit, caseload, lifecycle, submissions
+from ..services import access, audit, caseload, lifecycle, submissions
 from ..services.access import Right, requires
 from ..services.decisions import record_decision
 from ..services.self_assessment import compare_with_self_assessment
@@ -106,12 +106,7 @@ def new_firm():
         db = get_db()
         existing = ops.firm_with_number(db, current_user.center_id, profile["business_number"])
         if existing:
-            form.business_number.errors.append(
-                _(
-                    "A firm with this business registration number is already registered: %(name)s.",  # noqa: E501
-                    name=existing["name"],
-                )
-            )
+            form.business_number.errors.append(_already_registered(db, existing))
         else:
             firm_id = ops.create_firm(db, current_user.center_id, current_user.id, profile)
             _audit("create", "firm", firm_id)
@@ -119,6 +114,19 @@ def new_firm():
             return redirect(url_for(".firm", firm_id=firm_id))
     status = 422 if form.is_submitted() else 200
     return render_template("firm_new.html", form=form, questionnaire=questionnaire), status
+
+
+def _already_registered(db, existing: dict[str, Any]) -> str:
+    """Why a business number is refused: the firm's name only to whom may see the firm."""
+    if access.visible_firm(db, current_user, existing["id"]) is None:
+        return _(
+            "A firm with this business registration number is already registered at your "
+            "center, outside your caseload: ask your center's staff to assign it to you."
+        )
+    return _(
+        "A firm with this business registration number is already registered: %(name)s.",
+        name=existing["name"],
+    )
 
 
 def _firm_or_404(firm_id: int) -> dict[str, Any]:
@@ -163,12 +171,7 @@ def edit_firm(firm_id: int):
         db = get_db()
         other = ops.firm_with_number(db, current_user.center_id, profile["business_number"])
         if other and other["id"] != firm_id and firm["origin"] == "center":
-            form.business_number.errors.append(
-                _(
-                    "A firm with this business registration number is already registered: %(name)s.",  # noqa: E501
-                    name=other["name"],
-                )
-            )
+            form.business_number.errors.append(_already_registered(db, other))
         else:
             with transaction(db):
                 ops.update_firm(db, firm_id, profile)
@@ -555,12 +558,15 @@ def roadmap_pdf(assessment_id: int):
 @bp.route("/center/overrides")
 @requires(Right.SIGNED_IN)
 def overrides():
-    """How often this center's consultants override the model, per track and per person."""
+    """How often this center's consultants override the model, per track and per person
+    (a consultant: their own decisions only, not their colleagues')."""
     from ..services.dashboard import overrides as override_reasons
 
     return render_template(
         "overrides.html",
-        rates=override_rates(get_db(), current_user.center_id),
+        rates=override_rates(
+            get_db(), current_user.center_id, None if current_user.is_staff else current_user.id
+        ),
         # the reasons, of the firms this user may see (a consultant: their caseload's)
         reasons=override_reasons(get_db(), current_user, ops.FirmFilter(), 20),
     )
