@@ -61,3 +61,60 @@ def test_a_consultant_sees_only_their_own_override_rates(app, world):
     assert "동료 A" in page
     staff = browser(app, a.users["staff"]).get("/center/overrides").get_data(as_text=True)
     assert "주치의 A" in staff and "동료 A" in staff
+
+
+# --- managing logins: a confirmation step, and a new password never in the session cookie ----
+
+
+def _cookie_payload(browser) -> str:
+    """What the signed session cookie carries (signed, not secret: its holder can read it)."""
+    import base64
+    import zlib
+
+    value = browser.client.get_cookie("session").value
+    compressed = value.startswith(".")
+    data = value.lstrip(".").split(".")[0]
+    raw = base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
+    return (zlib.decompress(raw) if compressed else raw).decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize("action", ["password", "tokens", "disable"])
+def test_reset_revoke_and_disable_ask_first_and_work_without_js(app, world, action):
+    a = world["A"]
+    staff = browser(app, a.users["staff"])
+    doctor = a.users["doctor"]
+    url = f"/admin/users/{doctor['id']}/{action}"
+    first = staff.post_form(url, {}, page="/admin/users")  # the users page's button
+    page = first.get_data(as_text=True)
+    assert first.status_code == 200 and 'name="confirmed" value="yes"' in page
+    assert doctor["email"] in page and 'name="csrf_token"' in page  # a plain form: no JS
+    db = connect(app.config["DATABASE"])
+    row = db.execute(
+        "SELECT password_hash, disabled_at FROM users WHERE id = ?", [doctor["id"]]
+    ).fetchone()
+    live = db.execute(
+        "SELECT COUNT(*) FROM api_tokens WHERE user_id = ? AND revoked_at IS NULL", [doctor["id"]]
+    ).fetchone()[0]
+    assert live == 1 and row[1] is None  # nothing happened on the first click
+    from conftest import csrf_from
+
+    done = staff.client.post(url, data={"confirmed": "yes", "csrf_token": csrf_from(page)})
+    after = db.execute(
+        "SELECT password_hash, disabled_at FROM users WHERE id = ?", [doctor["id"]]
+    ).fetchone()
+    live_after = db.execute(
+        "SELECT COUNT(*) FROM api_tokens WHERE user_id = ? AND revoked_at IS NULL", [doctor["id"]]
+    ).fetchone()[0]
+    db.conn.close()
+    if action == "password":
+        assert done.status_code == 200 and after[0] != row[0]
+        shown = done.get_data(as_text=True)
+        import re
+
+        password = re.search(r'<code class="secret">([^<]+)</code>', shown)[1]
+        assert password not in _cookie_payload(staff)  # not carried in the signed cookie
+        assert password not in staff.get("/admin/users").get_data(as_text=True)  # shown once
+    elif action == "tokens":
+        assert live_after == 0
+    else:
+        assert after[1] is not None

@@ -170,11 +170,37 @@ def _target(user_id: int) -> dict[str, Any]:
         abort(403)
 
 
+def _unless_confirmed(question: str, button: str, danger: bool = False):
+    """The confirmation page, unless this is its form coming back (``confirmed=yes``): a
+    reset, a revocation or a disabling never happens on the first click."""
+    if request.form.get("confirmed") == "yes":
+        return None
+    return render_template(
+        "admin/confirm.html",
+        question=question,
+        button=button,
+        danger=danger,
+        action=request.path,
+        form=ActionForm(),
+    )
+
+
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
 @requires(Right.STAFF)
 def reset_password(user_id: int):
-    """A new password, shown once; the person's sessions end."""
+    """A new password, shown once in this answer (never in the session cookie); the
+    person's sessions end."""
     target = _target(user_id)
+    asked = _unless_confirmed(
+        _(
+            "Reset the password of %(email)s? They are logged out everywhere and you are shown "
+            "a new password once.",
+            email=target["email"],
+        ),
+        _("Reset the password"),
+    )
+    if asked:
+        return asked
     password = new_password()
     with transaction(get_db()) as db:
         set_password(db, user_id, password)
@@ -187,21 +213,22 @@ def reset_password(user_id: int):
             center_id=target["center_id"],
             user_id=current_user.id,
         )
-    flash(
-        _(
-            "New password for %(email)s: %(password)s (shown once; their sessions have ended).",
-            email=target["email"],
-            password=password,
-        ),
-        "success",
-    )
-    return redirect(url_for(".users"))
+    return render_template("admin/password_reset.html", email=target["email"], password=password)
 
 
 @bp.route("/users/<int:user_id>/tokens", methods=["POST"])
 @requires(Right.STAFF)
 def revoke_tokens(user_id: int):
     target = _target(user_id)
+    asked = _unless_confirmed(
+        _(
+            "Revoke every API token of %(email)s? Integrations using them stop working.",
+            email=target["email"],
+        ),
+        _("Revoke the tokens"),
+    )
+    if asked:
+        return asked
     with transaction(get_db()) as db:
         count = revoke_user_tokens(db, user_id)
         audit.record(
@@ -224,6 +251,17 @@ def disable(user_id: int):
     if target["id"] == current_user.id:
         flash(_("You cannot disable your own login."), "error")
         return redirect(url_for(".users"))
+    asked = _unless_confirmed(
+        _(
+            "Disable the login of %(email)s? Their sessions end and their API tokens are "
+            "revoked; their firms stay.",
+            email=target["email"],
+        ),
+        _("Disable the login"),
+        danger=True,
+    )
+    if asked:
+        return asked
     from ..storage import now
 
     with transaction(get_db()) as db:
