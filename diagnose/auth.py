@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -37,7 +38,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .limits import limiter
 from .services.access import Right, requires
-from .storage import get_db, now
+from .storage import get_db, now, transaction
 from .vocabulary import ROLES, Role
 from .web.forms import LoginForm
 
@@ -178,14 +179,30 @@ def create_user(
     password: str,
     role: str = CONSULTANT,
 ) -> int:
+    """A new login; ``LoginExists`` if the email has one (checked and inserted in one write
+    transaction, so two creations at once give one login and one clear refusal)."""
     role = LEGACY_ROLES.get(role, role)
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
-    return db.execute(
-        "INSERT INTO users (center_id, email, name, password_hash, role, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        [center_id, email.strip().lower(), name, generate_password_hash(password), role, now()],
-    ).lastrowid
+    email = email.strip().lower()
+    password_hash = generate_password_hash(password)  # slow: hashed before taking the lock
+    with transaction(db):
+        if db.execute("SELECT 1 FROM users WHERE email = ?", [email]).fetchone():
+            raise LoginExists(email)
+        try:
+            return db.execute(
+                "INSERT INTO users (center_id, email, name, password_hash, role, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [center_id, email, name, password_hash, role, now()],
+            ).lastrowid
+        except sqlite3.IntegrityError as error:  # the unique email, if a writer slipped in
+            if "users.email" in str(error):
+                raise LoginExists(email) from error
+            raise
+
+
+class LoginExists(ValueError):
+    """A login with this email exists already."""
 
 
 @cache

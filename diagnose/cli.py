@@ -8,8 +8,9 @@ import click
 from flask import Flask
 
 from .assessments import SIZE_BANDS
-from .auth import LEGACY_ROLES, ROLES, create_center, create_user
+from .auth import LEGACY_ROLES, ROLES, LoginExists, create_center, create_user
 from .storage import connect, migrate, schema_version, transaction
+from .vocabulary import TRACKS
 
 
 def init_app(app: Flask) -> None:
@@ -36,7 +37,7 @@ def init_app(app: Flask) -> None:
     @click.option("--region", default="seoul", help="The center's region, for a new center.")
     @click.option(
         "--role",
-        type=click.Choice([*ROLES, *LEGACY_ROLES]),
+        type=click.Choice([*map(str, ROLES), *LEGACY_ROLES]),  # values, not enum names
         default="consultant",
         help="administrator: every center; center_staff: one center's staff (center_admin "
         "is its old name); consultant: their own caseload.",
@@ -49,15 +50,20 @@ def init_app(app: Flask) -> None:
 
         db = connect(app.config["DATABASE"])
         password = password or secrets.token_urlsafe(12)
-        with transaction(db):
-            row = db.execute("SELECT id FROM centers WHERE name = ?", [center_name]).fetchone()
-            center_id = row[0] if row else create_center(db, center_name, region)
-            user_id = create_user(db, center_id, email, name, password, role)
-            api_token = (
-                create_api_token(db, user_id, "cli", app.config["API_TOKEN_DAYS"])
-                if token
-                else None
-            )
+        try:
+            with transaction(db):
+                row = db.execute("SELECT id FROM centers WHERE name = ?", [center_name]).fetchone()
+                center_id = row[0] if row else create_center(db, center_name, region)
+                user_id = create_user(db, center_id, email, name, password, role)
+                api_token = (
+                    create_api_token(db, user_id, "cli", app.config["API_TOKEN_DAYS"])
+                    if token
+                    else None
+                )
+        except LoginExists as exists:
+            raise click.ClickException(
+                f"a login with this email exists already: {exists}"
+            ) from exists
         role = LEGACY_ROLES.get(role, role)
         click.echo(f"created {role} {email} in center '{center_name}'; password: {password}")
         if api_token:
@@ -412,7 +418,7 @@ def _center_option(db, center: str | None) -> int | None:
     return row[0]
 
 
-TRACK_CHOICE = click.Choice(["beginner", "ax", "shared_center"])
+TRACK_CHOICE = click.Choice([str(t) for t in TRACKS])
 SIZE_CHOICE = click.Choice(list(SIZE_BANDS))
 
 

@@ -27,6 +27,7 @@ from wtforms import SelectChoice
 
 from ..auth import (
     ACTING_CENTER,
+    LoginExists,
     create_user,
     end_user_sessions,
     new_password,
@@ -102,11 +103,8 @@ def users():
     status = 200
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
-        if db.execute("SELECT 1 FROM users WHERE email = ?", [email]).fetchone():
-            form.email.errors.append(_("A login with this email exists already."))
-            status = 422
-        else:
-            password = new_password()
+        password = new_password()
+        try:
             with transaction(db):
                 user_id = create_user(
                     db,
@@ -129,6 +127,10 @@ def users():
                     user_id=current_user.id,
                     detail=form.role.data,
                 )
+        except LoginExists:  # there already, or created by another click at the same moment
+            form.email.errors.append(_("A login with this email exists already."))
+            status = 422
+        else:
             created = {"email": email, "password": password}
             form = _user_form()
             form.email.data = form.name.data = form.phone.data = ""
