@@ -414,6 +414,11 @@ def csrf_refused(error: CSRFError):
             return _login_expired()
         return jsonify(error="csrf", reason=error.description), 400
     if request.endpoint == "consultant.step" and current_user.is_authenticated:
+        # The token is checked before the page's right: check it here before showing answers.
+        try:
+            access.check_page(get_db(), current_user, Right.DRAFT, request.view_args, "POST")
+        except (access.NotFound, access.Forbidden):
+            return render_template("csrf_error.html"), 400
         interview = Interview(request.view_args["assessment_id"])
         step = request.view_args["step"]
         if interview.is_draft and step in interview.steps and step != REVIEW:

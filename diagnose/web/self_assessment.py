@@ -276,7 +276,9 @@ def csrf_refused(_error: CSRFError):
     screen sent with one comes back with everything as typed, to be sent again."""
     if request.endpoint == "self_assessment.autosave":
         return jsonify(error="csrf"), 400
-    if request.endpoint == "self_assessment.screen":
+    if request.endpoint == "self_assessment.screen" and service.by_token(
+        get_db(), request.view_args["token"]
+    ):  # an unknown link: the plain answer below (an abort here would be a 500)
         answering = Answering(request.view_args["token"])
         screen = answering.screen(request.view_args["key"])
         if answering.is_open and screen is not None:
