@@ -224,6 +224,16 @@ def new_password() -> str:
     return secrets.token_urlsafe(12)
 
 
+def user_by_email(db: sqlite_utils.Database, email: str) -> User | None:
+    """The enabled login with this email (the command line's ``--as``), else None."""
+    rows = list(
+        db.query(
+            "SELECT * FROM users WHERE email = ? AND disabled_at IS NULL", [email.strip().lower()]
+        )
+    )
+    return _user(rows[0]) if rows else None
+
+
 def authenticate(db: sqlite_utils.Database, email: str, password: str) -> User | None:
     rows = list(
         db.query(

@@ -119,3 +119,32 @@ def test_a_consultant_cannot_file_into_or_then_read_a_colleagues_firm_through_th
     filed = db.execute("SELECT firm_id FROM assessments WHERE id = ?", [response.json["id"]])
     assert filed.fetchone()[0] == firm_id
     db.conn.close()
+
+
+# --- the command line: --as a login goes through the same checks as its pages ---------------
+
+
+def test_the_command_line_acting_as_a_login_gets_its_role_and_caseload(app, tmp_path):
+    from centers import build
+
+    world = build(app)
+    a = world["A"]
+    runner = app.test_cli_runner()
+    out = tmp_path / "firms.csv"
+
+    def run(*args):
+        return runner.invoke(args=[str(x) for x in args])
+
+    refused = run("export", "--format", "csv", "-o", out, "--as", a.users["doctor"]["email"])
+    assert refused.exit_code != 0 and "may not export: center staff only" in refused.output
+    done = run("export", "--format", "csv", "-o", out, "--as", a.users["staff"]["email"])
+    assert done.exit_code == 0, done.output
+    text = out.read_text(encoding="utf-8-sig")
+    assert "A기업정밀" in text and "B기업정밀" not in text  # the staff member's center only
+    colleague = a.users["colleague"]["email"]
+    render = run("roadmap", "render", a.assessments["diagnosed"], "--as", colleague)
+    assert render.exit_code != 0 and "no assessment" in render.output  # the doctor's firm
+    batch = run("roadmap", "batch", "-o", tmp_path / "b.zip", "--workers", 0, "--as", colleague)
+    assert batch.exit_code != 0 and "no diagnosed firm matches" in batch.output
+    unknown = run("export", "--format", "csv", "-o", out, "--as", "nobody@x.example")
+    assert unknown.exit_code != 0 and "no enabled login" in unknown.output
