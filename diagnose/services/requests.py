@@ -15,6 +15,7 @@ from typing import Any
 import sqlite_utils
 
 from ..storage import now, transaction
+from ..vocabulary import Role
 from . import audit
 from .inputs import PROFILE_TEXT_MAX, REASON_MAX, digits_normalised, text_problem
 
@@ -138,8 +139,8 @@ def assign_request(
             raise RequestError({"request": "closed"})
         consultant = db.execute(
             "SELECT 1 FROM users WHERE id = ? AND center_id = ? AND disabled_at IS NULL "
-            "AND role != 'administrator'",
-            [consultant_id, center_id],
+            "AND role != ?",
+            [consultant_id, center_id, Role.ADMINISTRATOR],
         ).fetchone()
         if consultant is None:
             raise RequestError({"consultant": "not of this center"})

@@ -37,6 +37,7 @@ from ..auth import (
 from ..services import access, audit, registry
 from ..services.access import Right, requires
 from ..storage import get_db, transaction
+from ..vocabulary import Role
 from .center_forms import ActionForm, NewUserForm
 from .forms import ui_language
 from .ids import parse_id
@@ -136,10 +137,10 @@ def users():
             form.email.data = form.name.data = form.phone.data = ""
     elif form.is_submitted():
         status = 422
-    condition = (
-        "1" if current_user.is_administrator else "u.center_id = ? AND u.role != 'administrator'"
+    condition = "1" if current_user.is_administrator else "u.center_id = ? AND u.role != ?"
+    params = (
+        [] if current_user.is_administrator else [current_user.home_center_id, Role.ADMINISTRATOR]
     )
-    params = [] if current_user.is_administrator else [current_user.home_center_id]
     people = list(
         db.query(
             f"""SELECT u.*, c.name AS center_name,

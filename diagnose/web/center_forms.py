@@ -27,6 +27,7 @@ from wtforms.validators import DataRequired, NumberRange, Optional, Regexp, Vali
 from ..assessments import FIRM_SORTS, SIZE_BANDS, FirmFilter
 from ..questionnaire.schema import Questionnaire
 from ..services import inputs
+from ..vocabulary import Role
 from .forms import TRACK_CHOICES, TextLimits
 from .ids import MAX_ID, parse_id
 
@@ -133,8 +134,8 @@ def consultants_of(db: sqlite_utils.Database, center_id: int) -> list[dict[str, 
     return list(
         db.query(
             "SELECT id, name, email, role FROM users WHERE center_id = ? AND disabled_at IS NULL "
-            "AND role != 'administrator' ORDER BY name",
-            [center_id],
+            "AND role != ? ORDER BY name",
+            [center_id, Role.ADMINISTRATOR],
         )
     )
 
