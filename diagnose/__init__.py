@@ -69,6 +69,16 @@ def register_tasks(queue, config: dict[str, Any], instance: Path, app) -> None:
     mailing.register_tasks(queue, app)  # send_mail: notices by e-mail
 
 
+def _static_view(app: Flask):
+    """Flask's own static-file view, as a function that can carry a declared right."""
+    send = app.view_functions["static"]
+
+    def static(filename: str):
+        return send(filename=filename)
+
+    return static
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     instance = Path(
         (test_config or {}).get("INSTANCE_PATH") or config_module.instance_path()
@@ -155,6 +165,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from .limits import limiter
     from .web import admin, api, center, consultant, errors, public, self_assessment
+    from .web.ids import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # ids past SQLite's INTEGER are a 404
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(consultant.bp)
@@ -168,6 +181,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(visits.bp)  # a request followed to the visit; the outbox
     app.register_blueprint(owner.bp)  # the owner's link by e-mail, and on this device
     csrf.exempt(api.bp)  # bearer tokens, never the session cookie: nothing to forge
+    from .services.access import Right, guard_request, requires
+
+    # Every route declares its right (``@requires``); this one check enforces it.
+    app.view_functions["static"] = requires(Right.PUBLIC)(_static_view(app))
+    app.before_request(guard_request)
     limiter.init_app(app)
     if app.config["ENV_NAME"] == "production" and app.config["RATELIMIT_STORAGE_URI"].startswith(
         "memory://"

@@ -16,6 +16,7 @@ import sqlite_utils
 
 from .questionnaire.schema import Catalogue, Questionnaire
 from .storage import now, transaction
+from .vocabulary import TRACKS
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +190,7 @@ _TRACK_OF = """COALESCE(
     (SELECT d.final_track FROM decisions d WHERE d.assessment_id = {id} ORDER BY d.id DESC LIMIT 1),
     (SELECT p.track FROM predictions p WHERE p.assessment_id = {id} ORDER BY p.id DESC LIMIT 1))"""
 
-FIRM_STATES = ("beginner", "ax", "shared_center", "draft", "none")
+FIRM_STATES = (*TRACKS, "draft", "none")
 # Size bands of the center's statistics (employees, inclusive; None: no upper bound).
 SIZE_BANDS: dict[str, tuple[int, int | None]] = {
     "1_9": (1, 9),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -31,19 +32,20 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import LoginManager, UserMixin, login_required, login_user, logout_user
+from flask_login import LoginManager, UserMixin, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .limits import limiter
-from .storage import get_db, now
+from .services.access import Right, requires
+from .storage import get_db, now, transaction
+from .vocabulary import ROLES, Role
 from .web.forms import LoginForm
 
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
-ADMINISTRATOR, CENTER_STAFF, CONSULTANT = "administrator", "center_staff", "consultant"
-ROLES = (CONSULTANT, CENTER_STAFF, ADMINISTRATOR)
+ADMINISTRATOR, CENTER_STAFF, CONSULTANT = Role.ADMINISTRATOR, Role.CENTER_STAFF, Role.CONSULTANT
 # The role called center_admin before migration 20: a center's staff member.
 LEGACY_ROLES = {"center_admin": CENTER_STAFF}
 ACTING_CENTER = "acting_center"  # the session's entry: the center an administrator acts for
@@ -177,14 +179,30 @@ def create_user(
     password: str,
     role: str = CONSULTANT,
 ) -> int:
+    """A new login; ``LoginExists`` if the email has one (checked and inserted in one write
+    transaction, so two creations at once give one login and one clear refusal)."""
     role = LEGACY_ROLES.get(role, role)
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
-    return db.execute(
-        "INSERT INTO users (center_id, email, name, password_hash, role, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        [center_id, email.strip().lower(), name, generate_password_hash(password), role, now()],
-    ).lastrowid
+    email = email.strip().lower()
+    password_hash = generate_password_hash(password)  # slow: hashed before taking the lock
+    with transaction(db):
+        if db.execute("SELECT 1 FROM users WHERE email = ?", [email]).fetchone():
+            raise LoginExists(email)
+        try:
+            return db.execute(
+                "INSERT INTO users (center_id, email, name, password_hash, role, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [center_id, email, name, password_hash, role, now()],
+            ).lastrowid
+        except sqlite3.IntegrityError as error:  # the unique email, if a writer slipped in
+            if "users.email" in str(error):
+                raise LoginExists(email) from error
+            raise
+
+
+class LoginExists(ValueError):
+    """A login with this email exists already."""
 
 
 @cache
@@ -204,6 +222,16 @@ def set_password(db: sqlite_utils.Database, user_id: int, password: str) -> None
 def new_password() -> str:
     """A password to hand to a person once (they should change it)."""
     return secrets.token_urlsafe(12)
+
+
+def user_by_email(db: sqlite_utils.Database, email: str) -> User | None:
+    """The enabled login with this email (the command line's ``--as``), else None."""
+    rows = list(
+        db.query(
+            "SELECT * FROM users WHERE email = ? AND disabled_at IS NULL", [email.strip().lower()]
+        )
+    )
+    return _user(rows[0]) if rows else None
 
 
 def authenticate(db: sqlite_utils.Database, email: str, password: str) -> User | None:
@@ -292,6 +320,7 @@ def _failed(response) -> bool:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@requires(Right.PUBLIC)
 @limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
 @limiter.limit(_account_limit, key_func=_account_key, methods=["POST"], deduct_when=_failed)
 def login():
@@ -340,7 +369,7 @@ def login_page_too_old(_error: CSRFError):
 
 
 @bp.route("/logout", methods=["POST"])
-@login_required
+@requires(Right.SIGNED_IN)
 def logout():
     end_session(get_db(), session.pop(SESSION_KEY, None))
     logout_user()

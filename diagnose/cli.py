@@ -8,8 +8,9 @@ import click
 from flask import Flask
 
 from .assessments import SIZE_BANDS
-from .auth import LEGACY_ROLES, ROLES, create_center, create_user
+from .auth import LEGACY_ROLES, ROLES, LoginExists, create_center, create_user
 from .storage import connect, migrate, schema_version, transaction
+from .vocabulary import TRACKS
 
 
 def init_app(app: Flask) -> None:
@@ -36,7 +37,7 @@ def init_app(app: Flask) -> None:
     @click.option("--region", default="seoul", help="The center's region, for a new center.")
     @click.option(
         "--role",
-        type=click.Choice([*ROLES, *LEGACY_ROLES]),
+        type=click.Choice([*map(str, ROLES), *LEGACY_ROLES]),  # values, not enum names
         default="consultant",
         help="administrator: every center; center_staff: one center's staff (center_admin "
         "is its old name); consultant: their own caseload.",
@@ -49,15 +50,20 @@ def init_app(app: Flask) -> None:
 
         db = connect(app.config["DATABASE"])
         password = password or secrets.token_urlsafe(12)
-        with transaction(db):
-            row = db.execute("SELECT id FROM centers WHERE name = ?", [center_name]).fetchone()
-            center_id = row[0] if row else create_center(db, center_name, region)
-            user_id = create_user(db, center_id, email, name, password, role)
-            api_token = (
-                create_api_token(db, user_id, "cli", app.config["API_TOKEN_DAYS"])
-                if token
-                else None
-            )
+        try:
+            with transaction(db):
+                row = db.execute("SELECT id FROM centers WHERE name = ?", [center_name]).fetchone()
+                center_id = row[0] if row else create_center(db, center_name, region)
+                user_id = create_user(db, center_id, email, name, password, role)
+                api_token = (
+                    create_api_token(db, user_id, "cli", app.config["API_TOKEN_DAYS"])
+                    if token
+                    else None
+                )
+        except LoginExists as exists:
+            raise click.ClickException(
+                f"a login with this email exists already: {exists}"
+            ) from exists
         role = LEGACY_ROLES.get(role, role)
         click.echo(f"created {role} {email} in center '{center_name}'; password: {password}")
         if api_token:
@@ -180,6 +186,26 @@ def init_model_commands(app: Flask) -> None:
     init_lifecycle_commands(app)
 
 
+# Without --as a command acts as the instance's operator (who holds the database file); with
+# it, as that login: its role and caseload apply through the same service checks as its pages.
+AS_OPTION = click.option(
+    "--as",
+    "as_email",
+    help="Act as this login (its email): its role and caseload apply, as on its pages.",
+)
+
+
+def _acting_user(db, email: str | None):
+    if not email:
+        return None
+    from .auth import user_by_email
+
+    user = user_by_email(db, email)
+    if user is None:
+        raise click.ClickException(f"no enabled login {email}")
+    return user
+
+
 def _user_id(db, email: str) -> int:
     row = db.execute("SELECT id FROM users WHERE email = ?", [email.strip().lower()]).fetchone()
     if row is None:
@@ -287,14 +313,26 @@ def init_roadmap_commands(app: Flask) -> None:
         type=click.Path(dir_okay=False),
         help="Where to write the PDF (default: roadmap-<id>-<lang>.pdf).",
     )
-    def render_command(assessment_id: int, lang: str, output: str | None) -> None:
+    @AS_OPTION
+    def render_command(
+        assessment_id: int, lang: str, output: str | None, as_email: str | None
+    ) -> None:
         """Write the roadmap PDF of a submitted assessment (rendered here, in a render child,
         into the same cache the queue fills)."""
         from . import jobs
         from .roadmap.pdf import RenderError, cache_path
         from .roadmap.report import registry_needs_real_entries
-        from .services import reports
+        from .services import access, reports
 
+        db = connect(app.config["DATABASE"])
+        user = _acting_user(db, as_email)
+        if user is not None:
+            try:
+                access.assessment_access(db, user, assessment_id)
+            except access.NotFound:
+                raise click.ClickException(
+                    f"no assessment {assessment_id} for {as_email}"
+                ) from None
         try:
             key = reports.render_report_now(app, assessment_id, lang)
         except LookupError as exc:
@@ -336,7 +374,8 @@ def init_roadmap_commands(app: Flask) -> None:
         help="Start a queue consumer with this many renderers for the batch's time (0: only "
         "consumers already running take the work, e.g. on other machines with Redis).",
     )
-    def batch_command(center, track, industry, size, lang, output, workers) -> None:
+    @AS_OPTION
+    def batch_command(center, track, industry, size, lang, output, workers, as_email) -> None:
         """Print the latest report of every firm matching the filter on the task queue, with
         a progress bar; a firm whose report fails is listed and the others are printed."""
         import shutil
@@ -347,12 +386,18 @@ def init_roadmap_commands(app: Flask) -> None:
 
         file_format = "pdf" if output.lower().endswith(".pdf") else "zip"
         db = connect(app.config["DATABASE"])
-        center_id = _center_option(db, center)
-        scope = (
-            ("f.center_id = :scope_center", {"scope_center": center_id})
-            if center_id is not None
-            else ("1", {})
-        )
+        user = _acting_user(db, as_email)
+        center_id = user.center_id if user else _center_option(db, center)
+        if user:
+            from .services import access
+
+            scope = access.firm_scope(user)  # the login's caseload, as its firm list
+        else:
+            scope = (
+                ("f.center_id = :scope_center", {"scope_center": center_id})
+                if center_id is not None
+                else ("1", {})
+            )
         rows, _total = list_firms(
             db, scope, _filters(track, industry, size), "name", False, 0, None
         )
@@ -368,7 +413,7 @@ def init_roadmap_commands(app: Flask) -> None:
                 )
             center_id = centers.pop()
         batch_id = batch.create_batch(
-            db, None, chosen, lang, file_format, {"track": track}, center_id=center_id
+            db, user, chosen, lang, file_format, {"track": track}, center_id=center_id
         )
         immediate = app.extensions["queue"].immediate  # the tests: tasks run right here
         consumer = _start_consumer(app, workers) if workers > 0 and not immediate else None
@@ -448,7 +493,7 @@ def _center_option(db, center: str | None) -> int | None:
     return row[0]
 
 
-TRACK_CHOICE = click.Choice(["beginner", "ax", "shared_center"])
+TRACK_CHOICE = click.Choice([str(t) for t in TRACKS])
 SIZE_CHOICE = click.Choice(list(SIZE_BANDS))
 
 
@@ -460,20 +505,25 @@ def init_export_command(app: Flask) -> None:
     @click.option("--track", type=TRACK_CHOICE, help="Only firms on this track.")
     @click.option("--industry", help="Only firms of this industry (KSIC section letter).")
     @click.option("--size", type=SIZE_CHOICE, help="Only firms of this size band.")
-    def export_command(file_format, output, center, track, industry, size) -> None:
+    @AS_OPTION
+    def export_command(file_format, output, center, track, industry, size, as_email) -> None:
         """Export firms, diagnoses, dimension scores, tracks, overrides and training taken
         (Korean headers), as the center dashboard's export does."""
-        from .services import export
+        from .services import access, export
 
         db = connect(app.config["DATABASE"])
-        content = export.export(
-            db,
-            None,
-            _filters(track, industry, size),
-            file_format,
-            app.extensions["questionnaires"].current,
-            center_id=_center_option(db, center),
-        )
+        user = _acting_user(db, as_email)
+        try:
+            content = export.export(
+                db,
+                user,
+                _filters(track, industry, size),
+                file_format,
+                app.extensions["questionnaires"].current,
+                center_id=None if user else _center_option(db, center),
+            )
+        except access.Forbidden:
+            raise click.ClickException(f"{as_email} may not export: center staff only") from None
         with open(output, "wb") as out:
             out.write(content)
         click.echo(f"{output}: {len(content) // 1024} KB")

@@ -6,15 +6,14 @@ without a real secret key.
 
 from __future__ import annotations
 
-import math
 import os
 import secrets
-from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
+from .secret_key import secret_key_problem
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-_WEAK_KEYS = {"", "dev", "changeme", "secret", "change-me"}
 
 
 class ConfigError(RuntimeError):
@@ -125,36 +124,18 @@ def _mail_settings(env) -> dict:
     }
 
 
-# 32 random hex characters score ~110-125 (the estimate is below their 128 real bits)
-KEY_BITS_MIN = 96
-
-
-def key_strength_bits(key: str) -> float:
-    """An upper estimate of a key's randomness: its length times the Shannon entropy of its
-    characters. ``"x" * 40`` has 0 bits, ``"abc" * 14`` 67, ``secrets.token_hex(32)`` ~250."""
-    if not key:
-        return 0.0
-    counts = Counter(key)
-    per_char = -sum(n / len(key) * math.log2(n / len(key)) for n in counts.values())
-    return per_char * len(key)
-
-
 def is_strong_key(key: str) -> bool:
-    return (
-        key.strip().lower() not in _WEAK_KEYS
-        and len(key) >= 32
-        and len(set(key)) >= 12
-        and key_strength_bits(key) >= KEY_BITS_MIN
-    )
+    return secret_key_problem(key) is None
 
 
 def _secret_key(given: str, production: bool, instance: Path) -> str:
-    if is_strong_key(given):
+    problem = secret_key_problem(given)
+    if problem is None:
         return given
     if production:
         raise ConfigError(
-            "DIAGNOSE_SECRET_KEY must be a random string of at least 32 characters in "
-            "production (a repeated or guessable one is refused), e.g. "
+            f"DIAGNOSE_SECRET_KEY is refused ({problem}): production needs a random string of "
+            "at least 32 characters, e.g. "
             "python -c 'import secrets; print(secrets.token_hex(32))'"
         )
     if given.strip():

@@ -2,6 +2,8 @@
 
 from conftest import PASSWORD, Browser, add_user, csrf_from
 
+from diagnose.services.access import Right, requires
+
 
 def test_a_copied_session_cookie_is_dead_after_logout(app):
     user = add_user(app)
@@ -76,6 +78,7 @@ def test_errors_are_pages_in_korean_or_json_for_the_api(make_app):
     app.config["PROPAGATE_EXCEPTIONS"] = False
 
     @app.route("/boom")
+    @requires(Right.PUBLIC)
     def boom():
         raise RuntimeError("a bug")
 
@@ -252,6 +255,7 @@ def test_proxy_hops_decide_which_address_is_the_clients(make_app):
 
     def seen(app):
         @app.route("/whoami")
+        @requires(Right.PUBLIC)
         def whoami():
             return request.remote_addr
 

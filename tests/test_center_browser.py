@@ -196,6 +196,14 @@ def test_the_dashboard_and_every_new_center_page_pass_axe(app, browser):  # noqa
             admin.fill("#email", "not-an-email")
             admin.click("form[novalidate] button[type=submit]")
             checked[(lang, "/admin/users (errors)")] = violations(admin)
+            # reset, revoke and disable ask first; a new password is shown once
+            target = a.users["colleague"]["id"]
+            for action in ("tokens", "disable", "password"):
+                admin.goto(f"{server}/admin/users?lang={lang}")
+                admin.click(f"form[action$='/users/{target}/{action}'] button")
+                checked[(lang, f"/admin/users/<id>/{action} (confirm)")] = violations(admin)
+            admin.click("input[name=confirmed] ~ .actions button")
+            checked[(lang, "/admin/users/<id>/password (shown once)")] = violations(admin)
             admin.goto(f"{server}/center?lang={lang}")
             admin.screenshot(path=str(SHOTS / f"center-dashboard-{lang}.png"), full_page=True)
             admin.context.close()

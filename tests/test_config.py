@@ -1,11 +1,17 @@
 """Configuration from DIAGNOSE_ variables."""
 
-import secrets
+import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from diagnose import create_app
 from diagnose.config import ConfigError
+from diagnose.secret_key import secret_key_problem
+
+# A key drawn once from secrets.token_hex(16): fixed, so the test never depends on chance.
+RANDOM_KEY = "9f86d081884c7d659a2feaa0c55ad015"
 
 
 def test_production_refuses_to_start_without_a_real_secret_key(monkeypatch, tmp_path):
@@ -17,11 +23,17 @@ def test_production_refuses_to_start_without_a_real_secret_key(monkeypatch, tmp_
     monkeypatch.setenv("DIAGNOSE_SECRET_KEY", "changeme")
     with pytest.raises(ConfigError):
         create_app()
-    for weak in ("x" * 40, "abc" * 14, "0123456789" * 4, "password" * 5):
+    for weak in (
+        "x" * 40,
+        "abc" * 14,
+        "0123456789" * 4,
+        "password" * 5,
+        "0123456789abcdef0123456789abcdef",  # 16 different characters, and still made up
+    ):
         monkeypatch.setenv("DIAGNOSE_SECRET_KEY", weak)
         with pytest.raises(ConfigError, match="DIAGNOSE_SECRET_KEY"):
             create_app()
-    monkeypatch.setenv("DIAGNOSE_SECRET_KEY", secrets.token_hex(16))
+    monkeypatch.setenv("DIAGNOSE_SECRET_KEY", RANDOM_KEY)
     with pytest.raises(ConfigError, match="DIAGNOSE_BASE_URL"):
         create_app()  # links to firms are never built on a caller's Host header
     monkeypatch.setenv("DIAGNOSE_BASE_URL", "https://diagnose.example.kr/")
@@ -48,3 +60,43 @@ def test_demo_data_prints_a_login(monkeypatch, tmp_path, capsys):
     assert "Demo login: doctor@demo.example / password:" in first
     create_app()  # a second start seeds nothing new and prints the same login
     assert capsys.readouterr().out.strip().splitlines()[-1] == first.strip().splitlines()[-1]
+
+
+# --- the key check: random keys always pass, made-up ones never ----------------------------
+
+
+def test_two_hundred_thousand_random_keys_all_pass():
+    draw = random.Random(20261202)  # seeded: the same keys on every run
+    refused = [
+        key
+        for key in (f"{draw.getrandbits(128):032x}" for _ in range(200_000))
+        if secret_key_problem(key)
+    ]
+    assert refused == []  # the entropy estimate refused ~1.7 % of these
+
+
+@settings(derandomize=True, max_examples=300, deadline=None)
+@given(st.randoms(use_true_random=True), st.sampled_from([16, 24, 32, 48]))
+def test_any_random_hex_or_urlsafe_key_passes(draw, size):
+    import base64
+
+    raw = draw.getrandbits(8 * size).to_bytes(size, "big")
+    assert secret_key_problem(raw.hex()) is None
+    if size >= 24:
+        assert secret_key_problem(base64.urlsafe_b64encode(raw).decode().rstrip("=")) is None
+
+
+@settings(derandomize=True, max_examples=300, deadline=None)
+@given(
+    st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=16),
+    st.randoms(use_true_random=False),
+)
+def test_a_repeated_pattern_a_doubled_key_or_a_run_is_refused(part, draw):
+    repeated = part * -(-48 // len(part))  # at least 48 characters of one pattern
+    assert secret_key_problem(repeated) is not None
+    half = f"{draw.getrandbits(64):016x}"
+    assert secret_key_problem(half + half) is not None  # a key typed twice
+    start = draw.randrange(33, 126 - 32)
+    run = "".join(chr(start + i) for i in range(32))
+    assert secret_key_problem(run) is not None
+    assert secret_key_problem(run[::-1]) is not None

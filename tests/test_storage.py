@@ -164,3 +164,43 @@ def test_a_draft_can_start_from_an_earlier_assessment_and_marks_what_it_carried(
     other_firm = next(db.query("SELECT * FROM firms WHERE id = ?", [other]))
     with pytest.raises(ValueError):  # another firm's answers are never carried
         start_assessment(db, other_firm, None, q, based_on=earlier)
+
+
+def _insert_firm(db, firm_id=None, number="1", origin="self") -> int:
+    return db.execute(
+        "INSERT INTO firms (id, center_id, name, business_number, region, industry, employees, "
+        "revenue_band, contact_name, created_at, updated_at, origin) "
+        "VALUES (?, 1, '기업', ?, 'seoul', 'C', 5, 'b', 'c', 'x', 'x', ?)",
+        [firm_id, number, origin],
+    ).lastrowid
+
+
+def test_a_deleted_firms_id_is_never_given_to_another_firm(tmp_path):
+    """A link deletes the self-assessed firm; its id, named in the audit log, stays its own."""
+    path = tmp_path / "before28.sqlite3"
+    old = connect(path)
+    migrate(old, [m for m in MIGRATIONS if m[0] < 28])
+    with old.conn:
+        old.execute("INSERT INTO centers (name, region, created_at) VALUES ('센터', 'seoul', 'x')")
+        for firm_id in (1, 2, 3):
+            _insert_firm(old, firm_id, str(firm_id))
+        old.execute("DELETE FROM firms WHERE id = 3")  # deleted before the migration
+        old.execute(  # and named by the audit log, as a link or an erasure leaves it
+            "INSERT INTO audit_log (at, actor, action, target, target_id) "
+            "VALUES ('x', 'staff', 'link', 'firm', 3)"
+        )
+    old.conn.close()
+
+    db = connect(path)
+    migrate(db)
+    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert [r[0] for r in db.execute("SELECT id FROM firms ORDER BY id")] == [1, 2]
+    new = _insert_firm(db, number="4")
+    assert new == 4  # not 3, which the audit log names
+    db.execute("DELETE FROM firms WHERE id = ?", [new])  # a link deletes the newest firm
+    assert _insert_firm(db, number="5") == 5  # its id is not handed out again
+    with pytest.raises(sqlite3.IntegrityError):  # the constraints came through the rebuild
+        _insert_firm(db, 1, "9")
+    _insert_firm(db, number="6", origin="center")
+    with pytest.raises(sqlite3.IntegrityError):
+        _insert_firm(db, number="6", origin="center")

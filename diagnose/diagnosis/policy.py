@@ -44,9 +44,8 @@ from typing import Any
 import numpy as np
 
 from ..questionnaire.schema import Item, Questionnaire
+from ..vocabulary import TRACKS  # noqa: F401  (stated once there; imported from here)
 from .scoring import NOT_APPLICABLE, dimension_scores, is_visible, item_score, readiness
-
-TRACKS = ("beginner", "ax", "shared_center")
 
 # --- thresholds (scores are 0..100) ----------------------------------------------------------
 READINESS_FLOOR = 33.0  # below: too early for anything but the basics

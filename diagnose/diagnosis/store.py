@@ -213,8 +213,11 @@ def latest_decision(db: sqlite_utils.Database, assessment_id: int) -> dict[str, 
     return rows[0] if rows else None
 
 
-def override_rates(db: sqlite_utils.Database, center_id: int) -> dict[str, Any]:
-    """How often the center's consultants override the model, per predicted track and person.
+def override_rates(
+    db: sqlite_utils.Database, center_id: int, decided_by: int | None = None
+) -> dict[str, Any]:
+    """How often the center's consultants override the model, per predicted track and person
+    (``decided_by``: only that person's decisions, what a consultant may see).
 
     Counts each assessment's latest decision once.
     """
@@ -223,12 +226,12 @@ def override_rates(db: sqlite_utils.Database, center_id: int) -> dict[str, Any]:
         JOIN assessments a ON a.id = d.assessment_id
         WHERE a.center_id = ? AND d.id = (
             SELECT MAX(id) FROM decisions WHERE assessment_id = d.assessment_id)
-    """
+    """ + (" AND d.decided_by = ?" if decided_by is not None else "")
     by_track = {t: {"decisions": 0, "overrides": 0, "to": {}} for t in TRACKS}
     by_consultant: dict[str, dict[str, int]] = {}
     for row in db.query(
         f"SELECT l.*, u.name AS consultant FROM ({latest}) l JOIN users u ON u.id = l.decided_by",
-        [center_id],
+        [center_id] + ([decided_by] if decided_by is not None else []),
     ):
         track = by_track[row["predicted_track"]]
         track["decisions"] += 1

@@ -12,16 +12,24 @@
 Another center's firm, or a firm outside a consultant's caseload, is answered like a missing
 one (404); what a role may never do is refused with 403. The functions take the user (an
 ``auth.User``) and plain values and know nothing of Flask requests, except
-``guard_request``, which the blueprints install as a ``before_request``.
+``requires`` (the right a view declares) and ``guard_request``, the app's ``before_request``
+that enforces it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any, TypeVar
 
 import sqlite_utils
 
-from ..auth import ADMINISTRATOR, CENTER_STAFF, CONSULTANT, ROLES
+from ..vocabulary import ROLES, Role
+
+ADMINISTRATOR, CENTER_STAFF, CONSULTANT = Role.ADMINISTRATOR, Role.CENTER_STAFF, Role.CONSULTANT
+
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Forbidden(Exception):
@@ -77,6 +85,17 @@ def may_work_on(user: Any, firm: dict[str, Any]) -> bool:
     return firm.get("assigned_to") in (None, user.id)
 
 
+def may_file_under(db: sqlite_utils.Database, user: Any, firm: dict[str, Any]) -> bool:
+    """File a new diagnosis on a registered firm (found by its business number through the
+    page, the API or the CLI): the firm must be in the caller's caseload and theirs to work on,
+    the same rule as starting an interview on its page."""
+    return visible_firm(db, user, firm["id"]) is not None and may_work_on(user, firm)
+
+
+class NotInCaseload(Forbidden):
+    """The firm is registered in the caller's center but is not theirs to work on."""
+
+
 def may_edit_draft(user: Any, firm: dict[str, Any], assessment: dict[str, Any]) -> bool:
     """A draft: the staff of its center; its own consultant while the firm is not assigned to
     someone else; a colleague's only when the firm is assigned to this consultant."""
@@ -109,15 +128,55 @@ def assessment_access(
 
 # --- what each role may do ---------------------------------------------------------------------
 
-STAFF = "staff"  # center staff and administrators
-ADMIN = "admin"  # administrators only
+
+class Right(StrEnum):
+    """The right a view declares (``@requires``): who may open it at all. Any page naming a
+    firm or an assessment is besides checked against the caller's caseload."""
+
+    PUBLIC = "public"  # anyone, no login: the home page, a firm owner's self-assessment
+    API = "api"  # the JSON API: a bearer token, a result link's token, or an anonymous
+    # self-assessment; its services check the caller (the same caseload checks as the pages)
+    SIGNED_IN = "signed_in"  # any login; a change (not GET) needs work rights on the firm
+    WORK = "work"  # work rights on the firm: interview, decide, start a re-diagnosis
+    DRAFT = "draft"  # the draft interview's rights (``may_edit_draft``)
+    STAFF = "staff"  # center staff and administrators
+    ADMIN = "admin"  # administrators only
+
+
+STAFF = Right.STAFF  # the names of before the enum
+ADMIN = Right.ADMIN
+NO_LOGIN = (Right.PUBLIC, Right.API)
+
+
+def requires(right: Right, *, json: bool = False) -> Callable[[F], F]:
+    """Declare the right a view needs, under its ``@bp.route``::
+
+        @bp.route("/firms/<int:firm_id>/erase", methods=["POST"])
+        @requires(Right.STAFF)
+        def erase(firm_id): ...
+
+    The app's one ``before_request`` (``guard_request``) enforces it; a view that declares
+    nothing is refused (and ``tests/test_rights.py`` fails). ``json``: a caller without a
+    login gets a JSON 401 (a background save keeps its answers) instead of the login page.
+    """
+
+    def declare(view: F) -> F:
+        view.right = Right(right)  # type: ignore[attr-defined]
+        view.answers_json = json  # type: ignore[attr-defined]
+        return view
+
+    return declare
+
+
+def declared_right(view: Any) -> Right | None:
+    return getattr(view, "right", None)
 
 
 def require(user: Any, who: str) -> None:
-    """Raise ``Forbidden`` unless ``user`` is of ``who`` (``STAFF`` or ``ADMIN``)."""
-    if who == STAFF and user.role in (CENTER_STAFF, ADMINISTRATOR):
+    """Raise ``Forbidden`` unless ``user`` is of ``who`` (``Right.STAFF`` or ``Right.ADMIN``)."""
+    if who == Right.STAFF and user.role in (CENTER_STAFF, ADMINISTRATOR):
         return
-    if who == ADMIN and user.role == ADMINISTRATOR:
+    if who == Right.ADMIN and user.role == ADMINISTRATOR:
         return
     raise Forbidden(who)
 
@@ -146,35 +205,23 @@ def manageable_user(db: sqlite_utils.Database, user: Any, user_id: int) -> dict[
     return target
 
 
-# --- the consultant blueprint's pages ----------------------------------------------------------
-
-# Pages only staff may open, whatever firm they concern.
-STAFF_ENDPOINTS = {"consultant.erase", "consultant.audit_log", "consultant.link"}
-# Pages that change a firm's work (an interview, a decision): "work" rights on the firm.
-WORK_ENDPOINTS = {"consultant.start", "consultant.decision"}
-# Pages of a draft interview: the draft's rights.
-DRAFT_ENDPOINTS = {
-    "consultant.step",
-    "consultant.autosave",
-    "center.carried",
-    "center.confirm_section",
-}
+# --- the page check -----------------------------------------------------------------------------
 
 
 def check_page(
     db: sqlite_utils.Database,
     user: Any,
-    endpoint: str | None,
+    right: Right,
     view_args: dict[str, Any],
     method: str,
 ) -> None:
-    """Raise ``NotFound`` or ``Forbidden`` unless ``user`` may open this page.
+    """Raise ``NotFound`` or ``Forbidden`` unless ``user`` may open a page declaring ``right``.
 
-    Any page naming a firm or an assessment is checked against the caseload; a page not
-    listed above that changes something (not GET) needs work rights on its firm.
+    Any page naming a firm or an assessment is checked against the caseload; a page that
+    changes something (not GET) needs work rights on its firm, a ``DRAFT`` page the draft's.
     """
-    if endpoint in STAFF_ENDPOINTS:
-        require(user, STAFF)
+    if right in (Right.STAFF, Right.ADMIN):
+        require(user, right)
     firm = None
     assessment = None
     if "assessment_id" in view_args:
@@ -185,29 +232,38 @@ def check_page(
             raise NotFound(view_args["firm_id"])
     if firm is None:
         return
-    if assessment is not None and assessment["status"] == "draft" and endpoint in DRAFT_ENDPOINTS:
+    if assessment is not None and assessment["status"] == "draft" and right == Right.DRAFT:
         if not may_edit_draft(user, firm, assessment):
             raise Forbidden("draft")
         return
-    if (endpoint in WORK_ENDPOINTS or method not in ("GET", "HEAD")) and not may_work_on(
-        user, firm
-    ):
+    if (right == Right.WORK or method not in ("GET", "HEAD")) and not may_work_on(user, firm):
         raise Forbidden("work")
 
 
 def guard_request() -> Any:
-    """A blueprint's ``before_request``: the page's role and caseload check (after login)."""
-    from flask import abort, request
+    """The app's ``before_request``: the right the view declares, then the caseload check."""
+    import logging
+
+    from flask import abort, current_app, jsonify, request, url_for
     from flask_login import current_user
 
     from ..storage import get_db
 
-    if not current_user.is_authenticated:
+    if request.endpoint is None:  # no such route: the 404 (or 405) follows
         return None
+    view = current_app.view_functions[request.endpoint]
+    right = declared_right(view)
+    if right is None:  # fail closed: a route without a declared right opens to nobody
+        logging.getLogger(__name__).error("route %s declares no right", request.endpoint)
+        abort(403)
+    if right in NO_LOGIN:
+        return None
+    if not current_user.is_authenticated:
+        if getattr(view, "answers_json", False):
+            return jsonify(error="login_required", login_url=url_for("auth.login")), 401
+        return current_app.login_manager.unauthorized()
     try:
-        check_page(
-            get_db(), current_user, request.endpoint, request.view_args or {}, request.method
-        )
+        check_page(get_db(), current_user, right, request.view_args or {}, request.method)
     except NotFound:
         abort(404)
     except Forbidden:

@@ -17,6 +17,7 @@ import sqlite_utils
 from .. import assessments as ops
 from ..questionnaire.schema import Questionnaire
 from ..storage import now, transaction
+from ..vocabulary import Role
 from . import access, audit
 
 log = logging.getLogger(__name__)
@@ -88,8 +89,8 @@ def assign_firms(
         if consultant_id is not None:
             row = db.execute(
                 "SELECT 1 FROM users WHERE id = ? AND center_id = ? AND disabled_at IS NULL "
-                "AND role != 'administrator'",
-                [consultant_id, user.center_id],
+                "AND role != ?",
+                [consultant_id, user.center_id, Role.ADMINISTRATOR],
             ).fetchone()
             if row is None:
                 raise AssignmentError("consultant")
@@ -125,7 +126,7 @@ def start_or_resume(
     ``(assessment id, created, confirm its sections)``. A re-diagnosis confirms or changes
     the carried answers section by section (``carried_sections``); a draft started from the
     firm's own self-assessment has them marked in the interview instead."""
-    if not access.may_work_on(user, firm):
+    if not access.may_file_under(db, user, firm):  # the API's rule too (services/submissions)
         raise access.Forbidden("work")
     previous = ops.latest_submitted(db, firm["id"])
     assessment_id, created = ops.start_assessment(

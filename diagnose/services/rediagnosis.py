@@ -11,6 +11,8 @@ from typing import Any
 
 import sqlite_utils
 
+from ..vocabulary import TRACKS
+
 MOVED = 5.0  # points on a 0-100 dimension score that count as a real change
 
 
@@ -163,7 +165,7 @@ def center_movement(
             "readiness": _mean(groups[track]["readiness"]),
             "dimensions": {d: _mean(v) for d, v in groups[track]["dims"].items()},
         }
-        for track in ("beginner", "ax", "shared_center")
+        for track in TRACKS
         if track in groups
     ]
 

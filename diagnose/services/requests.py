@@ -20,6 +20,7 @@ from typing import Any
 import sqlite_utils
 
 from ..storage import now, transaction
+from ..vocabulary import Role
 from . import audit
 from .inputs import PROFILE_TEXT_MAX, REASON_MAX, digits_normalised, text_problem
 
@@ -212,8 +213,8 @@ def assign_request(
         status = "assigned" if request[0] in ("new", "assigned") else request[0]
         consultant = db.execute(
             "SELECT 1 FROM users WHERE id = ? AND center_id = ? AND disabled_at IS NULL "
-            "AND role != 'administrator'",
-            [consultant_id, center_id],
+            "AND role != ?",
+            [consultant_id, center_id, Role.ADMINISTRATOR],
         ).fetchone()
         if consultant is None:
             raise RequestError({"consultant": "not of this center"})
@@ -254,7 +255,7 @@ def close_request(
     if reason not in CLOSE_REASONS:
         raise RequestError({"reason": "unknown reason"})
     with transaction(db):
-        _require(db, center_id, request_id, consultant_id)
+        require_visible(db, center_id, request_id, consultant_id)
         db.execute(
             "UPDATE consultant_requests SET status = 'closed', close_reason = ?, closed_at = ? "
             "WHERE id = ?",
@@ -272,7 +273,7 @@ def close_request(
     return get_request(db, center_id, request_id)
 
 
-def _require(
+def require_visible(
     db: sqlite_utils.Database, center_id: int, request_id: int, consultant_id: int | None
 ) -> str:
     """The request's status; ``consultant_id``: only a request assigned to them."""
@@ -304,7 +305,7 @@ def advance(
         raise RequestError({"step": "unknown step"})
     values: list[Any] = []
     with transaction(db):
-        status = _require(db, center_id, request_id, consultant_id)
+        status = require_visible(db, center_id, request_id, consultant_id)
         if status not in NEXT[step]:
             raise RequestError({"step": f"not after {status}"})
         stamp = now()

@@ -22,7 +22,7 @@ from .. import assessments as ops
 from ..diagnosis.store import diagnose, latest_diagnosis
 from ..questionnaire.schema import Questionnaire
 from ..storage import now, transaction
-from . import audit, reports, schemas
+from . import access, audit, reports, schemas
 
 log = logging.getLogger(__name__)
 
@@ -163,9 +163,11 @@ def intake(
     """Check, store and diagnose a whole submission.
 
     With ``user`` (a consultant's API token) the firm is filed in the user's center, found by
-    its business number or registered. Without, it is an anonymous self-assessment: a firm
-    record of its own in the region's center, never one of the center's firms (even with the
-    same business number), answered with a secret result link. ``idempotency`` is
+    its business number or registered; a registered firm outside the user's caseload (or
+    assigned to a colleague) raises ``access.NotInCaseload`` and nothing is stored. Without,
+    it is an anonymous self-assessment: a firm record of its own in the region's center, never
+    one of the center's firms (even with the same business number), answered with a secret
+    result link. ``idempotency`` is
     ``(scope, key)``: the same key in the same scope gives the first call's assessment again.
 
     For a firm owner's self-assessment by link (``services.self_assessment``):
@@ -186,6 +188,8 @@ def intake(
         if user:
             center_id = user.center_id
             firm = ops.firm_with_number(db, center_id, profile["business_number"])
+            if firm and not access.may_file_under(db, user, firm):
+                raise access.NotInCaseload(firm["id"])  # a colleague's firm: nothing stored
             firm_id = firm["id"] if firm else ops.create_firm(db, center_id, user.id, profile)
             token = expires = None
         else:

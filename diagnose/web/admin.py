@@ -27,6 +27,7 @@ from wtforms import SelectChoice
 
 from ..auth import (
     ACTING_CENTER,
+    LoginExists,
     create_user,
     end_user_sessions,
     new_password,
@@ -34,31 +35,14 @@ from ..auth import (
     set_password,
 )
 from ..services import access, audit, registry
+from ..services.access import Right, requires
 from ..storage import get_db, transaction
+from ..vocabulary import Role
 from .center_forms import ActionForm, NewUserForm
 from .forms import ui_language
+from .ids import parse_id
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-ADMIN_ONLY = {
-    "admin.act",
-    "admin.registry_page",
-    "admin.edit_center",
-    "admin.new_center",
-    "admin.edit_module",
-}
-
-
-@bp.before_request
-def _login_and_role():
-    if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
-    try:
-        access.require(
-            current_user, access.ADMIN if request.endpoint in ADMIN_ONLY else access.STAFF
-        )
-    except access.Forbidden:
-        abort(403)
-    return None
 
 
 def _centers() -> list[dict[str, Any]]:
@@ -75,18 +59,17 @@ def _acting_center_choices() -> dict[str, Any]:
 
 
 @bp.route("/act", methods=["POST"])
+@requires(Right.ADMIN)
 def act():
     """An administrator chooses the center whose firms they see and work on."""
     if not ActionForm().validate_on_submit():
         abort(400)
-    target = request.form.get("center", "")
-    if not target.isdigit() or not any(c["id"] == int(target) for c in _centers()):
+    target = parse_id(request.form.get("center", ""))
+    if target is None or not any(c["id"] == target for c in _centers()):
         abort(404)
-    session[ACTING_CENTER] = int(target)
+    session[ACTING_CENTER] = target
     with transaction(get_db()) as db:
-        audit.record(
-            db, "act", "center", int(target), center_id=int(target), user_id=current_user.id
-        )
+        audit.record(db, "act", "center", target, center_id=target, user_id=current_user.id)
     return redirect(url_for("center.dashboard_page"))
 
 
@@ -112,6 +95,7 @@ def _user_form() -> NewUserForm:
 
 
 @bp.route("/users", methods=["GET", "POST"])
+@requires(Right.STAFF)
 def users():
     """The logins of the user's center (an administrator's: every center's)."""
     db = get_db()
@@ -120,11 +104,8 @@ def users():
     status = 200
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
-        if db.execute("SELECT 1 FROM users WHERE email = ?", [email]).fetchone():
-            form.email.errors.append(_("A login with this email exists already."))
-            status = 422
-        else:
-            password = new_password()
+        password = new_password()
+        try:
             with transaction(db):
                 user_id = create_user(
                     db,
@@ -147,15 +128,19 @@ def users():
                     user_id=current_user.id,
                     detail=form.role.data,
                 )
+        except LoginExists:  # there already, or created by another click at the same moment
+            form.email.errors.append(_("A login with this email exists already."))
+            status = 422
+        else:
             created = {"email": email, "password": password}
             form = _user_form()
             form.email.data = form.name.data = form.phone.data = ""
     elif form.is_submitted():
         status = 422
-    condition = (
-        "1" if current_user.is_administrator else "u.center_id = ? AND u.role != 'administrator'"
+    condition = "1" if current_user.is_administrator else "u.center_id = ? AND u.role != ?"
+    params = (
+        [] if current_user.is_administrator else [current_user.home_center_id, Role.ADMINISTRATOR]
     )
-    params = [] if current_user.is_administrator else [current_user.home_center_id]
     people = list(
         db.query(
             f"""SELECT u.*, c.name AS center_name,
@@ -188,10 +173,37 @@ def _target(user_id: int) -> dict[str, Any]:
         abort(403)
 
 
+def _unless_confirmed(question: str, button: str, danger: bool = False):
+    """The confirmation page, unless this is its form coming back (``confirmed=yes``): a
+    reset, a revocation or a disabling never happens on the first click."""
+    if request.form.get("confirmed") == "yes":
+        return None
+    return render_template(
+        "admin/confirm.html",
+        question=question,
+        button=button,
+        danger=danger,
+        action=request.path,
+        form=ActionForm(),
+    )
+
+
 @bp.route("/users/<int:user_id>/password", methods=["POST"])
+@requires(Right.STAFF)
 def reset_password(user_id: int):
-    """A new password, shown once; the person's sessions end."""
+    """A new password, shown once in this answer (never in the session cookie); the
+    person's sessions end."""
     target = _target(user_id)
+    asked = _unless_confirmed(
+        _(
+            "Reset the password of %(email)s? They are logged out everywhere and you are shown "
+            "a new password once.",
+            email=target["email"],
+        ),
+        _("Reset the password"),
+    )
+    if asked:
+        return asked
     password = new_password()
     with transaction(get_db()) as db:
         set_password(db, user_id, password)
@@ -204,20 +216,22 @@ def reset_password(user_id: int):
             center_id=target["center_id"],
             user_id=current_user.id,
         )
-    flash(
-        _(
-            "New password for %(email)s: %(password)s (shown once; their sessions have ended).",
-            email=target["email"],
-            password=password,
-        ),
-        "success",
-    )
-    return redirect(url_for(".users"))
+    return render_template("admin/password_reset.html", email=target["email"], password=password)
 
 
 @bp.route("/users/<int:user_id>/tokens", methods=["POST"])
+@requires(Right.STAFF)
 def revoke_tokens(user_id: int):
     target = _target(user_id)
+    asked = _unless_confirmed(
+        _(
+            "Revoke every API token of %(email)s? Integrations using them stop working.",
+            email=target["email"],
+        ),
+        _("Revoke the tokens"),
+    )
+    if asked:
+        return asked
     with transaction(get_db()) as db:
         count = revoke_user_tokens(db, user_id)
         audit.record(
@@ -233,12 +247,24 @@ def revoke_tokens(user_id: int):
 
 
 @bp.route("/users/<int:user_id>/disable", methods=["POST"])
+@requires(Right.STAFF)
 def disable(user_id: int):
     """Disable a login (a person who left): sessions end, tokens are revoked; their firms stay."""
     target = _target(user_id)
     if target["id"] == current_user.id:
         flash(_("You cannot disable your own login."), "error")
         return redirect(url_for(".users"))
+    asked = _unless_confirmed(
+        _(
+            "Disable the login of %(email)s? Their sessions end and their API tokens are "
+            "revoked; their firms stay.",
+            email=target["email"],
+        ),
+        _("Disable the login"),
+        danger=True,
+    )
+    if asked:
+        return asked
     from ..storage import now
 
     with transaction(get_db()) as db:
@@ -253,6 +279,7 @@ def disable(user_id: int):
 
 
 @bp.route("/users/<int:user_id>/enable", methods=["POST"])
+@requires(Right.STAFF)
 def enable(user_id: int):
     target = _target(user_id)
     with transaction(get_db()) as db:
@@ -268,6 +295,7 @@ def enable(user_id: int):
 
 
 @bp.route("/registry")
+@requires(Right.ADMIN)
 def registry_page():
     db = get_db()
     return render_template(
@@ -336,11 +364,13 @@ def TEXT_NAMES() -> dict[str, str]:  # noqa: N802
 
 
 @bp.route("/registry/centers/new", methods=["GET", "POST"])
+@requires(Right.ADMIN)
 def new_center():
     return _save_center(None)
 
 
 @bp.route("/registry/centers/<center_id>", methods=["GET", "POST"])
+@requires(Right.ADMIN)
 def edit_center(center_id: str):
     return _save_center(center_id)
 
@@ -369,6 +399,7 @@ def _save_center(center_id: str | None):
 
 
 @bp.route("/registry/modules/<module_id>", methods=["GET", "POST"])
+@requires(Right.ADMIN)
 def edit_module(module_id: str):
     db = get_db()
     data = registry.current_data(db, current_app)

@@ -19,6 +19,7 @@ from ..diagnosis.explanations import diagnosis_json
 from ..diagnosis.store import latest_diagnosis
 from ..limits import limiter
 from ..services import access, audit, inputs, schemas, submissions
+from ..services.access import Right, requires
 from ..services.submissions import hash_token
 from ..storage import get_db, transaction
 from . import external_url, pdf_download
@@ -57,6 +58,7 @@ def _bad_token_is_refused():
 
 
 @bp.route("/questionnaire")
+@requires(Right.PUBLIC)
 def questionnaire():
     """The current questionnaire, with every option's maturity score."""
     return jsonify(questionnaire_json(catalogue().current))
@@ -157,6 +159,7 @@ def _json_body() -> Any:
 
 
 @bp.route("/assessments", methods=["POST"])
+@requires(Right.API)
 @limiter.limit(
     _self_assessment_limit, exempt_when=lambda: _token_user() is not None, methods=["POST"]
 )
@@ -184,6 +187,15 @@ def create_assessment():
         )
     except submissions.InvalidInput as invalid:
         return _error(400, "invalid_input", _("The request has errors."), invalid.errors)
+    except access.NotInCaseload:
+        return _error(
+            403,
+            "not_in_caseload",
+            _(
+                "A firm with this business registration number is registered at your center but "
+                "is not in your caseload: ask your center's staff to assign it to you."
+            ),
+        )
     except submissions.IdempotencyKeyReused:
         return _error(
             422,
@@ -262,6 +274,7 @@ def _audit_read(record: dict[str, Any], action: str) -> None:
 
 
 @bp.route("/assessments/<int:assessment_id>")
+@requires(Right.API)
 def assessment(assessment_id: int):
     """A diagnosis, for a consultant of its center or the holder of its secret link."""
     record = _readable(assessment_id)
@@ -277,6 +290,7 @@ def assessment(assessment_id: int):
 
 
 @bp.route("/assessments/<int:assessment_id>/roadmap.pdf")
+@requires(Right.API)
 def roadmap_pdf(assessment_id: int):
     """The roadmap PDF, for the same callers as the assessment."""
     record = _readable(assessment_id)
@@ -287,6 +301,7 @@ def roadmap_pdf(assessment_id: int):
 
 
 @bp.route("/openapi.json")
+@requires(Right.PUBLIC)
 def openapi():
     return jsonify(openapi_spec(catalogue().current))
 

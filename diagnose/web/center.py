@@ -30,6 +30,7 @@ from flask_login import current_user
 
 from .. import assessments as ops
 from ..services import access, batch, caseload, dashboard, export, rediagnosis, requests
+from ..services.access import Right, requires
 from ..storage import get_db
 from . import charts
 from .center_forms import (
@@ -42,34 +43,19 @@ from .center_forms import (
     firm_filter_form,
 )
 from .forms import ui_language
+from .ids import parse_id
 
 bp = Blueprint("center", __name__)
-# Pages a consultant opens too (their caseload's re-diagnoses, training, their own batches).
-CONSULTANT_ENDPOINTS = {
-    "center.carried",
-    "center.confirm_section",
-    "center.add_training",
-    "center.delete_training",
-    "center.batch_page",
-    "center.batch_status",
-    "center.batch_download",
-    "center.start_batch",
-}
-
-
 def catalogue():
     return current_app.extensions["questionnaires"]
 
 
-@bp.before_request
-def _login_and_role():
-    if not current_user.is_authenticated:
-        if request.endpoint == "center.batch_status":
-            return jsonify(error="login_required", login_url=url_for("auth.login")), 401
-        return current_app.login_manager.unauthorized()
-    if request.endpoint not in CONSULTANT_ENDPOINTS and not current_user.is_staff:
-        abort(403)
-    return access.guard_request()
+def _firm_ids() -> list[int]:
+    """The firms ticked in a list (a value that is no id is a firm that does not exist)."""
+    ids = [parse_id(v) for v in request.form.getlist("firm")]
+    if None in ids:
+        abort(404)
+    return [i for i in ids if i is not None]
 
 
 def _forbidden_or_missing(error: Exception):
@@ -80,6 +66,7 @@ def _forbidden_or_missing(error: Exception):
 
 
 @bp.route("/center")
+@requires(Right.STAFF)
 def dashboard_page():
     """The center at a glance, for its staff: the pipeline, tracks, overrides, requests."""
     db = get_db()
@@ -170,6 +157,7 @@ def _stacked_listing(rows, series) -> str:
 
 
 @bp.route("/center/requests/<int:request_id>/assign", methods=["POST"])
+@requires(Right.STAFF)
 def assign_request(request_id: int):
     """Give a self-assessed firm's request to a consultant; the firm joins their caseload."""
     db = get_db()
@@ -204,6 +192,7 @@ def assign_request(request_id: int):
 
 
 @bp.route("/center/requests/<int:request_id>/close", methods=["POST"])
+@requires(Right.STAFF)
 def close_request(request_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
@@ -216,13 +205,14 @@ def close_request(request_id: int):
 
 
 @bp.route("/firms/assign", methods=["POST"])
+@requires(Right.STAFF)
 def assign_firms():
     """Give the firms ticked in the list to a consultant (or take them back)."""
     db = get_db()
     if not ActionForm().validate_on_submit():
         abort(400)
     target = request.form.get("consultant", "")
-    firm_ids = [int(v) for v in request.form.getlist("firm") if v.isdigit()]
+    firm_ids = _firm_ids()
     back = request.form.get("back", "")
     back = back if back.startswith("/firms") else url_for("consultant.firms")
     if not firm_ids:
@@ -230,13 +220,12 @@ def assign_firms():
         return redirect(back)
     if any(access.visible_firm(db, current_user, f) is None for f in firm_ids):
         abort(404)  # a firm of another center, or not this user's to see
-    if not (target.isdigit() or target == "none"):
+    consultant = parse_id(target)
+    if consultant is None and target != "none":
         flash(_("Choose a consultant of your center."), "error")
         return redirect(back)
     try:
-        changed = caseload.assign_firms(
-            db, current_user, firm_ids, int(target) if target.isdigit() else None
-        )
+        changed = caseload.assign_firms(db, current_user, firm_ids, consultant)
     except caseload.AssignmentError:
         flash(_("Choose a consultant of your center."), "error")
         return redirect(back)
@@ -250,6 +239,7 @@ def assign_firms():
 
 
 @bp.route("/center/batches", methods=["POST"])
+@requires(Right.SIGNED_IN)
 def start_batch():
     """Print the reports of the ticked firms, or of every firm matching the filter."""
     db = get_db()
@@ -257,7 +247,7 @@ def start_batch():
     if not form.validate_on_submit():
         abort(400)
     filter_form, query = firm_filter_form(db, current_user, catalogue().current, request.args)
-    firm_ids = [int(v) for v in request.form.getlist("firm") if v.isdigit()]
+    firm_ids = _firm_ids()
     if request.form.get("scope") == "filter":
         firm_ids = []
     try:
@@ -296,12 +286,14 @@ def _batch_or_404(batch_id: int) -> dict[str, Any]:
 
 
 @bp.route("/center/batches/<int:batch_id>")
+@requires(Right.SIGNED_IN)
 def batch_page(batch_id: int):
     _batch_or_404(batch_id)
     return render_template("center/batch.html", progress=batch.progress(get_db(), batch_id))
 
 
 @bp.route("/center/batches/<int:batch_id>/status")
+@requires(Right.SIGNED_IN, json=True)
 def batch_status(batch_id: int):
     """The batch's progress as JSON, for the page's progress bar."""
     _batch_or_404(batch_id)
@@ -330,6 +322,7 @@ def batch_status(batch_id: int):
 
 
 @bp.route("/center/batches/<int:batch_id>/download")
+@requires(Right.SIGNED_IN)
 def batch_download(batch_id: int):
     found = _batch_or_404(batch_id)
     path = batch.batch_file(Path(current_app.instance_path), found)
@@ -351,6 +344,7 @@ def batch_download(batch_id: int):
 
 
 @bp.route("/center/export.<file_format>")
+@requires(Right.STAFF)
 def export_file(file_format: str):
     """The dashboard's firms as CSV or XLSX, with Korean headers."""
     if file_format not in export.FORMATS:
@@ -375,6 +369,7 @@ def export_file(file_format: str):
 
 
 @bp.route("/assessments/<int:assessment_id>/carried", methods=["GET"])
+@requires(Right.DRAFT)
 def carried(assessment_id: int):
     """A re-diagnosis draft: per section, the answers carried over from the last diagnosis,
     each section confirmed as still true or opened to change."""
@@ -395,6 +390,7 @@ def carried(assessment_id: int):
 
 
 @bp.route("/assessments/<int:assessment_id>/carried/<section>", methods=["POST"])
+@requires(Right.DRAFT)
 def confirm_section(assessment_id: int, section: str):
     db = get_db()
     record = ops.get_assessment(db, current_user.center_id, assessment_id)
@@ -420,6 +416,7 @@ def _training_choices() -> list[tuple[str, str]]:
 
 
 @bp.route("/firms/<int:firm_id>/training", methods=["POST"])
+@requires(Right.SIGNED_IN)
 def add_training(firm_id: int):
     """Record a training the firm took between two diagnoses."""
     db = get_db()
@@ -453,6 +450,7 @@ def add_training(firm_id: int):
 
 
 @bp.route("/firms/<int:firm_id>/training/<int:record_id>/delete", methods=["POST"])
+@requires(Right.SIGNED_IN)
 def delete_training(firm_id: int, record_id: int):
     db = get_db()
     firm = access.visible_firm(db, current_user, firm_id)

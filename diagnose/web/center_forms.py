@@ -27,9 +27,12 @@ from wtforms.validators import DataRequired, NumberRange, Optional, Regexp, Vali
 from ..assessments import FIRM_SORTS, SIZE_BANDS, FirmFilter
 from ..questionnaire.schema import Questionnaire
 from ..services import inputs
+from ..vocabulary import Role
 from .forms import TRACK_CHOICES, TextLimits
+from .ids import MAX_ID, parse_id
 
 PER_PAGE = 50
+MAX_PAGE = MAX_ID // PER_PAGE  # a page's offset must fit SQLite's INTEGER (else a 500)
 
 
 def SIZE_NAMES() -> dict[str, Any]:  # noqa: N802  (a table in the UI language)
@@ -92,7 +95,9 @@ class FirmFilterForm(FlaskForm):
         default="desc",
         validators=[Optional()],
     )
-    page = IntegerField(_l("Page"), default=1, validators=[Optional(), NumberRange(min=1)])
+    page = IntegerField(
+        _l("Page"), default=1, validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)]
+    )
 
     def validate_until(self, field) -> None:
         if field.data and self.since.data and field.data < self.since.data:
@@ -108,7 +113,7 @@ class FirmFilterForm(FlaskForm):
             industry=(self.industry.data or "") if ok["industry"] else "",
             size=(self.size.data or "") if ok["size"] else "",
             region=(self.region.data or "") if ok["region"] else "",
-            consultant=int(consultant) if consultant and consultant.isdigit() else None,
+            consultant=parse_id(consultant),
             since=self.since.data.isoformat() if ok["since"] and self.since.data else "",
             until=self.until.data.isoformat() if ok["until"] and self.until.data else "",
         )
@@ -129,8 +134,8 @@ def consultants_of(db: sqlite_utils.Database, center_id: int) -> list[dict[str, 
     return list(
         db.query(
             "SELECT id, name, email, role FROM users WHERE center_id = ? AND disabled_at IS NULL "
-            "AND role != 'administrator' ORDER BY name",
-            [center_id],
+            "AND role != ? ORDER BY name",
+            [center_id, Role.ADMINISTRATOR],
         )
     )
 

@@ -9,7 +9,9 @@ from itertools import count
 
 from markupsafe import Markup
 
-TRACK_COLOURS = {"beginner": "#2f6fd0", "ax": "#7a4cc2", "shared_center": "#0f8a7e"}
+from ..vocabulary import Track
+
+TRACK_COLOURS = {Track.BEGINNER: "#2f6fd0", Track.AX: "#7a4cc2", Track.SHARED_CENTER: "#0f8a7e"}
 STAGE_COLOUR = "#1f5fbf"
 _ids = count(1)
 

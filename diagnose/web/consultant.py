@@ -27,6 +27,7 @@ from ..diagnosis.scoring import is_answered, is_visible, missing_required
 from ..diagnosis.store import DecisionError, latest_diagnosis, override_rates
 from ..questionnaire.schema import Questionnaire
 from ..services import access, audit, caseload, lifecycle, reports, submissions
+from ..services.access import Right, requires
 from ..services.decisions import record_decision
 from ..services.self_assessment import compare_with_self_assessment
 from ..storage import get_db, transaction
@@ -41,6 +42,7 @@ from .forms import (
     section_form_class,
     ui_language,
 )
+from .ids import parse_id
 
 bp = Blueprint("consultant", __name__)
 PROFILE, REVIEW = "profile", "review"
@@ -63,34 +65,18 @@ def _audit(action: str, target: str, target_id: int | None, detail: str = "") ->
         )
 
 
-def _staff_only() -> None:
-    if not current_user.is_staff:
-        abort(403)
-
-
-JSON_ENDPOINTS = ("consultant.autosave", "consultant.csrf_token")
-
-
 def _login_expired():
     # The page keeps the answers in the browser and asks the user to log in again.
     return jsonify(error="login_required", login_url=url_for("auth.login")), 401
 
 
-@bp.before_request
-def _login_first():
-    if not current_user.is_authenticated:
-        if request.endpoint in JSON_ENDPOINTS:
-            return _login_expired()
-        return current_app.login_manager.unauthorized()
-    return None
-
-
-# Every page naming a firm or an assessment is checked against the user's role and caseload
-# (services/access.py): another center's firm is a 404, a colleague's draft a 403.
-bp.before_request(access.guard_request)
+# Each view declares its right (``@requires``); the app's one ``before_request``
+# (``access.guard_request``) checks it and the caseload of any firm or assessment the page
+# names: another center's firm is a 404, a colleague's draft a 403.
 
 
 @bp.route("/csrf-token")
+@requires(Right.SIGNED_IN, json=True)
 def csrf_token():
     """A fresh token for a page whose token was refused (the page renews it and saves again)."""
     return jsonify(csrf_token=generate_csrf())
@@ -100,6 +86,7 @@ def csrf_token():
 
 
 @bp.route("/firms")
+@requires(Right.SIGNED_IN)
 def firms():
     """The firms of the user's caseload: filtered, sorted, a page at a time, with the total."""
     from .center_forms import firm_filter_form
@@ -110,6 +97,7 @@ def firms():
 
 
 @bp.route("/firms/new", methods=["GET", "POST"])
+@requires(Right.SIGNED_IN)
 def new_firm():
     questionnaire = catalogue().current
     form = profile_form_class(questionnaire, ui_language())()
@@ -118,12 +106,7 @@ def new_firm():
         db = get_db()
         existing = ops.firm_with_number(db, current_user.center_id, profile["business_number"])
         if existing:
-            form.business_number.errors.append(
-                _(
-                    "A firm with this business registration number is already registered: %(name)s.",  # noqa: E501
-                    name=existing["name"],
-                )
-            )
+            form.business_number.errors.append(_already_registered(db, existing))
         else:
             firm_id = ops.create_firm(db, current_user.center_id, current_user.id, profile)
             _audit("create", "firm", firm_id)
@@ -131,6 +114,19 @@ def new_firm():
             return redirect(url_for(".firm", firm_id=firm_id))
     status = 422 if form.is_submitted() else 200
     return render_template("firm_new.html", form=form, questionnaire=questionnaire), status
+
+
+def _already_registered(db, existing: dict[str, Any]) -> str:
+    """Why a business number is refused: the firm's name only to whom may see the firm."""
+    if access.visible_firm(db, current_user, existing["id"]) is None:
+        return _(
+            "A firm with this business registration number is already registered at your "
+            "center, outside your caseload: ask your center's staff to assign it to you."
+        )
+    return _(
+        "A firm with this business registration number is already registered: %(name)s.",
+        name=existing["name"],
+    )
 
 
 def _firm_or_404(firm_id: int) -> dict[str, Any]:
@@ -141,6 +137,7 @@ def _firm_or_404(firm_id: int) -> dict[str, Any]:
 
 
 @bp.route("/firms/<int:firm_id>")
+@requires(Right.SIGNED_IN)
 def firm(firm_id: int):
     firm = _firm_or_404(firm_id)
     _audit("view", "firm", firm_id)
@@ -166,6 +163,7 @@ def firm(firm_id: int):
 
 
 @bp.route("/firms/<int:firm_id>/edit", methods=["GET", "POST"])
+@requires(Right.SIGNED_IN)
 def edit_firm(firm_id: int):
     """Correct a firm's details (the next diagnosis starts from them)."""
     firm = _firm_or_404(firm_id)
@@ -176,12 +174,7 @@ def edit_firm(firm_id: int):
         db = get_db()
         other = ops.firm_with_number(db, current_user.center_id, profile["business_number"])
         if other and other["id"] != firm_id and firm["origin"] == "center":
-            form.business_number.errors.append(
-                _(
-                    "A firm with this business registration number is already registered: %(name)s.",  # noqa: E501
-                    name=other["name"],
-                )
-            )
+            form.business_number.errors.append(_already_registered(db, other))
         else:
             with transaction(db):
                 ops.update_firm(db, firm_id, profile)
@@ -193,13 +186,14 @@ def edit_firm(firm_id: int):
 
 
 @bp.route("/firms/<int:firm_id>/link", methods=["POST"])
+@requires(Right.STAFF)
 def link(firm_id: int):
     """File a self-assessment under the center's registered firm (a staff decision)."""
     self_firm = _firm_or_404(firm_id)
-    target = request.form.get("firm_id", "")
-    if self_firm["origin"] != "self" or not target.isdigit() or len(target) > 18:
+    target = parse_id(request.form.get("firm_id", ""))
+    if self_firm["origin"] != "self" or target is None:
         abort(400)
-    registered = ops.get_firm(get_db(), current_user.center_id, int(target))
+    registered = ops.get_firm(get_db(), current_user.center_id, target)
     if registered is None:
         abort(404)
     # The public business number alone is no evidence: the contact must match, or staff
@@ -218,18 +212,18 @@ def link(firm_id: int):
         )
         return redirect(url_for(".firm", firm_id=firm_id))
     try:
-        ops.link_self_assessed(get_db(), current_user.center_id, firm_id, int(target), evidence)
+        ops.link_self_assessed(get_db(), current_user.center_id, firm_id, target, evidence)
     except ValueError:
         abort(404)
-    _audit("link", "firm", int(target), detail=f"self-assessed firm {firm_id} ({evidence})")
+    _audit("link", "firm", target, detail=f"self-assessed firm {firm_id} ({evidence})")
     flash(_("The self-assessment is filed under this firm."), "success")
-    return redirect(url_for(".firm", firm_id=int(target)))
+    return redirect(url_for(".firm", firm_id=target))
 
 
 @bp.route("/firms/<int:firm_id>/erase", methods=["POST"])
+@requires(Right.STAFF)
 def erase(firm_id: int):
     """Delete a firm's personal data on its request (PIPA), keeping an anonymised record."""
-    _staff_only()
     firm = _firm_or_404(firm_id)
     if request.form.get("confirm") != firm["business_number"]:
         flash(_("Type the firm's business registration number to confirm the deletion."), "error")
@@ -247,6 +241,7 @@ def erase(firm_id: int):
 
 
 @bp.route("/firms/<int:firm_id>/assessments", methods=["POST"])
+@requires(Right.WORK)
 def start(firm_id: int):
     firm = _firm_or_404(firm_id)
     # A re-diagnosis starts from the firm's last answers; each section is then confirmed or
@@ -349,6 +344,7 @@ def _neighbour(interview: Interview, step: str, offset: int) -> str:
 
 
 @bp.route("/assessments/<int:assessment_id>/<step>", methods=["GET", "POST"])
+@requires(Right.DRAFT)
 def step(assessment_id: int, step: str):
     interview = Interview(assessment_id)
     if not interview.is_draft:
@@ -407,6 +403,7 @@ def _choice_answers(interview: Interview) -> dict[str, list[str]]:
 
 
 @bp.route("/assessments/<int:assessment_id>/autosave", methods=["POST"])
+@requires(Right.DRAFT, json=True)
 def autosave(assessment_id: int):
     """The page's background save: the same fields as the page, saved without judging them."""
     interview = Interview(assessment_id)
@@ -439,6 +436,11 @@ def csrf_refused(error: CSRFError):
             return _login_expired()
         return jsonify(error="csrf", reason=error.description), 400
     if request.endpoint == "consultant.step" and current_user.is_authenticated:
+        # The token is checked before the page's right: check it here before showing answers.
+        try:
+            access.check_page(get_db(), current_user, Right.DRAFT, request.view_args, "POST")
+        except (access.NotFound, access.Forbidden):
+            return render_template("csrf_error.html"), 400
         interview = Interview(request.view_args["assessment_id"])
         step = request.view_args["step"]
         if interview.is_draft and step in interview.steps and step != REVIEW:
@@ -507,6 +509,7 @@ def _invalid_answers(interview: Interview) -> dict[str, list[str]]:
 
 
 @bp.route("/assessments/<int:assessment_id>")
+@requires(Right.SIGNED_IN)
 def result(assessment_id: int):
     interview = Interview(assessment_id)
     if interview.is_draft:
@@ -549,6 +552,7 @@ def _render_result(interview: Interview, form: DecisionForm, status: int = 200):
 
 
 @bp.route("/assessments/<int:assessment_id>/decision", methods=["POST"])
+@requires(Right.WORK)
 def decision(assessment_id: int):
     """The consultant confirms the track or overrides it with a reason."""
     interview = Interview(assessment_id)
@@ -569,6 +573,7 @@ def decision(assessment_id: int):
 
 
 @bp.route("/assessments/<int:assessment_id>/reissue", methods=["POST"])
+@requires(Right.WORK)
 def reissue(assessment_id: int):
     """Issue the report again from the catalogue and registry as they are now: dated and
     marked as revised; the firm's link then gives this one."""
@@ -589,6 +594,7 @@ def reissue(assessment_id: int):
 
 
 @bp.route("/assessments/<int:assessment_id>/roadmap.pdf")
+@requires(Right.SIGNED_IN)
 def roadmap_pdf(assessment_id: int):
     """The firm's training roadmap as a PDF, in the UI language or ``?lang=``."""
     record = ops.get_assessment(get_db(), current_user.center_id, assessment_id)
@@ -599,24 +605,28 @@ def roadmap_pdf(assessment_id: int):
 
 
 @bp.route("/center/overrides")
+@requires(Right.SIGNED_IN)
 def overrides():
-    """How often this center's consultants override the model, per track and per person."""
+    """How often this center's consultants override the model, per track and per person
+    (a consultant: their own decisions only, not their colleagues')."""
     from ..services.dashboard import overrides as override_reasons
 
     return render_template(
         "overrides.html",
-        rates=override_rates(get_db(), current_user.center_id),
+        rates=override_rates(
+            get_db(), current_user.center_id, None if current_user.is_staff else current_user.id
+        ),
         # the reasons, of the firms this user may see (a consultant: their caseload's)
         reasons=override_reasons(get_db(), current_user, ops.FirmFilter(), 20),
     )
 
 
 @bp.route("/center/audit")
+@requires(Right.STAFF)
 def audit_log():
     """Who viewed, changed or downloaded what in this center (its staff only)."""
-    _staff_only()
     before = request.args.get("before", "")
-    entries = audit.entries(
-        get_db(), current_user.center_id, int(before) if before.isdigit() else None
-    )
+    if before and parse_id(before) is None:
+        abort(400)  # not an entry's id
+    entries = audit.entries(get_db(), current_user.center_id, parse_id(before))
     return render_template("audit.html", entries=entries)

@@ -27,6 +27,7 @@ from flask_babel import gettext as _
 from .. import mailing
 from ..limits import limiter
 from ..services import self_assessment as service
+from ..services.access import Right, requires
 from ..storage import get_db
 from .forms import ui_language
 from .notice_forms import LostLinkForm, OwnerEmailForm
@@ -71,6 +72,7 @@ def remembered() -> dict[str, Any] | None:
 
 
 @bp.route("/forget-link", methods=["POST"])
+@requires(Right.PUBLIC)
 def forget():
     """Forget the link on this device (a shared computer)."""
     from flask_wtf.csrf import validate_csrf
@@ -89,6 +91,7 @@ def forget():
 
 
 @bp.route("/r/<token>/email", methods=["POST"])
+@requires(Right.PUBLIC)
 @limiter.limit(_limit, methods=["POST"])
 def give_email(token: str):
     db = get_db()
@@ -109,6 +112,7 @@ def give_email(token: str):
 
 
 @bp.route("/link", methods=["GET", "POST"])
+@requires(Right.PUBLIC)
 @limiter.limit(_limit, methods=["POST"])
 def lost_link():
     form = LostLinkForm()

@@ -30,6 +30,7 @@ from ..limits import limiter
 from ..roadmap.report import report_context
 from ..services import audit, requests
 from ..services import self_assessment as service
+from ..services.access import Right, requires
 from ..storage import get_db, transaction
 from . import pdf_download
 from .forms import ConsultantRequestForm, StartForm, ui_language
@@ -55,6 +56,7 @@ def render_start(form: StartForm):
 
 
 @bp.route("/")
+@requires(Right.PUBLIC)
 def start():
     """What a firm gets, how long it takes, what is kept and why; staff go to their dashboard,
     consultants to their firms."""
@@ -85,12 +87,14 @@ def _record(token: str, action: str) -> tuple[dict[str, Any], dict[str, Any] | N
 
 
 @bp.route("/r/<token>/roadmap.pdf")
+@requires(Right.PUBLIC)
 def roadmap_pdf(token: str):
     record, _row = _record(token, "download")
     return pdf_download(record, ui_language())
 
 
 @bp.route("/r/<token>/confirmed.pdf")
+@requires(Right.PUBLIC)
 def confirmed_pdf(token: str):
     """The roadmap the consultant confirmed, for the holder of the link it started from."""
     db = get_db()
@@ -106,6 +110,7 @@ def confirmed_pdf(token: str):
 
 
 @bp.route("/r/<token>")
+@requires(Right.PUBLIC)
 def result(token: str):
     db = get_db()
     row = service.by_token(db, token)
@@ -171,6 +176,7 @@ def _confirmed(db, token: str, row, record, lang: str) -> dict[str, Any] | None:
 
 
 @bp.route("/r/<token>/consultant", methods=["GET", "POST"])
+@requires(Right.PUBLIC)
 @limiter.limit(lambda: current_app.config["SELF_ASSESSMENT_RATE_LIMIT"], methods=["POST"])
 def consultant_request(token: str):
     db = get_db()

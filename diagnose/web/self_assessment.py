@@ -31,6 +31,7 @@ from .. import assessments as ops
 from ..limits import limiter
 from ..questionnaire.schema import Questionnaire
 from ..services import self_assessment as service
+from ..services.access import Right, requires
 from ..services.submissions import InvalidInput
 from ..storage import get_db
 from .forms import (
@@ -148,6 +149,7 @@ def link_url(token: str) -> str:
 
 
 @bp.route("/self", methods=["POST"])
+@requires(Right.PUBLIC)
 @limiter.limit(_limit, methods=["POST"])
 def start():
     """Consent given on the start page: open a self-assessment and go to its first screen."""
@@ -168,6 +170,7 @@ def start():
 
 
 @bp.route("/self/csrf-token")
+@requires(Right.PUBLIC)
 def csrf_token():
     """A fresh token for a screen whose token was refused (a new browser session)."""
     return jsonify(csrf_token=generate_csrf())
@@ -177,6 +180,7 @@ def csrf_token():
 
 
 @bp.route("/r/<token>/q/<key>", methods=["GET", "POST"])
+@requires(Right.PUBLIC)
 def screen(token: str, key: str):
     answering = Answering(token)
     if not answering.is_open:
@@ -240,6 +244,7 @@ def _render(answering: Answering, screen: service.Screen, form, notice: str | No
 
 
 @bp.route("/r/<token>/continue")
+@requires(Right.PUBLIC)
 def resume(token: str):
     """Where the owner left off."""
     answering = Answering(token)
@@ -249,6 +254,7 @@ def resume(token: str):
 
 
 @bp.route("/r/<token>/autosave", methods=["POST"])
+@requires(Right.PUBLIC)
 def autosave(token: str):
     """The screen's background save: its fields, kept without judging them."""
     answering = Answering(token)
@@ -272,7 +278,9 @@ def csrf_refused(_error: CSRFError):
     screen sent with one comes back with everything as typed, to be sent again."""
     if request.endpoint == "self_assessment.autosave":
         return jsonify(error="csrf"), 400
-    if request.endpoint == "self_assessment.screen":
+    if request.endpoint == "self_assessment.screen" and service.by_token(
+        get_db(), request.view_args["token"]
+    ):  # an unknown link: the plain answer below (an abort here would be a 500)
         answering = Answering(request.view_args["token"])
         screen = answering.screen(request.view_args["key"])
         if answering.is_open and screen is not None:
@@ -302,6 +310,7 @@ def _problems(answering: Answering) -> list[dict[str, Any]]:
 
 
 @bp.route("/r/<token>/review", methods=["GET", "POST"])
+@requires(Right.PUBLIC)
 @limiter.limit(_limit, methods=["POST"])
 def review(token: str):
     answering = Answering(token)
@@ -343,6 +352,7 @@ def _render_review(answering: Answering, problems, form, errors=()):
 
 
 @bp.route("/r/<token>/sharpen", methods=["POST"])
+@requires(Right.PUBLIC)
 def sharpen(token: str):
     """Answer the questions the short form left out: the result gets sharper."""
     answering = Answering(token)

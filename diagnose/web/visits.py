@@ -13,33 +13,27 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import mailing
-from ..services import access, mail, requests
+from ..services import mail, requests
+from ..services.access import Right, requires
 from ..storage import get_db
 from .center_forms import ActionForm
 from .notice_forms import CloseForm, PromiseForm, VisitForm
 
 bp = Blueprint("visits", __name__)
-STAFF_ONLY = {
-    "visits.outbox",
-    "visits.send_outbox",
-    "visits.merge",
-    "visits.center_list",
-    "visits.promise",
-}
-
-
-@bp.before_request
-def _login_and_role():
-    if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
-    if request.endpoint in STAFF_ONLY and not current_user.is_staff:
-        abort(403)
-    return access.guard_request()
 
 
 def _mine() -> int | None:
     """Whose requests this user may move: a consultant only their own, staff any."""
     return None if current_user.is_staff else current_user.id
+
+
+def _visible_or_404(request_id: int) -> None:
+    """A request of another center, or a consultant's colleague's, is not found: checked
+    before the form, so a wrong form never tells that the request exists."""
+    try:
+        requests.require_visible(get_db(), current_user.center_id, request_id, _mine())
+    except requests.RequestError:
+        abort(404)
 
 
 def _back(request_id: int):
@@ -50,6 +44,7 @@ def _back(request_id: int):
 
 
 @bp.route("/requests")
+@requires(Right.SIGNED_IN)
 def mine():
     """A consultant's assignments: those not answered yet first."""
     return render_template(
@@ -58,6 +53,7 @@ def mine():
 
 
 @bp.route("/center/requests")
+@requires(Right.STAFF)
 def center_list(form: PromiseForm | None = None):
     """Every request of the center with its waiting time and the promise kept or not."""
     db = get_db()
@@ -72,6 +68,7 @@ def center_list(form: PromiseForm | None = None):
 
 
 @bp.route("/center/requests/promise", methods=["POST"])
+@requires(Right.STAFF)
 def promise():
     """The center's own promise, in business days."""
     form = PromiseForm()
@@ -85,7 +82,9 @@ def promise():
 
 
 @bp.route("/requests/<int:request_id>/<any(contacted, visited):step>", methods=["POST"])
+@requires(Right.SIGNED_IN)
 def step(request_id: int, step: str):
+    _visible_or_404(request_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
@@ -107,7 +106,9 @@ def step(request_id: int, step: str):
 
 
 @bp.route("/requests/<int:request_id>/visit", methods=["POST"])
+@requires(Right.SIGNED_IN)
 def book(request_id: int):
+    _visible_or_404(request_id)
     form = VisitForm()
     if not form.validate_on_submit():
         messages = [m for errors in form.errors.values() for m in errors]
@@ -143,7 +144,9 @@ def book(request_id: int):
 
 
 @bp.route("/requests/<int:request_id>/close", methods=["POST"])
+@requires(Right.SIGNED_IN)
 def close(request_id: int):
+    _visible_or_404(request_id)
     form = CloseForm()
     if not form.validate_on_submit():
         abort(400)
@@ -163,6 +166,7 @@ def close(request_id: int):
 
 
 @bp.route("/center/requests/merge", methods=["POST"])
+@requires(Right.STAFF)
 def merge():
     if not ActionForm().validate_on_submit():
         abort(400)
@@ -172,6 +176,7 @@ def merge():
 
 
 @bp.route("/center/outbox")
+@requires(Right.STAFF)
 def outbox():
     """The center's mails: waiting (no mail server yet, or it refused) and sent."""
     return render_template(
@@ -182,6 +187,7 @@ def outbox():
 
 
 @bp.route("/center/outbox/send", methods=["POST"])
+@requires(Right.STAFF)
 def send_outbox():
     if not ActionForm().validate_on_submit():
         abort(400)
