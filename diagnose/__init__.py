@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from . import config as config_module
 from . import storage
-from .i18n import compile_catalogues
+from .i18n import compile_catalogues, resolve_particles
 from .questionnaire.schema import load_catalogue
 from .roadmap.catalogue import load_roadmap_data
 
@@ -105,6 +105,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     compile_catalogues(Path(app.config["BABEL_TRANSLATION_DIRECTORIES"]))
     babel.init_app(app, locale_selector=select_locale)
+    resolve_particles(app, babel)
     csrf.init_app(app)
 
     app.extensions["track_model"] = (

@@ -297,8 +297,19 @@ def test_a_rediagnosis_starts_from_the_answers_and_shows_t0_against_t1(app, worl
         f"/assessments/{draft}/review", {"confirm": "y"}, page=f"/assessments/{draft}/review"
     )
     assert review.status_code == 302, review.get_data(as_text=True)[:3000]
+    # decided against decided only: neither diagnosis has a consultant's decision yet
+    firm_page = doctor.get(f"/firms/{firm_id}?lang=en").get_data(as_text=True)
+    assert "Progress since the earlier diagnosis" not in firm_page
+    for assessment in (a.assessments["diagnosed"], draft):
+        decided = doctor.post_form(
+            f"/assessments/{assessment}/decision",
+            {"final_track": "beginner", "reason": "재진단 비교를 위한 결정"},
+            page=f"/assessments/{assessment}",
+        )
+        assert decided.status_code == 302
     firm_page = doctor.get(f"/firms/{firm_id}?lang=en").get_data(as_text=True)
     assert "Progress since the earlier diagnosis" in firm_page
+    assert firm_page.count("a consultant's decision") == 2
     assert '<table class="movement">' in firm_page and "What moved" in firm_page
     assert "2026-01-05" in firm_page  # the training taken
     # the PDF has the same comparison
@@ -312,6 +323,7 @@ def test_a_rediagnosis_starts_from_the_answers_and_shows_t0_against_t1(app, worl
     finally:
         db.conn.close()
     assert 'class="movement"' in html and "Since your earlier diagnosis" in html
+    assert "then a consultant&#39;s decision, now a consultant&#39;s decision" in html
 
 
 def test_exports_open_with_korean_headers_and_the_dashboards_filters(app, world, tmp_path):
