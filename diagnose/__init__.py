@@ -142,6 +142,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from .limits import limiter
     from .web import admin, api, center, consultant, errors, public, self_assessment
+    from .web import cohorts as _cohort_pages  # noqa: F401  (pages on the center blueprint)
+    from .web import kpi as _kpi_pages  # noqa: F401  (pages on the center blueprint)
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(consultant.bp)

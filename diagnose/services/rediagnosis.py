@@ -70,6 +70,15 @@ def earlier_of(db: sqlite_utils.Database, assessment_id: int) -> int | None:
     return earlier[0] if earlier else None
 
 
+def decided_pair(db: sqlite_utils.Database, t1_id: int) -> tuple[dict, dict] | None:
+    """``(t0, t1)``: a decided diagnosis and the decided one it is compared with, each with
+    its scores, readiness, track and basis; None when either is missing."""
+    t1 = _diagnosis(db, t1_id)
+    t0_id = earlier_of(db, t1_id) if t1 else None
+    t0 = _diagnosis(db, t0_id) if t0_id else None
+    return (t0, t1) if t0 and t1 else None
+
+
 def latest_decided(db: sqlite_utils.Database, firm_id: int) -> int | None:
     """The firm's most recent decided diagnosis (the T1 its page shows)."""
     row = db.execute(
@@ -96,11 +105,10 @@ def comparison(
     dimensions that changed by ``MOVED`` points or more, largest first; ``training``: what
     the firm recorded between the two.
     """
-    t1 = _diagnosis(db, t1_id)
-    t0_id = earlier_of(db, t1_id) if t1 else None
-    t0 = _diagnosis(db, t0_id) if t0_id else None
-    if t0 is None or t1 is None:
+    pair = decided_pair(db, t1_id)
+    if pair is None:
         return None
+    t0, t1 = pair
     dimensions = []
     for d in questionnaire.dimensions:
         before, after = t0["scores"].get(d.id), t1["scores"].get(d.id)

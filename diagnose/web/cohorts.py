@@ -1,0 +1,1 @@
+"""Cohorts for the joint training centers (pages on the center blueprint)."""
