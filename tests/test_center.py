@@ -334,7 +334,7 @@ def test_exports_open_with_korean_headers_and_the_dashboards_filters(app, world,
     response = staff.get("/center/export.xlsx")
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(response.data))
-    assert book.sheetnames == ["기업", "진단", "재정의", "훈련 이력"]
+    assert book.sheetnames == ["기업", "진단", "추천 변경", "훈련 이력"]  # as the pages say
     firms = book["기업"]
     header = [c.value for c in firms[1]]
     assert header[:4] == ["기업 ID", "기업명", "사업자등록번호", "지역"]
@@ -345,6 +345,7 @@ def test_exports_open_with_korean_headers_and_the_dashboards_filters(app, world,
     assert len(dims) == len(app.extensions["questionnaires"].current.dimensions)
     first = next(diagnoses.iter_rows(min_row=2, values_only=True))
     assert isinstance(first[9], float) and 0 <= first[9] <= 100  # AI readiness
+    assert first[3].__class__.__name__ == "datetime"  # a date cell, not text
     # the dashboard's filter: only the ax track
     only = staff.get("/center/export.xlsx?state=ax")
     kept = {
@@ -357,6 +358,8 @@ def test_exports_open_with_korean_headers_and_the_dashboards_filters(app, world,
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text[1:])))
     assert rows[0][:2] == ["기업 ID", "기업명"] and "최종 트랙" in rows[0]
+    assert len(rows[0]) == len(set(rows[0])), rows[0]  # no header twice ("AI 준비도" was)
+    assert "상시 근로자 수" in rows[0]  # the questionnaire's word for employees
     assert {r[1] for r in rows[1:]} == names
     # the command line, for one center
     out = tmp_path / "all.xlsx"
