@@ -607,7 +607,7 @@ def pdf_response(record: dict[str, Any], lang: str):
     # ?download=1 saves the file (a phone's browser otherwise only shows it); else shown
     disposition = "attachment" if request.args.get("download") else "inline"
     response.headers["Content-Disposition"] = (
-        f"{disposition}; filename=\"roadmap-{record['id']}-{lang}.pdf\"; "
+        f'{disposition}; filename="roadmap-{record["id"]}-{lang}.pdf"; '
         f"filename*=UTF-8''{quote(name)}"
     )
     response.headers["Cache-Control"] = "private, no-store"
