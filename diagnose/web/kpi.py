@@ -55,7 +55,7 @@ def columns() -> list[tuple[str, Any]]:
         (_("Trainees"), lambda f: f["trained"]["trainees"]),
         (_("Person-hours of training"), lambda f: f["trained"]["person_hours"]),
         (_("Re-diagnosed firms"), lambda f: f["rediagnosed"]["firms"]),
-        (_("AI readiness change (mean)"), lambda f: f["rediagnosed"]["readiness"]),
+        (_("AI readiness change (mean)"), lambda f: _change(f["rediagnosed"]["readiness"])),
         (_("Requests filed"), lambda f: f["requests"]["filed"]),
         (_("Requests answered"), lambda f: f["requests"]["answered"]),
         (_("Answered within the promise"), lambda f: f["requests"]["within"]),
@@ -64,11 +64,25 @@ def columns() -> list[tuple[str, Any]]:
     return cols
 
 
+class Change(float):
+    """A mean change of points: written with its sign (+14.0, -2.5, 0.0)."""
+
+
+def _change(value: float | None) -> Change | None:
+    return None if value is None else Change(value)
+
+
+def _cell(value: Any) -> Any:
+    return float(value) if isinstance(value, Change) else value
+
+
 def _number(value: Any) -> str:
     if value is None:
         return "–"
+    if isinstance(value, Change):
+        return f"{value:+.1f}"
     if isinstance(value, float):
-        return f"{value:+.1f}" if value and value != round(value) else f"{value:g}"
+        return f"{value:g}"
     return str(value)
 
 
@@ -100,7 +114,7 @@ def center_view(block: dict[str, Any], dimensions: list[tuple[str, str]]) -> dic
         "headers": [h for h, _get in cols],
         "rows": [(m, [_number(get(f)) for _h, get in cols]) for m, f in months],
         "total": [_number(get(total)) for _h, get in cols],
-        "changes": [(title, _number(v)) for title, v in change_rows],
+        "changes": [(title, _number(_change(v))) for title, v in change_rows],
         "rediagnosed": total["rediagnosed"]["firms"],
         "charts": [
             (_("Firms found, by channel"), charts.stacked_chart(
@@ -135,7 +149,7 @@ def center_view(block: dict[str, Any], dimensions: list[tuple[str, str]]) -> dic
         "change_chart": charts.bar_chart(
             [(t, v or 0) for t, v in change_rows],
             _("Mean score change of re-diagnosed firms by area. %(list)s",
-              list="; ".join(f"{t} {_number(v)}" for t, v in change_rows)),
+              list="; ".join(f"{t} {_number(_change(v))}" for t, v in change_rows)),
         ),
     }  # fmt: skip
 
@@ -163,8 +177,8 @@ def to_xlsx(figures: dict[str, Any], questionnaire: Any, lang: str) -> bytes:
     for block in blocks:
         name = block["center"]["name"] or _("All centers")
         for month, f in block["months"]:
-            sheet.append([name, month, *(get(f) for _h, get in cols)])
-        sheet.append([name, _("Period total"), *(get(block["total"]) for _h, get in cols)])
+            sheet.append([name, month, *(_cell(get(f)) for _h, get in cols)])
+        sheet.append([name, _("Period total"), *(_cell(get(block["total"])) for _h, get in cols)])
     sheet.freeze_panes = "C2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(sheet.max_column)}{sheet.max_row}"
     changes = book.create_sheet(_("Change by area")[:31])
