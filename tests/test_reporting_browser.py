@@ -100,3 +100,51 @@ def test_staff_see_the_figures_and_cohorts_with_no_wcag_violation(app, server, b
         assert download.value.suggested_filename.endswith(".xlsx")
     finally:
         context.close()
+
+
+def test_the_changed_staff_pages_have_no_wcag_violation(app, server, browser):  # noqa: F811
+    from diagnose.storage import connect
+
+    world = build(app)
+    a = world["A"]
+    db = connect(app.config["DATABASE"])
+    try:
+        cohort = db.execute(
+            "INSERT INTO cohorts (center_id, theme, title, start_window, seats, created_at) "
+            "VALUES (?, 'pbl_quality_data_analysis', '품질 PBL 1기', '2027-Q1', 20, "
+            "'2026-12-01T00:00:00+00:00')",
+            [a.id],
+        ).lastrowid
+        for firm in (a.firms["diagnosed"], a.firms["draft"]):
+            db.execute(
+                "INSERT INTO cohort_members (cohort_id, firm_id, trainees, updated_at) "
+                "VALUES (?, ?, 4, '2026-12-01T00:00:00+00:00')",
+                [cohort, firm],
+            )
+        db.conn.commit()
+    finally:
+        db.conn.close()
+    context, page = _context(browser, {"width": 1280, "height": 900})
+    try:
+        page.goto(f"{server}/login")
+        page.fill("#email", a.users["admin"]["email"])
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+        found = {}
+        for name, url in (
+            ("audit", "/center/audit"),
+            ("audit-filtered", "/center/audit?action=view&since=2026-01-01"),
+            ("registry", "/admin/registry"),
+            ("firm", f"/firms/{a.firms['self']}"),
+            ("cohort", f"/center/cohorts/{cohort}"),
+        ):
+            for lang in ("ko", "en"):
+                page.goto(f"{server}{url}{'&' if '?' in url else '?'}lang={lang}")
+                if result := violations(page):
+                    found[f"{name} [{lang}]"] = result
+                if lang == "ko":
+                    _shot(page, f"staff-{name}")
+        assert found == {}, found
+    finally:
+        context.close()

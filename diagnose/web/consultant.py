@@ -599,6 +599,12 @@ def audit_log():
         people=people,
         action_names=AUDIT_ACTIONS(),
         target_names=AUDIT_TARGETS(),
+        actor_names={
+            "result link": _("the firm's result link"),
+            "command line": _("the command line"),
+            "self-assessment": _("the firm's self-assessment"),
+            "api token": _("an API token"),
+        },
         chosen=args,
         filter_args={k: v for k, v in args.items() if k != "before" and v},
     )
