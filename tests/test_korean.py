@@ -75,3 +75,27 @@ def test_the_report_environment_resolves_particles():
     env = _environment("ko")
     text = env.from_string('{{ _("The track was %(track)s then.", track="입문") }}').render()
     assert text == "당시 트랙은 입문이었습니다."
+
+
+def test_no_korean_message_fixes_a_particle_after_a_placeholder():
+    """Every particle right after a filled-in name or number is written in the two-form
+    notation, so that ``resolve`` picks it ("%(track)s(이)었습니다", not "%(track)s였습니다")."""
+    import re
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    po = Path(__file__).parent.parent / "diagnose/translations/ko/LC_MESSAGES/messages.po"
+    with po.open("rb") as f:
+        catalog = read_po(f)
+    fixed = re.compile(
+        r"%\([a-z_0-9]+\)[sd][’”'\")]*(?:\((?!으\)|이\))[^)]*\))?"
+        r"(은|는|이|가|을|를|과|와|으로|로|였|이었)(?=[\s.,:;!?)]|$|습|다)"
+    )
+    wrong = []
+    for message in catalog:
+        texts = message.string if isinstance(message.string, tuple) else (message.string,)
+        for text in texts:
+            if text and fixed.search(text):
+                wrong.append(text)
+    assert wrong == [], wrong
