@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from . import config as config_module
 from . import storage
-from .i18n import compile_catalogues
+from .i18n import compile_catalogues, resolve_particles
 from .questionnaire.schema import load_catalogue
 from .roadmap.catalogue import load_roadmap_data
 
@@ -126,6 +126,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     compile_catalogues(Path(app.config["BABEL_TRANSLATION_DIRECTORIES"]))
     babel.init_app(app, locale_selector=select_locale)
+    resolve_particles(app, babel)
     csrf.init_app(app)
 
     app.extensions["track_model"] = (
@@ -168,6 +169,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .web.ids import IdConverter
 
     app.url_map.converters["int"] = IdConverter  # ids past SQLite's INTEGER are a 404
+    from .web import cohorts as _cohort_pages  # noqa: F401  (pages on the center blueprint)
+    from .web import kpi as _kpi_pages  # noqa: F401  (pages on the center blueprint)
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(consultant.bp)

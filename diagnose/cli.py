@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
     init_model_commands(app)
     init_roadmap_commands(app)
     init_export_command(app)
+    init_report_commands(app)
 
     @app.cli.command("migrate")
     def migrate_command() -> None:
@@ -527,3 +528,55 @@ def init_export_command(app: Flask) -> None:
         with open(output, "wb") as out:
             out.write(content)
         click.echo(f"{output}: {len(content) // 1024} KB")
+
+
+def init_report_commands(app: Flask) -> None:
+    report_group = click.Group("report", help="Reports for the ministry.")
+    app.cli.add_command(report_group)
+
+    @report_group.command("kpi")
+    @click.option("--from", "start", required=True, help="First day, YYYY-MM-DD (Korea time).")
+    @click.option("--to", "end", required=True, help="Last day, YYYY-MM-DD (inclusive).")
+    @click.option("--format", "file_format", type=click.Choice(["xlsx", "pdf"]), required=True)
+    @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True)
+    @click.option("--center", help="A center's id or name (default: every center, each apart).")
+    @click.option("--lang", type=click.Choice(["ko", "en"]), default="ko", show_default=True)
+    def kpi_command(start, end, file_format, output, center, lang) -> None:
+        """Firms found, diagnosed, by track, referred, trained, re-diagnosed (T0->T1 by area)
+        and requests answered within the promise: per month and the period's total, per
+        center (the center page's figures)."""
+        from datetime import date
+
+        from flask_babel import force_locale
+
+        from .services import kpi
+        from .web import kpi as kpi_pages
+
+        try:
+            period = kpi.Period.of(start, end)
+        except kpi.PeriodError as error:
+            raise click.BadParameter(str(error), param_hint=f"--{error.field}") from None
+        db = connect(app.config["DATABASE"])
+        questionnaire = app.extensions["questionnaires"].current
+        figures = kpi.figures(
+            db,
+            kpi.report_centers(db, None, _center_option(db, center)),
+            period,
+            [d.id for d in questionnaire.dimensions],
+            int(app.config.get("REQUEST_ANSWER_DAYS") or kpi.PROMISE_DAYS),
+        )
+        with app.test_request_context(), force_locale(lang):
+            if file_format == "xlsx":
+                content = kpi_pages.to_xlsx(figures, questionnaire, lang)
+            else:
+                html = kpi_pages.render_report(
+                    figures, questionnaire, lang, made_on=date.today().isoformat()
+                )
+                content = kpi_pages.to_pdf(html)
+        with open(output, "wb") as out:
+            out.write(content)
+        centers = len(figures["centers"])
+        click.echo(
+            f"{output}: {len(content) // 1024} KB, {centers} center(s), "
+            f"{period.start} – {period.end}"
+        )

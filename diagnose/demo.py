@@ -213,6 +213,16 @@ def _rediagnosis(db, model, questionnaire, firm_id, center_id, user_id, profile)
     )
     db.execute("UPDATE assessments SET based_on = ? WHERE id = ?", [t0, t1])
     diagnose(db, model, questionnaire, t1, profile, answers)
+    # T0/T1 compares decided diagnoses only: the consultant confirmed both
+    for assessment in (t0, t1):
+        if not db.execute(
+            "SELECT 1 FROM decisions WHERE assessment_id = ?", [assessment]
+        ).fetchone():
+            track = db.execute(
+                "SELECT track FROM predictions WHERE assessment_id = ? ORDER BY id DESC LIMIT 1",
+                [assessment],
+            ).fetchone()[0]
+            decide(db, assessment, user_id, track, "")
     day = (datetime.now(UTC) - timedelta(days=150)).date()
     db.execute(
         "INSERT INTO training_records (firm_id, center_id, module_id, title, started_on, "

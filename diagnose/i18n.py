@@ -1,15 +1,24 @@
 """Message catalogues: ``translations/<lang>/LC_MESSAGES/messages.po`` is the source.
 
 The compiled ``.mo`` files are build output, not committed: they are made from the ``.po``
-files at start when missing or older, which takes milliseconds.
+files at start when missing or older, which takes milliseconds. Korean particles after a
+filled-in name or number are resolved in every translated message (``korean.resolve``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import jinja2
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from flask_babel import Domain
+from jinja2 import pass_context
+from markupsafe import Markup
+
+from . import korean
 
 
 def compile_catalogues(folder: Path) -> list[Path]:
@@ -27,3 +36,40 @@ def compile_catalogues(folder: Path) -> list[Path]:
         tmp.replace(mo_path)
         written.append(mo_path)
     return written
+
+
+def _resolving(function: Callable[..., Any]) -> Callable[..., Any]:
+    """A Jinja gettext global whose filled-in text has its Korean particles resolved."""
+
+    @pass_context
+    def translate(context: Any, *args: Any, **variables: Any) -> Any:
+        text = function(context, *args, **variables)
+        resolved = korean.resolve(text)
+        return Markup(resolved) if isinstance(text, Markup) else resolved
+
+    return translate
+
+
+def resolve_particles_in(env: jinja2.Environment) -> None:
+    """Make a Jinja environment's ``_``/``gettext``/``ngettext`` (installed newstyle) pick
+    Korean particles by the word before them, after the sentence is filled in."""
+    for name in ("_", "gettext", "ngettext", "pgettext", "npgettext"):
+        if name in env.globals:
+            env.globals[name] = _resolving(env.globals[name])
+
+
+class ParticleDomain(Domain):
+    """Flask-Babel's domain, with Korean particles resolved in every filled-in message
+    (``korean.resolve``): ``gettext("The track was %(track)s then.", track=...)``."""
+
+    def gettext(self, string: str, **variables: Any) -> str:
+        return korean.resolve(super().gettext(string, **variables))
+
+    def ngettext(self, singular: str, plural: str, num: int, **variables: Any) -> str:
+        return korean.resolve(super().ngettext(singular, plural, num, **variables))
+
+
+def resolve_particles(app: Any, babel: Any) -> None:
+    """After ``babel.init_app(app)``: resolve particles in Python and in the app's templates."""
+    babel.domain_instance = ParticleDomain(domain=app.config.get("BABEL_DOMAIN", "messages"))
+    resolve_particles_in(app.jinja_env)

@@ -299,8 +299,19 @@ def test_a_rediagnosis_starts_from_the_answers_and_shows_t0_against_t1(app, worl
         f"/assessments/{draft}/review", {"confirm": "y"}, page=f"/assessments/{draft}/review"
     )
     assert review.status_code == 302, review.get_data(as_text=True)[:3000]
+    # decided against decided only: neither diagnosis has a consultant's decision yet
+    firm_page = doctor.get(f"/firms/{firm_id}?lang=en").get_data(as_text=True)
+    assert "Progress since the earlier diagnosis" not in firm_page
+    for assessment in (a.assessments["diagnosed"], draft):
+        decided = doctor.post_form(
+            f"/assessments/{assessment}/decision",
+            {"final_track": "beginner", "reason": "재진단 비교를 위한 결정"},
+            page=f"/assessments/{assessment}",
+        )
+        assert decided.status_code == 302
     firm_page = doctor.get(f"/firms/{firm_id}?lang=en").get_data(as_text=True)
     assert "Progress since the earlier diagnosis" in firm_page
+    assert firm_page.count("a consultant's decision") == 2
     assert '<table class="movement">' in firm_page and "What moved" in firm_page
     assert "2026-01-05" in firm_page  # the training taken
     # the PDF has the same comparison
@@ -314,6 +325,7 @@ def test_a_rediagnosis_starts_from_the_answers_and_shows_t0_against_t1(app, worl
     finally:
         db.conn.close()
     assert 'class="movement"' in html and "Since your earlier diagnosis" in html
+    assert "then a consultant&#39;s decision, now a consultant&#39;s decision" in html
 
 
 def test_exports_open_with_korean_headers_and_the_dashboards_filters(app, world, tmp_path):
@@ -324,7 +336,7 @@ def test_exports_open_with_korean_headers_and_the_dashboards_filters(app, world,
     response = staff.get("/center/export.xlsx")
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(response.data))
-    assert book.sheetnames == ["기업", "진단", "재정의", "훈련 이력"]
+    assert book.sheetnames == ["기업", "진단", "추천 변경", "훈련 이력"]  # as the pages say
     firms = book["기업"]
     header = [c.value for c in firms[1]]
     assert header[:4] == ["기업 ID", "기업명", "사업자등록번호", "지역"]
@@ -335,6 +347,7 @@ def test_exports_open_with_korean_headers_and_the_dashboards_filters(app, world,
     assert len(dims) == len(app.extensions["questionnaires"].current.dimensions)
     first = next(diagnoses.iter_rows(min_row=2, values_only=True))
     assert isinstance(first[9], float) and 0 <= first[9] <= 100  # AI readiness
+    assert first[3].__class__.__name__ == "datetime"  # a date cell, not text
     # the dashboard's filter: only the ax track
     only = staff.get("/center/export.xlsx?state=ax")
     kept = {
@@ -347,6 +360,8 @@ def test_exports_open_with_korean_headers_and_the_dashboards_filters(app, world,
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text[1:])))
     assert rows[0][:2] == ["기업 ID", "기업명"] and "최종 트랙" in rows[0]
+    assert len(rows[0]) == len(set(rows[0])), rows[0]  # no header twice ("AI 준비도" was)
+    assert "상시 근로자 수" in rows[0]  # the questionnaire's word for employees
     assert {r[1] for r in rows[1:]} == names
     # the command line, for one center
     out = tmp_path / "all.xlsx"

@@ -74,8 +74,14 @@ def _check_plan(firm: Firm, profile, answers):
     equipment = set(answers.get("need_equipment") or [])
 
     # Every phase holds something; nothing starts after the plan; re-diagnosis after it.
-    assert all(phase.modules for phase in p.phases), [ph.key for ph in p.phases]
+    # (A phase stays empty only when no placed module could move into it and still end by
+    # the plan's end: one hour a month makes a six-hour course last the whole plan.)
+    assert all(
+        phase.modules or all(m.months > p.months - phase.start_month for m in placed)
+        for phase in p.phases
+    ), [ph.key for ph in p.phases]
     assert all(m.start_month < PLAN_MONTHS[track] for m in placed)
+    assert all(m.end_month <= p.months for m in placed)  # never past the plan's own end
     assert p.rediagnose_month >= max(m.start_month for m in placed) + 1
 
     for m in placed:

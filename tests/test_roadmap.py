@@ -5,12 +5,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from diagnose.questionnaire.schema import QuestionnaireError, load_questionnaire
 from diagnose.roadmap.catalogue import load_roadmap_data
 from diagnose.roadmap.planner import (
     PLAN_MONTHS,
     first_month,
+    month_date,
     plan,
     referrals,
     release_hours,
@@ -260,3 +263,25 @@ def test_the_deferred_list_names_each_module_once_and_only_if_unplaced():
     assert p.unplaced, "two hours a month cannot take a whole AX plan in a year"
     assert len(p.unplaced) == len(set(p.unplaced))
     assert not set(p.unplaced) & placed
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    track=st.sampled_from(["beginner", "ax", "shared_center"]),
+    base=st.sampled_from([BEGINNER, AX, SHARED]),
+    release=st.integers(min_value=0, max_value=48),
+    employees=st.integers(min_value=1, max_value=300),
+    score=st.integers(min_value=0, max_value=100),
+    day=st.dates(min_value=date(2026, 1, 1), max_value=date(2030, 12, 31)),
+)
+def test_no_plan_runs_past_its_own_end(track, base, release, employees, score, day):
+    """A nine-month plan ends in its ninth month: every module, coaching included, ends by the
+    plan's last month, whatever the firm's hours (what does not fit is deferred, named)."""
+    answers = {**base, "need_release_hours": str(release)}
+    p = plan(_scores(score), track, answers, {**PROFILE, "employees": str(employees)}, DATA, day)
+    assert all(m.end_month <= p.months for m in p.modules), [
+        (m.module_id, m.start_month, m.end_month, p.months) for m in p.modules
+    ]
+    last = month_date(date.fromisoformat(p.start), p.months - 1)
+    for m in p.modules:
+        assert month_date(date.fromisoformat(p.start), m.end_month - 1) <= last

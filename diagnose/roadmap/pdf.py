@@ -37,6 +37,7 @@ from babel.support import Translations
 from markupsafe import Markup
 
 from ..config import PROJECT_ROOT
+from ..i18n import resolve_particles_in
 
 log = logging.getLogger(__name__)
 TEMPLATES = PROJECT_ROOT / "roadmap_templates"
@@ -85,6 +86,7 @@ def _environment(lang: str) -> jinja2.Environment:
     )
     translations = Translations.load(str(TRANSLATIONS), [lang]) if lang != "en" else None
     env.install_gettext_translations(translations or Translations(), newstyle=True)
+    resolve_particles_in(env)
     return env
 
 

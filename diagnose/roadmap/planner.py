@@ -679,8 +679,9 @@ def _select(candidates, modules, groups, answers, release: float, horizon: int, 
 
 def _schedule(chosen, modules, trainees, release: float, horizon: int, gap_of):
     """Each group's modules one after another, each after its prerequisites, taking as many
-    months as its hours need at the firm's release hours. What would start after the plan's
-    end is reported, not hidden."""
+    months as its hours need at the firm's release hours. What would not end by the plan's
+    end (or needs a module that does not) is reported, not hidden, and never scheduled past
+    it: a nine-month plan ends in its ninth month."""
     free_from: dict[str, int] = {}
     ends: dict[str, int] = {}  # module id -> first month it is done (by any group)
     placed: list[PlannedModule] = []
@@ -690,7 +691,9 @@ def _schedule(chosen, modules, trainees, release: float, horizon: int, gap_of):
         start = max(
             [free_from.get(group, 0)] + [ends[p] for p in module.prerequisites if p in ends]
         )
-        if start >= horizon:
+        if start + duration > horizon or any(
+            p in unplaced and p not in ends for p in module.prerequisites
+        ):
             unplaced.append(module.id)
             continue
         people = trainees.get(group, 1)
@@ -752,8 +755,8 @@ def _phases(placed: list[PlannedModule], track: str, months: int, modules) -> li
                 default=0,
             )
             start = max(bounds[target][0], busy)
-            if start >= bounds[target][1]:
-                continue
+            if start >= bounds[target][1] or start + m.months > months:
+                continue  # moved later, it still ends by the plan's end
             items[items.index(m)] = replace(m, start_month=start)
             break
     phases = []

@@ -313,6 +313,12 @@ def _progress(db: sqlite_utils.Database, questionnaire, assessment_id: int, lang
         "readiness_t0": compared["t0"]["readiness"],
         "readiness_t1": compared["t1"]["readiness"],
         "track_t0": track_name(compared["t0"]["track"]),
+        "basis": [
+            _("a consultant's decision")
+            if compared[t]["basis"] == "consultant"
+            else _("your submitted self-assessment")
+            for t in ("t0", "t1")
+        ],
         "track_changed": compared["track_changed"],
         "table": svg(
             movement_table(

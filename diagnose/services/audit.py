@@ -47,14 +47,55 @@ def record(
 
 
 def entries(
-    db: sqlite_utils.Database, center_id: int, before: int | None = None, limit: int = 200
+    db: sqlite_utils.Database,
+    center_id: int,
+    before: int | None = None,
+    limit: int = 200,
+    *,
+    action: str = "",
+    user_id: int | None = None,
+    since: str = "",
+    until: str = "",
 ) -> list[dict[str, Any]]:
-    """A center's entries, newest first, ``limit`` at a time (``before``: an entry's id)."""
+    """A center's entries, newest first, ``limit`` at a time (``before``: an entry's id);
+    optionally of one action, one user, and days (``YYYY-MM-DD``, Korea time) in a range."""
+    where, params = ["l.center_id = ?", "l.id < ?"], [center_id, before or 2**62]
+    if action:
+        where.append("l.action = ?")
+        params.append(action)
+    if user_id is not None:
+        where.append("l.user_id = ?")
+        params.append(user_id)
+    if since:
+        where.append("date(l.at, '+9 hours') >= ?")
+        params.append(since)
+    if until:
+        where.append("date(l.at, '+9 hours') <= ?")
+        params.append(until)
     return list(
         db.query(
             "SELECT l.*, u.name AS user_name, u.email AS user_email FROM audit_log l "
-            "LEFT JOIN users u ON u.id = l.user_id WHERE l.center_id = ? AND l.id < ? "
+            f"LEFT JOIN users u ON u.id = l.user_id WHERE {' AND '.join(where)} "
             "ORDER BY l.id DESC LIMIT ?",
-            [center_id, before or 2**62, limit],
+            [*params, limit],
         )
     )
+
+
+def actions_and_people(db: sqlite_utils.Database, center_id: int) -> tuple[list[str], list]:
+    """The actions recorded in a center and the people who acted, for the log's filters."""
+    actions = [
+        r[0]
+        for r in db.execute(
+            "SELECT DISTINCT action FROM audit_log WHERE center_id = ? ORDER BY action",
+            [center_id],
+        )
+    ]
+    people = list(
+        db.query(
+            "SELECT DISTINCT u.id, u.name FROM audit_log l JOIN users u ON u.id = l.user_id "
+            "WHERE l.center_id = ? ORDER BY u.name",
+            [center_id],
+        )
+    )
+    return actions, people

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import date, datetime
 from typing import Any
 
 import sqlite_utils
@@ -15,11 +16,22 @@ import sqlite_utils
 from .. import assessments as ops
 from ..diagnosis.explanations import TRACK_NAMES
 from ..storage import transaction
+from ..templating import KST
 from . import access, audit
 
 FORMATS = ("csv", "xlsx")
 ACTIONS = {"confirm": "확인", "override": "변경"}
 SOURCES = {"consultant": "주치의 진단", "self": "자가진단", "api": "API"}
+
+
+def _day(stamp: str | None) -> date | str:
+    """A day as a date (a real date cell in Excel; ``YYYY-MM-DD`` in the CSV), "" for none.
+    A stored UTC time is the day in Korea."""
+    if not stamp:
+        return ""
+    if len(stamp) == 10:
+        return date.fromisoformat(stamp)
+    return datetime.fromisoformat(stamp).astimezone(KST).date()
 
 
 def _track(track: str | None) -> str:
@@ -52,13 +64,13 @@ def collect(
             "사업자등록번호",
             "지역",
             "업종",
-            "종업원 수",
+            "상시 근로자 수",
             "매출 규모",
             "등록 경로",
             "담당 주치의",
             "최근 진단일",
             "최근 트랙",
-            "AI 준비도",
+            "최근 AI 준비도",
         ]
     ]
     for f in firms:
@@ -73,7 +85,7 @@ def collect(
                 label["revenue_band"].get(f["revenue_band"], f["revenue_band"]),
                 "자가진단" if f["origin"] == "self" else "센터 등록",
                 f["assigned_name"] or "",
-                (f["diagnosed_at"] or "")[:10],
+                _day(f["diagnosed_at"]),
                 _track(f["track"]),
                 round(f["readiness"], 1) if f["readiness"] is not None else "",
             ]
@@ -136,7 +148,7 @@ def collect(
                     a["id"],
                     a["firm_id"],
                     names[a["firm_id"]],
-                    (a["submitted_at"] or "")[:10],
+                    _day(a["submitted_at"]),
                     SOURCES.get(a["source"], a["source"]),
                     a["consultant"] or "",
                     _track(a["predicted"]),
@@ -162,7 +174,7 @@ def collect(
                         _track(a["final_track"]),
                         a["reason"],
                         a["decided_by"],
-                        (a["decided_at"] or "")[:10],
+                        _day(a["decided_at"]),
                     ]
                 )
         for t in db.query(
@@ -176,8 +188,8 @@ def collect(
                     names[t["firm_id"]],
                     t["module_id"],
                     t["title"],
-                    t["started_on"],
-                    t["ended_on"] or "",
+                    _day(t["started_on"]),
+                    _day(t["ended_on"]),
                     t["hours"],
                     t["trainees"] or "",
                 ]
@@ -185,7 +197,7 @@ def collect(
     return {
         "기업": firm_rows,
         "진단": diagnosis_rows,
-        "재정의": override_rows,
+        "추천 변경": override_rows,  # what the pages call overrides
         "훈련 이력": training_rows,
     }
 

@@ -41,6 +41,7 @@ KINDS = (
     "assigned_consultant",  # to the consultant: a new assignment
     "visit",  # the visit's date, with an iCalendar invitation
     "roadmap_ready",  # the consultant's decision: the confirmed roadmap is on the link
+    "cohort_invitation",  # a joint-center cohort the center invites the firm to
 )
 MAX_ATTEMPTS = 5  # then the mail is marked failed, with its last error, for staff to see
 EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")

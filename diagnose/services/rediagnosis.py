@@ -16,44 +16,81 @@ from ..vocabulary import TRACKS
 MOVED = 5.0  # points on a 0-100 dimension score that count as a real change
 
 
+# The track a diagnosis was decided on: the consultant's latest decision, or what the firm's
+# own submitted self-assessment gave. A consultant's diagnosis no one has decided on yet has
+# no decided track: T0/T1 never sets a model's unreviewed track against a decided one.
+DECIDED_TRACK = """COALESCE(
+    (SELECT d.final_track FROM decisions d WHERE d.assessment_id = a.id ORDER BY d.id DESC LIMIT 1),
+    CASE WHEN a.source = 'self' THEN p.track END)"""
+DECIDED_BASIS = """CASE
+    WHEN EXISTS (SELECT 1 FROM decisions d WHERE d.assessment_id = a.id) THEN 'consultant'
+    WHEN a.source = 'self' THEN 'self' END"""
+
+
 def _diagnosis(db: sqlite_utils.Database, assessment_id: int) -> dict[str, Any] | None:
+    """A submitted, decided diagnosis: scores, readiness, the decided track and its basis
+    (``consultant``: a consultant's decision; ``self``: the firm's submitted self-assessment);
+    None for a draft or a diagnosis not decided yet."""
     row = db.execute(
-        """
+        f"""
         SELECT a.id, a.submitted_at, a.based_on, a.source, p.scores, p.readiness,
-               COALESCE((SELECT d.final_track FROM decisions d WHERE d.assessment_id = a.id
-                         ORDER BY d.id DESC LIMIT 1), p.track) AS track
+               {DECIDED_TRACK} AS track, {DECIDED_BASIS} AS basis
         FROM assessments a JOIN predictions p ON p.id = (
             SELECT MAX(id) FROM predictions WHERE assessment_id = a.id)
         WHERE a.id = ? AND a.status = 'submitted'
         """,
         [assessment_id],
     ).fetchone()
-    if row is None:
+    if row is None or row[-1] is None:
         return None
-    keys = ("id", "submitted_at", "based_on", "source", "scores", "readiness", "track")
+    keys = ("id", "submitted_at", "based_on", "source", "scores", "readiness", "track", "basis")
     found = dict(zip(keys, row, strict=True))
     found["scores"] = {k: v.get("score") for k, v in json.loads(found["scores"]).items()}
     return found
 
 
 def earlier_of(db: sqlite_utils.Database, assessment_id: int) -> int | None:
-    """The diagnosis a submitted assessment is compared with: the one it started from, else
-    the firm's submitted assessment just before it."""
+    """The decided diagnosis a submitted assessment is compared with: the one it started from
+    when that was decided, else the firm's latest decided one submitted before it."""
     row = db.execute(
         "SELECT firm_id, based_on, submitted_at FROM assessments WHERE id = ?", [assessment_id]
     ).fetchone()
     if row is None:
         return None
     firm_id, based_on, submitted_at = row
-    if based_on is not None:
+    if based_on is not None and _diagnosis(db, based_on) is not None:
         return based_on
     earlier = db.execute(
-        "SELECT id FROM assessments WHERE firm_id = ? AND status = 'submitted' AND id != ? "
-        "AND (submitted_at < ? OR (submitted_at = ? AND id < ?)) "
-        "ORDER BY submitted_at DESC, id DESC LIMIT 1",
+        f"SELECT a.id FROM assessments a JOIN predictions p ON p.id = ("
+        f"  SELECT MAX(id) FROM predictions WHERE assessment_id = a.id) "
+        f"WHERE a.firm_id = ? AND a.status = 'submitted' AND a.id != ? "
+        f"AND (a.submitted_at < ? OR (a.submitted_at = ? AND a.id < ?)) "
+        f"AND {DECIDED_BASIS} IS NOT NULL "
+        f"ORDER BY a.submitted_at DESC, a.id DESC LIMIT 1",
         [firm_id, assessment_id, submitted_at, submitted_at, assessment_id],
     ).fetchone()
     return earlier[0] if earlier else None
+
+
+def decided_pair(db: sqlite_utils.Database, t1_id: int) -> tuple[dict, dict] | None:
+    """``(t0, t1)``: a decided diagnosis and the decided one it is compared with, each with
+    its scores, readiness, track and basis; None when either is missing."""
+    t1 = _diagnosis(db, t1_id)
+    t0_id = earlier_of(db, t1_id) if t1 else None
+    t0 = _diagnosis(db, t0_id) if t0_id else None
+    return (t0, t1) if t0 and t1 else None
+
+
+def latest_decided(db: sqlite_utils.Database, firm_id: int) -> int | None:
+    """The firm's most recent decided diagnosis (the T1 its page shows)."""
+    row = db.execute(
+        f"SELECT a.id FROM assessments a JOIN predictions p ON p.id = ("
+        f"  SELECT MAX(id) FROM predictions WHERE assessment_id = a.id) "
+        f"WHERE a.firm_id = ? AND a.status = 'submitted' AND {DECIDED_BASIS} IS NOT NULL "
+        f"ORDER BY a.submitted_at DESC, a.id DESC LIMIT 1",
+        [firm_id],
+    ).fetchone()
+    return row[0] if row else None
 
 
 def comparison(
@@ -62,17 +99,18 @@ def comparison(
     t1_id: int,
     lang: str,
 ) -> dict[str, Any] | None:
-    """T0 against T1 for a submitted assessment (``t1_id``), or None without an earlier one.
+    """T0 against T1 for a submitted, decided assessment (``t1_id``), or None when it is not
+    decided or has no decided diagnosis before it. ``t0``/``t1`` carry ``basis``: what decided
+    their track (``consultant`` or ``self``), for the page to say.
 
     ``dimensions``: each with its title, both scores and the change; ``moved``: the
     dimensions that changed by ``MOVED`` points or more, largest first; ``training``: what
     the firm recorded between the two.
     """
-    t0_id = earlier_of(db, t1_id)
-    t1 = _diagnosis(db, t1_id)
-    t0 = _diagnosis(db, t0_id) if t0_id else None
-    if t0 is None or t1 is None:
+    pair = decided_pair(db, t1_id)
+    if pair is None:
         return None
+    t0, t1 = pair
     dimensions = []
     for d in questionnaire.dimensions:
         before, after = t0["scores"].get(d.id), t1["scores"].get(d.id)
@@ -120,26 +158,30 @@ def center_movement(
 ) -> list[dict[str, Any]]:
     """The average movement of re-diagnosed firms, by the track of their earlier diagnosis:
     how many firms, the mean change of readiness and of each dimension, how many changed
-    track. Each re-diagnosed firm counts once: its latest diagnosis against the one it
-    started from (else the one before). One query for the whole center."""
+    track. Each re-diagnosed firm counts once: its latest decided diagnosis against the
+    decided one it started from (else the decided one before); undecided diagnoses take no
+    part. One query for the whole center."""
     scope_sql, params = scope
     rows = db.query(
         f"""
-        SELECT a.id, a.firm_id, a.submitted_at, a.based_on, p.scores, p.readiness,
-               COALESCE((SELECT d.final_track FROM decisions d WHERE d.assessment_id = a.id
-                         ORDER BY d.id DESC LIMIT 1), p.track) AS track
-        FROM assessments a JOIN firms f ON f.id = a.firm_id
-        JOIN predictions p ON p.id = (SELECT MAX(id) FROM predictions WHERE assessment_id = a.id)
-        WHERE {scope_sql} AND a.status = 'submitted' AND a.firm_id IN (
-            SELECT firm_id FROM assessments WHERE status = 'submitted'
-            GROUP BY firm_id HAVING COUNT(*) >= 2)
-        ORDER BY a.firm_id, a.submitted_at, a.id
+        SELECT * FROM (
+            SELECT a.id, a.firm_id, a.submitted_at, a.based_on, p.scores, p.readiness,
+                   {DECIDED_TRACK} AS track
+            FROM assessments a JOIN firms f ON f.id = a.firm_id
+            JOIN predictions p ON p.id = (
+                SELECT MAX(id) FROM predictions WHERE assessment_id = a.id)
+            WHERE {scope_sql} AND a.status = 'submitted' AND a.firm_id IN (
+                SELECT firm_id FROM assessments WHERE status = 'submitted'
+                GROUP BY firm_id HAVING COUNT(*) >= 2)
+        ) WHERE track IS NOT NULL
+        ORDER BY firm_id, submitted_at, id
         """,
         params,
     )
     by_firm: dict[int, list[dict[str, Any]]] = {}
     for row in rows:
         by_firm.setdefault(row["firm_id"], []).append(row)
+    by_firm = {firm: history for firm, history in by_firm.items() if len(history) >= 2}
     groups: dict[str, dict[str, Any]] = {}
     for history in by_firm.values():
         t1 = history[-1]

@@ -298,10 +298,17 @@ def enable(user_id: int):
 @requires(Right.ADMIN)
 def registry_page():
     db = get_db()
+    lang = ui_language()
+    data = registry.current_data(db, current_app)
+    region = current_app.extensions["questionnaires"].current.profile_field("region")
     return render_template(
         "admin/registry.html",
         centers=registry.center_entries(db),
         modules=registry.module_entries(db),
+        # names, not ids ("physical_ai_lab", "gyeongnam"), in the reader's language
+        kind_names=KIND_NAMES(),
+        region_names={c.value: c.label.get(lang) for c in region.choices},
+        route_names={r.id: r.name.get(lang) for r in data.catalogue.funding_routes} if data else {},
     )
 
 

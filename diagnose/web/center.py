@@ -471,7 +471,7 @@ def firm_extras(firm: dict[str, Any]) -> dict[str, Any]:
 
     db = get_db()
     lang = ui_language()
-    latest = ops.latest_submitted(db, firm["id"])
+    latest = rediagnosis.latest_decided(db, firm["id"])  # decided against decided only
     compared = None
     if latest:
         record = ops.get_assessment(db, firm["center_id"], latest)

@@ -130,12 +130,13 @@ class FirmFilterForm(FlaskForm):
 
 
 def consultants_of(db: sqlite_utils.Database, center_id: int) -> list[dict[str, Any]]:
-    """The center's logins that can take firms (consultants and staff), by name."""
+    """The center's consultants (active), by name: whom the assign lists offer. Staff assign
+    firms; they are not offered themselves."""
     return list(
         db.query(
             "SELECT id, name, email, role FROM users WHERE center_id = ? AND disabled_at IS NULL "
-            "AND role != ? ORDER BY name",
-            [center_id, Role.ADMINISTRATOR],
+            "AND role = ? ORDER BY name",
+            [center_id, Role.CONSULTANT],
         )
     )
 

@@ -12,6 +12,14 @@ from markupsafe import Markup
 from ..vocabulary import Track
 
 TRACK_COLOURS = {Track.BEGINNER: "#2f6fd0", Track.AX: "#7a4cc2", Track.SHARED_CENTER: "#0f8a7e"}
+# the ministry figures' other series: how a firm was found, who diagnosed it
+SERIES_COLOURS = {
+    **TRACK_COLOURS,
+    "self": "#c2570c",
+    "consultant": "#1f5fbf",
+    "staff": "#6b7a8f",
+    "api": "#0f8a7e",
+}
 STAGE_COLOUR = "#1f5fbf"
 _ids = count(1)
 
@@ -81,7 +89,7 @@ def stacked_chart(
     parts = [head]
     x = 0
     for key, name in series:
-        colour = TRACK_COLOURS.get(key, "#888")
+        colour = SERIES_COLOURS.get(key, "#888")
         parts.append(
             f'<rect x="{x}" y="6" width="14" height="14" rx="2" fill="{colour}"/>'
             f'<text x="{x + 20}" y="18" class="chart-label">{escape(name)}</text>'
@@ -101,7 +109,7 @@ def stacked_chart(
             length = span * value / top
             parts.append(
                 f'<rect x="{offset:.1f}" y="{y + 4}" width="{length:.1f}" height="20" '
-                f'fill="{TRACK_COLOURS.get(key, "#888")}"/>'
+                f'fill="{SERIES_COLOURS.get(key, "#888")}"/>'
             )
             offset += length
         parts.append(

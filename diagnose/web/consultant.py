@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -625,8 +626,88 @@ def overrides():
 @requires(Right.STAFF)
 def audit_log():
     """Who viewed, changed or downloaded what in this center (its staff only)."""
-    before = request.args.get("before", "")
+    db = get_db()
+    args = request.args
+    before = args.get("before", "")
     if before and parse_id(before) is None:
         abort(400)  # not an entry's id
-    entries = audit.entries(get_db(), current_user.center_id, parse_id(before))
-    return render_template("audit.html", entries=entries)
+    who = args.get("user", "")
+    days = {}
+    for key in ("since", "until"):
+        try:
+            days[key] = date.fromisoformat(args.get(key, "")).isoformat()
+        except ValueError:
+            days[key] = ""  # an unreadable day filters nothing; the field shows what was typed
+    actions, people = audit.actions_and_people(db, current_user.center_id)
+    entries = audit.entries(
+        db,
+        current_user.center_id,
+        parse_id(before),
+        action=args.get("action", "") if args.get("action") in actions else "",
+        user_id=parse_id(who),
+        **days,
+    )
+    return render_template(
+        "audit.html",
+        entries=entries,
+        actions=actions,
+        people=people,
+        action_names=AUDIT_ACTIONS(),
+        target_names=AUDIT_TARGETS(),
+        actor_names={
+            "result link": _("the firm's result link"),
+            "command line": _("the command line"),
+            "self-assessment": _("the firm's self-assessment"),
+            "api token": _("an API token"),
+        },
+        chosen=args,
+        filter_args={k: v for k, v in args.items() if k != "before" and v},
+    )
+
+
+def AUDIT_ACTIONS() -> dict[str, str]:  # noqa: N802  (a table in the UI language)
+    """What each recorded action is called in the log (a code not listed shows as it is)."""
+    return {
+        "act": _("acted for a center"),
+        "assign": _("assigned"),
+        "close": _("closed"),
+        "cohort_answer": _("recorded a cohort answer"),
+        "cohort_form": _("formed a cohort"),
+        "cohort_invite": _("invited a cohort"),
+        "confirm": _("confirmed"),
+        "create": _("created"),
+        "decide": _("decided the track"),
+        "delete": _("deleted"),
+        "disable": _("disabled"),
+        "download": _("downloaded"),
+        "edit": _("edited"),
+        "enable": _("enabled"),
+        "erase": _("erased personal data"),
+        "export": _("exported"),
+        "link": _("filed a self-assessment"),
+        "print": _("printed"),
+        "record": _("recorded"),
+        "request": _("asked for a consultant"),
+        "reset_password": _("reset the password"),
+        "revoke_tokens": _("revoked API tokens"),
+        "save": _("saved"),
+        "submit": _("submitted"),
+        "update": _("changed"),
+        "view": _("viewed"),
+    }
+
+
+def AUDIT_TARGETS() -> dict[str, str]:  # noqa: N802
+    return {
+        "assessment": _("diagnosis"),
+        "batch": _("batch print"),
+        "catalogue_module": _("training module"),
+        "center": _("center"),
+        "cohorts": _("cohort"),
+        "consultant_request": _("request"),
+        "firm": _("firm"),
+        "firms": _("the firm list"),
+        "registry_center": _("joint center"),
+        "training": _("training record"),
+        "user": _("login"),
+    }

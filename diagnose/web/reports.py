@@ -80,8 +80,11 @@ def pdf_response(record: dict[str, Any], lang: str):
     reports.delivered(get_db(), record["id"], reports.edition(record, lang))
     name = f"roadmap-{record['firm_name']}-{record['submitted_at'][:10]}-{lang}.pdf"
     response = send_file(document, mimetype="application/pdf", max_age=0, conditional=False)
+    # ?download=1 saves the file (a phone's browser otherwise only shows it); else shown
+    disposition = "attachment" if request.args.get("download") else "inline"
     response.headers["Content-Disposition"] = (
-        f"inline; filename=\"roadmap-{record['id']}-{lang}.pdf\"; filename*=UTF-8''{quote(name)}"
+        f'{disposition}; filename="roadmap-{record["id"]}-{lang}.pdf"; '
+        f"filename*=UTF-8''{quote(name)}"
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -1,0 +1,451 @@
+"""Cohorts for the joint training centers: firms of a center's region whose confirmed PBL
+theme and timing match, sized for one joint-center course. Staff form a cohort from a
+suggestion, invite its firms by e-mail, record who joined or declined, and export the list.
+
+Where the rules come from:
+- a joint center runs PBL for the employees of partner SMEs, at least 18 hours of hands-on
+  problem solving (DOMAIN.md, the national HRD consortium model); firms with the same
+  problem trained together is what makes a course worth running for small firms;
+- a theme is *confirmed* when a consultant decided the firm's track (a self-assessment's
+  theme is the owner's guess): only confirmed themes are suggested;
+- timing is when the firm said it wants to start (``need_urgency``), from its diagnosis:
+  within 3 months, within 6, within a year; "not decided" fits any window of its theme;
+- ``COURSE_SEATS`` (20 trainees) and ``MIN_FIRMS`` (3) are tool assumptions, to be
+  validated with the joint centers.
+
+Mail: the invitation is recorded here (who, when, to which address); its text comes from
+``invitation_mail`` as (subject, body). The lead hands it to the mail outbox at merge.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlite_utils
+
+from ..storage import now, transaction
+from . import access, audit, mail
+
+COURSE_SEATS = 20  # trainees one joint-center course takes (tool assumption)
+MIN_FIRMS = 3  # fewer firms than this are not worth a course of their own (tool assumption)
+TIMING_MONTHS = {"within_3_months": 1, "within_6_months": 4, "within_1_year": 7}
+MEMBER_STATUSES = ("proposed", "invited", "joined", "declined")
+KOREA = timedelta(hours=9)
+
+
+class CohortError(ValueError):
+    """A cohort action that cannot be done; ``field`` names what is wrong."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Theme:
+    """A firm's PBL theme, as ``roadmap/themes.py`` will give it (same attributes)."""
+
+    theme: str
+    confidence: float
+    confirmed: bool
+
+
+def _themes(db: sqlite_utils.Database, ids: list[int]) -> dict[int, list[Theme]]:
+    """The PBL themes of each assessment in ``ids``.
+
+    Today: the PBL module the current planner chooses for the firm's first stated task
+    (``planner.project_briefs``), confirmed when a consultant decided the track.
+    LEAD: at merge, rewire to ``roadmap.themes.themes_for_assessments(db, ids)`` (B's, with
+    its own table); nothing else here reads themes.
+    """
+    from flask import current_app
+
+    from ..roadmap.planner import (
+        employees_of,
+        job_groups_to_train,
+        project_briefs,
+        trainees_per_group,
+    )
+    from .registry import current_data
+
+    data = current_data(db, current_app)
+    if data is None or not ids:
+        return {}
+    modules = data.catalogue.by_id
+    found: dict[int, list[Theme]] = {}
+    for row in db.query(
+        f"""
+        SELECT a.id, a.profile,
+               (SELECT d.final_track FROM decisions d WHERE d.assessment_id = a.id
+                ORDER BY d.id DESC LIMIT 1) AS decided,
+               p.track AS recommended
+        FROM assessments a JOIN predictions p ON p.id = (
+            SELECT MAX(id) FROM predictions WHERE assessment_id = a.id)
+        WHERE a.id IN ({",".join("?" * len(ids))})
+        """,
+        ids,
+    ):
+        track = row["decided"] or row["recommended"]
+        if track not in ("ax", "shared_center"):
+            continue
+        answers: dict[str, Any] = {}
+        for item_id, value in db.execute(
+            "SELECT item_id, value FROM answers WHERE assessment_id = ?", [row["id"]]
+        ):
+            if value is not None:
+                answers[item_id] = json.loads(value)
+        groups = job_groups_to_train(answers, track) or ["executives"]
+        trainees = trainees_per_group(employees_of(json.loads(row["profile"])), groups)
+        briefs = project_briefs(answers, track, modules, trainees, groups)
+        found[row["id"]] = [
+            Theme(b.module_id, 1.0 if row["decided"] else 0.5, bool(row["decided"]))
+            for b in briefs
+            if b.module_id
+        ]
+    return found
+
+
+def _window(submitted_at: str, urgency: str | None) -> str | None:
+    """The quarter the firm wants its course to start in (``2027-Q1``), None: any."""
+    if urgency not in TIMING_MONTHS:
+        return None
+    day = (datetime.fromisoformat(submitted_at) + KOREA).date()
+    index = day.year * 12 + day.month - 1 + TIMING_MONTHS[urgency]
+    year, month = divmod(index, 12)
+    return f"{year}-Q{month // 3 + 1}"
+
+
+def _candidates(db: sqlite_utils.Database, center_id: int) -> list[dict[str, Any]]:
+    """The center's firms with a consultant-decided AX or joint-center diagnosis (their
+    latest), not already invited to or in a cohort."""
+    rows = list(
+        db.query(
+            """
+            SELECT f.id AS firm_id, f.name, f.contact_email, f.contact_name, a.id AS assessment_id,
+                   a.submitted_at,
+                   (SELECT value FROM answers WHERE assessment_id = a.id
+                    AND item_id = 'need_urgency') AS urgency,
+                   (SELECT value FROM answers WHERE assessment_id = a.id
+                    AND item_id = 'need_task') AS task
+            FROM firms f JOIN assessments a ON a.id = (
+                SELECT a2.id FROM assessments a2 WHERE a2.firm_id = f.id
+                AND a2.status = 'submitted'
+                AND EXISTS (SELECT 1 FROM decisions d WHERE d.assessment_id = a2.id)
+                ORDER BY a2.submitted_at DESC, a2.id DESC LIMIT 1)
+            WHERE f.center_id = ? AND f.erased_at IS NULL
+              AND NOT EXISTS (SELECT 1 FROM cohort_members m JOIN cohorts c ON c.id = m.cohort_id
+                              WHERE m.firm_id = f.id AND c.status = 'forming'
+                              AND m.status IN ('proposed', 'invited', 'joined'))
+            ORDER BY a.submitted_at, f.id
+            """,
+            [center_id],
+        )
+    )
+    for row in rows:
+        row["urgency"] = json.loads(row["urgency"]) if row["urgency"] else None
+        row["task"] = json.loads(row["task"]) if row["task"] else ""
+    return rows
+
+
+def suggestions(
+    db: sqlite_utils.Database, user: Any, seats: int = COURSE_SEATS, min_firms: int = MIN_FIRMS
+) -> list[dict[str, Any]]:
+    """Cohorts worth forming in the user's center: per confirmed theme and start window, the
+    firms (earliest diagnosed first) that fill one course's seats; a larger group gives
+    several. Each: ``theme``, ``window`` (None: firms with no fixed timing only),
+    ``firms`` (firm id, name, trainees, task) and ``trainees``."""
+    access.require(user, access.STAFF)
+    candidates = _candidates(db, user.center_id)
+    themes = _themes(db, [c["assessment_id"] for c in candidates])
+    groups: dict[str, dict[str | None, list[dict[str, Any]]]] = {}
+    for firm in candidates:
+        confirmed = [t for t in themes.get(firm["assessment_id"], []) if t.confirmed]
+        if not confirmed:
+            continue
+        firm = {**firm, "trainees": _trainees(db, firm["assessment_id"], confirmed[0].theme)}
+        window = _window(firm["submitted_at"], firm["urgency"])
+        groups.setdefault(confirmed[0].theme, {}).setdefault(window, []).append(firm)
+    found = []
+    for theme, windows in groups.items():
+        flexible = windows.pop(None, [])
+        for window in sorted(windows, key=str):
+            found += _fill(theme, window, windows[window] + flexible, seats, min_firms)
+            taken = {f["firm_id"] for s in found for f in s["firms"]}
+            flexible = [f for f in flexible if f["firm_id"] not in taken]
+        found += _fill(theme, None, flexible, seats, min_firms)
+    return sorted(found, key=lambda s: (-len(s["firms"]), s["window"] or "9999", s["theme"]))
+
+
+def _fill(theme, window, firms, seats, min_firms) -> list[dict[str, Any]]:
+    """Courses of at most ``seats`` trainees from ``firms`` in order; each at least
+    ``min_firms`` firms (a firm larger than a course takes one of its own)."""
+    courses, current, used = [], [], 0
+    for firm in firms:
+        people = min(firm["trainees"], seats)
+        if current and used + people > seats:
+            courses.append(current)
+            current, used = [], 0
+        current.append({**firm, "trainees": people})
+        used += people
+    if current:
+        courses.append(current)
+    return [
+        {"theme": theme, "window": window, "firms": c, "trainees": sum(f["trainees"] for f in c)}
+        for c in courses
+        if len(c) >= min_firms
+    ]
+
+
+def _trainees(db: sqlite_utils.Database, assessment_id: int, theme: str) -> int:
+    """People the firm would send: the planner's trainees for the brief's group."""
+    from flask import current_app
+
+    from ..roadmap.planner import (
+        employees_of,
+        job_groups_to_train,
+        project_briefs,
+        trainees_per_group,
+    )
+    from .registry import current_data
+
+    row = db.execute(
+        "SELECT a.profile, COALESCE((SELECT d.final_track FROM decisions d "
+        "WHERE d.assessment_id = a.id ORDER BY d.id DESC LIMIT 1), 'ax') "
+        "FROM assessments a WHERE a.id = ?",
+        [assessment_id],
+    ).fetchone()
+    answers = {
+        k: json.loads(v)
+        for k, v in db.execute(
+            "SELECT item_id, value FROM answers WHERE assessment_id = ? AND value IS NOT NULL",
+            [assessment_id],
+        )
+    }
+    track = row[1]
+    groups = job_groups_to_train(answers, track) or ["executives"]
+    trainees = trainees_per_group(employees_of(json.loads(row[0])), groups)
+    modules = current_data(db, current_app).catalogue.by_id
+    for brief in project_briefs(answers, track, modules, trainees, groups):
+        if brief.module_id == theme:
+            return max(1, brief.trainees)
+    return 1
+
+
+def theme_title(theme: str, lang: str) -> str:
+    """A theme as people read it: its PBL module's title (the theme id when unknown)."""
+    from flask import current_app
+
+    from ..storage import get_db
+    from .registry import current_data
+
+    data = current_data(get_db(), current_app)
+    module = data.catalogue.by_id.get(theme) if data else None
+    return module.title.get(lang) if module else theme
+
+
+def form_cohort(
+    db: sqlite_utils.Database, user: Any, theme: str, window: str, firm_ids: list[int], title: str
+) -> int:
+    """A cohort from a suggestion (the firms the staff member kept ticked); its id."""
+    access.require(user, access.STAFF)
+    if not firm_ids:
+        raise CohortError("firms", "no firm chosen")
+    current = {
+        f["firm_id"]: f for s in suggestions(db, user) for f in s["firms"] if s["theme"] == theme
+    }
+    unknown = [i for i in firm_ids if i not in current]
+    if unknown:
+        raise CohortError("firms", "a firm no longer fits this theme or is in another cohort")
+    stamp = now()
+    with transaction(db):
+        cohort_id = db.execute(
+            "INSERT INTO cohorts (center_id, theme, title, start_window, seats, created_by, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [user.center_id, theme, title, window or "", COURSE_SEATS, user.id, stamp],
+        ).lastrowid
+        for firm_id in firm_ids:
+            firm = current[firm_id]
+            db.execute(
+                "INSERT INTO cohort_members (cohort_id, firm_id, assessment_id, trainees, "
+                "updated_at) VALUES (?, ?, ?, ?, ?)",
+                [cohort_id, firm_id, firm["assessment_id"], firm["trainees"], stamp],
+            )
+        audit.record(
+            db, "cohort_form", "cohorts", cohort_id, center_id=user.center_id,
+            user_id=user.id, detail=f"{theme} {window or ''} {len(firm_ids)} firms",
+        )  # fmt: skip
+    return cohort_id
+
+
+def cohort(db: sqlite_utils.Database, user: Any, cohort_id: int) -> dict[str, Any]:
+    """A cohort of the user's center with its members (``NotFound`` for another center's)."""
+    access.require(user, access.STAFF)
+    rows = list(
+        db.query(
+            "SELECT * FROM cohorts WHERE id = ? AND center_id = ?", [cohort_id, user.center_id]
+        )
+    )
+    if not rows:
+        raise access.NotFound(cohort_id)
+    found = rows[0]
+    found["members"] = list(
+        db.query(
+            """
+            SELECT m.*, f.name, f.contact_name, f.contact_email, f.contact_phone, f.erased_at
+            FROM cohort_members m JOIN firms f ON f.id = m.firm_id
+            WHERE m.cohort_id = ? ORDER BY f.name, f.id
+            """,
+            [cohort_id],
+        )
+    )
+    found["joined_trainees"] = sum(
+        m["trainees"] for m in found["members"] if m["status"] == "joined"
+    )
+    return found
+
+
+def center_cohorts(db: sqlite_utils.Database, user: Any) -> list[dict[str, Any]]:
+    access.require(user, access.STAFF)
+    return list(
+        db.query(
+            """
+            SELECT c.*, COUNT(m.firm_id) AS firms,
+                   SUM(m.status = 'joined') AS joined, SUM(m.status = 'invited') AS invited
+            FROM cohorts c LEFT JOIN cohort_members m ON m.cohort_id = c.id
+            WHERE c.center_id = ? GROUP BY c.id ORDER BY c.created_at DESC, c.id DESC
+            """,
+            [user.center_id],
+        )
+    )
+
+
+def invitation_mail(
+    found: dict[str, Any], member: dict[str, Any], center: dict[str, Any], theme: str
+) -> tuple[str, str]:
+    """The invitation's (subject, body) in the current language, for the mail outbox."""
+    from flask_babel import gettext as _
+
+    subject = _("Invitation: a joint-center course on %(theme)s", theme=theme)
+    lines = [
+        _("Dear %(name)s,", name=member["contact_name"] or member["name"]),
+        "",
+        _(
+            "%(center)s is forming a group of firms of the region for one course at a joint "
+            "training center on %(theme)s: firms whose diagnosis found the same kind of task "
+            "train their staff together, on their own problems.",
+            center=center["name"],
+            theme=theme,
+        ),
+        _("Planned start: %(window)s. Places for your firm: %(people)s people.",
+          window=found["start_window"] or _("to be agreed"), people=member["trainees"]),
+        "",
+        _("To join, or to ask about it, reply to this mail or call %(phone)s.",
+          phone=center.get("phone") or center.get("email") or center["name"]),
+        "",
+        center["name"],
+    ]  # fmt: skip
+    return subject, "\n".join(lines)
+
+
+def invite(
+    db: sqlite_utils.Database, user: Any, cohort_id: int, theme: str
+) -> list[dict[str, Any]]:
+    """Record the invitation of every proposed member that has an e-mail address; return
+    each with its mail (``to``, ``subject``, ``body``) for the outbox. A member without an
+    address stays proposed (to be called)."""
+    found = cohort(db, user, cohort_id)
+    center = dict(next(db.query("SELECT * FROM centers WHERE id = ?", [user.center_id])))
+    mails = []
+    stamp = now()
+    with transaction(db):
+        for member in found["members"]:
+            if member["status"] != "proposed" or not member["contact_email"]:
+                continue
+            if member["erased_at"]:
+                continue
+            subject, body = invitation_mail(found, member, center, theme)
+            db.execute(
+                "UPDATE cohort_members SET status = 'invited', invited_at = ?, invited_by = ?, "
+                "invited_email = ?, updated_at = ? WHERE cohort_id = ? AND firm_id = ?",
+                [stamp, user.id, member["contact_email"], stamp, cohort_id, member["firm_id"]],
+            )
+            mails.append(
+                {"firm_id": member["firm_id"], "to": member["contact_email"],
+                 "subject": subject, "body": body}
+            )  # fmt: skip
+            mail.write(  # the outbox sends it (or keeps it until a mail server is set)
+                db,
+                kind="cohort_invitation",
+                recipient=member["contact_email"],
+                subject=subject,
+                body=body,
+                center_id=user.center_id,
+                firm_id=member["firm_id"],
+            )
+        audit.record(
+            db, "cohort_invite", "cohorts", cohort_id, center_id=user.center_id,
+            user_id=user.id, detail=f"{len(mails)} invited",
+        )  # fmt: skip
+    if mails:
+        from .requests import _send
+
+        _send()
+    return mails
+
+
+def record_answer(
+    db: sqlite_utils.Database, user: Any, cohort_id: int, firm_id: int, status: str
+) -> None:
+    """A firm joined or declined (or is proposed again)."""
+    if status not in ("joined", "declined", "proposed"):
+        raise CohortError("status", "unknown answer")
+    cohort(db, user, cohort_id)  # the user's center's, else NotFound
+    stamp = now()
+    with transaction(db):
+        changed = db.execute(
+            "UPDATE cohort_members SET status = ?, answered_at = ?, updated_at = ? "
+            "WHERE cohort_id = ? AND firm_id = ?",
+            [status, stamp if status != "proposed" else None, stamp, cohort_id, firm_id],
+        ).rowcount
+        if not changed:
+            raise access.NotFound(firm_id)
+        audit.record(
+            db, "cohort_answer", "cohorts", cohort_id, center_id=user.center_id,
+            user_id=user.id, detail=f"firm {firm_id} {status}",
+        )  # fmt: skip
+
+
+def to_csv(found: dict[str, Any], headers: list[str], statuses: dict[str, str]) -> bytes:
+    """The cohort's list for the joint center: UTF-8 with a byte-order mark for Excel."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(headers)
+    for m in found["members"]:
+        writer.writerow(
+            [
+                _cell(v)
+                for v in (
+                    m["name"],
+                    m["contact_name"],
+                    m["contact_phone"],
+                    m["contact_email"],
+                    m["trainees"],
+                    statuses.get(m["status"], m["status"]),
+                    (m["invited_at"] or "")[:10],
+                    (m["answered_at"] or "")[:10],
+                )
+            ]
+        )
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _cell(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula is kept as text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
