@@ -141,6 +141,31 @@ PROJECT_WORDS = {
     "sc_llm_app_dev": ("챗봇", "LLM", "문서 검색", "chatbot", "RAG"),
 }
 FALLBACK_PROJECT = {"ax": "pbl_own_task", "shared_center": "pbl_own_task"}
+# The target job a task theme belongs to (themes: ``roadmap/themes.py``).
+THEME_JOB = {
+    "predictive_maintenance": "maintenance",
+    "visual_inspection": "quality",
+    "process_quality_analytics": "quality",
+    "demand_forecasting": "purchasing_logistics",
+    "document_processing": "admin",
+    "genai_writing": "admin",
+    "customer_service": "customer_service",
+    "dispatch_scheduling": "purchasing_logistics",
+    "marketing_content": "sales_marketing",
+    "robotics_physical_ai": "production",
+    "sensor_data_collection": "production",
+    "software_dev_ai": "it_data",
+    "llm_engineering": "it_data",
+    "reporting_automation": "admin",
+    "knowledge_search": "admin",
+}
+# Themes whose project learns from the firm's records: unready data is prepared first.
+DATA_THEMES = {
+    "predictive_maintenance", "visual_inspection", "process_quality_analytics",
+    "demand_forecasting", "sensor_data_collection", "llm_engineering",
+}  # fmt: skip
+DATA_NOT_READY = ("none", "paper", "scattered")
+DATA_PREPARATION = "data_foundation_workshop"
 BEGINNER_PROJECT = "first_use_case_online"
 JOB_ANALYSIS = "job_analysis_workshop"
 COACHING = "ax_coaching"
@@ -227,6 +252,8 @@ class ProjectBrief:
     urgency: str | None
     trainees: int
     module_id: str | None
+    theme: str | None = None  # the task theme it works on; None: the firm's own words
+    theme_confirmed: bool = False
 
 
 @dataclass(frozen=True)
@@ -253,6 +280,9 @@ class Plan:
     rediagnose_month: int = 0  # month index, after the plan
     start: str = ""  # ISO date of the first day of month 0
     unplaced: list[str] = field(default_factory=list)
+    # The task's themes as (theme, confidence, confirmed); None when not read.
+    themes: list[tuple[str, float, bool]] | None = None
+    theme_to_confirm: bool = False  # the model abstained: a consultant should set the theme
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -386,13 +416,26 @@ def project_briefs(
     modules: Mapping[str, Module],
     trainees: Mapping[str, int],
     groups: list[str],
+    themes: list[tuple[str, float, bool]] | None = None,
 ) -> list[ProjectBrief]:
-    """One brief per stated task (at most three), each in the firm's own words."""
+    """One brief per stated task (at most three), each in the firm's own words.
+
+    With ``themes`` (the task model's reading or a consultant's setting, most likely first)
+    the first task's project follows its first theme, and a task of two themes gets a
+    second brief for the second; other tasks, and every task when the model abstained, get
+    a project on the firm's own words. Without (``None``) tasks are matched by words."""
     named = [j for j in _as_list(answers.get("need_target_jobs")) if j in JOB_TO_GROUP]
     briefs: list[ProjectBrief] = []
     used: set[str] = set()
-    for index, task in enumerate(stated_tasks(answers.get("need_task"))[:TASK_LIMIT]):
-        job = _job_of(task, named, used)
+    tasks = stated_tasks(answers.get("need_task"))[:TASK_LIMIT]
+    plan_of: list[tuple[str, Any]] = [(t, None) for t in tasks]
+    if themes is not None:
+        plan_of = [(t, themes[i] if i < len(themes) else False) for i, t in enumerate(tasks)]
+        if len(tasks) == 1 and len(themes) > 1:  # one task of two themes: a brief for each
+            plan_of.append((tasks[0], themes[1]))
+        plan_of = plan_of[:TASK_LIMIT]
+    for index, (task, theme) in enumerate(plan_of):
+        job = THEME_JOB.get(theme[0], "admin") if theme else _job_of(task, named, used)
         used.add(job)
         group = JOB_TO_GROUP.get(job, "office")
         if group not in groups:  # a task of a group the firm has not: its nearest group
@@ -412,10 +455,30 @@ def project_briefs(
                 ],  # fmt: skip
                 urgency=answers.get("need_urgency"),
                 trainees=trainees.get(group, 1),
-                module_id=_project_module(track, job, task, modules),
+                module_id=(
+                    _project_module(track, job, task, modules)
+                    if theme is None
+                    else _theme_module(track, theme[0] if theme else None, modules)
+                ),
+                theme=theme[0] if theme else None,
+                theme_confirmed=bool(theme and theme[2]),
             )
         )
     return briefs
+
+
+def _theme_module(track: str, theme: str | None, modules: Mapping[str, Module]) -> str | None:
+    """The project module of a theme the track offers; the firm's own words without one."""
+    if track == "beginner":
+        return BEGINNER_PROJECT
+    from .themes import theme_specs
+
+    spec = theme_specs().get(theme) if theme else None
+    for module_id in (spec.projects if spec else ()) + (FALLBACK_PROJECT.get(track, ""),):
+        module = modules.get(module_id)
+        if module and track in module.tracks:
+            return module_id
+    return None
 
 
 # --- the plan ----------------------------------------------------------------------------------
@@ -446,8 +509,11 @@ def plan(
     data: RoadmapData,
     diagnosed_on: date,
     job_analysis_first: bool = False,
+    themes: list[tuple[str, float, bool]] | None = None,
 ) -> Plan:
-    """The phased plan for one firm."""
+    """The phased plan for one firm. ``themes``: the task's themes as (theme, confidence,
+    confirmed), most likely first, an empty list when the model abstained; ``None`` matches
+    tasks by their words (the plan before the task model)."""
     answers = dict(answers)
     catalogue = data.catalogue
     modules = catalogue.by_id
@@ -466,7 +532,7 @@ def plan(
     # A mature AX firm with no concrete problem: the job analysis must find it first.
     clarity = answers.get("need_problem_clarity")
     analysis_first = track == "ax" and (job_analysis_first or clarity in ("none", "vague"))
-    briefs = project_briefs(answers, track, modules, trainees, groups)
+    briefs = project_briefs(answers, track, modules, trainees, groups, themes)
     if analysis_first and track == "ax":
         briefs = [replace_module(b, None) for b in briefs]
 
@@ -482,6 +548,22 @@ def plan(
         requested.append((awareness, "executives", None, 100.0))
     if analysis_first:
         requested.append((modules[JOB_ANALYSIS], _lead_group(groups), None, 100.0))
+    preparation = modules.get(DATA_PREPARATION)
+    if (
+        themes is not None
+        and track in ("ax", "shared_center")
+        and preparation
+        and track in preparation.tracks
+        and answers.get("need_data_ready") in DATA_NOT_READY
+        and not all(preparation.already_had(g, answers) for g in preparation.job_groups)
+    ):  # the task's data is prepared first: its projects wait for the preparation
+        modules = dict(modules)
+        for brief in briefs:
+            project = modules.get(brief.module_id or "")
+            if project and brief.theme in DATA_THEMES and project.id != DATA_PREPARATION:
+                modules[project.id] = project.model_copy(
+                    update={"prerequisites": (*project.prerequisites, DATA_PREPARATION)}
+                )
     for index, brief in enumerate(briefs):
         if brief.module_id:
             module = modules[brief.module_id]
@@ -553,18 +635,21 @@ def plan(
         rediagnose_month=months,
         start=first_month(diagnosed_on).isoformat(),
         unplaced=unplaced,
+        themes=[tuple(t) for t in themes] if themes is not None else None,
+        theme_to_confirm=themes == [] and track != "beginner" and bool(briefs),
     )
 
 
 def _in_order(chosen):
-    """Prerequisites first; otherwise the lower level first (awareness before practice),
-    what the firm asked for first within a level, then by value."""
+    """Prerequisites first; otherwise what the firm asked for (its task's project and the
+    preparation it needs) first, then the lower level first (awareness before practice),
+    then by value."""
     import heapq
 
     ids = {m.id for m, *_ in chosen}
     pending = {i: {p for p in item[0].prerequisites if p in ids} for i, item in enumerate(chosen)}
     done: set[str] = set()
-    ready = [(item[0].level, not item[4], i) for i, item in enumerate(chosen) if not pending[i]]
+    ready = [_order_key(item, i) for i, item in enumerate(chosen) if not pending[i]]
     heapq.heapify(ready)
     order, queued = [], {i for *_k, i in ready}
     while ready:
@@ -574,8 +659,15 @@ def _in_order(chosen):
         for j, item in enumerate(chosen):
             if j not in queued and pending[j] <= done:
                 queued.add(j)
-                heapq.heappush(ready, (item[0].level, not item[4], j))
+                heapq.heappush(ready, _order_key(item, j))
     return order
+
+
+def _order_key(item, index: int) -> tuple:
+    """What was asked for first, most valued first (the first task before the second);
+    then the rest by level, awareness before practice."""
+    module, _group, _brief, value, asked = item
+    return (not asked, -value if asked else module.level, index)
 
 
 def _with_coaching(placed, coaching: Module, groups, trainees, release: float, horizon: int):
