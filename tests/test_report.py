@@ -159,10 +159,11 @@ def test_the_plan_uses_the_hours_the_firm_stated(reports):
 
 
 def test_costs_never_invented(reports):
-    """No fee has been checked for the tax office's courses: it sees the route and what it
-    pays in principle, and where the figures come from."""
+    """No fee has been checked for the tax office's courses: it sees the route, an explicit
+    "the center confirms it" (never a vague word), and where the figures come from."""
     ko = " ".join(pdfcheck.pages_text(reports[("tax_office", "ko")]))
-    assert "먼저 내고 환급" in ko
+    assert "센터 확인 필요" in ko
+    assert "먼저 내고 환급" not in ko and "대개 무료" not in ko
     assert not re.search(r"\d[\d,]*\s*원", ko)
     assert "출처" in ko and "2026-11-26 확인" in ko
 

@@ -510,10 +510,12 @@ def plan(
     diagnosed_on: date,
     job_analysis_first: bool = False,
     themes: list[tuple[str, float, bool]] | None = None,
+    done: set[str] | frozenset[str] = frozenset(),
 ) -> Plan:
     """The phased plan for one firm. ``themes``: the task's themes as (theme, confidence,
     confirmed), most likely first, an empty list when the model abstained; ``None`` matches
-    tasks by their words (the plan before the task model)."""
+    tasks by their words (the plan before the task model). ``done``: modules the firm's
+    training records show it completed (a re-diagnosis): none is planned again."""
     answers = dict(answers)
     catalogue = data.catalogue
     modules = catalogue.by_id
@@ -535,6 +537,8 @@ def plan(
     briefs = project_briefs(answers, track, modules, trainees, groups, themes)
     if analysis_first and track == "ax":
         briefs = [replace_module(b, None) for b in briefs]
+    # A project the firm completed is not planned again: its brief stays, for its new round.
+    briefs = [replace_module(b, None) if b.module_id in done else b for b in briefs]
 
     # 1. What the firm asked for: its tasks' projects and the equipment it lacks.
     requested: list[tuple[Module, str, int | None, float]] = []
@@ -544,6 +548,7 @@ def plan(
         and awareness
         and "executives" in groups
         and not awareness.already_had("executives", answers)
+        and CEO_AWARENESS not in done
     ):  # the beginner track opens with the CEO's awareness session
         requested.append((awareness, "executives", None, 100.0))
     if analysis_first:
@@ -590,6 +595,7 @@ def plan(
             or module.id in FIRM_WIDE
             or track not in module.tracks
             or module.delivery not in mix
+            or module.id in done
             or not module.applies(answers)
             or not _module_level_fits(module, scores)
             or not any(d in gap_of for d in module.closes)
@@ -613,6 +619,7 @@ def plan(
         release,
         months,
         limit=_limit(track, groups) + len(requested),
+        done=done,
     )
     placed, unplaced = _schedule(_in_order(chosen), modules, trainees, release, months, gap_of)
     placed_ids = {m.module_id for m in placed}
@@ -717,7 +724,9 @@ def _limit(track: str, groups: list[str]) -> int:
     return min(10, 2 + 2 * len(groups)) if track != "beginner" else min(8, 2 + 2 * len(groups))
 
 
-def _select(candidates, modules, groups, answers, release: float, horizon: int, limit: int):
+def _select(
+    candidates, modules, groups, answers, release: float, horizon: int, limit: int, done=()
+):
     """Take candidates in order, each with its missing prerequisites before it (a
     prerequisite the group already has counts as done), while the group's months allow:
     what the firm asked for always, then what closes its gaps. Returns the chosen
@@ -740,7 +749,7 @@ def _select(candidates, modules, groups, answers, release: float, horizon: int, 
             )
             if prerequisite in FIRM_WIDE:
                 target = _lead_group(groups)  # once for the firm, led from the top
-            elif required.already_had(target, answers):
+            elif required.already_had(target, answers) or prerequisite in done:
                 continue
             chain(required, target, into)
         if module.id in FIRM_WIDE:
