@@ -283,6 +283,7 @@ class Plan:
     # The task's themes as (theme, confidence, confirmed); None when not read.
     themes: list[tuple[str, float, bool]] | None = None
     theme_to_confirm: bool = False  # the model abstained: a consultant should set the theme
+    trainees_stated: list[str] = field(default_factory=list)  # groups whose count the firm gave
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -326,6 +327,38 @@ def trainees_per_group(employees: int, groups: list[str]) -> dict[str, int]:
     people, six at most (a small firm cannot send more at once)."""
     others = min(6, max(1, math.ceil(employees * 0.15)))
     return {g: (1 if employees < 50 else 2) if g == "executives" else others for g in groups}
+
+
+# Roles the firm names with a number ("건축사 6명", "a data team of 3"), by job group.
+ROLE_WORDS = {
+    "engineers": ("건축사", "설계자", "개발자", "엔지니어", "연구원", "데이터팀", "데이터 팀",
+                  "기술자", "engineer", "developer", "architect", "data team", "data scientist"),
+    "production": ("생산직", "작업자", "현장 직원", "현장직", "검사원", "기능공", "operator",
+                   "worker", "inspector"),
+    "office": ("사무직", "경리", "영업 담당", "상담원", "사무 직원", "clerk", "office staff"),
+}  # fmt: skip
+_COUNT_AFTER = r"\s*(?:은|는|이|가)?\s*(\d{1,4})\s*(?:명|people|persons)"
+
+
+def stated_headcounts(answers: Mapping[str, Any], employees: int) -> dict[str, int]:
+    """How many people of a group the firm said it has, where its own words give a number
+    next to a role ("건축사 6명이", "a data team of 3", "5 developers"); never above the firm."""
+    text = " ".join(
+        str(answers.get(i) or "") for i in ("need_task", "need_problem", "need_data_desc")
+    ).lower()
+    found: dict[str, int] = {}
+    for group, words in ROLE_WORDS.items():
+        for word in words:
+            w = re.escape(word.lower())
+            for pattern in (
+                w + _COUNT_AFTER,
+                r"(\d{1,4})\s+" + w,
+                w + r"\s+of\s+(\d{1,4})",
+            ):
+                match = re.search(pattern, text)
+                if match:
+                    found[group] = max(found.get(group, 0), min(int(match.group(1)), employees))
+    return {g: n for g, n in found.items() if n > 0}
 
 
 def _number(value: Any) -> float | None:
@@ -417,6 +450,7 @@ def project_briefs(
     trainees: Mapping[str, int],
     groups: list[str],
     themes: list[tuple[str, float, bool]] | None = None,
+    done=frozenset(),
 ) -> list[ProjectBrief]:
     """One brief per stated task (at most three), each in the firm's own words.
 
@@ -458,7 +492,7 @@ def project_briefs(
                 module_id=(
                     _project_module(track, job, task, modules)
                     if theme is None
-                    else _theme_module(track, theme[0] if theme else None, modules)
+                    else _theme_module(track, theme[0] if theme else None, modules, done)
                 ),
                 theme=theme[0] if theme else None,
                 theme_confirmed=bool(theme and theme[2]),
@@ -467,8 +501,11 @@ def project_briefs(
     return briefs
 
 
-def _theme_module(track: str, theme: str | None, modules: Mapping[str, Module]) -> str | None:
-    """The project module of a theme the track offers; the firm's own words without one."""
+def _theme_module(
+    track: str, theme: str | None, modules: Mapping[str, Module], done=frozenset()
+) -> str | None:
+    """The project module of a theme the track offers and the firm has not completed; a
+    project on the firm's own words without one."""
     if track == "beginner":
         return BEGINNER_PROJECT
     from .themes import theme_specs
@@ -476,7 +513,7 @@ def _theme_module(track: str, theme: str | None, modules: Mapping[str, Module]) 
     spec = theme_specs().get(theme) if theme else None
     for module_id in (spec.projects if spec else ()) + (FALLBACK_PROJECT.get(track, ""),):
         module = modules.get(module_id)
-        if module and track in module.tracks:
+        if module and track in module.tracks and module_id not in done:
             return module_id
     return None
 
@@ -527,6 +564,9 @@ def plan(
     gap_of = {d: 100.0 - s for d, s in gaps}
     groups = job_groups_to_train(answers, track) or ["executives"]
     trainees = trainees_per_group(employees, groups)
+    stated_counts = stated_headcounts(answers, employees)
+    # The people the firm named take part; a group of one person is never planned as more.
+    trainees.update({g: n for g, n in stated_counts.items() if g in trainees})
     stated = _number(answers.get("need_release_hours"))
     release = release_hours(stated)
     months = PLAN_MONTHS[track]
@@ -534,7 +574,7 @@ def plan(
     # A mature AX firm with no concrete problem: the job analysis must find it first.
     clarity = answers.get("need_problem_clarity")
     analysis_first = track == "ax" and (job_analysis_first or clarity in ("none", "vague"))
-    briefs = project_briefs(answers, track, modules, trainees, groups, themes)
+    briefs = project_briefs(answers, track, modules, trainees, groups, themes, done)
     if analysis_first and track == "ax":
         briefs = [replace_module(b, None) for b in briefs]
     # A project the firm completed is not planned again: its brief stays, for its new round.
@@ -644,6 +684,7 @@ def plan(
         unplaced=unplaced,
         themes=[tuple(t) for t in themes] if themes is not None else None,
         theme_to_confirm=themes == [] and track != "beginner" and bool(briefs),
+        trainees_stated=[g for g in groups if g in stated_counts],
     )
 
 
@@ -844,7 +885,7 @@ def _phases(placed: list[PlannedModule], track: str, months: int, modules) -> li
         # phase that keeps something.
         needed = {p for m in items for p in modules[m.module_id].prerequisites}
         for m in sorted(earlier, key=lambda m: (-m.start_month, -m.impact)):
-            if m.module_id in needed:
+            if m.module_id in needed or m.brief is not None:  # the task's project stays first
                 continue
             if sum(1 for x in items if index_of(x) == index_of(m)) < 2:
                 continue

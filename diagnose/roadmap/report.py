@@ -32,6 +32,7 @@ from .themes import theme_name
 
 log = logging.getLogger(__name__)
 
+GOODS_INDUSTRIES = ("A", "B", "C")  # KSIC: farming and fishing, mining, manufacturing
 ANSWER_LIMIT = 600  # characters of one free-text answer or note the appendix prints
 REASON_LIMIT = 3
 _CODE_PREFIX = re.compile(r"^[A-Z]\.\s*")
@@ -178,11 +179,9 @@ def report_context(db: sqlite_utils.Database, record: dict[str, Any], lang: str)
                 "title": d.title.get(lang),
                 "score": scores.get(d.id),
                 "level": diagnosis["scores"][d.id]["level"],
-                "level_text": data.levels.dimensions[d.id][
-                    diagnosis["scores"][d.id]["level"] - 1
-                ].get(lang)
-                if diagnosis["scores"][d.id]["level"] and d.id in data.levels.dimensions
-                else "",
+                "level_text": _level_text(
+                    data, d.id, diagnosis["scores"][d.id]["level"], answers, lang
+                ),  # fmt: skip
                 "peer": round(peers[d.id]) if show_peers and d.id in peers else None,
             }
             for d in questionnaire.dimensions
@@ -197,6 +196,8 @@ def report_context(db: sqlite_utils.Database, record: dict[str, Any], lang: str)
         context = {
             "firm": {
                 "name": record["firm_name"],
+                # Factory wording (products, samples) only for firms that make goods.
+                "makes_goods": profile.get("industry", "") in GOODS_INDUSTRIES,
                 "employees": employees,
                 "region": questionnaire.profile_field("region").choice_label(
                     profile.get("region", ""), lang
@@ -244,25 +245,36 @@ def report_context(db: sqlite_utils.Database, record: dict[str, Any], lang: str)
             ),
             "peers": {"shown": show_peers},
             "plan": plan_view,
-            "appendix": [
-                {
-                    "title": d.title.get(lang),
-                    "answers": [
-                        {
-                            "question": i.question.get(lang),
-                            "answer": _answer(i, answers.get(i.id), lang),
-                            "note": clip(notes.get(i.id, ""), 300),
-                        }
-                        for i in d.items
-                        if is_visible(i, answers)
-                    ],
-                }
-                for d in questionnaire.dimensions
-            ],
+            "appendix": answers_record(questionnaire, answers, notes, lang),
             "generated_on": day_label(date.today(), lang),
             "progress": _progress(db, questionnaire, record["id"], lang),
         }
     return context
+
+
+def answers_record(questionnaire, answers, notes, lang: str) -> list[dict[str, Any]]:
+    """The answers as a record apart from the CEO's report: per dimension, each shown
+    question with its answer and the consultant's note, in the given language."""
+    return [
+        {
+            "title": d.title.get(lang),
+            "answers": [
+                {
+                    "question": i.question.get(lang),
+                    "answer": _answer(i, answers.get(i.id), lang),
+                    "note": clip(notes.get(i.id, ""), 300),
+                }
+                for i in d.items
+                if is_visible(i, answers)
+            ],
+        }
+        for d in questionnaire.dimensions
+    ]
+
+
+def _level_text(data: RoadmapData, dimension: str, level: int | None, answers, lang: str) -> str:
+    text = data.levels.text_for(dimension, level or 0, answers)
+    return text.get(lang) if text else ""
 
 
 def _progress(db: sqlite_utils.Database, questionnaire, assessment_id: int, lang: str):
@@ -461,6 +473,7 @@ def _plan_view(
         if not centers.is_sample(centers.center(r.center_id))
     ]
     equipment, uses = _wanted_names(answers, data, lang)
+    used_groups = {m.job_group for m in roadmap.modules}
     return {
         "months": roadmap.months,
         "release": hours_label(roadmap.release_hours, lang),
@@ -527,6 +540,12 @@ def _plan_view(
         or (roadmap.track == "shared_center" and not referral_centers),
         "needs": equipment + uses,
         "theme_to_confirm": roadmap.theme_to_confirm,
+        # Headcounts the plan assumes (the firm gave no number for the group): said so.
+        "assumed_counts": [
+            people_label(g, roadmap.trainees[g], jobs_of(g), lang, employees)
+            for g in roadmap.job_groups
+            if g != "executives" and g not in roadmap.trainees_stated and g in used_groups
+        ],
     }
 
 

@@ -238,6 +238,18 @@ def task_text(answers: dict[str, Any]) -> str:
     return "\n".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
 
 
+def read_task(model: TaskModel, answers: dict[str, Any]) -> Reading:
+    """The stated task decides its themes; the problem and the data description are read with
+    it only when the task alone is too short to say (the model abstains on it), so that
+    "support tickets" as the data does not make a fine-tuning task a customer-service one."""
+    task = answers.get("need_task")
+    if isinstance(task, str) and task.strip():
+        reading = model.read(task)
+        if not reading.abstained:
+            return reading
+    return model.read(task_text(answers))
+
+
 def consultant_labels(db) -> list[tuple[str, tuple[str, ...]]]:
     """The consultants' settings as labelled statements: (task text, themes)."""
     if "assessment_themes" not in db.table_names():
@@ -269,9 +281,10 @@ def _digest(text: str) -> str:
 
 def read_assessment(db, assessment_id: int, model: TaskModel | None = None) -> Reading:
     """Read an assessment's task and keep the reading (replacing an older model's)."""
-    text = task_text(_answers(db, assessment_id))
+    answers = _answers(db, assessment_id)
+    text = task_text(answers)
     model = model or current_model(consultant_labels(db))
-    reading = model.read(text)
+    reading = read_task(model, answers)
     now = datetime.now(UTC).isoformat(timespec="seconds")
     with transaction(db):
         db.execute(

@@ -219,3 +219,44 @@ def _cost(catalogue, m, lang: str) -> dict[str, Any]:
         "checked": cost.checked.isoformat(),
         "known": firm_pays is not None,
     }
+
+
+def set_task_themes(db: sqlite_utils.Database, assessment_id: int, themes: list[str], user) -> None:
+    """A consultant sets or confirms the themes of an assessment's task (kept, audited, and
+    a label for the task model's next training)."""
+    from ..roadmap.themes import set_themes
+    from ..storage import transaction
+    from . import audit
+
+    set_themes(db, assessment_id, themes, user.id)
+    with transaction(db):
+        audit.record(
+            db, "change", "assessment", assessment_id, center_id=user.center_id,
+            user_id=user.id, detail="task themes: " + ", ".join(themes),
+        )  # fmt: skip
+
+
+def task_view(db: sqlite_utils.Database, app, record: dict[str, Any], lang: str) -> dict:
+    """The task's themes as the consultant's page shows them, with the answers record."""
+    from ..roadmap.report import answers_record
+    from ..roadmap.themes import theme_specs
+
+    questionnaire = ops.questionnaire_of(db, app.extensions["questionnaires"], record)
+    answers, notes = ops.load_answers(db, record["id"])
+    found = themes_for_assessments(db, [record["id"]])[record["id"]]
+    suggestion = None if found else suggested_theme(db, record["id"])
+    return {
+        "task": answers.get("need_task") or "",
+        "themes": [
+            {
+                "id": t.theme,
+                "name": theme_name(t.theme, lang),
+                "confidence": t.confidence,
+                "confirmed": t.confirmed,
+            }
+            for t in found
+        ],  # fmt: skip
+        "suggestion": theme_name(suggestion.theme, lang) if suggestion else "",
+        "choices": [(t, spec.name.get(lang, t)) for t, spec in theme_specs().items()],
+        "record": answers_record(questionnaire, answers, notes, lang),
+    }
