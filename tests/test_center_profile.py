@@ -31,9 +31,9 @@ def test_a_missing_phone_is_flagged_and_staff_can_set_it(app):
         assert row.fetchone() == ("052-123-4567", "c@center.example")
     finally:
         db.conn.close()
-    assert "center/profile\"" not in browser.get("/center").get_data(as_text=True).split(
-        "<section"
-    )[0]
+    assert (
+        'center/profile"' not in browser.get("/center").get_data(as_text=True).split("<section")[0]
+    )
 
 
 def test_a_consultant_cannot_edit_the_center_profile(app, consultant):
