@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 from firms import FIRMS, answers_at, store_firm
@@ -181,3 +182,29 @@ def test_when_the_model_abstains_the_plan_works_on_the_firms_words_and_asks_the_
     assert p.theme_to_confirm
     assert all(b.module_id == "pbl_own_task" or b.module_id is None for b in p.briefs)
     assert p.briefs[0].task == answers["need_task"]
+
+
+def test_the_model_for_the_current_corpus_is_shipped_and_loads_with_trusted_types():
+    """No request trains the model: the file for this corpus is in diagnose/trained_models
+    (``flask roadmap train-themes`` writes one with the consultants' labels)."""
+    path = themes.model_path(themes.SHIPPED, CORPUS)
+    assert path.exists(), "corpus changed: ship a model trained on it (see the docstring)"
+    model = themes.load_model(path)
+    assert model.ids == CORPUS.ids and model.version.startswith(CORPUS.digest())
+    assert model.read("Automate the routine weekly report").themes[0].theme == (
+        "reporting_automation"
+    )
+
+
+def test_the_cli_retrains_with_the_consultants_labels(app, db, runner):
+    from diagnose.auth import create_center
+
+    center_id = create_center(db, "테스트센터", "ulsan")
+    with app.app_context():
+        assessment_id = store_firm(app, db, FIRMS["logistics"], center_id, None, "1234567891")
+    themes.set_themes(db, assessment_id, ["demand_forecasting"], None)
+    result = runner.invoke(args=["roadmap", "train-themes"])
+    assert result.exit_code == 0, result.output
+    assert "1 consultants' settings" in result.output
+    saved = themes.model_path(Path(app.instance_path) / "models", CORPUS)
+    assert saved.exists() and themes.load_model(saved).version != themes.current_model().version

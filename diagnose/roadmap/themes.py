@@ -156,12 +156,16 @@ def build_model():
             ),
             (
                 "chars",
-                TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True),
+                TfidfVectorizer(
+                    analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, min_df=2
+                ),
             ),
         ]
     )
     classifier = OneVsRestClassifier(
-        CalibratedClassifierCV(LinearSVC(C=0.5, random_state=SEED), cv=3, method="sigmoid")
+        CalibratedClassifierCV(
+            LinearSVC(C=0.5, random_state=SEED), cv=3, method="sigmoid", ensemble=False
+        )
     )
     return make_pipeline(features, classifier)
 
@@ -213,17 +217,75 @@ def train(corpus: Corpus, extra: list[tuple[str, tuple[str, ...]]] = (), indices
 
 _model_lock = threading.Lock()
 _models: dict[str, TaskModel] = {}
+SHIPPED = Path(__file__).resolve().parents[1] / "trained_models"
+# The types a task-model file may hold besides skops' defaults; anything else is refused.
+TRUSTED_TYPES = (
+    "sklearn.calibration.CalibratedClassifierCV",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.feature_extraction.text.TfidfTransformer",
+    "sklearn.feature_extraction.text.TfidfVectorizer",
+    "sklearn.multiclass.OneVsRestClassifier",
+    "sklearn.pipeline.FeatureUnion",
+    "sklearn.pipeline.Pipeline",
+    "sklearn.preprocessing._label.LabelBinarizer",
+    "sklearn.svm._classes.LinearSVC",
+    "numpy.float64",
+    "numpy.int64",
+    "builtins.slice",
+)
 
 
-def current_model(extra: list[tuple[str, tuple[str, ...]]] = ()) -> TaskModel:
-    """The model trained on the corpus and the consultants' labels, trained once a process
-    for a given set of labels (under a second on 500 statements)."""
+def model_path(folder: Path, corpus: Corpus) -> Path:
+    return folder / f"task-themes-{corpus.digest()}.skops"
+
+
+def save_model(model: TaskModel, path: Path) -> Path:
+    """Save a trained task model with skops (loaded back with the trusted-type list)."""
+    import skops.io as sio
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    import zipfile
+
+    sio.dump(
+        {"ids": model.ids, "version": model.version, "pipeline": model.pipeline},
+        path,
+        compression=zipfile.ZIP_DEFLATED,
+        compresslevel=9,
+    )
+    return path
+
+
+def load_model(path: Path) -> TaskModel:
+    import skops.io as sio
+
+    untrusted = set(sio.get_untrusted_types(file=path)) - set(TRUSTED_TYPES)
+    if untrusted:
+        raise ValueError(f"{path} holds untrusted types: {sorted(untrusted)}")
+    saved = sio.load(path, trusted=sio.get_untrusted_types(file=path))
+    return TaskModel(list(saved["ids"]), saved["pipeline"], saved["version"])
+
+
+def current_model(
+    extra: list[tuple[str, tuple[str, ...]]] = (), folder: Path | None = None
+) -> TaskModel:
+    """The task model: the one retrained with the consultants' labels in ``folder`` (the
+    instance's models, ``flask themes train``) when there is one for the current corpus,
+    else the shipped one (``diagnose/trained_models``), else trained here once a process
+    (several seconds: ship the file). With ``extra`` labels it is trained on them."""
     corpus = load_corpus()
     key = f"{corpus.digest()}-{hashlib.sha256(repr(sorted(extra)).encode()).hexdigest()[:6]}"
     with _model_lock:
-        if key not in _models:
-            _models.clear()
-            _models[key] = train(corpus, list(extra))
+        if key in _models:
+            return _models[key]
+        model = None
+        if not extra:
+            for place in (folder, SHIPPED):
+                if place is not None and model_path(place, corpus).exists():
+                    model = load_model(model_path(place, corpus))
+                    break
+        _models.clear()
+        _models[key] = model or train(corpus, list(extra))
         return _models[key]
 
 
@@ -283,7 +345,7 @@ def read_assessment(db, assessment_id: int, model: TaskModel | None = None) -> R
     """Read an assessment's task and keep the reading (replacing an older model's)."""
     answers = _answers(db, assessment_id)
     text = task_text(answers)
-    model = model or current_model(consultant_labels(db))
+    model = model or current_model(folder=_instance_models())
     reading = read_task(model, answers)
     now = datetime.now(UTC).isoformat(timespec="seconds")
     with transaction(db):
@@ -375,7 +437,7 @@ def themes_for_assessments(db, assessment_ids) -> dict[int, list[Theme]]:
         if reading and reading["digest"] == _digest(text) and _fresh(reading["version"]):
             result[i] = stored[i]["model"]
             continue
-        model = model or current_model(consultant_labels(db))
+        model = model or current_model(folder=_instance_models())
         result[i] = list(read_assessment(db, i, model).themes)
     return result
 
@@ -387,6 +449,17 @@ def suggested_theme(db, assessment_id: int) -> Theme | None:
         [assessment_id],
     ).fetchone()
     return Theme(row[0], row[1]) if row and row[0] else None
+
+
+def _instance_models() -> Path | None:
+    """The instance's models folder when running in the app (where ``flask themes train``
+    saves the model retrained with the consultants' labels)."""
+    try:
+        from flask import current_app
+
+        return Path(current_app.instance_path) / "models"
+    except RuntimeError:
+        return None
 
 
 def _fresh(version: str) -> bool:
