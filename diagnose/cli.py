@@ -305,6 +305,27 @@ def init_roadmap_commands(app: Flask) -> None:
     roadmap_group = click.Group("roadmap", help="Training roadmap reports.")
     app.cli.add_command(roadmap_group)
 
+    @roadmap_group.command("train-themes")
+    def train_themes():
+        """Retrain the task model on the labelled statements and the consultants' settings;
+        saved in the instance's models folder, which the app then reads tasks with."""
+        from pathlib import Path
+
+        from .roadmap import themes
+
+        db = connect(app.config["DATABASE"])
+        try:
+            labels = themes.consultant_labels(db)
+        finally:
+            db.conn.close()
+        corpus = themes.load_corpus()
+        model = themes.train(corpus, labels)
+        path = themes.save_model(
+            model, themes.model_path(Path(app.instance_path) / "models", corpus)
+        )
+        click.echo(f"task model {model.version}: {len(corpus.texts)} statements and "
+                   f"{len(labels)} consultants' settings, saved to {path}")  # fmt: skip
+
     @roadmap_group.command("render")
     @click.argument("assessment_id", type=int)
     @click.option("--lang", type=click.Choice(["ko", "en"]), default="ko", show_default=True)

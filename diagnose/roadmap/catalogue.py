@@ -175,6 +175,23 @@ class LevelTexts(_Frozen):
 
     version: int
     dimensions: dict[str, tuple[Text, Text, Text, Text, Text]]
+    # A level's sentence is not printed to a firm whose answers contradict it (by dimension,
+    # then level 1..5); the level number still is.
+    contradicted_by: dict[str, dict[int, Condition]] = Field(default_factory=dict)
+
+    def text_for(self, dimension: str, level: int, answers: dict[str, Any]) -> Text | None:
+        """The level's sentence for a firm, or None where its answers say otherwise (a stated
+        task is never "not picked yet" or "still vague")."""
+        texts = self.dimensions.get(dimension)
+        if not texts or not 1 <= level <= 5:
+            return None
+        condition = self.contradicted_by.get(dimension, {}).get(level)
+        if condition is not None and condition.holds(answers):
+            return None
+        task = answers.get("need_task")
+        if dimension == "job_ax_needs" and level <= 2 and isinstance(task, str) and task.strip():
+            return None
+        return texts[level - 1]
 
 
 @dataclass(frozen=True)

@@ -141,6 +141,31 @@ PROJECT_WORDS = {
     "sc_llm_app_dev": ("챗봇", "LLM", "문서 검색", "chatbot", "RAG"),
 }
 FALLBACK_PROJECT = {"ax": "pbl_own_task", "shared_center": "pbl_own_task"}
+# The target job a task theme belongs to (themes: ``roadmap/themes.py``).
+THEME_JOB = {
+    "predictive_maintenance": "maintenance",
+    "visual_inspection": "quality",
+    "process_quality_analytics": "quality",
+    "demand_forecasting": "purchasing_logistics",
+    "document_processing": "admin",
+    "genai_writing": "admin",
+    "customer_service": "customer_service",
+    "dispatch_scheduling": "purchasing_logistics",
+    "marketing_content": "sales_marketing",
+    "robotics_physical_ai": "production",
+    "sensor_data_collection": "production",
+    "software_dev_ai": "it_data",
+    "llm_engineering": "it_data",
+    "reporting_automation": "admin",
+    "knowledge_search": "admin",
+}
+# Themes whose project learns from the firm's records: unready data is prepared first.
+DATA_THEMES = {
+    "predictive_maintenance", "visual_inspection", "process_quality_analytics",
+    "demand_forecasting", "sensor_data_collection", "llm_engineering",
+}  # fmt: skip
+DATA_NOT_READY = ("none", "paper", "scattered")
+DATA_PREPARATION = "data_foundation_workshop"
 BEGINNER_PROJECT = "first_use_case_online"
 JOB_ANALYSIS = "job_analysis_workshop"
 COACHING = "ax_coaching"
@@ -227,6 +252,8 @@ class ProjectBrief:
     urgency: str | None
     trainees: int
     module_id: str | None
+    theme: str | None = None  # the task theme it works on; None: the firm's own words
+    theme_confirmed: bool = False
 
 
 @dataclass(frozen=True)
@@ -253,6 +280,10 @@ class Plan:
     rediagnose_month: int = 0  # month index, after the plan
     start: str = ""  # ISO date of the first day of month 0
     unplaced: list[str] = field(default_factory=list)
+    # The task's themes as (theme, confidence, confirmed); None when not read.
+    themes: list[tuple[str, float, bool]] | None = None
+    theme_to_confirm: bool = False  # the model abstained: a consultant should set the theme
+    trainees_stated: list[str] = field(default_factory=list)  # groups whose count the firm gave
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -296,6 +327,38 @@ def trainees_per_group(employees: int, groups: list[str]) -> dict[str, int]:
     people, six at most (a small firm cannot send more at once)."""
     others = min(6, max(1, math.ceil(employees * 0.15)))
     return {g: (1 if employees < 50 else 2) if g == "executives" else others for g in groups}
+
+
+# Roles the firm names with a number ("건축사 6명", "a data team of 3"), by job group.
+ROLE_WORDS = {
+    "engineers": ("건축사", "설계자", "개발자", "엔지니어", "연구원", "데이터팀", "데이터 팀",
+                  "기술자", "engineer", "developer", "architect", "data team", "data scientist"),
+    "production": ("생산직", "작업자", "현장 직원", "현장직", "검사원", "기능공", "operator",
+                   "worker", "inspector"),
+    "office": ("사무직", "경리", "영업 담당", "상담원", "사무 직원", "clerk", "office staff"),
+}  # fmt: skip
+_COUNT_AFTER = r"\s*(?:은|는|이|가)?\s*(\d{1,4})\s*(?:명|people|persons)"
+
+
+def stated_headcounts(answers: Mapping[str, Any], employees: int) -> dict[str, int]:
+    """How many people of a group the firm said it has, where its own words give a number
+    next to a role ("건축사 6명이", "a data team of 3", "5 developers"); never above the firm."""
+    text = " ".join(
+        str(answers.get(i) or "") for i in ("need_task", "need_problem", "need_data_desc")
+    ).lower()
+    found: dict[str, int] = {}
+    for group, words in ROLE_WORDS.items():
+        for word in words:
+            w = re.escape(word.lower())
+            for pattern in (
+                w + _COUNT_AFTER,
+                r"(\d{1,4})\s+" + w,
+                w + r"\s+of\s+(\d{1,4})",
+            ):
+                match = re.search(pattern, text)
+                if match:
+                    found[group] = max(found.get(group, 0), min(int(match.group(1)), employees))
+    return {g: n for g, n in found.items() if n > 0}
 
 
 def _number(value: Any) -> float | None:
@@ -386,13 +449,27 @@ def project_briefs(
     modules: Mapping[str, Module],
     trainees: Mapping[str, int],
     groups: list[str],
+    themes: list[tuple[str, float, bool]] | None = None,
+    done=frozenset(),
 ) -> list[ProjectBrief]:
-    """One brief per stated task (at most three), each in the firm's own words."""
+    """One brief per stated task (at most three), each in the firm's own words.
+
+    With ``themes`` (the task model's reading or a consultant's setting, most likely first)
+    the first task's project follows its first theme, and a task of two themes gets a
+    second brief for the second; other tasks, and every task when the model abstained, get
+    a project on the firm's own words. Without (``None``) tasks are matched by words."""
     named = [j for j in _as_list(answers.get("need_target_jobs")) if j in JOB_TO_GROUP]
     briefs: list[ProjectBrief] = []
     used: set[str] = set()
-    for index, task in enumerate(stated_tasks(answers.get("need_task"))[:TASK_LIMIT]):
-        job = _job_of(task, named, used)
+    tasks = stated_tasks(answers.get("need_task"))[:TASK_LIMIT]
+    plan_of: list[tuple[str, Any]] = [(t, None) for t in tasks]
+    if themes is not None:
+        plan_of = [(t, themes[i] if i < len(themes) else False) for i, t in enumerate(tasks)]
+        if len(tasks) == 1 and len(themes) > 1:  # one task of two themes: a brief for each
+            plan_of.append((tasks[0], themes[1]))
+        plan_of = plan_of[:TASK_LIMIT]
+    for index, (task, theme) in enumerate(plan_of):
+        job = THEME_JOB.get(theme[0], "admin") if theme else _job_of(task, named, used)
         used.add(job)
         group = JOB_TO_GROUP.get(job, "office")
         if group not in groups:  # a task of a group the firm has not: its nearest group
@@ -412,10 +489,33 @@ def project_briefs(
                 ],  # fmt: skip
                 urgency=answers.get("need_urgency"),
                 trainees=trainees.get(group, 1),
-                module_id=_project_module(track, job, task, modules),
+                module_id=(
+                    _project_module(track, job, task, modules)
+                    if theme is None
+                    else _theme_module(track, theme[0] if theme else None, modules, done)
+                ),
+                theme=theme[0] if theme else None,
+                theme_confirmed=bool(theme and theme[2]),
             )
         )
     return briefs
+
+
+def _theme_module(
+    track: str, theme: str | None, modules: Mapping[str, Module], done=frozenset()
+) -> str | None:
+    """The project module of a theme the track offers and the firm has not completed; a
+    project on the firm's own words without one."""
+    if track == "beginner":
+        return BEGINNER_PROJECT
+    from .themes import theme_specs
+
+    spec = theme_specs().get(theme) if theme else None
+    for module_id in (spec.projects if spec else ()) + (FALLBACK_PROJECT.get(track, ""),):
+        module = modules.get(module_id)
+        if module and track in module.tracks and module_id not in done:
+            return module_id
+    return None
 
 
 # --- the plan ----------------------------------------------------------------------------------
@@ -446,8 +546,13 @@ def plan(
     data: RoadmapData,
     diagnosed_on: date,
     job_analysis_first: bool = False,
+    themes: list[tuple[str, float, bool]] | None = None,
+    done: set[str] | frozenset[str] = frozenset(),
 ) -> Plan:
-    """The phased plan for one firm."""
+    """The phased plan for one firm. ``themes``: the task's themes as (theme, confidence,
+    confirmed), most likely first, an empty list when the model abstained; ``None`` matches
+    tasks by their words (the plan before the task model). ``done``: modules the firm's
+    training records show it completed (a re-diagnosis): none is planned again."""
     answers = dict(answers)
     catalogue = data.catalogue
     modules = catalogue.by_id
@@ -459,6 +564,9 @@ def plan(
     gap_of = {d: 100.0 - s for d, s in gaps}
     groups = job_groups_to_train(answers, track) or ["executives"]
     trainees = trainees_per_group(employees, groups)
+    stated_counts = stated_headcounts(answers, employees)
+    # The people the firm named take part; a group of one person is never planned as more.
+    trainees.update({g: n for g, n in stated_counts.items() if g in trainees})
     stated = _number(answers.get("need_release_hours"))
     release = release_hours(stated)
     months = PLAN_MONTHS[track]
@@ -466,9 +574,11 @@ def plan(
     # A mature AX firm with no concrete problem: the job analysis must find it first.
     clarity = answers.get("need_problem_clarity")
     analysis_first = track == "ax" and (job_analysis_first or clarity in ("none", "vague"))
-    briefs = project_briefs(answers, track, modules, trainees, groups)
+    briefs = project_briefs(answers, track, modules, trainees, groups, themes, done)
     if analysis_first and track == "ax":
         briefs = [replace_module(b, None) for b in briefs]
+    # A project the firm completed is not planned again: its brief stays, for its new round.
+    briefs = [replace_module(b, None) if b.module_id in done else b for b in briefs]
 
     # 1. What the firm asked for: its tasks' projects and the equipment it lacks.
     requested: list[tuple[Module, str, int | None, float]] = []
@@ -478,10 +588,27 @@ def plan(
         and awareness
         and "executives" in groups
         and not awareness.already_had("executives", answers)
+        and CEO_AWARENESS not in done
     ):  # the beginner track opens with the CEO's awareness session
         requested.append((awareness, "executives", None, 100.0))
     if analysis_first:
         requested.append((modules[JOB_ANALYSIS], _lead_group(groups), None, 100.0))
+    preparation = modules.get(DATA_PREPARATION)
+    if (
+        themes is not None
+        and track in ("ax", "shared_center")
+        and preparation
+        and track in preparation.tracks
+        and answers.get("need_data_ready") in DATA_NOT_READY
+        and not all(preparation.already_had(g, answers) for g in preparation.job_groups)
+    ):  # the task's data is prepared first: its projects wait for the preparation
+        modules = dict(modules)
+        for brief in briefs:
+            project = modules.get(brief.module_id or "")
+            if project and brief.theme in DATA_THEMES and project.id != DATA_PREPARATION:
+                modules[project.id] = project.model_copy(
+                    update={"prerequisites": (*project.prerequisites, DATA_PREPARATION)}
+                )
     for index, brief in enumerate(briefs):
         if brief.module_id:
             module = modules[brief.module_id]
@@ -508,6 +635,7 @@ def plan(
             or module.id in FIRM_WIDE
             or track not in module.tracks
             or module.delivery not in mix
+            or module.id in done
             or not module.applies(answers)
             or not _module_level_fits(module, scores)
             or not any(d in gap_of for d in module.closes)
@@ -531,6 +659,7 @@ def plan(
         release,
         months,
         limit=_limit(track, groups) + len(requested),
+        done=done,
     )
     placed, unplaced = _schedule(_in_order(chosen), modules, trainees, release, months, gap_of)
     placed_ids = {m.module_id for m in placed}
@@ -553,18 +682,22 @@ def plan(
         rediagnose_month=months,
         start=first_month(diagnosed_on).isoformat(),
         unplaced=unplaced,
+        themes=[tuple(t) for t in themes] if themes is not None else None,
+        theme_to_confirm=themes == [] and track != "beginner" and bool(briefs),
+        trainees_stated=[g for g in groups if g in stated_counts],
     )
 
 
 def _in_order(chosen):
-    """Prerequisites first; otherwise the lower level first (awareness before practice),
-    what the firm asked for first within a level, then by value."""
+    """Prerequisites first; otherwise what the firm asked for (its task's project and the
+    preparation it needs) first, then the lower level first (awareness before practice),
+    then by value."""
     import heapq
 
     ids = {m.id for m, *_ in chosen}
     pending = {i: {p for p in item[0].prerequisites if p in ids} for i, item in enumerate(chosen)}
     done: set[str] = set()
-    ready = [(item[0].level, not item[4], i) for i, item in enumerate(chosen) if not pending[i]]
+    ready = [_order_key(item, i) for i, item in enumerate(chosen) if not pending[i]]
     heapq.heapify(ready)
     order, queued = [], {i for *_k, i in ready}
     while ready:
@@ -574,8 +707,15 @@ def _in_order(chosen):
         for j, item in enumerate(chosen):
             if j not in queued and pending[j] <= done:
                 queued.add(j)
-                heapq.heappush(ready, (item[0].level, not item[4], j))
+                heapq.heappush(ready, _order_key(item, j))
     return order
+
+
+def _order_key(item, index: int) -> tuple:
+    """What was asked for first, most valued first (the first task before the second);
+    then the rest by level, awareness before practice."""
+    module, _group, _brief, value, asked = item
+    return (not asked, -value if asked else module.level, index)
 
 
 def _with_coaching(placed, coaching: Module, groups, trainees, release: float, horizon: int):
@@ -625,7 +765,9 @@ def _limit(track: str, groups: list[str]) -> int:
     return min(10, 2 + 2 * len(groups)) if track != "beginner" else min(8, 2 + 2 * len(groups))
 
 
-def _select(candidates, modules, groups, answers, release: float, horizon: int, limit: int):
+def _select(
+    candidates, modules, groups, answers, release: float, horizon: int, limit: int, done=()
+):
     """Take candidates in order, each with its missing prerequisites before it (a
     prerequisite the group already has counts as done), while the group's months allow:
     what the firm asked for always, then what closes its gaps. Returns the chosen
@@ -648,7 +790,7 @@ def _select(candidates, modules, groups, answers, release: float, horizon: int, 
             )
             if prerequisite in FIRM_WIDE:
                 target = _lead_group(groups)  # once for the firm, led from the top
-            elif required.already_had(target, answers):
+            elif required.already_had(target, answers) or prerequisite in done:
                 continue
             chain(required, target, into)
         if module.id in FIRM_WIDE:
@@ -746,7 +888,7 @@ def _phases(placed: list[PlannedModule], track: str, months: int, modules) -> li
         # phase that keeps something.
         needed = {p for m in items for p in modules[m.module_id].prerequisites}
         for m in sorted(earlier, key=lambda m: (-m.start_month, -m.impact)):
-            if m.module_id in needed:
+            if m.module_id in needed or m.brief is not None:  # the task's project stays first
                 continue
             if sum(1 for x in items if index_of(x) == index_of(m)) < 2:
                 continue

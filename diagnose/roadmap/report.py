@@ -8,29 +8,31 @@ app context. Issuing a report, its PDF and the queue are the report service's
 from __future__ import annotations
 
 import logging
+import math
 import re
-from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
 import sqlite_utils
+from babel.dates import format_date, format_interval, format_skeleton
+from babel.numbers import format_currency, format_decimal, format_percent
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from .. import assessments as ops
-from ..diagnosis.explanations import explain, track_name
+from ..diagnosis.explanations import track_name
 from ..diagnosis.scoring import NOT_APPLICABLE, is_visible
-from ..diagnosis.store import latest_diagnosis
 from ..services.peers import peer_scores
 from ..templating import KST
 from .catalogue import RoadmapData
 from .charts import radar_svg
 from .pdf import render_html, svg
-from .planner import Plan, employees_of, month_date, plan
+from .planner import Plan, employees_of, month_date
+from .themes import theme_name
 
 log = logging.getLogger(__name__)
 
+GOODS_INDUSTRIES = ("A", "B", "C")  # KSIC: farming and fishing, mining, manufacturing
 ANSWER_LIMIT = 600  # characters of one free-text answer or note the appendix prints
 REASON_LIMIT = 3
 _CODE_PREFIX = re.compile(r"^[A-Z]\.\s*")
@@ -49,39 +51,38 @@ def clip(text: Any, limit: int = ANSWER_LIMIT) -> str:
 
 
 def month_label(day: date, lang: str) -> str:
-    return f"{day.year}년 {day.month}월" if lang == "ko" else day.strftime("%b %Y")
+    """A calendar month: "2027년 1월", "Jan 2027" (Babel's CLDR patterns)."""
+    return format_skeleton("yMMM", day, locale=lang)
 
 
 def months_label(start: date, first: int, last: int, lang: str) -> str:
-    """Calendar months ``first``..``last`` (inclusive) of a plan starting on ``start``."""
+    """Calendar months ``first``..``last`` (inclusive) of a plan starting on ``start``:
+    "2027년 1월~3월", "Jan – Mar 2027"."""
     a, b = month_date(start, first), month_date(start, last)
     if a == b:
         return month_label(a, lang)
-    if lang == "ko":
-        return (
-            f"{a.year}년 {a.month}월–{b.month}월"
-            if a.year == b.year
-            else (f"{a.year}년 {a.month}월–{b.year}년 {b.month}월")
-        )
-    return (
-        f"{a.strftime('%b')}–{b.strftime('%b %Y')}"
-        if a.year == b.year
-        else (f"{a.strftime('%b %Y')}–{b.strftime('%b %Y')}")
-    )
+    return format_interval(a, b, "yMMM", locale=lang)
 
 
 def day_label(day: date, lang: str) -> str:
-    return f"{day.year}년 {day.month}월 {day.day}일" if lang == "ko" else day.strftime("%-d %B %Y")
+    return format_date(day, "long", locale=lang)
 
 
 def hours_label(hours: float, lang: str) -> str:
     """A number of hours kept with its unit: "16시간", "16 h" (a no-break space)."""
-    number = f"{hours:.0f}" if float(hours).is_integer() else f"{hours:.1f}"
+    number = format_decimal(hours, "#,##0.#", locale=lang)
     return f"{number}시간" if lang == "ko" else f"{number}\u00a0h"
 
 
+def about_hours_label(hours: float, lang: str) -> str:
+    """An average (hours a month): whole hours, at least one ("약 14시간", not "13.3시간")."""
+    return hours_label(max(1, math.floor(hours + 0.5)), lang)
+
+
 def won(amount: int, lang: str) -> str:
-    return f"{amount:,}원" if lang == "ko" else f"KRW\u00a0{amount:,}"
+    """Korean won: "1,234,567원", "₩1,234,567"."""
+    pattern = "#,##0원" if lang == "ko" else None
+    return format_currency(amount, "KRW", format=pattern, locale=lang, currency_digits=True)
 
 
 def people_label(group: str, count: int, jobs: list[str], lang: str, employees: int) -> str:
@@ -165,52 +166,30 @@ def report_context(
     """The values the report template needs for one submitted assessment: with ``data``, the
     catalogue and registry the report is issued with (the report service passes them);
     ``issue`` marks a revised report (its revision, its date, the first issue's date)."""
-    catalogue = current_app.extensions["questionnaires"]
-    if data is None:
-        from ..services.registry import current_data
+    from ..services.roadmaps import planned
 
-        # The registry and catalogue as the center keeps them now (edited in the app).
-        data = current_data(db, current_app)
-    # Sample centers are never printed, so they never take a referral's place either.
-    real = tuple(c for c in data.centers.centers if not data.centers.is_sample(c))
-    if real:
-        data = replace(data, centers=data.centers.model_copy(update={"centers": real}))
-    questionnaire = ops.questionnaire_of(db, catalogue, record)
-    diagnosis = latest_diagnosis(db, record["id"])
-    answers, notes = ops.load_answers(db, record["id"])
+    built = planned(db, current_app, record, lang, data)
+    data, questionnaire, diagnosis = built.data, built.questionnaire, built.diagnosis
+    answers, notes, track, scores = built.answers, built.notes, built.track, built.scores
+    roadmap, words, submitted = built.plan, built.words, built.submitted
     profile = record["profile"]
     prediction = diagnosis["prediction"]
     decision = diagnosis["decision"]
-    track = decision["final_track"] if decision else prediction.track
-    scores = {d: s["score"] for d, s in diagnosis["scores"].items()}
-    submitted = datetime.fromisoformat(record["submitted_at"]).astimezone(KST).date()
     employees = employees_of(profile)
     # Other centers' confirmed diagnoses only, enough firms and centers, rounded, no count.
     comparison = peer_scores(db, profile.get("industry", ""), employees, record["firm_id"])
     peers = comparison.means if comparison else {}
     show_peers = comparison is not None
     with force_locale(lang):
-        words = explain(prediction, questionnaire, diagnosis["scores"], lang, answers)
-        roadmap = plan(
-            scores,
-            track,
-            answers,
-            profile,
-            data,
-            submitted,
-            job_analysis_first=bool(words.get("job_analysis_first", False)),
-        )
         dimensions = [
             {
                 "id": d.id,
                 "title": d.title.get(lang),
                 "score": scores.get(d.id),
                 "level": diagnosis["scores"][d.id]["level"],
-                "level_text": data.levels.dimensions[d.id][
-                    diagnosis["scores"][d.id]["level"] - 1
-                ].get(lang)
-                if diagnosis["scores"][d.id]["level"] and d.id in data.levels.dimensions
-                else "",
+                "level_text": _level_text(
+                    data, d.id, diagnosis["scores"][d.id]["level"], answers, lang
+                ),  # fmt: skip
                 "peer": round(peers[d.id]) if show_peers and d.id in peers else None,
             }
             for d in questionnaire.dimensions
@@ -225,6 +204,8 @@ def report_context(
         context = {
             "firm": {
                 "name": record["firm_name"],
+                # Factory wording (products, samples) only for firms that make goods.
+                "makes_goods": profile.get("industry", "") in GOODS_INDUSTRIES,
                 "employees": employees,
                 "region": questionnaire.profile_field("region").choice_label(
                     profile.get("region", ""), lang
@@ -272,21 +253,7 @@ def report_context(
             ),
             "peers": {"shown": show_peers},
             "plan": plan_view,
-            "appendix": [
-                {
-                    "title": d.title.get(lang),
-                    "answers": [
-                        {
-                            "question": i.question.get(lang),
-                            "answer": _answer(i, answers.get(i.id), lang),
-                            "note": clip(notes.get(i.id, ""), 300),
-                        }
-                        for i in d.items
-                        if is_visible(i, answers)
-                    ],
-                }
-                for d in questionnaire.dimensions
-            ],
+            "appendix": answers_record(questionnaire, answers, notes, lang),
             "generated_on": day_label(date.today(), lang),
             "issue": issue,
             # A result link shows only what its holder typed (and the decision on it): never
@@ -296,6 +263,31 @@ def report_context(
             else _progress(db, questionnaire, record["id"], lang),
         }
     return context
+
+
+def answers_record(questionnaire, answers, notes, lang: str) -> list[dict[str, Any]]:
+    """The answers as a record apart from the CEO's report: per dimension, each shown
+    question with its answer and the consultant's note, in the given language."""
+    return [
+        {
+            "title": d.title.get(lang),
+            "answers": [
+                {
+                    "question": i.question.get(lang),
+                    "answer": _answer(i, answers.get(i.id), lang),
+                    "note": clip(notes.get(i.id, ""), 300),
+                }
+                for i in d.items
+                if is_visible(i, answers)
+            ],
+        }
+        for d in questionnaire.dimensions
+    ]
+
+
+def _level_text(data: RoadmapData, dimension: str, level: int | None, answers, lang: str) -> str:
+    text = data.levels.text_for(dimension, level or 0, answers)
+    return text.get(lang) if text else ""
 
 
 def _progress(db: sqlite_utils.Database, questionnaire, assessment_id: int, lang: str):
@@ -438,10 +430,19 @@ def _plan_view(
             "when": months_label(start, first_month, last_month, lang),
             "start_month": first_month,
             "hours": hours_label(m.hours, lang),
-            "per_month": hours_label(m.hours / m.months, lang),
+            "per_month": about_hours_label(m.hours / m.months, lang),
             "delivery": DELIVERY_NAMES()[m.delivery],
             "route": route.name.get(lang),
             "cost": _("Free") if amount == 0 else won(amount, lang) if amount else "",
+            "cost_basis": _(
+                "Fee %(fee)s a person, %(share)s subsidised (%(source)s, checked %(day)s)",
+                fee=won(module.cost.fee_krw, lang),
+                share=format_percent(module.cost.subsidy_share, locale=lang),
+                source=module.cost.source.get(lang),
+                day=day_label(module.cost.checked, lang),
+            )
+            if amount
+            else "",
             "firm_pays": route.firm_pays_short.get(lang),
             # Impact: what the firm asked for (its task, its equipment, the track's opening
             # step) counts in full, a gap by its size; effort: the hours one person gives.
@@ -481,8 +482,7 @@ def _plan_view(
     rows = [r for p in phases for r in p["rows"]]
     # The first three actions: the most impact for the effort among what starts in the plan's
     # first months (the first phase, then the next).
-    first = sorted(rows, key=lambda r: (r["start_month"] >= roadmap.phases[0].end_month,
-                                        -r["rank"], r["start_month"]))[:3]  # fmt: skip
+    first = first_actions(rows, roadmap.phases[0].end_month)
     routes_used = list(
         dict.fromkeys(modules[m.module_id].funding for p in roadmap.phases for m in p.modules)
     )
@@ -492,6 +492,7 @@ def _plan_view(
         if not centers.is_sample(centers.center(r.center_id))
     ]
     equipment, uses = _wanted_names(answers, data, lang)
+    used_groups = {m.job_group for m in roadmap.modules}
     return {
         "months": roadmap.months,
         "release": hours_label(roadmap.release_hours, lang),
@@ -501,7 +502,7 @@ def _plan_view(
         "release_capped": roadmap.release_stated is not None
         and roadmap.release_stated > roadmap.release_hours,
         "release_missing": not roadmap.release_stated or roadmap.release_stated <= 0,
-        "busiest": hours_label(roadmap.busiest_month(), lang),
+        "busiest": about_hours_label(roadmap.busiest_month(), lang),
         "total_hours": hours_label(roadmap.total_hours, lang),
         "module_count": len(rows),
         "phases": phases,
@@ -531,6 +532,8 @@ def _plan_view(
                 "who": people_label(b.job_group, b.trainees, jobs_of(b.job_group), lang, employees),
                 "measures": [BENEFIT_MEASURES()[v] for v in b.benefits],
                 "module": modules[b.module_id].title.get(lang) if b.module_id else "",
+                "theme": theme_name(b.theme, lang) if b.theme else "",
+                "theme_confirmed": b.theme_confirmed,
                 "when": next(
                     (r["when"] for r in rows if r["id"] == b.module_id and r["tasks"]), ""
                 ),
@@ -555,7 +558,27 @@ def _plan_view(
         and not referral_centers
         or (roadmap.track == "shared_center" and not referral_centers),
         "needs": equipment + uses,
+        "theme_to_confirm": roadmap.theme_to_confirm,
+        # Headcounts the plan assumes (the firm gave no number for the group): said so.
+        "assumed_counts": [
+            people_label(g, roadmap.trainees[g], jobs_of(g), lang, employees)
+            for g in roadmap.job_groups
+            if g != "executives" and g not in roadmap.trainees_stated and g in used_groups
+        ],
     }
+
+
+def first_actions(rows: list[dict[str, Any]], first_phase_end: int) -> list[dict[str, Any]]:
+    """The first three actions: the task's project (and what prepares it) always among them,
+    then the most impact for the effort among what starts first; printed in date order."""
+    ranked = sorted(
+        rows, key=lambda r: (r["start_month"] >= first_phase_end, -r["rank"], r["start_month"])
+    )
+    chosen = ranked[:3]
+    project = next((r for r in sorted(rows, key=lambda r: r["start_month"]) if r["tasks"]), None)
+    if project and project not in chosen:
+        chosen = [*chosen[:2], project]
+    return sorted(chosen, key=lambda r: (r["start_month"], -r["rank"]))
 
 
 def _wanted_names(answers, data: RoadmapData, lang: str) -> tuple[list[str], list[str]]:

@@ -22,12 +22,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlite_utils
 
+from ..roadmap.themes import Theme
 from ..storage import now, transaction
 from . import access, audit, mail
 
@@ -46,68 +46,35 @@ class CohortError(ValueError):
         super().__init__(message)
 
 
-@dataclass(frozen=True)
-class Theme:
-    """A firm's PBL theme, as ``roadmap/themes.py`` will give it (same attributes)."""
-
-    theme: str
-    confidence: float
-    confirmed: bool
-
-
 def _themes(db: sqlite_utils.Database, ids: list[int]) -> dict[int, list[Theme]]:
-    """The PBL themes of each assessment in ``ids``.
+    """The PBL themes of each AX or joint-center assessment in ``ids``: its task's themes
+    (``roadmap.themes``: a consultant's setting, else the model's reading). A theme counts as
+    confirmed when a consultant set it, or decided the diagnosis whose roadmap is built on it;
+    a task the model abstained on, with no setting, has none (the consultant sets it first)."""
+    from ..roadmap.themes import themes_for_assessments
 
-    Today: the PBL module the current planner chooses for the firm's first stated task
-    (``planner.project_briefs``), confirmed when a consultant decided the track.
-    LEAD: at merge, rewire to ``roadmap.themes.themes_for_assessments(db, ids)`` (B's, with
-    its own table); nothing else here reads themes.
-    """
-    from flask import current_app
-
-    from ..roadmap.planner import (
-        employees_of,
-        job_groups_to_train,
-        project_briefs,
-        trainees_per_group,
-    )
-    from .registry import current_data
-
-    data = current_data(db, current_app)
-    if data is None or not ids:
+    if not ids:
         return {}
-    modules = data.catalogue.by_id
-    found: dict[int, list[Theme]] = {}
-    for row in db.query(
-        f"""
-        SELECT a.id, a.profile,
-               (SELECT d.final_track FROM decisions d WHERE d.assessment_id = a.id
-                ORDER BY d.id DESC LIMIT 1) AS decided,
-               p.track AS recommended
-        FROM assessments a JOIN predictions p ON p.id = (
-            SELECT MAX(id) FROM predictions WHERE assessment_id = a.id)
-        WHERE a.id IN ({",".join("?" * len(ids))})
-        """,
-        ids,
-    ):
-        track = row["decided"] or row["recommended"]
-        if track not in ("ax", "shared_center"):
-            continue
-        answers: dict[str, Any] = {}
-        for item_id, value in db.execute(
-            "SELECT item_id, value FROM answers WHERE assessment_id = ?", [row["id"]]
-        ):
-            if value is not None:
-                answers[item_id] = json.loads(value)
-        groups = job_groups_to_train(answers, track) or ["executives"]
-        trainees = trainees_per_group(employees_of(json.loads(row["profile"])), groups)
-        briefs = project_briefs(answers, track, modules, trainees, groups)
-        found[row["id"]] = [
-            Theme(b.module_id, 1.0 if row["decided"] else 0.5, bool(row["decided"]))
-            for b in briefs
-            if b.module_id
-        ]
-    return found
+    marks = ",".join("?" * len(ids))
+    tracks = {
+        row[0]: (row[1] or row[2], row[1] is not None)
+        for row in db.execute(
+            f"""
+            SELECT a.id,
+                   (SELECT d.final_track FROM decisions d WHERE d.assessment_id = a.id
+                    ORDER BY d.id DESC LIMIT 1),
+                   (SELECT p.track FROM predictions p WHERE p.assessment_id = a.id
+                    ORDER BY p.id DESC LIMIT 1)
+            FROM assessments a WHERE a.id IN ({marks})
+            """,
+            ids,
+        )
+    }
+    wanted = [i for i in ids if tracks.get(i, (None, False))[0] in ("ax", "shared_center")]
+    return {
+        i: [Theme(t.theme, t.confidence, t.confirmed or tracks[i][1]) for t in themes]
+        for i, themes in themes_for_assessments(db, wanted).items()
+    }
 
 
 def _window(submitted_at: str, urgency: str | None) -> str | None:
@@ -229,23 +196,23 @@ def _trainees(db: sqlite_utils.Database, assessment_id: int, theme: str) -> int:
     track = row[1]
     groups = job_groups_to_train(answers, track) or ["executives"]
     trainees = trainees_per_group(employees_of(json.loads(row[0])), groups)
+    from ..roadmap.themes import theme_specs
+
     modules = current_data(db, current_app).catalogue.by_id
-    for brief in project_briefs(answers, track, modules, trainees, groups):
-        if brief.module_id == theme:
+    spec = theme_specs().get(theme)
+    projects = set(spec.projects) if spec else set()
+    briefs = project_briefs(answers, track, modules, trainees, groups, themes=[(theme, 1.0, True)])
+    for brief in briefs:
+        if brief.module_id in projects:
             return max(1, brief.trainees)
-    return 1
+    return max(1, max((b.trainees for b in briefs), default=1))
 
 
 def theme_title(theme: str, lang: str) -> str:
-    """A theme as people read it: its PBL module's title (the theme id when unknown)."""
-    from flask import current_app
+    """A theme as people read it (its name in the theme corpus; the id when unknown)."""
+    from ..roadmap.themes import theme_name
 
-    from ..storage import get_db
-    from .registry import current_data
-
-    data = current_data(get_db(), current_app)
-    module = data.catalogue.by_id.get(theme) if data else None
-    return module.title.get(lang) if module else theme
+    return theme_name(theme, lang)
 
 
 def form_cohort(

@@ -224,3 +224,90 @@ class Error(BaseModel):
     error: str
     message: str
     errors: list[FieldError] | None = None
+
+
+# --- the roadmap (GET /api/v1/assessments/<id>/roadmap) --------------------------------------
+
+
+class TaskTheme(BaseModel):
+    theme: str = Field(description="an AI use-case theme id (roadmap_templates/task_themes.yaml)")
+    name: str
+    confidence: float = Field(ge=0, le=1, description="the task model's calibrated probability")
+    confirmed: bool = Field(description="a consultant set or confirmed it")
+
+
+class ProjectBrief(BaseModel):
+    task: str = Field(description="the firm's stated task, in its own words")
+    theme: str | None = Field(description="the theme it works on; null: on the firm's words")
+    module: str | None = Field(description="the catalogue module that works on it")
+    job_group: str
+    trainees: int
+
+
+class ModuleCost(BaseModel):
+    firm_pays_krw: int | None = Field(
+        description="what the firm pays after the subsidy, for all its trainees; null: the "
+        "catalogue has no fee and subsidy with a source, the center confirms it"
+    )
+    fee_krw_per_person: int | None
+    subsidy_share: float | None
+    source: str
+    checked: str
+    known: bool
+
+
+class ModuleWho(BaseModel):
+    job_group: str
+    trainees: int
+
+
+class ModuleWhen(BaseModel):
+    start: str = Field(description="first day of the first month (ISO date)")
+    end: str = Field(description="first day of the last month (ISO date)")
+
+
+class FundingRef(BaseModel):
+    id: str
+    name: str
+
+
+class PlannedModule(BaseModel):
+    module: str
+    title: str
+    phase: str = Field(examples=["0-3"])
+    why: list[dict[str, Any]] = Field(
+        description="what it follows from: answers ({item, answer}), gaps ({dimension, "
+        "score}) or the module it prepares ({prerequisite_of})"
+    )
+    who: ModuleWho
+    when: ModuleWhen
+    hours_per_person: float
+    hours_total: float
+    delivery: str
+    cost: ModuleCost
+    funding_route: FundingRef
+
+
+class Roadmap(BaseModel):
+    """An assessment's training plan, as the report prints it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    assessment_id: int
+    track: Track
+    themes: list[TaskTheme] = Field(
+        description="the stated task's themes; empty when the model abstained"
+    )
+    theme_to_confirm: bool = Field(
+        description="the model abstained: the plan works on the firm's words, and a "
+        "consultant should set the theme"
+    )
+    suggested_theme: str | None = Field(description="the model's best guess when it abstained")
+    start: str
+    months: int
+    release_hours: float = Field(description="hours a month one person trains, as planned")
+    release_hours_stated: float | None
+    rediagnosis: str = Field(description="month of the re-diagnosis (ISO date, first day)")
+    projects: list[ProjectBrief]
+    modules: list[PlannedModule]
+    unplaced: list[str] = Field(description="modules that did not fit in the plan's months")

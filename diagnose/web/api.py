@@ -300,6 +300,20 @@ def roadmap_pdf(assessment_id: int):
     return pdf_download(record, ui_language())
 
 
+@bp.route("/assessments/<int:assessment_id>/roadmap")
+@requires(Right.API)
+def roadmap(assessment_id: int):
+    """The training plan as JSON, for the same callers as the assessment."""
+    from ..services.roadmaps import roadmap_json
+
+    record = _readable(assessment_id)
+    if record is None:
+        return _error(404, "not_found", _("No such assessment."))
+    lang = request.args.get("lang") if request.args.get("lang") in ("ko", "en") else None
+    _audit_read(record, "view")
+    return jsonify(roadmap_json(get_db(), current_app, record, lang or ui_language()))
+
+
 @bp.route("/openapi.json")
 @requires(Right.PUBLIC)
 def openapi():

@@ -65,6 +65,31 @@ def _forbidden_or_missing(error: Exception):
 # --- the dashboard -----------------------------------------------------------------------------
 
 
+@bp.route("/center/profile", methods=["GET", "POST"])
+@requires(Right.STAFF)
+def center_profile():
+    """The center's phone, e-mail and address, as the firms' reports print them (staff)."""
+    from flask_wtf import FlaskForm
+
+    from ..services import center_profile as profile
+
+    db = get_db()
+    form = FlaskForm()  # the CSRF token
+    values = profile.contact(db, current_user.center_id)
+    errors: dict[str, Any] = {}
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        values = {**values, **{f: request.form.get(f, "") for f in profile.FIELDS}}
+        errors = profile.save(db, current_user, request.form)
+        if not errors:
+            flash(_("Saved: the reports print this contact."), "success")
+            return redirect(url_for(".center_profile"))
+    return render_template("center/profile.html", form=form, values=values, errors=errors), (
+        422 if errors else 200
+    )
+
+
 @bp.route("/center")
 @requires(Right.STAFF)
 def dashboard_page():
@@ -85,8 +110,11 @@ def dashboard_page():
         for k, v in data["by_industry"]
     ]
     size_rows = [(str(SIZE_NAMES()[k]), v) for k, v in data["by_size"]]
+    from ..services import center_profile
+
     return render_template(
         "center/dashboard.html",
+        contact_missing=center_profile.missing(db, current_user.center_id),
         form=form,
         data=data,
         stage_names=stage_names,

@@ -605,6 +605,35 @@ def roadmap_pdf(assessment_id: int):
     return pdf_download(record, ui_language())
 
 
+@bp.route("/assessments/<int:assessment_id>/task", methods=["GET", "POST"])
+@requires(Right.SIGNED_IN)
+def task_and_answers(assessment_id: int):
+    """The stated task's themes (the model's reading, or the consultant's setting, which is
+    kept and becomes a label) and the answers, a record apart from the CEO's report."""
+    from ..services.roadmaps import set_task_themes, task_view
+    from .forms import TaskThemesForm
+
+    db = get_db()
+    record = ops.get_assessment(db, current_user.center_id, assessment_id)
+    if record is None or record["status"] != "submitted":
+        abort(404)
+    lang = ui_language()
+    view = task_view(db, current_app, record, lang)
+    form = TaskThemesForm()
+    form.themes.choices = view["choices"]
+    if request.method == "POST":
+        if form.validate_on_submit():
+            set_task_themes(db, assessment_id, form.themes.data, current_user)
+            flash(_("The kind of AI work is set; the plan follows it."), "success")
+            return redirect(url_for(".task_and_answers", assessment_id=assessment_id))
+        status = 422
+    else:
+        form.themes.data = [t["id"] for t in view["themes"]]
+        _audit("view", "assessment", assessment_id, "task and answers")
+        status = 200
+    return render_template("task_answers.html", record=record, view=view, form=form), status
+
+
 @bp.route("/center/overrides")
 @requires(Right.SIGNED_IN)
 def overrides():

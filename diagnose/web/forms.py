@@ -542,3 +542,13 @@ def visible_answers(questionnaire: Questionnaire, answers: Mapping[str, Any]) ->
             return shown
         for item_id in hidden:
             del shown[item_id]
+
+
+class TaskThemesForm(FlaskForm):
+    """A consultant sets the one or two AI use-case themes of a firm's stated task."""
+
+    themes = MultiCheckboxField(_l("Kind of AI work"))
+
+    def validate_themes(self, field) -> None:
+        if not 1 <= len(field.data or []) <= 2:
+            raise ValidationError(_l("Choose one or two kinds of AI work."))

@@ -22,6 +22,7 @@ def _components(questionnaire: Questionnaire) -> dict[str, Any]:
         schemas.submission_model(questionnaire),
         schemas.Diagnosis,
         schemas.Error,
+        schemas.Roadmap,
     ]
     _refs, document = models_json_schema(
         [(m, "validation" if i == 0 else "serialization") for i, m in enumerate(models)],
@@ -125,6 +126,26 @@ def openapi_spec(questionnaire: Questionnaire) -> dict[str, Any]:
                     "parameters": [_id_parameter()],
                     "responses": {
                         "200": _json("Diagnosis", "the diagnosis"),
+                        "404": error | {"description": "no such assessment for this caller"},
+                    },
+                }
+            },
+            "/assessments/{id}/roadmap": {
+                "get": {
+                    "summary": "The training plan as JSON: the task's themes (confidence, "
+                    "confirmed), each module with why, who, when, hours, cost and funding route",
+                    "security": [{"consultantToken": []}, {"resultToken": []}],
+                    "parameters": [
+                        _id_parameter(),
+                        {
+                            "name": "lang",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "enum": ["ko", "en"]},
+                        },
+                    ],
+                    "responses": {
+                        "200": _json("Roadmap", "the plan"),
                         "404": error | {"description": "no such assessment for this caller"},
                     },
                 }
