@@ -146,6 +146,26 @@ def test_erasure_leaves_nothing_of_the_firm_anywhere_and_a_restore_erases_it_aga
         "VALUES (?, ?, ?, ?, ?, ?, ?, '2026-01-01', '2026-01-01')",
         [doctor["center_id"], firm_id, mine, CONTACT, PHONE, EMAIL, CANARY],
     )
+    db.execute(  # the visit booked with the firm, and a mail to it waiting in the outbox
+        "UPDATE consultant_requests SET visit_place = ? WHERE firm_id = ?",
+        [f"{NAME} 본사 2층 {CANARY}", firm_id],
+    )
+    from diagnose.services import mail
+
+    mail.write(
+        db, kind="visit", recipient=EMAIL, subject=f"{NAME} 방문", body=f"{CONTACT} {CANARY}",
+        center_id=doctor["center_id"], firm_id=firm_id,
+    )  # fmt: skip
+    cohort_id = db.execute(  # and a joint-center cohort it was invited to
+        "INSERT INTO cohorts (center_id, theme, title, start_window, seats, created_by, "
+        "created_at) VALUES (?, 'visual_inspection', 'AI 비전 검사', '2027-Q1', 20, ?, '2026-01-01')",
+        [doctor["center_id"], doctor["id"]],
+    ).lastrowid
+    db.execute(
+        "INSERT INTO cohort_members (cohort_id, firm_id, status, invited_email, updated_at) "
+        "VALUES (?, ?, 'invited', ?, '2026-01-01')",
+        [cohort_id, firm_id, EMAIL],
+    )
     db.execute(
         "INSERT INTO training_records (firm_id, center_id, module_id, title, started_on, hours, "
         "created_at) VALUES (?, ?, 'pbl_quality_data_analysis', ?, '2026-01-01', 8, "
@@ -195,6 +215,8 @@ def test_erasure_leaves_nothing_of_the_firm_anywhere_and_a_restore_erases_it_aga
         "issued_reports",
         "answers",
         "firms",
+        "outbox",
+        "cohort_members",
         "batches/batch-",
     ):
         assert any(place in hit for hit in before), (place, before)

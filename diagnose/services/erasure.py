@@ -32,7 +32,7 @@ from typing import Any
 import sqlite_utils
 
 from ..storage import now, transaction
-from . import audit
+from . import audit, mail
 
 log = logging.getLogger(__name__)
 ERASED = "(erased)"
@@ -102,6 +102,15 @@ def erase_firm(
         counts["consultant requests"] = db.execute(
             "UPDATE consultant_requests SET contact_name = '', contact_phone = '', "
             "contact_email = '', message = '' WHERE firm_id = ?",
+            [firm_id],
+        ).rowcount
+        db.execute(  # the visit's place is free text too
+            "UPDATE consultant_requests SET visit_place = NULL WHERE firm_id = ?", [firm_id]
+        )
+        mail.erase_for_firm(db, firm_id)  # the mails to the firm: blanked, counted
+        counts["cohort invitations"] = db.execute(
+            "UPDATE cohort_members SET invited_email = NULL WHERE firm_id = ? "
+            "AND invited_email IS NOT NULL",
             [firm_id],
         ).rowcount
         counts["decision reasons"] = db.execute(
