@@ -195,17 +195,17 @@ def init_lifecycle_commands(app: Flask) -> None:
     @app.cli.command("backup")
     @click.argument("target", type=click.Path(dir_okay=False), required=False)
     def backup_command(target: str | None) -> None:
-        """Copy the database while the app serves (SQLite's online backup), then check it."""
-        from .storage import now
-
-        path = Path(
-            target
-            or Path(app.instance_path) / "backups" / f"diagnose-{now().replace(':', '')}.sqlite3"
-        )
-        lifecycle.backup(app.config["DATABASE"], path)
-        verdict = lifecycle.check_integrity(path)
-        if verdict != "ok":
-            raise click.ClickException(f"{path}: integrity check failed: {verdict}")
+        """Copy the database while the app serves (one consistent snapshot), check it; without
+        TARGET, into DIAGNOSE_BACKUP_FOLDER, keeping the newest DIAGNOSE_BACKUP_KEEP."""
+        try:
+            if target:
+                path = lifecycle.backup(app.config["DATABASE"], Path(target))
+            else:
+                path = lifecycle.scheduled_backup(
+                    app.config["DATABASE"], app.config["BACKUP_FOLDER"], app.config["BACKUP_KEEP"]
+                )
+        except ValueError as damaged:
+            raise click.ClickException(str(damaged)) from damaged
         click.echo(f"{path}: {path.stat().st_size // 1024} KB, integrity ok")
 
     @app.cli.command("restore")

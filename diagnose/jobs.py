@@ -41,6 +41,8 @@ from flask import Flask, current_app
 from huey import Huey, PriorityRedisHuey, SqliteHuey
 from huey.exceptions import ResultTimeout, TaskException
 
+from .maintenance import register as register_maintenance
+
 log = logging.getLogger(__name__)
 LANGUAGES = ("ko", "en")
 # Korean reports first: Korean is the default language of every download; a waiting
@@ -113,6 +115,7 @@ def make_queue(config: dict[str, Any], instance: Path, app: Callable[[], Flask])
         "render_html": render_html,
         "batch_next": batch_next,
     }
+    register_maintenance(queue, config, instance)
     return queue
 
 
@@ -319,7 +322,7 @@ def main(argv: list[str] | None = None) -> None:
         initial_delay=0.05,
         backoff=1.3,
         max_delay=0.25,  # SQLite is polled: a new render starts within a quarter second
-        periodic=False,
+        periodic=True,  # the nightly backup and purge (maintenance.py)
     )
     consumer.run()
 
