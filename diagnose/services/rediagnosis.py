@@ -11,6 +11,8 @@ from typing import Any
 
 import sqlite_utils
 
+from .. import assessments as ops
+
 MOVED = 5.0  # points on a 0-100 dimension score that count as a real change
 
 
@@ -114,23 +116,29 @@ def comparison(
 
 
 def center_movement(
-    db: sqlite_utils.Database, scope: tuple[str, dict[str, Any]], dimension_ids: list[str]
+    db: sqlite_utils.Database,
+    scope: tuple[str, dict[str, Any]],
+    dimension_ids: list[str],
+    filters: ops.FirmFilter | None = None,
 ) -> list[dict[str, Any]]:
     """The average movement of re-diagnosed firms, by the track of their earlier diagnosis:
     how many firms, the mean change of readiness and of each dimension, how many changed
     track. Each re-diagnosed firm counts once: its latest diagnosis against the one it
-    started from (else the one before). One query for the whole center."""
-    scope_sql, params = scope
+    started from (else the one before). One query over the firms ``scope`` allows that match
+    ``filters`` and were diagnosed twice or more (``firm_latest``)."""
+    selection, params = ops.firm_selection(
+        scope,
+        filters or ops.FirmFilter(),
+        "JOIN assessments a ON a.firm_id = f.id JOIN predictions p ON p.id = "
+        "(SELECT MAX(x.id) FROM predictions x WHERE x.assessment_id = a.id)",
+    )
     rows = db.query(
         f"""
         SELECT a.id, a.firm_id, a.submitted_at, a.based_on, p.scores, p.readiness,
                COALESCE((SELECT d.final_track FROM decisions d WHERE d.assessment_id = a.id
                          ORDER BY d.id DESC LIMIT 1), p.track) AS track
-        FROM assessments a JOIN firms f ON f.id = a.firm_id
-        JOIN predictions p ON p.id = (SELECT MAX(id) FROM predictions WHERE assessment_id = a.id)
-        WHERE {scope_sql} AND a.status = 'submitted' AND a.firm_id IN (
-            SELECT firm_id FROM assessments WHERE status = 'submitted'
-            GROUP BY firm_id HAVING COUNT(*) >= 2)
+        {selection}
+          AND l.submitted >= 2 AND a.status = 'submitted'
         ORDER BY a.firm_id, a.submitted_at, a.id
         """,
         params,
