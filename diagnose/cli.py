@@ -427,17 +427,19 @@ def init_export_command(app: Flask) -> None:
     def export_command(file_format, output, center, track, industry, size) -> None:
         """Export firms, diagnoses, dimension scores, tracks, overrides and training taken
         (Korean headers), as the center dashboard's export does."""
+        from pathlib import Path
+
         from .services import export
 
         db = connect(app.config["DATABASE"])
-        content = export.export(
-            db,
-            None,
-            _filters(track, industry, size),
-            file_format,
-            app.extensions["questionnaires"].current,
-            center_id=_center_option(db, center),
-        )
-        with open(output, "wb") as out:
-            out.write(content)
-        click.echo(f"{output}: {len(content) // 1024} KB")
+        with open(output, "wb") as out:  # written row by row, never held whole in memory
+            firms = export.export(
+                db,
+                None,
+                _filters(track, industry, size),
+                file_format,
+                app.extensions["questionnaires"].current,
+                out,
+                center_id=_center_option(db, center),
+            )
+        click.echo(f"{output}: {firms} firms, {Path(output).stat().st_size // 1024} KB")
