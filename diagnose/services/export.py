@@ -32,13 +32,20 @@ ACTIONS = {"confirm": "확인", "override": "변경"}
 SOURCES = {"consultant": "주치의 진단", "self": "자가진단", "api": "API"}
 
 
+_TRACK_LABELS: dict[str, str] = {}
+
+
 def _track(track: str | None) -> str:
+    """``입문 (beginner)``: the Korean name and the id (names looked up once: switching the
+    locale per cell cost more than the rest of a row)."""
     if not track:
         return ""
-    from flask_babel import force_locale
+    if not _TRACK_LABELS:
+        from flask_babel import force_locale
 
-    with force_locale("ko"):
-        return f"{TRACK_NAMES[track]} ({track})" if track in TRACK_NAMES else track
+        with force_locale("ko"):
+            _TRACK_LABELS.update({t: f"{name} ({t})" for t, name in TRACK_NAMES.items()})
+    return _TRACK_LABELS.get(track, track)
 
 
 def _day(stamp: str | None) -> str:
