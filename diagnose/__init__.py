@@ -61,12 +61,13 @@ def _load_track_model(instance_models: Path):
 def register_tasks(queue, config: dict[str, Any], instance: Path, app) -> None:
     """Give the queue its tasks, in the web app and in a consumer alike: each service that
     owns a task registers it (``app`` builds the app a task needs, on its first call)."""
-    from . import mailing
+    from . import mailing, maintenance
     from .services import batch, reports
 
     reports.register_tasks(queue, config, instance, app)
     batch.register_tasks(queue, app)
     mailing.register_tasks(queue, app)  # send_mail: notices by e-mail
+    maintenance.register(queue, config, instance)  # the nightly backup and purge
 
 
 def _static_view(app: Flask):

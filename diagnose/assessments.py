@@ -225,33 +225,59 @@ def _firm_conditions(filters: FirmFilter) -> tuple[list[str], dict[str, Any]]:
     if filters.size and filters.size not in SIZE_BANDS:
         raise ValueError(f"unknown size band {filters.size!r}")
     conditions, params = [], {}
+    text = filters.text.strip()
+    if text:
+        conditions.append("(f.name LIKE :name OR f.business_number LIKE :number)")
+        params.update(name=f"%{text}%", number=f"%{text.replace('-', '')}%")
     if filters.state == "draft":
-        conditions.append("draft_id IS NOT NULL")
+        conditions.append("l.draft_id IS NOT NULL")
     elif filters.state == "none":
-        conditions.append("diagnosed_id IS NULL AND draft_id IS NULL")
+        conditions.append("l.diagnosed_id IS NULL AND l.draft_id IS NULL")
     elif filters.state:
-        conditions.append("track = :state")
+        conditions.append("l.track = :state")
         params["state"] = filters.state
     for column in ("industry", "region"):
         if getattr(filters, column):
-            conditions.append(f"{column} = :{column}")
+            conditions.append(f"f.{column} = :{column}")
             params[column] = getattr(filters, column)
     if filters.size:
         low, high = SIZE_BANDS[filters.size]
         conditions.append(
-            "employees >= :size_low" + (" AND employees <= :size_high" if high else "")
+            "f.employees >= :size_low" + (" AND f.employees <= :size_high" if high else "")
         )
         params.update(size_low=low, size_high=high)
     if filters.consultant is not None:
-        conditions.append("assigned_to = :consultant")
+        conditions.append("f.assigned_to = :consultant")
         params["consultant"] = filters.consultant
     if filters.since:
-        conditions.append("substr(diagnosed_at, 1, 10) >= :since")
+        conditions.append("l.diagnosed_at >= :since")
         params["since"] = filters.since
-    if filters.until:
-        conditions.append("substr(diagnosed_at, 1, 10) <= :until")
+    if filters.until:  # the whole day: every time stamp of that day sorts before its next
+        conditions.append("l.diagnosed_at < :until || 'T99'")
         params["until"] = filters.until
     return conditions, params
+
+
+# The firms a list, a dashboard, an export or a batch covers: ``f`` the firm, ``l`` its latest
+# state (``firm_latest``, kept by triggers; absent for a firm never worked on).
+FIRMS_WITH_LATEST = "firms f LEFT JOIN firm_latest l ON l.firm_id = f.id"
+
+
+def firm_selection(
+    scope: tuple[str, dict[str, Any]], filters: FirmFilter = FirmFilter(), joins: str = ""
+) -> tuple[str, dict[str, Any]]:
+    """``FROM … WHERE …`` of the firms ``scope`` allows that match ``filters`` (and ``joins``,
+    e.g. their assessments), with its parameters: one SQL fragment that lists, dashboards,
+    exports and batches share."""
+    scope_sql, scope_params = scope
+    conditions, params = _firm_conditions(filters)
+    where = " AND ".join([f"({scope_sql})", *conditions])
+    return f"FROM {FIRMS_WITH_LATEST} {joins} WHERE {where}", {**scope_params, **params}
+
+
+# Each row of a list: the firm, its open draft, its latest diagnosis and who it is assigned to.
+FIRM_ROW = """f.*, l.draft_id, l.diagnosed_id, l.diagnosed_at, l.track, l.readiness,
+    l.last_activity, (SELECT u.name FROM users u WHERE u.id = f.assigned_to) AS assigned_name"""
 
 
 def list_firms(
@@ -267,65 +293,40 @@ def list_firms(
     ``services.access.firm_scope``) that match ``filters``, and how many match in all.
 
     Each row carries the firm's open draft, its latest submitted diagnosis (when, the track it
-    ended with, its readiness) and the consultant it is assigned to. Every per-firm value is an
-    indexed lookup, so the list stays fast for a center with thousands of firms.
+    ended with, its readiness) and the consultant it is assigned to, read from ``firm_latest``
+    (kept by triggers): the page costs a pass over the center's firms rows and a sort, with
+    no per-firm subquery, and only the page's rows are built.
     """
     if sort not in FIRM_SORTS:
         raise ValueError(f"unknown sort {sort!r}")
-    scope_sql, scope_params = scope
-    text = filters.text.strip()
-    conditions, params = _firm_conditions(filters)
+    selection, params = firm_selection(scope, filters)
     order = {
-        "activity": "COALESCE(last_activity, updated_at)",
-        "name": "name",
-        "employees": "employees",
-        "diagnosed": "COALESCE(diagnosed_at, '')",
-        "track": "COALESCE(track, '')",
+        "activity": "COALESCE(l.last_activity, f.updated_at)",
+        "name": "f.name",
+        "employees": "f.employees",
+        "diagnosed": "COALESCE(l.diagnosed_at, '')",
+        "track": "COALESCE(l.track, '')",
     }[sort]
     direction = "DESC" if descending else "ASC"
     paging = "" if limit is None else "LIMIT :limit OFFSET :offset"
+    # The page's ids first (sorted on narrow rows), then the page's full rows in that order.
     sql = f"""
-        SELECT *, COUNT(*) OVER () AS total_count FROM (
-            SELECT x.*, {_TRACK_OF.format(id="x.diagnosed_id")} AS track,
-                   (SELECT submitted_at FROM assessments WHERE id = x.diagnosed_id) AS diagnosed_at,
-                   (SELECT p.readiness FROM predictions p WHERE p.assessment_id = x.diagnosed_id
-                    ORDER BY p.id DESC LIMIT 1) AS readiness,
-                   (SELECT name FROM users WHERE id = x.assigned_to) AS assigned_name
-            FROM (
-                SELECT f.*,
-                       (SELECT id FROM assessments a WHERE a.firm_id = f.id AND a.status = 'draft'
-                        ORDER BY a.updated_at DESC LIMIT 1) AS draft_id,
-                       (SELECT id FROM assessments a
-                        WHERE a.firm_id = f.id AND a.status = 'submitted'
-                        ORDER BY a.submitted_at DESC, a.id DESC LIMIT 1) AS diagnosed_id,
-                       (SELECT MAX(COALESCE(submitted_at, updated_at)) FROM assessments a
-                        WHERE a.firm_id = f.id) AS last_activity
-                FROM firms f
-                WHERE {scope_sql}
-                  AND (f.name LIKE :name OR f.business_number LIKE :number)
-            ) x
+        WITH page AS (
+            SELECT f.id AS firm_id, COUNT(*) OVER () AS total_count,
+                   ROW_NUMBER() OVER (ORDER BY {order} {direction}, f.name, f.id) AS position
+            {selection}
+            ORDER BY position {paging}
         )
-        WHERE {" AND ".join(conditions) or "1"}
-        ORDER BY {order} {direction}, name, id
-        {paging}
+        SELECT {FIRM_ROW}, page.total_count
+        FROM page JOIN firms f ON f.id = page.firm_id
+        LEFT JOIN firm_latest l ON l.firm_id = f.id
+        ORDER BY page.position
     """
-    rows = list(
-        db.query(
-            sql,
-            {
-                **scope_params,
-                **params,
-                "name": f"%{text}%" if text else "%",
-                "number": f"%{text.replace('-', '')}%" if text else "%",
-                "limit": limit,
-                "offset": offset,
-            },
-        )
-    )
+    rows = list(db.query(sql, {**params, "limit": limit, "offset": offset}))
     if rows:
         total = rows[0]["total_count"]
     elif offset:
-        total = list_firms(db, scope, filters, sort, descending, 0, 1)[1]
+        total = db.execute(f"SELECT COUNT(*) {selection}", params).fetchone()[0]
     else:
         total = 0
     return rows, total

@@ -222,17 +222,17 @@ def init_lifecycle_commands(app: Flask) -> None:
     @app.cli.command("backup")
     @click.argument("target", type=click.Path(dir_okay=False), required=False)
     def backup_command(target: str | None) -> None:
-        """Copy the database while the app serves (SQLite's online backup), then check it."""
-        from .storage import now
-
-        path = Path(
-            target
-            or Path(app.instance_path) / "backups" / f"diagnose-{now().replace(':', '')}.sqlite3"
-        )
-        lifecycle.backup(app.config["DATABASE"], path)
-        verdict = lifecycle.check_integrity(path)
-        if verdict != "ok":
-            raise click.ClickException(f"{path}: integrity check failed: {verdict}")
+        """Copy the database while the app serves (one consistent snapshot), check it; without
+        TARGET, into DIAGNOSE_BACKUP_FOLDER, keeping the newest DIAGNOSE_BACKUP_KEEP."""
+        try:
+            if target:
+                path = lifecycle.backup(app.config["DATABASE"], Path(target))
+            else:
+                path = lifecycle.scheduled_backup(
+                    app.config["DATABASE"], app.config["BACKUP_FOLDER"], app.config["BACKUP_KEEP"]
+                )
+        except ValueError as damaged:
+            raise click.ClickException(str(damaged)) from damaged
         click.echo(f"{path}: {path.stat().st_size // 1024} KB, integrity ok")
 
     @app.cli.command("restore")
@@ -531,24 +531,27 @@ def init_export_command(app: Flask) -> None:
     def export_command(file_format, output, center, track, industry, size, as_email) -> None:
         """Export firms, diagnoses, dimension scores, tracks, overrides and training taken
         (Korean headers), as the center dashboard's export does."""
+        from pathlib import Path
+
         from .services import access, export
 
         db = connect(app.config["DATABASE"])
         user = _acting_user(db, as_email)
         try:
-            content = export.export(
-                db,
-                user,
-                _filters(track, industry, size),
-                file_format,
-                app.extensions["questionnaires"].current,
-                center_id=None if user else _center_option(db, center),
-            )
+            with open(output, "wb") as out:  # written row by row, never held whole in memory
+                firms = export.export(
+                    db,
+                    user,
+                    _filters(track, industry, size),
+                    file_format,
+                    app.extensions["questionnaires"].current,
+                    out,
+                    center_id=None if user else _center_option(db, center),
+                )
         except access.Forbidden:
+            Path(output).unlink(missing_ok=True)
             raise click.ClickException(f"{as_email} may not export: center staff only") from None
-        with open(output, "wb") as out:
-            out.write(content)
-        click.echo(f"{output}: {len(content) // 1024} KB")
+        click.echo(f"{output}: {firms} firms, {Path(output).stat().st_size // 1024} KB")
 
 
 def init_report_commands(app: Flask) -> None:

@@ -95,6 +95,14 @@ def from_environment(instance: Path) -> dict:
         "RETAIN_REPORT_FILES_DAYS": int(env.get("DIAGNOSE_RETAIN_REPORT_FILES_DAYS", "14")),
         "RETAIN_IDEMPOTENCY_HOURS": int(env.get("DIAGNOSE_RETAIN_IDEMPOTENCY_HOURS", "24")),
         "HSTS": production,
+        # --- backups and nightly maintenance (services/lifecycle.py, diagnose/maintenance.py) ---
+        # Where `flask backup` (without a file) and the queue's nightly task put backups, and
+        # how many of the newest they keep (0: all).
+        "BACKUP_FOLDER": env.get("DIAGNOSE_BACKUP_FOLDER") or str(instance / "backups"),
+        "BACKUP_KEEP": int(env.get("DIAGNOSE_BACKUP_KEEP", "14")),
+        # The hour (UTC; 18 is 03:00 in Korea) at which a queue consumer backs up and purges;
+        # empty: no nightly task (run `flask backup` and `flask purge` from cron instead).
+        "MAINTENANCE_HOUR": env.get("DIAGNOSE_MAINTENANCE_HOUR", "18"),
     }
     config.update(_mail_settings(env))
     config["SECRET_KEY"] = _secret_key(env.get("DIAGNOSE_SECRET_KEY", ""), production, instance)

@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> None:
         initial_delay=0.05,
         backoff=1.3,
         max_delay=0.25,  # SQLite is polled: a new render starts within a quarter second
-        periodic=False,
+        periodic=True,  # the nightly backup and purge (maintenance.py)
     )
     consumer.run()
 

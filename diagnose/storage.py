@@ -71,6 +71,134 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
 # with ``PRAGMA foreign_key_check`` before it commits.
 REBUILDS_TABLES = "-- rebuilds tables"
 
+
+# --- a firm's latest state, maintained by triggers (migration 37) ------------------------------
+# What every list, dashboard and export needs per firm, computed once when it changes instead
+# of in every column of every query: its open draft, its latest diagnosis (when, the track it
+# ended with, its readiness), its last activity, how many diagnoses (by a consultant), an open
+# request, its latest training. Rows are made on first need (a firm never worked on has none:
+# read it with a LEFT JOIN). The SQL below is part of migration 37: never change its output.
+
+
+def _latest_refresh(firm: str, where: str) -> str:
+    """Statements that recompute ``firm_latest`` for the firm ``firm`` (an SQL expression)."""
+    return f"""
+        UPDATE firm_latest SET
+            draft_id = (SELECT a.id FROM assessments a WHERE a.firm_id = {firm}
+                        AND a.status = 'draft' ORDER BY a.updated_at DESC, a.id DESC LIMIT 1),
+            diagnosed_id = (SELECT a.id FROM assessments a WHERE a.firm_id = {firm}
+                        AND a.status = 'submitted' ORDER BY a.submitted_at DESC, a.id DESC LIMIT 1),
+            last_activity = (SELECT MAX(COALESCE(a.submitted_at, a.updated_at)) FROM assessments a
+                        WHERE a.firm_id = {firm}),
+            submitted = (SELECT COUNT(*) FROM assessments a WHERE a.firm_id = {firm}
+                        AND a.status = 'submitted'),
+            by_consultant = (SELECT COUNT(*) FROM assessments a WHERE a.firm_id = {firm}
+                        AND a.status = 'submitted' AND a.source != 'self')
+        {where};
+        {_latest_track(where)}"""
+
+
+def _latest_track(where: str) -> str:
+    return f"""UPDATE firm_latest SET
+            diagnosed_at = (SELECT a.submitted_at FROM assessments a
+                        WHERE a.id = firm_latest.diagnosed_id),
+            track = COALESCE(
+                (SELECT d.final_track FROM decisions d
+                 WHERE d.assessment_id = firm_latest.diagnosed_id ORDER BY d.id DESC LIMIT 1),
+                (SELECT p.track FROM predictions p
+                 WHERE p.assessment_id = firm_latest.diagnosed_id ORDER BY p.id DESC LIMIT 1)),
+            readiness = (SELECT p.readiness FROM predictions p
+                        WHERE p.assessment_id = firm_latest.diagnosed_id
+                        ORDER BY p.id DESC LIMIT 1)
+        {where};"""
+
+
+def _latest_others(firm: str, where: str) -> str:
+    return f"""UPDATE firm_latest SET
+            requested = EXISTS (SELECT 1 FROM consultant_requests r WHERE r.firm_id = {firm}
+                        AND r.status = 'new'),
+            training_started = (SELECT MAX(t.started_on) FROM training_records t
+                        WHERE t.firm_id = {firm})
+        {where};"""
+
+
+def _latest_triggers() -> str:
+    """The triggers that keep ``firm_latest`` (none on ``firms``: a rebuild of that table
+    would drop them)."""
+
+    def on(name: str, event: str, firm: str, body: str) -> str:
+        return f"""
+        CREATE TRIGGER firm_latest_{name} {event}
+        BEGIN
+            INSERT INTO firm_latest (firm_id) SELECT {firm} WHERE {firm} IS NOT NULL
+                ON CONFLICT DO NOTHING;
+            {body}
+        END;"""
+
+    def everything(firm: str) -> str:
+        where = f"WHERE firm_id = {firm}"
+        return _latest_refresh(firm, where) + _latest_others(firm, where)
+
+    of_assessment = "(SELECT firm_id FROM assessments WHERE id = {row}.assessment_id)"
+    sql = ""
+    for event, row in (("INSERT", "NEW"), ("DELETE", "OLD")):
+        sql += on(
+            f"assessment_{event.lower()}",
+            f"AFTER {event} ON assessments",
+            f"{row}.firm_id",
+            everything(f"{row}.firm_id"),
+        )
+        for table in ("predictions", "decisions"):
+            firm = of_assessment.format(row=row)
+            sql += on(
+                f"{table}_{event.lower()}",
+                f"AFTER {event} ON {table}",
+                firm,
+                _latest_track(f"WHERE firm_id = {firm}"),
+            )
+        for table in ("training_records", "consultant_requests"):
+            sql += on(
+                f"{table}_{event.lower()}",
+                f"AFTER {event} ON {table}",
+                f"{row}.firm_id",
+                _latest_others(f"{row}.firm_id", f"WHERE firm_id = {row}.firm_id"),
+            )
+    sql += on(
+        "assessment_update",
+        "AFTER UPDATE OF firm_id, status, submitted_at, updated_at, source ON assessments",
+        "NEW.firm_id",
+        everything("NEW.firm_id"),
+    )
+    sql += on(
+        "assessment_move",
+        "AFTER UPDATE OF firm_id ON assessments WHEN OLD.firm_id IS NOT NEW.firm_id",
+        "OLD.firm_id",
+        everything("OLD.firm_id"),
+    )
+    for table, columns in (
+        ("predictions", "track, readiness, assessment_id"),
+        ("decisions", "final_track, assessment_id"),
+    ):
+        sql += on(
+            f"{table}_update",
+            f"AFTER UPDATE OF {columns} ON {table}",
+            of_assessment.format(row="NEW"),
+            _latest_track(f"WHERE firm_id = {of_assessment.format(row='NEW')}"),
+        )
+    for table, columns in (
+        ("training_records", "started_on, firm_id"),
+        ("consultant_requests", "status, firm_id"),
+    ):
+        for row in ("NEW", "OLD"):
+            sql += on(
+                f"{table}_update_{row.lower()}",
+                f"AFTER UPDATE OF {columns} ON {table}",
+                f"{row}.firm_id",
+                _latest_others(f"{row}.firm_id", f"WHERE firm_id = {row}.firm_id"),
+            )
+    return sql
+
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (
         1,
@@ -691,6 +819,37 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         CREATE INDEX cohort_members_firm ON cohort_members (firm_id);
         """,
+    ),
+    (
+        37,
+        "each firm's latest state kept by triggers; indexes for the latest diagnosis and draft",
+        """
+        CREATE TABLE firm_latest (
+            firm_id INTEGER PRIMARY KEY,
+            draft_id INTEGER,
+            diagnosed_id INTEGER,
+            diagnosed_at TEXT,
+            track TEXT,
+            readiness REAL,
+            last_activity TEXT,
+            submitted INTEGER NOT NULL DEFAULT 0,
+            by_consultant INTEGER NOT NULL DEFAULT 0,
+            requested INTEGER NOT NULL DEFAULT 0,
+            training_started TEXT
+        );
+        CREATE INDEX assessments_firm_submitted ON assessments (firm_id, submitted_at, id)
+            WHERE status = 'submitted';
+        CREATE INDEX assessments_firm_draft ON assessments (firm_id, updated_at, id)
+            WHERE status = 'draft';
+        CREATE INDEX consultant_requests_firm_status ON consultant_requests (firm_id, status);
+        INSERT INTO firm_latest (firm_id)
+            SELECT DISTINCT firm_id FROM assessments
+            UNION SELECT firm_id FROM training_records
+            UNION SELECT firm_id FROM consultant_requests;
+        """
+        + _latest_refresh("firm_latest.firm_id", "")
+        + _latest_others("firm_latest.firm_id", "")
+        + _latest_triggers(),
     ),
 ]
 

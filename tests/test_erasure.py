@@ -158,7 +158,8 @@ def test_erasure_leaves_nothing_of_the_firm_anywhere_and_a_restore_erases_it_aga
     )  # fmt: skip
     cohort_id = db.execute(  # and a joint-center cohort it was invited to
         "INSERT INTO cohorts (center_id, theme, title, start_window, seats, created_by, "
-        "created_at) VALUES (?, 'visual_inspection', 'AI 비전 검사', '2027-Q1', 20, ?, '2026-01-01')",
+        "created_at) VALUES (?, 'visual_inspection', 'AI 비전 검사', '2027-Q1', 20, ?, "
+        "'2026-01-01')",
         [doctor["center_id"], doctor["id"]],
     ).lastrowid
     db.execute(

@@ -1,6 +1,11 @@
 """Exports for reporting upward: firms, diagnoses with their dimension scores and tracks,
 overrides and training taken, as CSV (one row per diagnosis) or XLSX (one sheet each), with
 Korean headers, for the firms the user may see that match the dashboard's filters.
+
+Both are written row by row into a file from set-based queries (the firms are a condition in
+SQL, never a list of ids), so an export's memory does not grow with its rows: XLSX through
+openpyxl's write-only mode, CSV through the csv module. A cell a spreadsheet would read as a
+formula is neutralised the same way in both (``safe_cell``).
 """
 
 from __future__ import annotations
@@ -8,8 +13,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
-from typing import Any
+from typing import IO, Any
 
 import sqlite_utils
 
@@ -20,8 +26,28 @@ from ..templating import KST
 from . import access, audit
 
 FORMATS = ("csv", "xlsx")
+CONTENT_TYPES = {
+    "csv": "text/csv",  # the charset is added once, by the response
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 ACTIONS = {"confirm": "확인", "override": "변경"}
 SOURCES = {"consultant": "주치의 진단", "self": "자가진단", "api": "API"}
+
+
+_TRACK_LABELS: dict[str, str] = {}
+
+
+def _track(track: str | None) -> str:
+    """``입문 (beginner)``: the Korean name and the id (names looked up once: switching the
+    locale per cell cost more than the rest of a row)."""
+    if not track:
+        return ""
+    if not _TRACK_LABELS:
+        from flask_babel import force_locale
+
+        with force_locale("ko"):
+            _TRACK_LABELS.update({t: f"{name} ({t})" for t, name in TRACK_NAMES.items()})
+    return _TRACK_LABELS.get(track, track)
 
 
 def _day(stamp: str | None) -> date | str:
@@ -34,227 +60,266 @@ def _day(stamp: str | None) -> date | str:
     return datetime.fromisoformat(stamp).astimezone(KST).date()
 
 
-def _track(track: str | None) -> str:
-    if not track:
-        return ""
-    from flask_babel import force_locale
-
-    with force_locale("ko"):
-        return f"{TRACK_NAMES[track]} ({track})" if track in TRACK_NAMES else track
+def _number(value: float | None) -> Any:
+    return round(value, 1) if value is not None else ""
 
 
-def collect(
-    db: sqlite_utils.Database,
-    scope: tuple[str, dict[str, Any]],
-    filters: ops.FirmFilter,
-    questionnaire: Any,
-) -> dict[str, list[list[Any]]]:
-    """The export's tables, each a header row and data rows (plain values)."""
-    firms, _total = ops.list_firms(db, scope, filters, "name", False, 0, None)
-    ids = [f["id"] for f in firms]
-    label = {
-        name: {c.value: c.label.ko for c in questionnaire.profile_field(name).choices}
-        for name in ("region", "industry", "revenue_band")
-    }
-    dimensions = [(d.id, d.title.ko) for d in questionnaire.dimensions]
-    firm_rows = [
-        [
-            "기업 ID",
-            "기업명",
-            "사업자등록번호",
-            "지역",
-            "업종",
-            "상시 근로자 수",
+# --- the columns: one table per sheet (header, width, value from a query row) ----------------
+# ``labels`` maps a profile field to its Korean choice labels; ``dims`` lists the
+# questionnaire's (id, Korean title). Each sheet's query below returns the names used here.
+
+Column = tuple[str, int, Callable[[dict[str, Any], dict[str, Any]], Any]]
+
+
+def firm_columns(labels: dict[str, dict[str, str]]) -> list[Column]:
+    return [
+        ("기업 ID", 8, lambda r, _: r["id"]),
+        ("기업명", 24, lambda r, _: r["name"]),
+        ("사업자등록번호", 14, lambda r, _: r["business_number"] if not r["erased_at"] else ""),
+        ("지역", 10, lambda r, _: labels["region"].get(r["region"], r["region"])),
+        ("업종", 20, lambda r, _: labels["industry"].get(r["industry"], r["industry"])),
+        ("상시 근로자 수", 12, lambda r, _: r["employees"]),
+        (
             "매출 규모",
-            "등록 경로",
-            "담당 주치의",
-            "최근 진단일",
-            "최근 트랙",
-            "최근 AI 준비도",
-        ]
+            14,
+            lambda r, _: labels["revenue_band"].get(r["revenue_band"], r["revenue_band"]),
+        ),
+        ("등록 경로", 10, lambda r, _: "자가진단" if r["origin"] == "self" else "센터 등록"),
+        ("담당 주치의", 12, lambda r, _: r["assigned_name"] or ""),
+        ("최근 진단일", 12, lambda r, _: _day(r["diagnosed_at"])),
+        ("최근 트랙", 22, lambda r, _: _track(r["track"])),
+        ("최근 AI 준비도", 12, lambda r, _: _number(r["readiness"])),
     ]
-    for f in firms:
-        firm_rows.append(
-            [
-                f["id"],
-                f["name"],
-                f["business_number"] if not f["erased_at"] else "",
-                label["region"].get(f["region"], f["region"]),
-                label["industry"].get(f["industry"], f["industry"]),
-                f["employees"],
-                label["revenue_band"].get(f["revenue_band"], f["revenue_band"]),
-                "자가진단" if f["origin"] == "self" else "센터 등록",
-                f["assigned_name"] or "",
-                _day(f["diagnosed_at"]),
-                _track(f["track"]),
-                round(f["readiness"], 1) if f["readiness"] is not None else "",
-            ]
-        )
-    diagnosis_rows = [
-        [
-            "진단 ID",
-            "기업 ID",
-            "기업명",
-            "제출일",
-            "진단 방식",
-            "주치의",
-            "모델 추천 트랙",
-            "최종 트랙",
-            "결정",
-            "AI 준비도",
-            *[f"{title} 점수" for _id, title in dimensions],
-            "이전 진단 ID",
-        ]
+
+
+def diagnosis_columns(dims: list[tuple[str, str]]) -> list[Column]:
+    def score(dimension: str) -> Callable[[dict[str, Any], dict[str, Any]], Any]:
+        return lambda _r, extra: _number(extra["scores"].get(dimension, {}).get("score"))
+
+    return [
+        ("진단 ID", 8, lambda r, _: r["assessment_id"]),
+        ("기업 ID", 8, lambda r, _: r["firm_id"]),
+        ("기업명", 24, lambda r, _: r["firm_name"]),
+        ("제출일", 12, lambda r, _: _day(r["submitted_at"])),
+        ("진단 방식", 12, lambda r, _: SOURCES.get(r["source"], r["source"])),
+        ("주치의", 12, lambda r, _: r["consultant"] or ""),
+        ("모델 추천 트랙", 22, lambda r, _: _track(r["predicted"])),
+        ("최종 트랙", 22, lambda r, _: _track(r["final_track"] or r["predicted"])),
+        ("결정", 8, lambda r, _: ACTIONS.get(r["action"] or "", "검토 전")),
+        ("AI 준비도", 10, lambda r, _: _number(r["diagnosis_readiness"])),
+        *[(f"{title} 점수", 12, score(d)) for d, title in dims],
+        ("이전 진단 ID", 10, lambda r, _: r["based_on"] or ""),
     ]
-    override_rows = [
-        [
-            "진단 ID",
-            "기업 ID",
-            "기업명",
-            "모델 추천 트랙",
-            "변경한 트랙",
-            "사유",
-            "결정자",
-            "결정일",
-        ]
-    ]
-    training_rows = [
-        ["기업 ID", "기업명", "모듈 ID", "과정명", "시작일", "종료일", "1인 시간", "참여 인원"]
-    ]
-    names = {f["id"]: f["name"] for f in firms}
-    if ids:
-        marks = ",".join("?" * len(ids))
-        for a in db.query(
-            f"""
-            SELECT a.id, a.firm_id, a.submitted_at, a.source, a.based_on, u.name AS consultant,
-                   p.track AS predicted, p.scores, p.readiness,
-                   d.final_track, d.action, d.reason, d.decided_at, du.name AS decided_by
-            FROM assessments a
-            LEFT JOIN users u ON u.id = a.consultant_id
-            LEFT JOIN predictions p ON p.id = (
-                SELECT MAX(id) FROM predictions WHERE assessment_id = a.id)
-            LEFT JOIN decisions d ON d.id = (
-                SELECT MAX(id) FROM decisions WHERE assessment_id = a.id)
-            LEFT JOIN users du ON du.id = d.decided_by
-            WHERE a.status = 'submitted' AND a.firm_id IN ({marks})
-            ORDER BY a.firm_id, a.submitted_at, a.id
-            """,
-            ids,
-        ):
-            scores = json.loads(a["scores"]) if a["scores"] else {}
-            final = a["final_track"] or a["predicted"]
-            diagnosis_rows.append(
-                [
-                    a["id"],
-                    a["firm_id"],
-                    names[a["firm_id"]],
-                    _day(a["submitted_at"]),
-                    SOURCES.get(a["source"], a["source"]),
-                    a["consultant"] or "",
-                    _track(a["predicted"]),
-                    _track(final),
-                    ACTIONS.get(a["action"] or "", "검토 전"),
-                    round(a["readiness"], 1) if a["readiness"] is not None else "",
-                    *[
-                        round(scores[d]["score"], 1)
-                        if scores.get(d, {}).get("score") is not None
-                        else ""
-                        for d, _t in dimensions
-                    ],
-                    a["based_on"] or "",
-                ]
-            )
-            if a["action"] == "override":
-                override_rows.append(
-                    [
-                        a["id"],
-                        a["firm_id"],
-                        names[a["firm_id"]],
-                        _track(a["predicted"]),
-                        _track(a["final_track"]),
-                        a["reason"],
-                        a["decided_by"],
-                        _day(a["decided_at"]),
-                    ]
-                )
-        for t in db.query(
-            f"SELECT * FROM training_records WHERE firm_id IN ({marks}) ORDER BY firm_id, "
-            "started_on",
-            ids,
-        ):
-            training_rows.append(
-                [
-                    t["firm_id"],
-                    names[t["firm_id"]],
-                    t["module_id"],
-                    t["title"],
-                    _day(t["started_on"]),
-                    _day(t["ended_on"]),
-                    t["hours"],
-                    t["trainees"] or "",
-                ]
-            )
-    return {
-        "기업": firm_rows,
-        "진단": diagnosis_rows,
-        "추천 변경": override_rows,  # what the pages call overrides
-        "훈련 이력": training_rows,
-    }
 
 
-def to_csv(tables: dict[str, list[list[Any]]]) -> bytes:
-    """One row per diagnosis with its firm's columns (a firm never diagnosed: one row with
-    the firm alone), the firm's training hours; UTF-8 with a byte-order mark so that Excel
-    reads the Korean headers."""
-    firms = tables["기업"]
-    diagnoses = tables["진단"]
-    training = tables["훈련 이력"]
-    hours: dict[Any, float] = {}
-    for row in training[1:]:
-        hours[row[0]] = hours.get(row[0], 0) + float(row[6]) * (int(row[7]) if row[7] else 1)
-    by_firm: dict[Any, list[list[Any]]] = {}
-    for row in diagnoses[1:]:
-        by_firm.setdefault(row[1], []).append(row)
-    header = [*firms[0], *diagnoses[0][:2], *diagnoses[0][3:], "훈련 시간 합계(인·시간)"]
-    del header[len(firms[0]) + 1]  # the diagnosis' firm id repeats the firm's
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    empty = [""] * (len(diagnoses[0]) - 2)
-    for firm in firms[1:]:
-        for row in by_firm.get(firm[0]) or [None]:
-            values = [row[0], *row[3:]] if row else ["", *empty]
-            writer.writerow([*firm, *values, hours.get(firm[0], "")])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+OVERRIDE_COLUMNS: list[Column] = [
+    ("진단 ID", 8, lambda r, _: r["assessment_id"]),
+    ("기업 ID", 8, lambda r, _: r["firm_id"]),
+    ("기업명", 24, lambda r, _: r["firm_name"]),
+    ("모델 추천 트랙", 22, lambda r, _: _track(r["predicted"])),
+    ("변경한 트랙", 22, lambda r, _: _track(r["final_track"])),
+    ("사유", 40, lambda r, _: r["reason"]),
+    ("결정자", 12, lambda r, _: r["decided_by"]),
+    ("결정일", 12, lambda r, _: _day(r["decided_at"])),
+]
+
+TRAINING_COLUMNS: list[Column] = [
+    ("기업 ID", 8, lambda r, _: r["firm_id"]),
+    ("기업명", 24, lambda r, _: r["firm_name"]),
+    ("모듈 ID", 16, lambda r, _: r["module_id"]),
+    ("과정명", 30, lambda r, _: r["title"]),
+    ("시작일", 12, lambda r, _: _day(r["started_on"])),
+    ("종료일", 12, lambda r, _: _day(r["ended_on"])),
+    ("1인 시간", 10, lambda r, _: r["hours"]),
+    ("참여 인원", 10, lambda r, _: r["trainees"] or ""),
+]
+
+TRAINING_HOURS = "훈련 시간 합계(인·시간)"  # the CSV's last column, per firm
 
 
-def to_xlsx(tables: dict[str, list[list[Any]]]) -> bytes:
-    """One sheet per table, bold frozen headers, columns wide enough for Korean text."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+# --- the queries -----------------------------------------------------------------------------
 
-    book = Workbook()
-    book.remove(book.active)
-    for title, rows in tables.items():
-        sheet = book.create_sheet(title)
+_DIAGNOSES = """JOIN assessments a ON a.firm_id = f.id AND a.status = 'submitted'
+    LEFT JOIN users u ON u.id = a.consultant_id
+    LEFT JOIN predictions p ON p.id = (
+        SELECT MAX(x.id) FROM predictions x WHERE x.assessment_id = a.id)
+    LEFT JOIN decisions d ON d.id = (
+        SELECT MAX(x.id) FROM decisions x WHERE x.assessment_id = a.id)
+    LEFT JOIN users du ON du.id = d.decided_by"""
+_DIAGNOSIS_VALUES = """a.id AS assessment_id, a.firm_id, f.name AS firm_name, a.submitted_at,
+    a.source, a.based_on, u.name AS consultant, p.track AS predicted, p.scores,
+    p.readiness AS diagnosis_readiness,
+    d.final_track, d.action, d.reason, d.decided_at, du.name AS decided_by"""
+_ORDER = "ORDER BY f.name, f.id"
+
+
+def _rows(db: sqlite_utils.Database, sql: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """A query's rows one at a time (the cursor streams: nothing is collected)."""
+    cursor = db.execute(sql, params)
+    names = [c[0] for c in cursor.description]
+    for values in cursor:
+        yield dict(zip(names, values, strict=True))
+
+
+def _extra(row: dict[str, Any]) -> dict[str, Any]:
+    return {"scores": json.loads(row["scores"]) if row.get("scores") else {}}
+
+
+class Export:
+    """The export's sheets for the firms ``scope`` allows that match ``filters``: each a
+    header and a stream of rows (plain values), read from one query."""
+
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        scope: tuple[str, dict[str, Any]],
+        filters: ops.FirmFilter,
+        questionnaire: Any,
+    ):
+        self.db, self.scope, self.filters = db, scope, filters
+        labels = {
+            name: {c.value: c.label.ko for c in questionnaire.profile_field(name).choices}
+            for name in ("region", "industry", "revenue_band")
+        }
+        self.dims = [(d.id, d.title.ko) for d in questionnaire.dimensions]
+        self.firm_columns = firm_columns(labels)
+        self.diagnosis_columns = diagnosis_columns(self.dims)
+        self.firms_written = 0
+
+    def _select(self, joins: str = "") -> tuple[str, dict[str, Any]]:
+        return ops.firm_selection(self.scope, self.filters, joins)
+
+    def sheets(self) -> dict[str, tuple[list[Column], Iterator[dict[str, Any]]]]:
+        firms, params = self._select()
+        diagnoses, dparams = self._select(_DIAGNOSES)
+        training, tparams = self._select("JOIN training_records t ON t.firm_id = f.id")
+        return {
+            "기업": (
+                self.firm_columns,
+                self._counted(_rows(self.db, f"SELECT {ops.FIRM_ROW} {firms} {_ORDER}", params)),
+            ),
+            "진단": (
+                self.diagnosis_columns,
+                _rows(
+                    self.db,
+                    f"SELECT {_DIAGNOSIS_VALUES} {diagnoses} {_ORDER}, a.submitted_at, a.id",
+                    dparams,
+                ),
+            ),
+            "추천 변경": (
+                OVERRIDE_COLUMNS,
+                _rows(
+                    self.db,
+                    f"SELECT {_DIAGNOSIS_VALUES} {diagnoses} AND d.action = 'override' "
+                    f"{_ORDER}, a.submitted_at, a.id",
+                    dparams,
+                ),
+            ),
+            "훈련 이력": (
+                TRAINING_COLUMNS,
+                _rows(
+                    self.db,
+                    f"SELECT t.*, f.name AS firm_name {training} {_ORDER}, t.started_on, t.id",
+                    tparams,
+                ),
+            ),
+        }
+
+    def _counted(self, rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         for row in rows:
-            sheet.append([_safe_cell(v) for v in row])
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        sheet.freeze_panes = "A2"
-        for column in sheet.columns:
-            width = max((len(str(c.value or "")) for c in column), default=8)
-            sheet.column_dimensions[column[0].column_letter].width = min(60, 4 + width * 1.6)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+            self.firms_written += 1
+            yield row
+
+    def csv_rows(self) -> Iterator[list[Any]]:
+        """One row per diagnosis with its firm's columns (a firm never diagnosed: one row with
+        the firm alone) and the firm's training hours: one query, ordered by firm."""
+        joins = _DIAGNOSES.replace("JOIN assessments a", "LEFT JOIN assessments a", 1)
+        selection, params = self._select(joins)
+        # the diagnosis' columns without its firm id and name (the firm's own come first)
+        own = [c for c in self.diagnosis_columns if c[0] not in ("기업 ID", "기업명")]
+        yield [*(c[0] for c in self.firm_columns), *(c[0] for c in own), TRAINING_HOURS]
+        last_firm = None
+        for row in _rows(
+            self.db,
+            f"""SELECT {ops.FIRM_ROW}, {_DIAGNOSIS_VALUES},
+                (SELECT SUM(t.hours * COALESCE(NULLIF(t.trainees, 0), 1))
+                 FROM training_records t WHERE t.firm_id = f.id) AS training_hours
+            {selection} {_ORDER}, a.submitted_at, a.id""",
+            params,
+        ):
+            if row["id"] != last_firm:
+                self.firms_written += 1
+                last_firm = row["id"]
+            extra = _extra(row)
+            firm = [value(row, extra) for _h, _w, value in self.firm_columns]
+            if row["assessment_id"] is None:
+                diagnosis = [""] * len(own)
+            else:
+                diagnosis = [value(row, extra) for _h, _w, value in own]
+            hours = row["training_hours"]
+            yield [*firm, *diagnosis, hours if hours is not None else ""]
 
 
-def _safe_cell(value: Any) -> Any:
-    """A text that a spreadsheet would read as a formula is kept as text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+# --- formulas --------------------------------------------------------------------------------
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """A text a spreadsheet could read as a formula (starting with = + - @, a tab or a carriage
+    return, also after leading spaces) gets an apostrophe in front: the same visible text in
+    the CSV and the XLSX, and never a live formula (OWASP, "CSV Injection")."""
+    if isinstance(value, str) and (
+        value.startswith(FORMULA_STARTS) or value.lstrip().startswith(FORMULA_STARTS)
+    ):
         return "'" + value
     return value
+
+
+# --- the writers -----------------------------------------------------------------------------
+
+
+def write_csv(export: Export, out: IO[bytes]) -> None:
+    """UTF-8 with a byte-order mark so that Excel reads the Korean headers; row by row."""
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    text.write("\ufeff")
+    writer = csv.writer(text)
+    for row in export.csv_rows():
+        writer.writerow([safe_cell(v) for v in row])
+    text.flush()
+    text.detach()  # leave ``out`` open for the caller
+
+
+def write_xlsx(export: Export, out: IO[bytes]) -> None:
+    """One sheet per table, bold frozen headers, columns wide enough for Korean text, in
+    openpyxl's write-only mode (rows go to disk as they come)."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook(write_only=True)
+    bold = Font(bold=True)
+    for title, (columns, rows) in export.sheets().items():
+        sheet = book.create_sheet(title)
+        sheet.freeze_panes = "A2"
+        for n, (header, width, _value) in enumerate(columns, start=1):
+            sheet.column_dimensions[get_column_letter(n)].width = max(width, 4 + len(header) * 2)
+        header_cells = []
+        for header, _width, _value in columns:
+            cell = WriteOnlyCell(sheet, header)
+            cell.font = bold
+            header_cells.append(cell)
+        sheet.append(header_cells)
+        count = 0
+        for row in rows:
+            extra = _extra(row)
+            # after safe_cell no text starts with "=", the one start openpyxl makes a formula of
+            sheet.append([safe_cell(value(row, extra)) for _h, _w, value in columns])
+            count += 1
+        # a filter on every column's header, over the rows written
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count + 1}"
+    book.save(out)
 
 
 def export(
@@ -263,10 +328,12 @@ def export(
     filters: ops.FirmFilter,
     file_format: str,
     questionnaire: Any,
+    out: IO[bytes],
     center_id: int | None = None,
-) -> bytes:
-    """The export file for the user's firms (staff only), or, from the command line without a
-    user, for one center or every center; recorded in the audit log."""
+) -> int:
+    """Write the export file for the user's firms (staff only), or, from the command line
+    without a user, for one center or every center, into ``out``; record it in the audit
+    log. Returns how many firms it holds."""
     if file_format not in FORMATS:
         raise ValueError(f"unknown format {file_format!r}")
     if user is not None:
@@ -277,7 +344,8 @@ def export(
         scope = ("f.center_id = :scope_center", {"scope_center": center_id})
     else:
         scope = ("1", {})
-    tables = collect(db, scope, filters, questionnaire)
+    sheets = Export(db, scope, filters, questionnaire)
+    (write_csv if file_format == "csv" else write_xlsx)(sheets, out)
     with transaction(db):
         audit.record(
             db,
@@ -287,6 +355,6 @@ def export(
             center_id=center_id,
             user_id=user.id if user else None,
             actor="" if user else "command line",
-            detail=f"{file_format}, {len(tables['기업']) - 1} firms",
+            detail=f"{file_format}, {sheets.firms_written} firms",
         )
-    return to_csv(tables) if file_format == "csv" else to_xlsx(tables)
+    return sheets.firms_written

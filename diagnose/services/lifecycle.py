@@ -18,23 +18,66 @@ from .erasure import PERSONAL_PROFILE_FIELDS, erase_firm  # noqa: F401
 log = logging.getLogger(__name__)
 
 
-def backup(database: Path | str, target: Path | str, pages_per_step: int = 256) -> Path:
-    """Copy a live database with SQLite's online backup API: readers and writers go on while
-    it runs (a few pages a step), and the copy is one consistent moment."""
+def backup(database: Path | str, target: Path | str) -> Path:
+    """Copy a live database into ``target``: one consistent moment, while the app serves.
+
+    The copy is SQLite's online backup in a single step: under WAL it is one read
+    transaction, so writers go on and nothing restarts it (a copy of a few pages a step
+    starts again from page 1 whenever another connection commits, and under steady
+    autosaves never finishes). The file is written 0600 beside the target, checked with
+    ``PRAGMA integrity_check`` and only then moved into place. Kept apart from ``restore``.
+    """
     target = Path(target)
     target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
+    partial.touch(mode=0o600)  # never readable by others, not even while it is written
     source = sqlite3.connect(str(database), timeout=30)
     copy = sqlite3.connect(str(partial))
     try:
-        source.backup(copy, pages=pages_per_step, sleep=0.005)
+        source.backup(copy, pages=-1)  # every page in one step: one read transaction
         copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
     finally:
         copy.close()
         source.close()
+    verdict = check_integrity(partial)
+    if verdict != "ok":
+        partial.unlink(missing_ok=True)
+        raise ValueError(f"the backup of {database} failed its integrity check: {verdict}")
     partial.chmod(0o600)
     partial.replace(target)
+    return target
+
+
+BACKUP_PATTERN = "diagnose-*.sqlite3"
+
+
+def backup_name(moment: datetime) -> str:
+    """The file name of a backup taken at ``moment``: sortable by time, one per microsecond."""
+    return f"diagnose-{moment.astimezone(UTC).strftime('%Y-%m-%dT%H%M%S.%fZ')}.sqlite3"
+
+
+def prune_backups(folder: Path | str, keep: int) -> list[Path]:
+    """Delete all but the newest ``keep`` backups in ``folder`` (and any half-written copy
+    left by a crash); return what was deleted. ``keep`` < 1 keeps every backup."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    stale = time.time() - 3600  # a copy still being written by another run is left alone
+    gone = [p for p in folder.glob(BACKUP_PATTERN + ".partial") if p.stat().st_mtime < stale]
+    backups = sorted(folder.glob(BACKUP_PATTERN), key=lambda p: (p.stat().st_mtime, p.name))
+    if keep >= 1:
+        gone += backups[:-keep]
+    for path in gone:
+        path.unlink(missing_ok=True)
+    return gone
+
+
+def scheduled_backup(database: Path | str, folder: Path | str, keep: int) -> Path:
+    """A backup into ``folder`` named by its time, then the retention (``keep`` newest):
+    what the queue's nightly task and ``flask backup`` without a file do."""
+    target = backup(database, Path(folder) / backup_name(datetime.now(UTC)))
+    prune_backups(folder, keep)
     return target
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlite_utils
 
+from .. import assessments as ops
 from ..vocabulary import TRACKS
 
 MOVED = 5.0  # points on a 0-100 dimension score that count as a real change
@@ -154,25 +155,30 @@ def comparison(
 
 
 def center_movement(
-    db: sqlite_utils.Database, scope: tuple[str, dict[str, Any]], dimension_ids: list[str]
+    db: sqlite_utils.Database,
+    scope: tuple[str, dict[str, Any]],
+    dimension_ids: list[str],
+    filters: ops.FirmFilter | None = None,
 ) -> list[dict[str, Any]]:
     """The average movement of re-diagnosed firms, by the track of their earlier diagnosis:
     how many firms, the mean change of readiness and of each dimension, how many changed
     track. Each re-diagnosed firm counts once: its latest decided diagnosis against the
     decided one it started from (else the decided one before); undecided diagnoses take no
-    part. One query for the whole center."""
-    scope_sql, params = scope
+    part. One query over the firms ``scope`` allows that match ``filters`` and were
+    diagnosed twice or more (``firm_latest``)."""
+    selection, params = ops.firm_selection(
+        scope,
+        filters or ops.FirmFilter(),
+        "JOIN assessments a ON a.firm_id = f.id JOIN predictions p ON p.id = "
+        "(SELECT MAX(x.id) FROM predictions x WHERE x.assessment_id = a.id)",
+    )
     rows = db.query(
         f"""
         SELECT * FROM (
             SELECT a.id, a.firm_id, a.submitted_at, a.based_on, p.scores, p.readiness,
                    {DECIDED_TRACK} AS track
-            FROM assessments a JOIN firms f ON f.id = a.firm_id
-            JOIN predictions p ON p.id = (
-                SELECT MAX(id) FROM predictions WHERE assessment_id = a.id)
-            WHERE {scope_sql} AND a.status = 'submitted' AND a.firm_id IN (
-                SELECT firm_id FROM assessments WHERE status = 'submitted'
-                GROUP BY firm_id HAVING COUNT(*) >= 2)
+            {selection}
+              AND l.submitted >= 2 AND a.status = 'submitted'
         ) WHERE track IS NOT NULL
         ORDER BY firm_id, submitted_at, id
         """,

@@ -8,13 +8,13 @@ Thin views: each calls one service; the role and caseload checks are the service
 from __future__ import annotations
 
 import re
+import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -380,15 +380,22 @@ def export_file(file_format: str):
     db = get_db()
     questionnaire = catalogue().current
     _form, query = firm_filter_form(db, current_user, questionnaire, request.args)
-    content = export.export(db, current_user, query["filters"], file_format, questionnaire)
-    mimetype = (
-        "text/csv; charset=utf-8"
-        if file_format == "csv"
-        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    # Written row by row into an unnamed temporary file and sent from there: the worker never
+    # holds the export, whatever its size (the file is gone when the response closes).
+    out = tempfile.TemporaryFile(dir=Path(current_app.instance_path))  # noqa: SIM115 (sent)
+    try:
+        export.export(db, current_user, query["filters"], file_format, questionnaire, out)
+        out.seek(0)
+    except BaseException:
+        out.close()
+        raise
+    response = send_file(
+        out,
+        mimetype=export.CONTENT_TYPES[file_format],
+        as_attachment=True,
+        download_name=f"diagnoses-{date.today().isoformat()}.{file_format}",
+        max_age=0,
     )
-    response = Response(content, mimetype=mimetype)
-    name = f"diagnoses-{date.today().isoformat()}.{file_format}"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

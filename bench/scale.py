@@ -1,0 +1,655 @@
+"""A national programme on one machine: an instance of ``--firms`` firms over 10 centers,
+then its backup under writes, dashboard under load, last page of the firm list and exports.
+
+    .venv/bin/python bench/scale.py [--firms 50000] [--centers 10] [--seconds 40]
+
+Builds the instance in a fresh folder under /tmp with the project's own functions: centers
+and logins (``auth``), firms (``create_firm``), submitted diagnoses with their answers
+(``record_submitted_assessment``) scored and stored by ``store.diagnose`` (the track model's
+prediction is computed once per synthetic firm template, 200 of them, and reused: the model
+is not what is measured), consultants' decisions (``record_decision``, one in six an
+override), re-diagnoses of three firms in ten (from their first diagnosis), open drafts,
+training records (``record_training``), self-assessed firms' requests for a consultant
+(``request_consultant``), assignments (``assign_firms``) and an audit row per autosave
+(eight per diagnosis). Each center has 8 consultants and a staff member.
+
+Then prints, each on a line of its own:
+
+    database size: <MB> MB
+    backup under writes: <seconds> s       (20 consultants autosaving at the page's pace)
+    dashboard p99 under load: <ms> ms      (20 savers and 50 staff, gunicorn -w 2 --threads 8)
+    firm list last page: <ms> ms           (the largest center, staff, median of 5)
+    xlsx export of one center: <seconds> s, <MB> MB   (growth of the process's peak memory)
+    cli xlsx export of all centers: <seconds> s, <MB> MB   (`flask export`, peak memory)
+
+The staff open a dashboard, read it for ``--think`` seconds (3 s, a tool assumption) and
+open the next; the savers save a note every 0.8 s (the interview page's own delay).
+Loopback only, bounded in time; it stops the processes it started, by their PID.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import random
+import resource
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+# One thread per prediction: on a shared 2-core machine OpenMP's threads only wait on each other.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from load import HOST, SECRET, VENV_BIN, Client, free_port  # noqa: E402
+
+TEMPLATES = 200
+REGIONS = [
+    "seoul",
+    "busan",
+    "daegu",
+    "incheon",
+    "gwangju",
+    "daejeon",
+    "ulsan",
+    "gyeonggi",
+    "gyeongnam",
+    "jeonbuk",
+]
+
+
+class TemplateModel:
+    """The track model, asked once per template's answers (the same dict object each time)."""
+
+    def __init__(self, model):
+        self.model, self.cache = model, {}
+
+    def predict(self, questionnaire, profile, answers):
+        key = id(answers)
+        if key not in self.cache:
+            self.cache[key] = self.model.predict(questionnaire, profile, answers)
+        return self.cache[key]
+
+
+def business_number(n: int) -> str:
+    from diagnose.business_number import check_digit
+
+    first = f"{100 + n % 800:03d}{n // 800 % 100:02d}{n % 100000:05d}"[:9]
+    first = f"{first[:3]}{(n // 100000) % 10}{first[4:]}"
+    return first + str(check_digit(first))
+
+
+def build(app, firms: int, centers: int, savers: int) -> dict:
+    """The instance; returns the logins the load needs."""
+    import numpy as np
+
+    from diagnose.assessments import create_firm, record_submitted_assessment, start_assessment
+    from diagnose.auth import create_center, create_user
+    from diagnose.diagnosis.policy import synthetic_firm
+    from diagnose.diagnosis.store import diagnose
+    from diagnose.services import audit, caseload, decisions, requests
+    from diagnose.storage import connect, transaction
+
+    db = connect(app.config["DATABASE"])
+    db.execute("PRAGMA synchronous = NORMAL")  # the build only: WAL survives a crash anyway
+    questionnaire = app.extensions["questionnaires"].current
+    model = TemplateModel(app.extensions["track_model"])
+    rng = np.random.default_rng(20)
+    templates = [synthetic_firm(rng, questionnaire) for _ in range(TEMPLATES)]
+    answers = [dict(t.answers) for t in templates]
+    modules = [m["id"] for m in _modules(db)][:20] or ["ai_basics"]
+    rnd = random.Random(20)
+    people = []
+    for c in range(centers):
+        center_id = create_center(db, f"규모 {c + 1} 센터", REGIONS[c % len(REGIONS)])
+        staff = create_user(
+            db, center_id, f"staff{c}@scale.example", f"직원{c}", "scale-pass-1234", "center_staff"
+        )
+        doctors = [
+            create_user(
+                db,
+                center_id,
+                f"doctor{c}-{d}@scale.example",
+                f"주치의{c}-{d}",
+                "scale-pass-1234",
+                "consultant",
+            )
+            for d in range(8)
+        ]
+        people.append(
+            {
+                "center_id": center_id,
+                "staff": SimpleNamespace(
+                    id=staff, center_id=center_id, home_center_id=center_id, role="center_staff"
+                ),
+                "doctors": [
+                    SimpleNamespace(
+                        id=d, center_id=center_id, home_center_id=center_id, role="consultant"
+                    )
+                    for d in doctors
+                ],
+            }
+        )
+    start = datetime.now(UTC) - timedelta(days=3 * 365)
+    assigned: dict[int, dict[int, list[int]]] = {p["center_id"]: {} for p in people}
+
+    def stamp_at(days: float) -> str:
+        return (start + timedelta(days=days)).isoformat(timespec="seconds")
+
+    def spread(assessment_id: int, days: float) -> None:
+        moment = stamp_at(days)
+        db.execute(
+            "UPDATE assessments SET created_at = ?, updated_at = ?, submitted_at = ? WHERE id = ?",
+            [moment, moment, moment, assessment_id],
+        )
+
+    def autosaves(assessment_id: int, center_id: int, user_id: int | None) -> None:
+        for _ in range(8):
+            audit.record(
+                db, "save", "assessment", assessment_id, center_id=center_id, user_id=user_id
+            )
+
+    first_prediction: dict[int, tuple[int, dict]] = {}
+
+    def diagnosed(assessment_id: int, t: int, profile: dict) -> dict:
+        """``store.diagnose`` for a template's first firm; its stored prediction row copied for
+        the next ones (the same answers give the same scores, track and reasons)."""
+        if t not in first_prediction:
+            result = diagnose(db, model, questionnaire, assessment_id, profile, answers[t])
+            first_prediction[t] = (result["prediction_id"], result)
+            return result
+        prediction_id, result = first_prediction[t]
+        db.execute(
+            "INSERT INTO predictions (assessment_id, model_version, track, probabilities, "
+            "explanation, scores, readiness, created_at) SELECT ?, model_version, track, "
+            "probabilities, explanation, scores, readiness, created_at FROM predictions "
+            "WHERE id = ?",
+            [assessment_id, prediction_id],
+        )
+        return result
+
+    chunk = 500
+    for first in range(0, firms, chunk):
+        with transaction(db):
+            for n in range(first, min(firms, first + chunk)):
+                center = people[n % centers]
+                doctor = center["doctors"][n // centers % 8]
+                t = n % TEMPLATES
+                own = rnd.random() < 0.1  # a self-assessed firm
+                profile = {
+                    **templates[t].profile,
+                    "company_name": f"규모시험{n:06d}",
+                    "business_number": business_number(n),
+                    "contact_name": "담당자",
+                    "region": REGIONS[n % centers % len(REGIONS)],
+                }
+                firm_id = create_firm(
+                    db,
+                    center["center_id"],
+                    None if own else doctor.id,
+                    profile,
+                    origin="self" if own else "center",
+                )
+                day = rnd.uniform(0, 3 * 365 - 200)
+                first_id = record_submitted_assessment(
+                    db,
+                    firm_id,
+                    center["center_id"],
+                    None if own else doctor.id,
+                    questionnaire,
+                    profile,
+                    answers[t],
+                    "self" if own else "consultant",
+                )
+                diagnosis = diagnosed(first_id, t, profile)
+                spread(first_id, day)
+                autosaves(first_id, center["center_id"], None if own else doctor.id)
+                if own and rnd.random() < 0.5:
+                    requests.request_consultant(
+                        db,
+                        first_id,
+                        {
+                            "contact_name": "김담당",
+                            "contact_phone": "010-1234-5678",
+                            "message": "상담을 원합니다",
+                        },
+                        True,
+                    )
+                    continue
+                if own:
+                    continue
+                assigned[center["center_id"]].setdefault(doctor.id, []).append(firm_id)
+                if rnd.random() < 0.6:
+                    track = diagnosis["prediction"].track
+                    other = rnd.choice(
+                        [x for x in ("beginner", "ax", "shared_center") if x != track]
+                    )
+                    override = rnd.random() < 1 / 6
+                    decisions.record_decision(
+                        db,
+                        first_id,
+                        doctor,
+                        other if override else track,
+                        "현장 면담 결과 교육 담당자가 없어 조정" if override else "",
+                    )
+                firm = {"id": firm_id, "center_id": center["center_id"], "assigned_to": None}
+                if rnd.random() < 0.25:
+                    begun = start.date() + timedelta(days=day + 30)
+                    caseload.record_training(
+                        db,
+                        center["staff"],
+                        firm,
+                        rnd.choice(modules),
+                        "AI 기초 과정",
+                        begun,
+                        begun + timedelta(days=10),
+                        16.0,
+                        rnd.randint(1, 12),
+                    )
+                if rnd.random() < 0.3:
+                    later = (t + 1 + rnd.randrange(TEMPLATES - 1)) % TEMPLATES
+                    second = record_submitted_assessment(
+                        db,
+                        firm_id,
+                        center["center_id"],
+                        doctor.id,
+                        questionnaire,
+                        profile,
+                        answers[later],
+                        "consultant",
+                    )
+                    db.execute(
+                        "UPDATE assessments SET based_on = ? WHERE id = ?", [first_id, second]
+                    )
+                    diagnosed(second, later, profile)
+                    spread(second, day + rnd.uniform(120, 200))
+                    autosaves(second, center["center_id"], doctor.id)
+                elif rnd.random() < 0.05:
+                    start_assessment(db, _firm(db, firm_id), doctor.id, questionnaire)
+        if first and first % 10000 == 0:
+            print(f"  {first} firms", flush=True)
+    for center in people:
+        for doctor_id, ids in assigned[center["center_id"]].items():
+            caseload.assign_firms(db, center["staff"], ids[: len(ids) * 7 // 10], doctor_id)
+    # one open draft per saver, in their own caseload
+    drafts = []
+    for s in range(savers):
+        center = people[s % centers]
+        doctor = center["doctors"][s // centers % 8]
+        profile = {
+            **templates[0].profile,
+            "company_name": f"저장시험{s}",
+            "business_number": business_number(firms + s),
+            "contact_name": "담당",
+        }
+        firm_id = create_firm(db, center["center_id"], doctor.id, profile)
+        record = _firm(db, firm_id)
+        drafts.append(
+            (
+                f"doctor{s % centers}-{s // centers % 8}@scale.example",
+                start_assessment(db, record, doctor.id, questionnaire)[0],
+            )
+        )
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.conn.close()
+    step = questionnaire.dimensions[0]
+    return {
+        "staff": [f"staff{c}@scale.example" for c in range(centers)],
+        "drafts": drafts,
+        "step": step.id,
+        "item": step.items[0].id,
+        "centers": [p["center_id"] for p in people],
+        "people": people,
+    }
+
+
+def _firm(db, firm_id: int) -> dict:
+    return next(db.query("SELECT * FROM firms WHERE id = ?", [firm_id]))
+
+
+def _modules(db):
+    return list(db.query("SELECT id FROM catalogue_modules ORDER BY position"))
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
+
+
+def last_page_ms(app, staff) -> float:
+    from diagnose.assessments import FirmFilter
+    from diagnose.services import caseload
+    from diagnose.storage import connect
+
+    db = connect(app.config["DATABASE"])
+    first = caseload.firm_list(db, staff, FirmFilter(), page=1)
+    times = []
+    for _ in range(5):
+        began = time.perf_counter()
+        page = caseload.firm_list(db, staff, FirmFilter(), page=first["pages"])
+        times.append((time.perf_counter() - began) * 1000)
+    assert page["firms"], "the last page is empty"
+    db.conn.close()
+    return statistics.median(times)
+
+
+EXPORT_ONE = """
+import json, resource, sys, time
+from diagnose import create_app
+from diagnose.assessments import FirmFilter
+from diagnose.services import export
+from diagnose.storage import connect
+app = create_app({"TRACK_MODEL": False})
+db = connect(app.config["DATABASE"])
+from types import SimpleNamespace
+staff = SimpleNamespace(**json.loads(sys.argv[1]))
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+began = time.perf_counter()
+with app.test_request_context(), open(sys.argv[2], "wb") as out:
+    firms = export.export(db, staff, FirmFilter(), "xlsx", app.extensions["questionnaires"].current,
+                          out)
+seconds = time.perf_counter() - began
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"seconds": seconds, "mb": (after - before) / 1024, "firms": firms}))
+"""
+
+
+def export_one_center(env: dict, staff, out: Path) -> dict:
+    result = subprocess.run(
+        [sys.executable, "-c", EXPORT_ONE, json.dumps(vars(staff)), str(out)],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _flask(env: dict, *args: str) -> tuple[float, float]:
+    """Run a ``flask --app diagnose`` command: its seconds and peak memory (MB)."""
+    began = time.perf_counter()
+    process = subprocess.Popen(
+        [str(VENV_BIN / "flask"), "--app", "diagnose", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+    )
+    _pid, status, usage = os.wait4(process.pid, 0)
+    if os.waitstatus_to_exitcode(status):
+        raise RuntimeError(f"flask {' '.join(args)} failed")
+    return time.perf_counter() - began, usage.ru_maxrss / 1024
+
+
+def export_all_centers(env: dict, out: Path) -> tuple[float, float, float]:
+    """The CLI export of every center: seconds, peak memory, and the peak of the same command
+    line doing nothing but start (``migrate``: the app, its questionnaire and model)."""
+    _seconds, start_up = _flask(env, "migrate")
+    seconds, peak = _flask(env, "export", "--format", "xlsx", "-o", str(out))
+    return seconds, peak, start_up
+
+
+def under_load(args, env, logins, port, database: Path, backup_to: Path) -> dict:
+    """20 savers and 50 staff against gunicorn; a backup taken while they work."""
+    from diagnose.services import lifecycle
+
+    stop = threading.Event()
+    lock = threading.Lock()
+    dashboards: list[float] = []
+    saves: list[float] = []
+    errors = {"5xx": 0}
+    # Everyone logs in first (a login costs a password hash: not what is measured).
+    sessions: dict[str, list[Client]] = {}
+
+    def log_in(email: str) -> None:
+        client = Client(port)
+        client.login(email, "scale-pass-1234")
+        with lock:
+            sessions.setdefault(email, []).append(client)
+
+    emails = [email for email, _draft in logins["drafts"][: args.savers]] + [
+        logins["staff"][i % len(logins["staff"])] for i in range(args.staff)
+    ]
+    for group in range(0, len(emails), 8):
+        batch = [threading.Thread(target=log_in, args=(e,)) for e in emails[group : group + 8]]
+        for thread in batch:
+            thread.start()
+        for thread in batch:
+            thread.join()
+
+    def session(email: str) -> Client:
+        with lock:
+            return sessions[email].pop()
+
+    deadline = time.monotonic() + args.seconds
+
+    failures: list[str] = []
+
+    def reported(work):
+        def run(*a):
+            try:
+                work(*a)
+            except Exception as exc:  # a bench thread that died says why, once
+                with lock:
+                    failures.append(f"{work.__name__}: {exc!r}")
+
+        return run
+
+    @reported
+    def saver(email: str, assessment_id: int, index: int) -> None:
+        client = session(email)
+        time.sleep(index * 0.8 / args.savers)
+        token = client.csrf(f"/assessments/{assessment_id}/{logins['step']}")
+        n = 0
+        while time.monotonic() < deadline and not stop.is_set():
+            n += 1
+            form = {
+                "csrf_token": token,
+                "step": logins["step"],
+                f"{logins['item']}__note": f"save {n}",
+            }
+            began = time.perf_counter()
+            status, _ = client.request(
+                "POST",
+                f"/assessments/{assessment_id}/autosave",
+                form,
+                {"X-Requested-With": "fetch", "Accept": "application/json"},
+            )
+            with lock:
+                saves.append(time.perf_counter() - began)
+                errors["5xx"] += status >= 500
+            time.sleep(0.8)
+
+    @reported
+    def staff(email: str, index: int) -> None:
+        client = session(email)
+        time.sleep(index * args.think / args.staff)
+        while time.monotonic() < deadline and not stop.is_set():
+            began = time.perf_counter()
+            status, _ = client.request("GET", "/center")
+            with lock:
+                if time.monotonic() > warm:
+                    dashboards.append(time.perf_counter() - began)
+                errors["5xx"] += status >= 500
+            time.sleep(args.think)
+
+    warm = time.monotonic() + 5
+    threads = [
+        threading.Thread(target=saver, args=(email, draft, i))
+        for i, (email, draft) in enumerate(logins["drafts"][: args.savers])
+    ]
+    threads += [
+        threading.Thread(target=staff, args=(logins["staff"][i % len(logins["staff"])], i))
+        for i in range(args.staff)
+    ]
+    for thread in threads:
+        thread.start()
+    time.sleep(min(10, args.seconds / 3))
+    began = time.perf_counter()
+    lifecycle.backup(database, backup_to)
+    backup_seconds = time.perf_counter() - began
+    for thread in threads:
+        thread.join(timeout=args.seconds + 60)
+    stop.set()
+    for failure in sorted(set(failures))[:5]:
+        print("  thread failed:", failure, file=sys.stderr)
+    return {
+        "backup": backup_seconds,
+        "dashboard_p50": percentile(dashboards, 0.5) * 1000,
+        "dashboard_p99": percentile(dashboards, 0.99) * 1000,
+        "dashboards": len(dashboards),
+        "save_p50": percentile(saves, 0.5) * 1000,
+        "save_p99": percentile(saves, 0.99) * 1000,
+        "saves": len(saves),
+        "5xx": errors["5xx"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--firms", type=int, default=50_000)
+    parser.add_argument("--centers", type=int, default=10)
+    parser.add_argument("--savers", type=int, default=20)
+    parser.add_argument("--staff", type=int, default=50)
+    parser.add_argument("--think", type=float, default=3.0, help="seconds staff read a page")
+    parser.add_argument("--seconds", type=float, default=40, help="the load's length")
+    parser.add_argument("--keep", action="store_true", help="keep the instance folder")
+    args = parser.parse_args()
+    args.seconds = min(args.seconds, 300)
+
+    instance = Path(tempfile.mkdtemp(prefix="diagnose-scale-"))
+    port = free_port()
+    env = {
+        "DIAGNOSE_INSTANCE_PATH": str(instance),
+        "DIAGNOSE_SECRET_KEY": SECRET,
+        "DIAGNOSE_DEMO_DATA": "0",
+        "DIAGNOSE_BASE_URL": f"http://{HOST}:{port}",
+        "DIAGNOSE_MAINTENANCE_HOUR": "",
+        # 70 people log in from one address within a minute
+        "DIAGNOSE_LOGIN_RATE_LIMIT": "1000 per minute",
+    }
+    os.environ.update(env)
+    logging.disable(logging.INFO)
+    from diagnose import create_app
+
+    app = create_app({"QUEUE_IMMEDIATE": True})
+    began = time.perf_counter()
+    with app.app_context():
+        logins = build(app, args.firms, args.centers, args.savers)
+    built = time.perf_counter() - began
+    database = Path(app.config["DATABASE"])
+    print(f"built {args.firms} firms over {args.centers} centers in {built:.0f} s", flush=True)
+    sizes = _counts(database)
+    print("rows: " + ", ".join(f"{k} {v}" for k, v in sizes.items()), flush=True)
+    print(f"database size: {database.stat().st_size / 1e6:.0f} MB", flush=True)
+
+    largest = max(logins["people"], key=lambda p: _firms_of(database, p["center_id"]))
+    staff = largest["staff"]
+    print(f"firm list last page: {last_page_ms(app, staff):.1f} ms", flush=True)
+    one = export_one_center(env, staff, instance / "one.xlsx")
+    print(
+        f"xlsx export of one center: {one['seconds']:.2f} s, {one['mb']:.0f} MB "
+        f"({one['firms']} firms)",
+        flush=True,
+    )
+    seconds, peak, start_up = export_all_centers(env, instance / "all.xlsx")
+    print(
+        f"cli xlsx export of all centers: {seconds:.1f} s, {peak - start_up:.0f} MB "
+        f"(peak {peak:.0f} MB, of which {start_up:.0f} MB the command's start-up alone)",
+        flush=True,
+    )
+
+    log = open(instance / "gunicorn.log", "w")  # noqa: SIM115 (closed after the server stops)
+    server = subprocess.Popen(
+        [
+            str(VENV_BIN / "gunicorn"),
+            "-w",
+            "2",
+            "--threads",
+            "8",
+            "-b",
+            f"{HOST}:{port}",
+            "--logger-class",
+            "diagnose.logs.GunicornLogger",
+            "diagnose:create_app()",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
+    try:
+        for _ in range(600):  # gunicorn's workers load the app (and the model) first
+            try:
+                client = Client(port)
+                if client.request("GET", "/login")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        load = under_load(args, env, logins, port, database, instance / "backup.sqlite3")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+    print(f"backup under writes: {load['backup']:.1f} s", flush=True)
+    print(f"dashboard p99 under load: {load['dashboard_p99']:.0f} ms", flush=True)
+    print(
+        f"  (dashboard p50 {load['dashboard_p50']:.0f} ms over {load['dashboards']} views; "
+        f"autosave p50 {load['save_p50']:.0f} ms, p99 {load['save_p99']:.0f} ms over "
+        f"{load['saves']} saves; 5xx {load['5xx']}; {args.savers} savers, {args.staff} staff "
+        f"reading {args.think:.0f} s a page)"
+    )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    print(f"peak memory of this script: {peak} MB")
+    if not args.keep:
+        import shutil
+
+        shutil.rmtree(instance, ignore_errors=True)
+    else:
+        print(f"instance kept in {instance}")
+
+
+def _counts(database: Path) -> dict[str, int]:
+    import sqlite3
+
+    conn = sqlite3.connect(database)
+    tables = (
+        "firms",
+        "assessments",
+        "answers",
+        "predictions",
+        "decisions",
+        "training_records",
+        "consultant_requests",
+        "audit_log",
+    )
+    counts = {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
+    conn.close()
+    return counts
+
+
+def _firms_of(database: Path, center_id: int) -> int:
+    import sqlite3
+
+    conn = sqlite3.connect(database)
+    n = conn.execute("SELECT COUNT(*) FROM firms WHERE center_id = ?", [center_id]).fetchone()[0]
+    conn.close()
+    return n
+
+
+if __name__ == "__main__":
+    main()
