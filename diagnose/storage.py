@@ -464,6 +464,14 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         INSERT INTO roadmap_revision (id, revision) VALUES (1, 0);
         """,
     ),
+    (
+        24,
+        "the scorecard decides; the model's track is kept beside it in shadow",
+        """
+        ALTER TABLE predictions ADD COLUMN decided_by TEXT NOT NULL DEFAULT 'model';
+        ALTER TABLE predictions ADD COLUMN shadow_track TEXT;
+        """,
+    ),
 ]
 
 

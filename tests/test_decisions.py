@@ -78,7 +78,7 @@ def test_counterfactual_sentences_name_the_levers_not_the_questions(app):
     import numpy as np
 
     from diagnose.diagnosis.explanations import ITEM_NAMES, counterfactual_text
-    from diagnose.diagnosis.policy import bootstrap_set
+    from diagnose.diagnosis.synthetic import bootstrap_set
 
     model = app.extensions["track_model"]
     q = app.extensions["questionnaires"].current

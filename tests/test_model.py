@@ -10,8 +10,9 @@ from test_policy import NO_AI, firm
 
 from diagnose.diagnosis import store
 from diagnose.diagnosis.model import TRUSTED_TYPES, TrackModel, firm_features, stage_features
-from diagnose.diagnosis.policy import TRACKS, Firm, decide, scored_steps, synthetic_firm
+from diagnose.diagnosis.policy import TRACKS, Firm, decide, scored_steps
 from diagnose.diagnosis.store import SHIPPED_MODELS, current_model_path
+from diagnose.diagnosis.synthetic import synthetic_firm
 from diagnose.diagnosis.training import (
     MIN_HELD_OUT,
     Example,

@@ -248,6 +248,7 @@ def report_context(db: sqlite_utils.Database, record: dict[str, Any], lang: str)
             }
             if track == prediction.track == "beginner" and words["counterfactual_steps"]
             else None,
+            "method_note": words["method_note"],  # the scorecard's lines: policy or assumption
             "readiness": diagnosis["readiness"],
             "peer_readiness": peer_readiness,
             "dimensions": dimensions,
