@@ -19,15 +19,22 @@ def _submitted(consultant, app):
     return assessment_id
 
 
-def test_the_result_shows_track_probabilities_reasons_and_counterfactual(consultant, app):
+def test_the_result_shows_the_scorecard_track_reasons_sources_and_no_probability(consultant, app):
     assessment_id = _submitted(consultant, app)
     html = consultant.get(f"/assessments/{assessment_id}").get_data(as_text=True)
     assert "추천 트랙" in html
     assert "이 트랙인 이유" in html
-    assert "결과를 바꾸려면" in html
-    assert app.extensions["track_model"].version in html
+    assert "트랙을 바꿀 수 있는 답변" in html
+    assert "공개된 판정표로 결정" in html and "판정표 규칙:" in html and "근거:" in html
+    assert "판단 방법:" in html  # which lines are the policy's and which the tool's
+    # the shadow model is on its card only: no bars, no percentages, no version on the page
+    assert '<meter min="0" max="1"' not in html
+    assert app.extensions["track_model"].version not in html
+    db = connect(app.config["DATABASE"])
+    stored = db.execute("SELECT decided_by, shadow_track, track FROM predictions").fetchone()
+    assert stored[0] == "scorecard" and stored[1] in ("beginner", "ax", "shared_center")
     english = consultant.get(f"/assessments/{assessment_id}?lang=en").get_data(as_text=True)
-    assert "Why this track" in english
+    assert "Why this track" in english and "What would change the track" in english
 
 
 def test_confirm_and_override_are_stored_with_who_and_why(consultant, app):
