@@ -182,6 +182,25 @@ def _one_step(case: Case, groups: Mapping[str, str]) -> None:
     _check(track != case.prediction.track, "a one-step change to the same track")
 
 
+def _one_option(case: Case, groups: Mapping[str, str], add: bool) -> None:
+    """ "A: add 'X' gives T" (or "without 'X'"): that one option, added to or dropped from
+    the firm's answer, rescored in full, gives T."""
+    item_id = _item_by_name(case, groups["item"])
+    item = case.questionnaire.item(item_id)
+    track = _track_by_name(groups["track"])
+    option = next((o for o in item.options if o.label.get(case.lang) == groups["option"]), None)
+    _check(option is not None and not option.exclusive, f"unknown option {groups['option']!r}")
+    real = [v for v in case.chosen(item_id) if not item.option(v).exclusive]
+    _check((option.value not in real) == add, "the firm's answer already says so")
+    if add:
+        after = [*real, option.value]
+    else:
+        after = [v for v in real if v != option.value] or [
+            o.value for o in item.options if o.exclusive
+        ][:1]
+    _check(_track_after(case, item_id, after) == track != case.prediction.track, "track")
+
+
 def _recheck(case: Case, groups: Mapping[str, str]) -> None:
     """ "One answer from another track: re-check A, B": each alone moves the firm."""
     for part in groups["answers"].strip("‘’").split("’, ‘"):
@@ -487,6 +506,14 @@ def _build(case: Case) -> list[tuple[re.Pattern, Callable[[Case, Mapping[str, st
         lambda c, g: _check(not concrete(c) and c.prediction.track == "ax", "a concrete problem"),
     )
     add("%(item)s: ‘%(before)s’ → ‘%(after)s’ (this change alone gives %(track)s)", _one_step)
+    add(
+        "%(item)s: add ‘%(option)s’ (this change alone gives %(track)s)",
+        lambda c, g: _one_option(c, g, True),
+    )
+    add(
+        "%(item)s: without ‘%(option)s’ (this change alone gives %(track)s)",
+        lambda c, g: _one_option(c, g, False),
+    )
     add(
         "Any one of these answers, changed by one option, would change the track:",
         lambda c, g: _check(bool(c.prediction.sensitivity), "no answer would"),

@@ -81,7 +81,7 @@ def test_another_center_cannot_decide(consultant, app):
     assert "홍길동" not in intruder.get("/center/overrides").get_data(as_text=True)
 
 
-def test_counterfactual_sentences_name_the_levers_not_the_questions(app):
+def test_what_would_change_the_track_names_the_answers_not_the_questions(app):
     import numpy as np
 
     from diagnose.diagnosis.explanations import ITEM_NAMES, counterfactual_text
@@ -89,24 +89,24 @@ def test_counterfactual_sentences_name_the_levers_not_the_questions(app):
 
     model = app.extensions["track_model"]
     q = app.extensions["questionnaires"].current
-    seen = {}
+    single = levers = None
     for firm, _track in bootstrap_set(q, 400, np.random.default_rng(11), 0):
         prediction = model.predict(q, firm.profile, firm.answers)
-        cf = prediction.counterfactual
-        if cf and cf.changes:
-            seen.setdefault((cf.reached, cf.alternatives, len(cf.changes) > 1), prediction)
-    assert (True, False, False) in seen and (True, True, False) in seen
+        if prediction.sensitivity and single is None:
+            single = prediction  # answers one option away: exact, each alone
+        if prediction.counterfactual and prediction.counterfactual.changes and levers is None:
+            levers = prediction  # none is: the fewest steps toward the next track
+    assert single is not None and levers is not None and not levers.sensitivity
     with app.test_request_context("/?lang=en"):
-        one = seen[(True, False, False)]
-        text = counterfactual_text(one, q, "en")
-        change = one.counterfactual.changes[0]
-        assert text.startswith("One step would make it")
-        assert str(ITEM_NAMES[change.item]) in text
-        assert q.item(change.item).question.en not in text  # a short name, not the question
-        assert "Any one of these" in counterfactual_text(seen[(True, True, False)], q, "en")
+        text = counterfactual_text(single, q, "en")
+        step = single.sensitivity[0]
+        assert text.startswith("Any one of these answers, changed by one option")
+        assert str(ITEM_NAMES[step["item"]]) in text
+        assert q.item(step["item"]).question.en not in text  # a short name, not the question
+        assert counterfactual_text(levers, q, "en")
     with app.test_request_context("/?lang=ko"):
-        assert "한 단계만 나아가면" in counterfactual_text(one, q, "ko")
-        assert "골라 주십시오" not in counterfactual_text(one, q, "ko")
+        assert "한 단계 바뀌어도 트랙이 달라집니다" in counterfactual_text(single, q, "ko")
+        assert "골라 주십시오" not in counterfactual_text(single, q, "ko")
 
 
 def test_retraining_from_the_command_line_keeps_the_model_unless_it_is_not_worse(consultant, app):

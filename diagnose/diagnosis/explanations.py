@@ -466,11 +466,31 @@ def answer_label(item, value: Any, lang: str) -> str:
     return ", ".join(o.label.get(lang) for v in values if (o := item.option(v)))
 
 
+def _exclusive(item, value: Any) -> bool:
+    option = item.option(value)
+    return bool(option and option.exclusive)
+
+
 def sensitivity_text(step: Mapping[str, Any], questionnaire: Questionnaire, lang: str) -> str:
     """One answer one option away, and the track that change alone would give."""
     item = questionnaire.find_item(step["item"])
     if item is None:
         return step["item"]
+    if item.type == "multi":
+        before = step["before"] if isinstance(step["before"], list) else [step["before"]]
+        after = step["after"] if isinstance(step["after"], list) else [step["after"]]
+        added = [v for v in after if v not in before and not _exclusive(item, v)]
+        dropped = [v for v in before if v not in after and not _exclusive(item, v)]
+        if len(added) + len(dropped) == 1:
+            option = answer_label(item, (added or dropped)[0], lang)
+            words = {
+                "item": item_name(step["item"], questionnaire, lang),
+                "option": option,
+                "track": track_name(step["track"]),
+            }
+            if added:
+                return _("%(item)s: add ‘%(option)s’ (this change alone gives %(track)s)", **words)
+            return _("%(item)s: without ‘%(option)s’ (this change alone gives %(track)s)", **words)
     return _(
         "%(item)s: ‘%(before)s’ → ‘%(after)s’ (this change alone gives %(track)s)",
         item=item_name(step["item"], questionnaire, lang),
