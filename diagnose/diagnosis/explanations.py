@@ -638,6 +638,8 @@ def explain(
         "counterfactual": f"{head} {'; '.join(steps)}." if steps else "",
         "counterfactual_head": head,
         "counterfactual_steps": steps,
+        # for the firm's one-page summary: the first few (any one of them alone is enough)
+        "ceo_steps": steps[:CEO_REASONS],
         "needs_review": prediction.needs_review,
         # the shadow model, shown only once promoted, and never in place of the track
         "consultants_usually": _(

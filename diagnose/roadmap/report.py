@@ -244,7 +244,7 @@ def report_context(db: sqlite_utils.Database, record: dict[str, Any], lang: str)
             # few steps do not reach it, those that go furthest), on the model's track only.
             "way_forward": {
                 "head": words["counterfactual_head"],
-                "steps": [clip(s, 240) for s in words["counterfactual_steps"]],
+                "steps": [clip(s, 240) for s in words["ceo_steps"]],
             }
             if track == prediction.track == "beginner" and words["counterfactual_steps"]
             else None,
