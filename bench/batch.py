@@ -41,8 +41,8 @@ def _instance(firms: int):
     from diagnose.assessments import create_firm, record_submitted_assessment
     from diagnose.auth import create_center, create_user
     from diagnose.business_number import check_digit
-    from diagnose.diagnosis.policy import synthetic_firm
     from diagnose.diagnosis.store import diagnose
+    from diagnose.diagnosis.synthetic import synthetic_firm
     from diagnose.storage import connect, transaction
 
     shutil.rmtree(INSTANCE, ignore_errors=True)

@@ -1,43 +1,53 @@
-"""The track model's figures, and one firm per track explained as consultant and CEO see it.
+"""The scorecard's figures (issue 15, item 6), and the shadow model's, from one run.
 
-    .venv/bin/python bench/predict.py [--seeds 5] [--firms 500]
+    .venv/bin/python bench/predict.py [--firms 3000] [--seed 20261203]
 
-Prints, from one run on this machine (no thresholds, no pass/fail):
-- wrong-way share: one-option raises that lower P(not beginner) or move a firm toward
-  beginner, lowers that raise it, needs the firm cannot train for that lower P(shared center);
-- calibration: expected calibration error (ECE) on held-out synthetic firms;
-- agreement with the rules; refits on other seeds: track agreement and the Jaccard
-  agreement of the top three reasons;
-- needs_review: its share and what it catches;
-- latency: predict (track only) and predict + explain (reasons, levers, sentences), p50/p90.
+Prints (no thresholds, no pass/fail; the machine it runs on says how noisy the timings are):
+- false sentences: every sentence of every generated firm's diagnosis, in Korean and English,
+  parsed and checked against the firm's own answers and scores (``tests/sentences.py``);
+- wrong-way moves: one-option raises that move a firm toward beginner, lowers that move it
+  out, needs it cannot train for that take it away from a center (the scorecard's rules);
+- review: the share flagged, by kind, and the share of one-answer-away firms flagged (found
+  here by rescoring every one-step change in full, not by the scorecard's own search);
+- gate moves from a single tick: one lacked piece of equipment, one free online course, "a
+  few staff use generative AI on personal accounts", each added to a gated beginner;
+- explanation latency: the scorecard's diagnosis (track, review items, one-step changes) and
+  its sentences, p50/p90;
+- the shadow model: its agreement with the scorecard and its promotion status.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
-from diagnose import create_app
-from diagnose.diagnosis.explanations import explain
-from diagnose.diagnosis.model import TrackModel
-from diagnose.diagnosis.policy import TRACKS, decide, synthetic_firm
-from diagnose.diagnosis.scoring import dimension_scores
-from diagnose.diagnosis.store import current_model_path
-from diagnose.diagnosis.training import (
-    check_firms,
-    evaluate,
-    monotone_violations,
-    property_firms,
-    train,
-)
-from diagnose.questionnaire.schema import load_questionnaire
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from flask_babel import force_locale  # noqa: E402
+from sentences import Case, FalseSentence, check_sentence, sentences_of  # noqa: E402
+
+from diagnose import create_app  # noqa: E402
+from diagnose.diagnosis.explanations import explain  # noqa: E402
+from diagnose.diagnosis.model import TrackModel  # noqa: E402
+from diagnose.diagnosis.policy import (  # noqa: E402
+    HANDS_ON_EQUIPMENT,
+    Firm,
+    can_train_alone,
+    decide,
+    scored_steps,
+    track_for,
+)
+from diagnose.diagnosis.scorecard import assess  # noqa: E402
+from diagnose.diagnosis.store import current_model_path  # noqa: E402
+from diagnose.diagnosis.synthetic import synthetic_firm  # noqa: E402
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -47,133 +57,147 @@ def percentile(values: list[float], share: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--firms", type=int, default=500)
+    parser.add_argument("--firms", type=int, default=3000)
+    parser.add_argument("--seed", type=int, default=20261203)
+    parser.add_argument(
+        "--rescored", type=int, default=1000, help="firms whose every one-step change is rescored"
+    )
     args = parser.parse_args()
-    questionnaire = load_questionnaire(ROOT / "questionnaires/ai_training_needs/v1.yaml")
-    start = time.perf_counter()
-    model = TrackModel.load(current_model_path(Path("/nonexistent")))
-    print(f"model {model.version}: load {1000 * (time.perf_counter() - start):.1f} ms")
+    app = create_app({"INSTANCE_PATH": "/tmp/diagnose-bench", "DEMO_DATA": False})
+    questionnaire = app.extensions["questionnaires"].current
+    rng = np.random.default_rng(args.seed)
+    firms = [synthetic_firm(rng, questionnaire) for _ in range(args.firms)]
+    print(f"{len(firms)} generated firms (seed {args.seed}), questionnaire {questionnaire.key}")
 
-    # --- directions
-    sanity = monotone_violations(model, questionnaire, property_firms(questionnaire))
-    variants = sum(sanity["variants"].values())
-    wrong = sum(sanity["model_violations"].values())
+    # --- the diagnoses, timed with their sentences
+    timings, cpu, predictions = [], [], []
+    with app.test_request_context():
+        explain(assess(questionnaire, firms[0].profile, firms[0].answers), questionnaire, {}, "ko")
+        for firm in firms:
+            start, start_cpu = time.perf_counter(), time.process_time()
+            prediction = assess(questionnaire, firm.profile, firm.answers)
+            explain(prediction, questionnaire, {}, "ko", firm.answers)
+            timings.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
+            predictions.append(prediction)
     print(
-        f"\nwrong-way share: {wrong} of {variants} one-step variants of {sanity['firms']} firms "
-        f"({wrong / variants:.2%}); by kind {sanity['model_violations']} of "
-        f"{sanity['variants']}; the rules: {sanity['rule_violations']}"
+        f"explanation latency (diagnosis + sentences): p50 {1000 * statistics.median(timings):.1f}"
+        f" ms, p90 {1000 * percentile(timings, 0.9):.1f} ms wall; CPU p50 "
+        f"{1000 * statistics.median(cpu):.1f} ms, p90 {1000 * percentile(cpu, 0.9):.1f} ms"
     )
 
-    # --- calibration and agreement
-    ev = evaluate(model, questionnaire, seed=model.card["seed"])
-    print(
-        f"held-out synthetic firms: macro-F1 {ev['macro_f1']}, Brier {ev['brier']}, "
-        f"ECE top track {ev['ece']['top_track']}, gate {ev['ece']['gate']}, "
-        f"referral {ev['ece']['referral']}; agreement with the rules {ev['rule_agreement']:.2%}"
-    )
-
-    # --- stability across seeds
-    firms = check_firms(questionnaire)[: args.firms]
-    runs = []
-    for seed in range(1, args.seeds + 1):
-        refit, _ = train(questionnaire, seed=seed, evaluate_it=False)
-        runs.append([refit.predict(questionnaire, f.profile, f.answers) for f in firms])
-    track_agreement, jaccard = [], []
-    for other in runs[1:]:
-        track_agreement.append(
-            np.mean([a.track == b.track for a, b in zip(runs[0], other, strict=True)])
-        )
-        for a, b in zip(runs[0], other, strict=True):
-            top_a = {f["code"] for f in (a.decisive + a.others)[:3]} | {a.track}
-            top_b = {f["code"] for f in (b.decisive + b.others)[:3]} | {b.track}
-            jaccard.append(len(top_a & top_b) / len(top_a | top_b))
-    print(
-        f"refits on {args.seeds} seeds, {len(firms)} firms: tracks agree "
-        f"{min(track_agreement):.2%} (worst pair with seed 1), top-three reasons Jaccard "
-        f"{np.mean(jaccard):.3f}"
-    )
-
-    # --- review
-    rng = np.random.default_rng(2026)
-    sample = [synthetic_firm(rng, questionnaire) for _ in range(2000)]
-    predictions = [
-        model.predict(questionnaire, f.profile, f.answers, explain=False) for f in sample
-    ]
-    flagged = [p for p in predictions if p.needs_review]
-    why = Counter(code for p in flagged for code in p.review)
-    print(
-        f"needs_review: {len(flagged)} of {len(sample)} ({len(flagged) / len(sample):.1%}); "
-        f"catches {dict(why.most_common())}"
-    )
-
-    # --- latency (the app and its translations loaded first)
-    app_context_explain(predictions[0], questionnaire, {}, sample[0])
-    timings: dict[str, list[float]] = {"track": [], "explained": []}
-    for firm in sample[:200]:
-        for label, explain_it in (("track", False), ("explained", True)):
-            start = time.perf_counter()
-            prediction = model.predict(
-                questionnaire, firm.profile, firm.answers, explain=explain_it
-            )
-            if explain_it:
-                scores = {
-                    k: {"score": v.score}
-                    for k, v in dimension_scores(questionnaire, firm.answers).items()
-                }
-                app_context_explain(prediction, questionnaire, scores, firm)
-            timings[label].append(time.perf_counter() - start)
-    for label, values in timings.items():
-        print(
-            f"predict {'+ explain' if label == 'explained' else '(track only)'}: "
-            f"p50 {1000 * statistics.median(values):.2f} ms, "
-            f"p90 {1000 * percentile(values, 0.9):.2f} ms over {len(values)} firms"
-        )
-
-    # --- one firm per track, as the consultant and the CEO see it
-    examples = {}
-    for firm, prediction in zip(sample, predictions, strict=True):
-        decision = decide(firm)
-        if (
-            prediction.track == decision.track
-            and prediction.track not in examples
-            and decision.rule in ("ax_ready", "no_training_capacity", "not_ready")
-        ):
-            examples[prediction.track] = firm
-    for track in TRACKS:
-        firm = examples[track]
-        prediction = model.predict(questionnaire, firm.profile, firm.answers)
-        scores = {
-            k: {"score": v.score} for k, v in dimension_scores(questionnaire, firm.answers).items()
-        }
-        print(
-            f"\n== {track}: {firm.profile['employees']} employees, industry "
-            f"{firm.profile['industry']}, readiness {firm.readiness:.0f}, probabilities "
-            f"{prediction.probabilities}"
-        )
+    # --- false sentences
+    checked, false = 0, []
+    with app.test_request_context():
         for lang in ("ko", "en"):
-            words = app_context_explain(prediction, questionnaire, scores, firm, lang)
-            print(f"   [{lang}] the CEO sees: {words['track_name']}")
-            for reason in words["ceo_reasons"]:
-                print(f"       · {reason}")
-            print(f"   [{lang}] the consultant sees: {words['rule']}")
-            for reason in words["reasons"]:
-                print(f"       {'+' if reason['side'] == 'for' else '-'} {reason['text']}")
-            for note in words["review"]:
-                print(f"       ! {note}")
-            if words["counterfactual"]:
-                print(f"       → {words['counterfactual']}")
+            with force_locale(lang):
+                for firm, prediction in zip(firms, predictions, strict=True):
+                    words = explain(prediction, questionnaire, {}, lang, firm.answers)
+                    case = Case(questionnaire, firm, prediction, lang)
+                    for sentence in sentences_of(words):
+                        checked += 1
+                        try:
+                            check_sentence(case, sentence)
+                        except FalseSentence as exc:
+                            false.append((lang, sentence, str(exc)))
+    print(f"false sentences: {len(false)} of {checked} ({len(firms)} firms x 2 languages)")
+    for lang, sentence, why in false[:5]:
+        print(f"   [{lang}] {sentence} <- {why}")
 
+    # --- wrong-way moves, one-answer-away firms, review
+    moves = Counter()
+    wrong = Counter()
+    away = flagged_away = 0
+    for firm, prediction in list(zip(firms, predictions, strict=True))[: args.rescored]:
+        before = prediction.track
+        moved = False
+        for up in (True, False):
+            for item, value in scored_steps(questionnaire, firm.answers, up):
+                after = track_for(
+                    Firm.of(questionnaire, firm.profile, {**firm.answers, item: value})
+                )
+                moves["raise" if up else "lower"] += 1
+                moved |= after != before
+                if up and after == "beginner" != before or not up and before == "beginner" != after:
+                    wrong["raise" if up else "lower"] += 1
+        chosen = [v for v in firm.chosen("need_equipment") if v != "none"]
+        for need in HANDS_ON_EQUIPMENT:
+            if need in chosen or can_train_alone(firm, need):
+                continue
+            after = track_for(
+                Firm.of(
+                    questionnaire, firm.profile, {**firm.answers, "need_equipment": [*chosen, need]}
+                )
+            )
+            moves["need"] += 1
+            wrong["need"] += before == "shared_center" != after
+        away += moved
+        flagged_away += moved and prediction.needs_review
+    print(
+        f"wrong-way moves: {sum(wrong.values())} of {sum(moves.values())} one-step variants "
+        f"({dict(wrong)} of {dict(moves)})"
+    )
+    flagged = [p for p in predictions if p.needs_review]
+    kinds = Counter(r["kind"] for p in flagged for r in p.review)
+    print(
+        f"needs_review: {len(flagged)} of {len(firms)} ({len(flagged) / len(firms):.1%}); items by "
+        f"kind {dict(kinds.most_common())}"
+    )
+    only_away = sum(1 for p in flagged if {r["kind"] for r in p.review} == {"one_step"})
+    print(
+        f"one answer from another track (of the first {args.rescored}, rescored in full): "
+        f"{away} firms ({away / min(len(firms), args.rescored):.1%}), flagged "
+        f"{flagged_away} ({flagged_away / max(1, away):.0%}); flagged for that alone: {only_away}"
+    )
+    print(f"tracks: {dict(Counter(p.track for p in predictions))}")
 
-_app = None
+    # --- gate moves from a single tick
+    gated = [f for f in firms if decide(f).rule == "experience_lacking"]
+    beginners = [f for f in firms if track_for(f) == "beginner"]
+    ticks = {"equipment": [0, 0], "free_online": [0, 0], "genai_individual": [0, 0]}
+    for firm in beginners:
+        chosen = [v for v in firm.chosen("need_equipment") if v != "none"]
+        for need in HANDS_ON_EQUIPMENT:
+            if need not in chosen:
+                moved = Firm.of(
+                    questionnaire,
+                    firm.profile,
+                    {**firm.answers, "need_equipment": [*chosen, need]},
+                )
+                ticks["equipment"][0] += 1
+                ticks["equipment"][1] += track_for(moved) != "beginner"
+    for firm in gated:
+        courses = [v for v in firm.chosen("train_ai_courses") if v != "none"]
+        if "free_online" not in courses:
+            moved = Firm.of(
+                questionnaire,
+                firm.profile,
+                {**firm.answers, "train_ai_courses": [*courses, "free_online"]},
+            )
+            ticks["free_online"][0] += 1
+            ticks["free_online"][1] += track_for(moved) != "beginner" and not courses
+        if firm.answers.get("use_genai_office") == "none":
+            moved = Firm.of(
+                questionnaire, firm.profile, {**firm.answers, "use_genai_office": "individual"}
+            )
+            ticks["genai_individual"][0] += 1
+            ticks["genai_individual"][1] += track_for(moved) != "beginner"
+    print(
+        "gate moves from a single tick: "
+        + "; ".join(f"{k} {moved} of {tried}" for k, (tried, moved) in ticks.items())
+        + " (free_online: firms with no course before)"
+    )
 
-
-def app_context_explain(prediction, questionnaire, scores, firm, lang: str = "ko"):
-    global _app
-    if _app is None:
-        _app = create_app({"INSTANCE_PATH": "/tmp/diagnose-bench", "DEMO_DATA": False})
-    with _app.test_request_context(f"/?lang={lang}"):
-        return explain(prediction, questionnaire, scores, lang, firm.answers)
+    # --- the shadow model
+    model = TrackModel.load(current_model_path(Path("/nonexistent")))
+    shadow = model.tracks(questionnaire, firms)
+    agree = np.mean([s == p.track for s, p in zip(shadow, predictions, strict=True)])
+    promotion = model.card.get("promotion") or {}
+    print(
+        f"shadow model {model.version}: agrees with the scorecard on {agree:.1%}; "
+        f"{'promoted' if model.promoted else 'in shadow'} "
+        f"({promotion.get('why', 'trained on generated firms only (cold start)')})"
+    )
 
 
 if __name__ == "__main__":

@@ -18,8 +18,9 @@ from flask import Flask
 from .assessments import create_firm, record_submitted_assessment, start_assessment
 from .auth import ADMINISTRATOR, CENTER_STAFF, create_center, create_user
 from .business_number import check_digit
-from .diagnosis.policy import synthetic_firm, track_for
+from .diagnosis.policy import track_for
 from .diagnosis.store import decide, diagnose
+from .diagnosis.synthetic import synthetic_firm
 from .storage import transaction
 
 log = logging.getLogger(__name__)

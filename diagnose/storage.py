@@ -596,6 +596,14 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         """,
     ),
     (
+        24,
+        "the scorecard decides; the model's track is kept beside it in shadow",
+        """
+        ALTER TABLE predictions ADD COLUMN decided_by TEXT NOT NULL DEFAULT 'model';
+        ALTER TABLE predictions ADD COLUMN shadow_track TEXT;
+        """,
+    ),
+    (
         26,
         "the themes of a firm's stated task: the task model's reading and the consultant's setting",
         """

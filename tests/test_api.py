@@ -54,12 +54,16 @@ def test_anonymous_self_assessment_gets_a_diagnosis_and_a_secret_link(client, ap
     assert response.status_code == 201, response.json
     body = response.json
     assert body["track"] in ("beginner", "ax", "shared_center")
-    assert set(body["probabilities"]) == {"beginner", "ax", "shared_center"}
+    assert "probabilities" not in body and body["decided_by"] == "scorecard"
     assert body["reasons"]["toward"] and isinstance(body["needs_review"], bool)
+    assert body["needs_review"] == bool(body["review_items"])
+    assert all(i["answers"] and i["text"] for i in body["review_items"])
+    assert all(s["track"] != body["track"] for s in body["sensitivity"])
+    assert body["method_note"] and body["rule"]["source"]
+    assert body["consultants_usually"] is None  # never to a firm
     assert body["counterfactual"] is None or body["counterfactual"]["text"]
     assert body["rule"]["id"] and body["reasons"]["summary"]
     assert all(d["level"] in range(1, 6) for d in body["dimensions"].values())
-    assert body["model_version"] == app.extensions["track_model"].version
     # the secret link works, a wrong one does not
     page = client.get(urlsplit(body["result_url"]).path)
     assert page.status_code == 200 and "테스트정밀" in page.get_data(as_text=True)

@@ -19,15 +19,22 @@ def _submitted(consultant, app):
     return assessment_id
 
 
-def test_the_result_shows_track_probabilities_reasons_and_counterfactual(consultant, app):
+def test_the_result_shows_the_scorecard_track_reasons_sources_and_no_probability(consultant, app):
     assessment_id = _submitted(consultant, app)
     html = consultant.get(f"/assessments/{assessment_id}").get_data(as_text=True)
     assert "추천 트랙" in html
     assert "이 트랙인 이유" in html
-    assert "결과를 바꾸려면" in html
-    assert app.extensions["track_model"].version in html
+    assert "트랙을 바꿀 수 있는 답변" in html
+    assert "공개된 판정표로 결정" in html and "판정표 규칙:" in html and "근거:" in html
+    assert "판단 방법:" in html  # which lines are the policy's and which the tool's
+    # the shadow model is on its card only: no bars, no percentages, no version on the page
+    assert '<meter min="0" max="1"' not in html
+    assert app.extensions["track_model"].version not in html
+    db = connect(app.config["DATABASE"])
+    stored = db.execute("SELECT decided_by, shadow_track, track FROM predictions").fetchone()
+    assert stored[0] == "scorecard" and stored[1] in ("beginner", "ax", "shared_center")
     english = consultant.get(f"/assessments/{assessment_id}?lang=en").get_data(as_text=True)
-    assert "Why this track" in english
+    assert "Why this track" in english and "What would change the track" in english
 
 
 def test_confirm_and_override_are_stored_with_who_and_why(consultant, app):
@@ -74,32 +81,32 @@ def test_another_center_cannot_decide(consultant, app):
     assert "홍길동" not in intruder.get("/center/overrides").get_data(as_text=True)
 
 
-def test_counterfactual_sentences_name_the_levers_not_the_questions(app):
+def test_what_would_change_the_track_names_the_answers_not_the_questions(app):
     import numpy as np
 
     from diagnose.diagnosis.explanations import ITEM_NAMES, counterfactual_text
-    from diagnose.diagnosis.policy import bootstrap_set
+    from diagnose.diagnosis.synthetic import bootstrap_set
 
     model = app.extensions["track_model"]
     q = app.extensions["questionnaires"].current
-    seen = {}
+    single = levers = None
     for firm, _track in bootstrap_set(q, 400, np.random.default_rng(11), 0):
         prediction = model.predict(q, firm.profile, firm.answers)
-        cf = prediction.counterfactual
-        if cf and cf.changes:
-            seen.setdefault((cf.reached, cf.alternatives, len(cf.changes) > 1), prediction)
-    assert (True, False, False) in seen and (True, True, False) in seen
+        if prediction.sensitivity and single is None:
+            single = prediction  # answers one option away: exact, each alone
+        if prediction.counterfactual and prediction.counterfactual.changes and levers is None:
+            levers = prediction  # none is: the fewest steps toward the next track
+    assert single is not None and levers is not None and not levers.sensitivity
     with app.test_request_context("/?lang=en"):
-        one = seen[(True, False, False)]
-        text = counterfactual_text(one, q, "en")
-        change = one.counterfactual.changes[0]
-        assert text.startswith("One step would make it")
-        assert str(ITEM_NAMES[change.item]) in text
-        assert q.item(change.item).question.en not in text  # a short name, not the question
-        assert "Any one of these" in counterfactual_text(seen[(True, True, False)], q, "en")
+        text = counterfactual_text(single, q, "en")
+        step = single.sensitivity[0]
+        assert text.startswith("Any one of these answers, changed by one option")
+        assert str(ITEM_NAMES[step["item"]]) in text
+        assert q.item(step["item"]).question.en not in text  # a short name, not the question
+        assert counterfactual_text(levers, q, "en")
     with app.test_request_context("/?lang=ko"):
-        assert "한 단계만 나아가면" in counterfactual_text(one, q, "ko")
-        assert "골라 주십시오" not in counterfactual_text(one, q, "ko")
+        assert "한 단계 바뀌어도 트랙이 달라집니다" in counterfactual_text(single, q, "ko")
+        assert "골라 주십시오" not in counterfactual_text(single, q, "ko")
 
 
 def test_retraining_from_the_command_line_keeps_the_model_unless_it_is_not_worse(consultant, app):

@@ -17,8 +17,9 @@ import pytest
 from firms import FIRMS, answers_at
 from test_roadmap import DATA, Q  # the shipped questionnaire and roadmap data
 
-from diagnose.diagnosis.policy import Firm, synthetic_firm, track_for
+from diagnose.diagnosis.policy import Firm, track_for
 from diagnose.diagnosis.scoring import NOT_APPLICABLE
+from diagnose.diagnosis.synthetic import synthetic_firm
 from diagnose.roadmap.planner import (
     CEO_AWARENESS,
     DELIVERY_MIX,

@@ -448,7 +448,8 @@ def test_the_summary_stays_one_page_for_a_sample_of_firms(four):
     contacts included, fits page 2 and the next section opens page 3."""
     import numpy as np
 
-    from diagnose.diagnosis.policy import synthetic_firm, track_for
+    from diagnose.diagnosis.policy import track_for
+    from diagnose.diagnosis.synthetic import synthetic_firm
 
     app, db, _ids = four
     questionnaire = app.extensions["questionnaires"].current

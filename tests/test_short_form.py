@@ -14,8 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from diagnose.diagnosis.model import firm_features
-from diagnose.diagnosis.policy import Firm, synthetic_firm, track_for
+from diagnose.diagnosis.policy import Firm, track_for
 from diagnose.diagnosis.scoring import dimension_scores, is_visible
+from diagnose.diagnosis.synthetic import synthetic_firm
 from diagnose.questionnaire.contract import ITEMS
 from diagnose.questionnaire.schema import (
     SHORT_FORM_MAX,

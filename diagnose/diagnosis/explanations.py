@@ -1,15 +1,20 @@
-"""A prediction in plain Korean or English: the track, why, and what would change it.
+"""The scorecard's diagnosis in plain Korean or English: the track, why, what to re-check,
+and which answers would change it.
 
-The reasons are the policy's (``policy.Decision``), not the model's weights: which rule
-decided, and how far the firm stands from the line it had to cross ("AI 준비도가 42점으로,
-AX 기준 50점에 못 미칩니다"). A firm's CEO gets at most three of them; the consultant gets
-them all, with the rule, what pointed the other way and why a result needs a second look.
-No reason quotes a question or an interview instruction, none rests on "not applicable",
-and no answer is a reason on both sides.
+Every sentence is built from the comparison that decided it: a line's side is read from the
+value and the line themselves (never from a code fixed for one side), and a number is printed
+so that it stays on its side ("21.6, under 22", never "22, under 22"). Point lines are the
+tool's assumptions and say so ("the tool's provisional line"); the policy's own rules cite
+their seed line. ``tests/test_sentences.py`` parses every sentence of thousands of generated
+firms in both languages against each firm's own answers and scores.
+
+A firm's CEO gets at most three reasons; the consultant gets them all, with the rule and its
+source, what pointed the other way, the review items and the one-step changes.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +23,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..questionnaire.schema import Questionnaire
 from .model import Change, Prediction
+from .policy import LINES, NEAR, RULE_SOURCES, SME_SOURCE
 
 TRACK_NAMES = {
     "beginner": _l("Beginner"),
@@ -102,12 +108,29 @@ EQUIPMENT_NAMES = {
     "gpu": _l("GPU servers"),
     "iot_sensors": _l("IoT sensors"),
 }
+COURSE_NAMES = {
+    "free_online": _l("a free online course"),
+    "learning_card": _l("a Tomorrow Learning Card course"),
+    "outside_course": _l("an outside course"),
+    "vendor": _l("a vendor course"),
+    "in_house": _l("in-house training"),
+    "executive": _l("an executive course"),
+}
+SUPPORT_NAMES = {
+    "smart_factory": _l("smart-factory support"),
+    "voucher": _l("an AI or data voucher"),
+}
+EXPERIENCE_GRADES = {
+    "none": _l("none: no AI tried and no AI course"),
+    "lacking": _l("lacking: AI only tried, or one short course"),
+    "some": _l("some: AI used at work, or more than one short course"),
+}
 RULE_NAMES = {
+    "experience_lacking": _l("AI-training experience lacking: free online courses first"),
     "no_ai_experience": _l("no AI experience yet: free online courses first"),
     "low_readiness": _l("readiness below the floor for anything but the basics"),
     "not_ready": _l(
-        "not ready for AX yet: no concrete problem on a sound base, readiness under 50 "
-        "and no hands-on need"
+        "not ready for AX yet: no concrete problem on a sound base, and readiness under the AX line"
     ),
     "equipment_lacking": _l("lacks the equipment its hands-on need calls for"),
     "cannot_train_alone": _l("cannot train alone for its IoT or GPU needs"),
@@ -116,6 +139,7 @@ RULE_NAMES = {
     ),
     "ax_ready": _l("a concrete problem on a sound base"),
     "mature_no_problem": _l("mature, but no concrete problem yet: the job analysis finds it first"),
+    "mature_thin_base": _l("mature, with a concrete problem on a base still to strengthen"),
     "trains_alone": _l("hands-on needs it can train for itself"),
 }
 JOB_ANALYSIS_FIRST = _l(
@@ -142,75 +166,152 @@ def _names(values, names: Mapping[str, Any]) -> str:
     return ", ".join(str(names[v]) for v in values if v in names)
 
 
-def _number(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0f}"
+def shown(value: float, threshold: float | None = None) -> str:
+    """A score as printed: whole where that keeps it on its side of ``threshold``, else to one
+    decimal cut toward its side (21.96 under 22 is "21.9", never "22")."""
+    whole = round(value)
+    if threshold is None or (whole < threshold) == (value < threshold):
+        return f"{whole:d}"
+    cut = math.floor(value * 10) / 10 if value < threshold else math.ceil(value * 10) / 10
+    return f"{cut:.1f}"
+
+
+def _line_text(line: str, value: float, threshold: float) -> str:
+    """One line's sentence; its side from the very comparison the rule made."""
+    v, t = shown(value, threshold), shown(threshold)
+    below = value < threshold
+    texts = {
+        ("readiness_floor", True): lambda: _(
+            "AI readiness is %(value)s, under %(threshold)s, the tool's provisional line for "
+            "going beyond the basics.",
+            value=v,
+            threshold=t,
+        ),
+        ("readiness_floor", False): lambda: _(
+            "AI readiness is %(value)s, at or above %(threshold)s, the tool's provisional line "
+            "for going beyond the basics.",
+            value=v,
+            threshold=t,
+        ),
+        ("readiness_mature", True): lambda: _(
+            "AI readiness is %(value)s, under %(threshold)s, the tool's provisional line for an "
+            "AX job analysis.",
+            value=v,
+            threshold=t,
+        ),
+        ("readiness_mature", False): lambda: _(
+            "AI readiness is %(value)s, at or above %(threshold)s, the tool's provisional line "
+            "for an AX job analysis.",
+            value=v,
+            threshold=t,
+        ),
+        ("ai_use_floor", True): lambda: _(
+            "AI use in work scores %(value)s, under %(threshold)s, the tool's provisional line "
+            "for AI use.",
+            value=v,
+            threshold=t,
+        ),
+        ("ai_use_floor", False): lambda: _(
+            "AI use in work scores %(value)s, at or above %(threshold)s, the tool's provisional "
+            "line for AI use.",
+            value=v,
+            threshold=t,
+        ),
+        ("training_floor", True): lambda: _(
+            "The training system scores %(value)s, under %(threshold)s, the tool's provisional "
+            "line for a training system.",
+            value=v,
+            threshold=t,
+        ),
+        ("training_floor", False): lambda: _(
+            "The training system scores %(value)s, at or above %(threshold)s, the tool's "
+            "provisional line for a training system.",
+            value=v,
+            threshold=t,
+        ),
+        ("data_base", True): lambda: _(
+            "The data and digital base scores %(value)s, under %(threshold)s, the tool's "
+            "provisional line for a concrete AI project.",
+            value=v,
+            threshold=t,
+        ),
+        ("data_base", False): lambda: _(
+            "The data and digital base scores %(value)s, at or above %(threshold)s, the tool's "
+            "provisional line for a concrete AI project.",
+            value=v,
+            threshold=t,
+        ),
+        ("leadership", True): lambda: _(
+            "Leadership and AI strategy score %(value)s, under %(threshold)s, the tool's "
+            "provisional line for a concrete AI project.",
+            value=v,
+            threshold=t,
+        ),
+        ("leadership", False): lambda: _(
+            "Leadership and AI strategy score %(value)s, at or above %(threshold)s, the tool's "
+            "provisional line for a concrete AI project.",
+            value=v,
+            threshold=t,
+        ),
+    }
+    return texts[(line, below)]()
+
+
+# Codes of diagnoses stored before the lines were named, and the line each one is.
+OLD_LINE_CODES = {
+    "readiness_low": "readiness_floor",
+    "ai_use_low": "ai_use_floor",
+    "training_low": "training_floor",
+    "readiness_below_mature": "readiness_mature",
+    "data_base_thin": "data_base",
+    "leadership_thin": "leadership",
+}
 
 
 def finding_text(finding: Mapping[str, Any], answers: Mapping[str, Any] | None = None) -> str:
-    """One finding of the policy as a plain sentence."""
+    """One finding of the scorecard as a plain sentence."""
     code = finding["code"]
-    value, threshold = _number(finding.get("value")), _number(finding.get("threshold"))
+    line = finding.get("line") or OLD_LINE_CODES.get(code) or code
+    value, threshold = finding.get("value"), finding.get("threshold")
+    if line in LINES and line != "small_firm" and value is not None and threshold is not None:
+        return _line_text(line, float(value), float(threshold))
     detail = finding.get("detail") or ()
     task = str((answers or {}).get("need_task") or "").strip()
     if len(task) > 60:
         task = task[:59].rstrip() + "…"
     texts = {
-        "no_ai_use": lambda: _("Hardly anyone uses AI at work yet."),
-        "no_ai_training": lambda: _("No one in the firm has had AI training yet."),
+        "no_ai_use": lambda: _("No one uses AI at work beyond trying it."),
+        "ai_use_none": lambda: (
+            _(
+                "No one uses AI at work beyond trying it (tried: %(tried)s).",
+                tried=_names(detail, AI_USE_NAMES),
+            )
+            if detail
+            else _("No one uses AI at work beyond trying it.")
+        ),
         "ai_in_use": lambda: _(
-            "AI is already in use: %(uses)s.", uses=_names(detail, AI_USE_NAMES)
+            "AI is in use at work beyond trying it: %(uses)s.", uses=_names(detail, AI_USE_NAMES)
         ),
-        "ai_training": lambda: _("Staff or executives have already had AI or digital training."),
-        "readiness_low": lambda: _(
-            "AI readiness is %(value)s, under the %(threshold)s needed to go beyond the basics.",
-            value=value,
-            threshold=threshold,
+        "no_ai_training": lambda: _("No one in the firm has had an AI course yet."),
+        "one_short_course": lambda: _(
+            "The only AI course taken is one short course (%(courses)s): that does not yet make "
+            "the firm experienced.",
+            courses=_names(detail, COURSE_NAMES),
         ),
-        "ai_use_low": lambda: _(
-            "AI use in work scores %(value)s, under the line of %(threshold)s.",
-            value=value,
-            threshold=threshold,
-        ),
-        "training_low": lambda: _(
-            "The training system scores %(value)s, under the line of %(threshold)s.",
-            value=value,
-            threshold=threshold,
-        ),
-        "readiness_below_mature": lambda: _(
-            "AI readiness is %(value)s, under the AX line of %(threshold)s.",
-            value=value,
-            threshold=threshold,
-        ),
-        "readiness_mature": lambda: _(
-            "AI readiness is %(value)s, above the AX line of %(threshold)s.",
-            value=value,
-            threshold=threshold,
+        "ai_training": lambda: (
+            _(
+                "Staff or executives have had AI or digital training beyond one short course: "
+                "%(courses)s.",
+                courses=_names(detail, COURSE_NAMES),
+            )
+            if detail
+            else _("Staff or executives have already had AI or digital training.")
         ),
         "no_concrete_problem": lambda: _("There is no concrete problem to solve with AI yet."),
         "concrete_problem": lambda: (
             _("The firm has a concrete task for AI: ‘%(task)s’.", task=task)
             if task
             else _("The firm can name the task and the problem it wants AI to solve.")
-        ),
-        "data_base": lambda: _(
-            "Its data and digital base scores %(value)s, above the line of %(threshold)s.",
-            value=value,
-            threshold=threshold,
-        ),
-        "data_base_thin": lambda: _(
-            "Its data and digital base scores %(value)s, under the line of %(threshold)s.",
-            value=value,
-            threshold=threshold,
-        ),
-        "leadership": lambda: _(
-            "Leadership and AI strategy score %(value)s, above the line of %(threshold)s.",
-            value=value,
-            threshold=threshold,
-        ),
-        "leadership_thin": lambda: _(
-            "Leadership and AI strategy score %(value)s, under the line of %(threshold)s.",
-            value=value,
-            threshold=threshold,
         ),
         "equipment_lacking": lambda: _(
             "The training it needs calls for equipment it does not have: %(equipment)s.",
@@ -221,16 +322,30 @@ def finding_text(finding: Mapping[str, Any], answers: Mapping[str, Any] | None =
             equipment=_names(detail, EQUIPMENT_NAMES),
         ),
         "no_training_capacity": lambda: _(
-            "With %(employees)s employees and no one in charge of training, no training room "
-            "and no instructors, it cannot run project-based training itself.",
-            employees=value,
+            "With %(employees)s employees (under %(threshold)s, the tool's provisional line for "
+            "a small firm), no one in charge of training, no training room and no instructors, "
+            "it cannot run project-based training itself.",
+            employees=shown(float(value or 0)),
+            threshold=shown(float(threshold or 0)),
         ),
         "trains_alone": lambda: _(
-            "It can provide %(equipment)s itself and train with its own instructors.",
+            "It has the instructors and the engineers or room to train for %(equipment)s itself, "
+            "buying or renting what it lacks.",
             equipment=_names(detail, EQUIPMENT_NAMES),
         ),
     }
     return texts[code]() if code in texts else code
+
+
+def experience_text(grade: str | None) -> str:
+    """The gate's grade in words, with its source."""
+    if not grade:
+        return ""
+    return _(
+        "AI-training experience: %(grade)s. Firms whose AI-training experience is lacking start "
+        "with free online courses (policy source: seed 000, line 45).",
+        grade=str(EXPERIENCE_GRADES[grade]),
+    )
 
 
 def _sides(prediction: Prediction) -> tuple[list[dict], list[dict]]:
@@ -254,49 +369,135 @@ def _sides(prediction: Prediction) -> tuple[list[dict], list[dict]]:
     return pro, con
 
 
-def review_text(code: str, prediction: Prediction) -> str:
-    kind, _sep, detail = code.partition(":")
-    if kind == "rule_disagrees":
+INCONSISTENCIES = {
+    "ai_without_systems": _l(
+        "Answers that contradict each other: AI is being tested or in operation (%(areas)s), "
+        "but there are no business systems or records are kept on paper."
+    ),
+    "data_team_without_data": _l(
+        "Answers that contradict each other: a dedicated IT or data staff, but records are kept "
+        "on paper and there are no business systems."
+    ),
+    "smart_factory_without_systems": _l(
+        "Answers that contradict each other: smart-factory support was received, but there are "
+        "no business systems (a smart factory usually brings MES or ERP)."
+    ),
+}
+
+
+def review_text(item: Any, prediction: Prediction) -> str:
+    """A review item in words: what to re-check and why."""
+    if isinstance(item, str):  # a diagnosis stored before review items had names
+        return _legacy_review_text(item)
+    kind, code, detail = item["kind"], item["code"], item.get("detail") or ()
+    if kind == "near_line":
         return _(
-            "The policy's rules give %(track)s: the model and the rules differ, so the "
-            "consultant decides.",
-            track=track_name(prediction.rule_track),
+            "Within %(near)s points of a line: %(sentence)s",
+            near=shown(NEAR),
+            sentence=_line_text(code, float(item["value"]), float(item["threshold"])),
         )
-    if kind == "close_call":
-        return _("The model's probabilities sit close to the line between two tracks.")
-    if kind == "near":
-        finding = next(
-            (
-                f
-                for f in [*prediction.near, *prediction.decisive, *prediction.others]
-                if f["code"] == detail
-            ),
-            None,
-        )
+    if kind == "one_step":
         return _(
-            "Within a few points of a line: %(what)s",
-            what=finding_text(finding) if finding else detail,
+            "One answer from another track: re-check %(answers)s.",
+            answers=", ".join(f"‘{item_name(i)}’" for i in item.get("items") or ()),
         )
-    if kind == "exception":
-        return {
-            "no_ai_experience": _(
-                "No AI experience sends it to free online courses first, although the rest "
-                "of its base is strong."
-            ),
-            "no_training_capacity": _(
-                "Referred for want of training capacity, not of equipment: check whether the "
-                "firm could name someone in charge, a room or an instructor."
-            ),
-            "cannot_train_alone": _(
-                "IoT or GPU work goes to a center only because the firm lacks the people to "
-                "teach it: check its instructors and engineers."
-            ),
-            "mature_no_problem": _(
-                "Mature enough for AX but without a concrete problem: the job analysis must "
-                "find one first."
-            ),
-        }.get(detail, detail)
+    if kind == "inconsistent":
+        return str(INCONSISTENCIES[code]) % {"areas": _names(detail, AI_USE_NAMES)}
+    if kind == "above_sme_line":
+        return _(
+            "%(employees)s employees: above %(line)s, the line for 우선지원대상기업 in this "
+            "industry (%(source)s, counted in regular workers). Check whether it is an SME "
+            "under 중소기업기본법 before planning subsidised training: a flag, not a refusal.",
+            employees=shown(float(item["value"])),
+            line=shown(float(item["threshold"])),
+            source=SME_SOURCE,
+        )
     return code
+
+
+def _legacy_review_text(code: str) -> str:
+    kind, _sep, detail = code.partition(":")
+    if kind == "exception":
+        return exception_text(detail)
+    return {
+        "rule_disagrees": _("An earlier model and the rules differed: the consultant decides."),
+        "close_call": _("An earlier model's probabilities sat close to the line between tracks."),
+    }.get(kind, _("Within a few points of a line."))
+
+
+def exception_text(code: str) -> str:
+    """A rule that sets aside the usual course, as a note for the consultant."""
+    return {
+        "no_ai_experience": _(
+            "AI-training experience is lacking, so it starts with free online courses first, "
+            "although the rest of its base would carry it further."
+        ),
+        "no_training_capacity": _(
+            "Referred for want of training capacity, not of equipment: check whether the "
+            "firm could name someone in charge, a room or an instructor."
+        ),
+        "cannot_train_alone": _(
+            "IoT or GPU work goes to a center only because the firm lacks the people to "
+            "teach it: check its instructors and engineers."
+        ),
+        "mature_no_problem": _(
+            "Mature enough for AX but without a concrete problem: the job analysis must "
+            "find one first."
+        ),
+    }.get(code, code)
+
+
+def support_text(support: list[str]) -> str:
+    if not support:
+        return ""
+    return _(
+        "It has used %(support)s: the plan packages AX support with training (seed 000, "
+        "line 57), so plan the training with it.",
+        support=_names(support, SUPPORT_NAMES),
+    )
+
+
+def answer_label(item, value: Any, lang: str) -> str:
+    """An answer as the firm chose it, in words."""
+    if item.type == "number":
+        unit = item.unit.get(lang) if item.unit else ""
+        return f"{value}{unit if lang == 'ko' else ' ' + unit}".strip()
+    values = value if isinstance(value, list) else [value]
+    return ", ".join(o.label.get(lang) for v in values if (o := item.option(v)))
+
+
+def _exclusive(item, value: Any) -> bool:
+    option = item.option(value)
+    return bool(option and option.exclusive)
+
+
+def sensitivity_text(step: Mapping[str, Any], questionnaire: Questionnaire, lang: str) -> str:
+    """One answer one option away, and the track that change alone would give."""
+    item = questionnaire.find_item(step["item"])
+    if item is None:
+        return step["item"]
+    if item.type == "multi":
+        before = step["before"] if isinstance(step["before"], list) else [step["before"]]
+        after = step["after"] if isinstance(step["after"], list) else [step["after"]]
+        added = [v for v in after if v not in before and not _exclusive(item, v)]
+        dropped = [v for v in before if v not in after and not _exclusive(item, v)]
+        if len(added) + len(dropped) == 1:
+            option = answer_label(item, (added or dropped)[0], lang)
+            words = {
+                "item": item_name(step["item"], questionnaire, lang),
+                "option": option,
+                "track": track_name(step["track"]),
+            }
+            if added:
+                return _("%(item)s: add ‘%(option)s’ (this change alone gives %(track)s)", **words)
+            return _("%(item)s: without ‘%(option)s’ (this change alone gives %(track)s)", **words)
+    return _(
+        "%(item)s: ‘%(before)s’ → ‘%(after)s’ (this change alone gives %(track)s)",
+        item=item_name(step["item"], questionnaire, lang),
+        before=answer_label(item, step["before"], lang),
+        after=answer_label(item, step["after"], lang),
+        track=track_name(step["track"]),
+    )
 
 
 def change_text(change: Change, questionnaire: Questionnaire, lang: str) -> str:
@@ -308,8 +509,7 @@ def change_text(change: Change, questionnaire: Questionnaire, lang: str) -> str:
     added = [v for v in values if v not in before] or values
     labels = [o.label.get(lang) for v in added if (o := item.option(v))]
     if item.type == "number":
-        unit = item.unit.get(lang) if item.unit else ""
-        labels = [f"{change.after}{unit if lang == 'ko' else ' ' + unit}".strip()]
+        labels = [answer_label(item, change.after, lang)]
     return _(
         "%(item)s: ‘%(answer)s’",
         item=item_name(change.item, questionnaire, lang),
@@ -320,7 +520,12 @@ def change_text(change: Change, questionnaire: Questionnaire, lang: str) -> str:
 def counterfactual_parts(
     prediction: Prediction, questionnaire: Questionnaire, lang: str
 ) -> tuple[str, list[str]]:
-    """The levers as a lead sentence and one line per one-step change ("" and [] if none)."""
+    """What would change the track: every single answer one option away (exact), or, where
+    there is none, the fewest one-step changes toward the next track ("" and [] if none)."""
+    if prediction.sensitivity:
+        return _("Any one of these answers, changed by one option, would change the track:"), [
+            sensitivity_text(s, questionnaire, lang) for s in prediction.sensitivity
+        ]
     cf = prediction.counterfactual
     if cf is None or not cf.changes:
         return "", []
@@ -350,6 +555,39 @@ def counterfactual_text(prediction: Prediction, questionnaire: Questionnaire, la
     return f"{head} {'; '.join(steps)}." if steps else ""
 
 
+def rule_source(rule: str) -> str:
+    source = RULE_SOURCES.get(rule, "")
+    return _("Source: %(source)s", source=source) if source else ""
+
+
+def method_note() -> str:
+    """Which parts are the policy's and which the tool's, in plain words (page and PDF)."""
+    return _(
+        "How this result was reached: the track follows the published rules of the AI+ "
+        "capability plan (Ministry of Employment and Labor, 18 Dec 2025). Point lines called "
+        "‘provisional’ are this tool's assumptions, set on %(day)s and still to be validated "
+        "against consultants' decisions; they are not an official standard.",
+        day=LINES["readiness_floor"].set_on,
+    )
+
+
+def lines_used(prediction: Prediction) -> list[dict[str, Any]]:
+    """The lines this diagnosis compared, each with its value, side and source (consultant)."""
+    used: dict[str, dict[str, Any]] = {}
+    for finding in [*prediction.decisive, *prediction.others]:
+        line = finding.get("line") or OLD_LINE_CODES.get(finding["code"], "")
+        if line in LINES and finding.get("value") is not None and line not in used:
+            spec = LINES[line]
+            used[line] = {
+                "line": line,
+                "text": finding_text(finding),
+                "source": spec.source,
+                "assumption": spec.assumption,
+                "set_on": spec.set_on,
+            }
+    return list(used.values())
+
+
 def explain(
     prediction: Prediction,
     questionnaire: Questionnaire,
@@ -362,8 +600,9 @@ def explain(
     ``ceo_reasons``: at most three plain sentences for the firm; ``reasons``: every finding
     for the consultant, each marked for or against the track.
     """
-    ranked = sorted(prediction.probabilities, key=prediction.probabilities.get, reverse=True)
-    rival = next(t for t in ranked if t != prediction.track)
+    rival = {"beginner": "ax", "ax": "beginner", "shared_center": "ax"}.get(prediction.track, "ax")
+    if prediction.sensitivity:
+        rival = prediction.sensitivity[0]["track"]
     pro, con = _sides(prediction)
     pro_texts = list(dict.fromkeys(finding_text(f, answers) for f in pro))
     con_texts = list(dict.fromkeys(finding_text(f, answers) for f in con))
@@ -371,6 +610,9 @@ def explain(
         {"text": t, "side": "against"} for t in con_texts
     ]
     job_analysis_first = prediction.job_analysis_first and prediction.track == "ax"
+    head, steps = counterfactual_parts(prediction, questionnaire, lang)
+    shadow = prediction.shadow or {}
+    promoted = bool(shadow.get("promoted"))
     return {
         "track_name": track_name(prediction.track),
         "rival": rival,
@@ -381,16 +623,32 @@ def explain(
         "toward": pro_texts,
         "away": con_texts,
         "rule": str(RULE_NAMES.get(prediction.rule, prediction.rule)) if prediction.rule else "",
+        "rule_source": rule_source(prediction.rule),
         "rule_track": prediction.rule_track,
         "rule_track_name": track_name(prediction.rule_track) if prediction.rule_track else "",
         "agrees_with_rules": prediction.rule_track in ("", prediction.track),
-        "review": [review_text(code, prediction) for code in prediction.review],
+        "experience": experience_text(prediction.experience),
+        "review": [review_text(item, prediction) for item in prediction.review],
+        "notes": [exception_text(e) for e in prediction.exceptions]
+        + ([support_text(prediction.support)] if prediction.support else []),
+        "lines": lines_used(prediction),
+        "method_note": method_note(),
         "job_analysis_first": job_analysis_first,
         "job_analysis_text": str(JOB_ANALYSIS_FIRST) if job_analysis_first else "",
-        "counterfactual": counterfactual_text(prediction, questionnaire, lang),
-        "counterfactual_head": counterfactual_parts(prediction, questionnaire, lang)[0],
-        "counterfactual_steps": counterfactual_parts(prediction, questionnaire, lang)[1],
+        "counterfactual": f"{head} {'; '.join(steps)}." if steps else "",
+        "counterfactual_head": head,
+        "counterfactual_steps": steps,
+        # for the firm's one-page summary: the first few (any one of them alone is enough)
+        "ceo_steps": steps[:CEO_REASONS],
         "needs_review": prediction.needs_review,
+        # the shadow model, shown only once promoted, and never in place of the track
+        "consultants_usually": _(
+            "Consultants usually decide %(track)s for firms like this (a model trained on "
+            "consultants' decisions; the scorecard's track above stands).",
+            track=track_name(shadow["track"]),
+        )
+        if promoted and shadow.get("track")
+        else "",
     }
 
 
@@ -425,15 +683,30 @@ def diagnosis_json(
         "readiness": diagnosis["readiness"],
         "track": prediction.track,
         "track_name": words["track_name"],
-        "probabilities": prediction.probabilities,
+        "decided_by": "scorecard",
         "needs_review": prediction.needs_review,
         "review": words["review"],
-        "model_version": prediction.model_version,
+        "review_items": [
+            {
+                "kind": item["kind"],
+                "answers": list(item.get("items") or ()),
+                "text": text,
+            }
+            for item, text in zip(prediction.review, words["review"], strict=True)
+            if isinstance(item, dict)
+        ],
         "rule": {
             "id": prediction.rule,
             "text": words["rule"],
             "track": prediction.rule_track,
+            "source": RULE_SOURCES.get(prediction.rule, ""),
         },
+        "experience": prediction.experience,
+        "lines": [
+            {k: line[k] for k in ("line", "text", "source", "assumption", "set_on")}
+            for line in words["lines"]
+        ],
+        "method_note": words["method_note"],
         "job_analysis_first": words["job_analysis_first"],
         "reasons": {
             "against": words["rival"],
@@ -441,16 +714,26 @@ def diagnosis_json(
             "toward": words["toward"],
             "away": words["away"],
         },
+        "sensitivity": [
+            {
+                "item": st["item"],
+                "before": st["before"],
+                "after": st["after"],
+                "track": st["track"],
+                "text": text,
+            }
+            for st, text in zip(prediction.sensitivity, words["counterfactual_steps"], strict=False)
+        ],
         "counterfactual": {
             "target": cf.target,
             "reached": cf.reached,
             "alternatives": cf.alternatives,
-            "probability": cf.probability,
             "changes": [{"item": c.item, "from": c.before, "to": c.after} for c in cf.changes],
             "text": words["counterfactual"],
         }
-        if cf
+        if cf and not prediction.sensitivity
         else None,
+        "consultants_usually": words["consultants_usually"] or None,
         "decision": {
             "action": decision["action"],
             "final_track": decision["final_track"],

@@ -32,12 +32,12 @@ from .policy import (
     Firm,
     ax_ready,
     decide,
-    hands_on_needs,
+    experience_grade,
     mature,
-    no_ai_experience,
     scored_steps,
+    track_for,
 )
-from .scoring import counted, item_score
+from .scoring import counted, is_visible, item_score
 
 MAX_STEPS = 4
 CAPACITY_ITEMS = ("train_hrd_owner", "train_facility", "train_instructors")
@@ -93,7 +93,8 @@ class _Book:
 
 def gate_shortfall(questionnaire: Questionnaire, firm: Firm) -> float:
     """How far a firm is from the gate out of the beginner track: 0 exactly when it is out."""
-    shortfall = 100.0 if no_ai_experience(firm) else 0.0
+    # graded like the gate: trying AI or one short course is a step toward it, not past it
+    shortfall = {"none": 100.0, "lacking": 60.0}.get(experience_grade(firm) or "", 0.0)
     readiness = firm.readiness if firm.readiness is not None else 0.0
     shortfall += max(0.0, READINESS_FLOOR - readiness)
     use, training = firm.score("ai_use"), firm.score("training_system")
@@ -101,7 +102,7 @@ def gate_shortfall(questionnaire: Questionnaire, firm: Firm) -> float:
         shortfall += 1.0
     if use < AI_USE_FLOOR and training < TRAINING_FLOOR:
         shortfall += min(AI_USE_FLOOR - use, TRAINING_FLOOR - training)
-    if not (ax_ready(firm) or mature(firm) or hands_on_needs(firm)):
+    if not (ax_ready(firm) or mature(firm)):
         clarity_item = questionnaire.find_item("need_problem_clarity")
         clarity = (
             item_score(clarity_item, firm.answers.get("need_problem_clarity")) or 0.0
@@ -188,6 +189,58 @@ def find(questionnaire: Questionnaire, firm: Firm, track: str, decision: Decisio
         )
         return Levers("ax", changes, reached) if changes else None
     return None
+
+
+@dataclass(frozen=True)
+class OneStep:
+    """One answer changed by one option, and the track it gives the firm."""
+
+    item: str
+    before: Any
+    after: Any
+    track: str
+
+
+def one_step_changes(questionnaire: Questionnaire, firm: Firm, track: str) -> list[OneStep]:
+    """Every answer that, one option up or down its own scale (``policy.scored_steps``), gives
+    the firm another track: computed exactly, by the rules, for each such change.
+
+    The scales are the questionnaire's; the hands-on equipment the firm lacks is a list of
+    wants, not a scale, so its effect is the rule's own (``equipment_lacking``). A change that
+    shows or hides other questions (skip logic) is rescored in full; the rest in constant time.
+    """
+    book = _Book(questionnaire, firm)
+    dependents = _dependents(questionnaire)
+    found = []
+    for up in (True, False):
+        for item_id, value in scored_steps(questionnaire, firm.answers, up):
+            answers = {**firm.answers, item_id: value}
+            if item_id in book.parts and not any(
+                is_visible(d, answers) != is_visible(d, firm.answers)
+                for d in dependents.get(item_id, ())
+            ):
+                moved = book.changed(item_id, value)
+            else:
+                moved = Firm.of(questionnaire, firm.profile, answers)
+            after = track_for(moved)
+            if after != track:
+                found.append(OneStep(item_id, firm.answers.get(item_id), value, after))
+    return found
+
+
+_DEPENDENTS: dict[str, dict[str, tuple]] = {}
+
+
+def _dependents(questionnaire: Questionnaire) -> dict[str, tuple]:
+    """The items each answer shows or hides, by the item it depends on."""
+    if questionnaire.key not in _DEPENDENTS:
+        found: dict[str, list] = {}
+        for item in questionnaire.items():
+            if item.show_if is not None:
+                for cond in item.show_if.referenced():
+                    found.setdefault(cond.item, []).append(item)
+        _DEPENDENTS[questionnaire.key] = {k: tuple(v) for k, v in found.items()}
+    return _DEPENDENTS[questionnaire.key]
 
 
 def _capacity_gap(firm: Firm) -> float:

@@ -1,4 +1,10 @@
-"""The track classifier: two monotone stages in the policy's order, calibrated.
+"""The shadow model: two monotone stages in the policy's order, calibrated. It decides nothing.
+
+The track a firm gets is the scorecard's (``policy.decide``, assembled in ``scorecard.py``).
+This model is stored beside each diagnosis (``TrackModel.shadow``) so that it can be judged
+against consultants' decisions; it is shown only on its model card until it beats the
+scorecard on held-out consultant decisions (``training.promotion``), and then only as
+"consultants usually decide X for firms like this" next to the scorecard's track.
 
 The policy (``policy.py``) decides in two stages, and so does the model:
 
@@ -35,20 +41,16 @@ import numpy as np
 
 from ..questionnaire.contract import DIMENSIONS
 from ..questionnaire.schema import Questionnaire
-from . import levers
 from .policy import (
     AI_USE_FLOOR,
     DATA_BASE_MIN,
     HEAVY_EQUIPMENT,
     LEADERSHIP_MIN,
     SMALL_FIRM,
-    TRACKS,
     TRAINING_FLOOR,
-    Decision,
     Firm,
     ai_courses,
     ai_uses,
-    decide,
     hands_on_needs,
 )
 from .scoring import NOT_APPLICABLE, is_visible, item_score
@@ -70,8 +72,6 @@ TRUSTED_TYPES = [
     "sklearn.isotonic.IsotonicRegression",
 ]
 STAGES = ("gate", "referral")
-# A stage probability this close to 0.5 is a close call for the consultant.
-REVIEW_MARGIN = 0.1
 
 
 @dataclass(frozen=True)
@@ -227,23 +227,31 @@ class Counterfactual:
 
     ``alternatives``: each change alone is enough (e.g. naming someone in charge of training,
     or a room, or an instructor); ``changes``: all of them together are needed.
-    ``probability`` is the model's probability of ``target`` once they are made.
+    ``probability`` is unused since the scorecard decides (kept for stored diagnoses).
     """
 
     target: str
     changes: list[Change]
     reached: bool
-    probability: float
+    probability: float | None = None
     alternatives: bool = False
 
 
 @dataclass(frozen=True)
 class Prediction:
+    """A diagnosis's track and reasons: the scorecard's (``policy.decide``), never the model's.
+
+    ``probabilities`` and ``model_version`` are the shadow model's, kept beside the diagnosis
+    (``shadow`` says whether it is promoted); ``review`` the review items (dicts, see
+    ``policy.ReviewItem``; codes in diagnoses stored before them); ``sensitivity`` every one-step
+    answer change that gives another track.
+    """
+
     track: str
     probabilities: dict[str, float]
     model_version: str
     needs_review: bool
-    review: list[str] = field(default_factory=list)  # why: codes, see ``review_reasons``
+    review: list[Any] = field(default_factory=list)
     rule_track: str = ""
     rule: str = ""
     decisive: list[dict[str, Any]] = field(default_factory=list)
@@ -251,6 +259,11 @@ class Prediction:
     near: list[dict[str, Any]] = field(default_factory=list)  # lines within a few points
     job_analysis_first: bool = False
     counterfactual: Counterfactual | None = None
+    sensitivity: list[dict[str, Any]] = field(default_factory=list)
+    experience: str | None = None
+    exceptions: list[str] = field(default_factory=list)
+    support: list[str] = field(default_factory=list)  # AX support used (seed 000 line 57)
+    shadow: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -274,26 +287,17 @@ class Prediction:
                 target=cf["target"],
                 changes=[Change(**c) for c in cf["changes"]],
                 reached=cf["reached"],
-                probability=cf["probability"],
+                probability=cf.get("probability"),
                 alternatives=cf.get("alternatives", False),
             )
             if cf
             else None,
+            sensitivity=list(data.get("sensitivity", [])),
+            experience=data.get("experience"),
+            exceptions=list(data.get("exceptions", [])),
+            support=list(data.get("support", [])),
+            shadow=data.get("shadow"),
         )
-
-
-def review_reasons(track: str, decision: Decision, gate: float, referral: float) -> list[str]:
-    """Why a consultant should look twice: each a code the page puts in words."""
-    reasons = []
-    if track != decision.track:
-        reasons.append("rule_disagrees")
-    if abs(gate - 0.5) < REVIEW_MARGIN or (
-        track != "beginner" and abs(referral - 0.5) < REVIEW_MARGIN
-    ):
-        reasons.append("close_call")
-    reasons += [f"near:{f.code}" for f in decision.near]
-    reasons += [f"exception:{rule}" for rule in decision.exceptions]
-    return list(dict.fromkeys(reasons))
 
 
 def track_of(gate: float, referral: float) -> str:
@@ -362,6 +366,25 @@ class TrackModel:
         return [track_of(g, r) for g, r in zip(gate, referral, strict=True)]
 
     # -- one firm
+    @property
+    def promoted(self) -> bool:
+        """Whether the model beat the scorecard on held-out consultants' decisions."""
+        return bool((self.card.get("promotion") or {}).get("promoted"))
+
+    def shadow(self, questionnaire: Questionnaire, firm: Firm) -> dict[str, Any]:
+        """The model's track for a firm, stored beside the diagnosis; it decides nothing."""
+        gate, referral = (float(p[0]) for p in self.stage_probabilities(questionnaire, [firm]))
+        return {
+            "track": track_of(gate, referral),
+            "probabilities": {
+                "beginner": round(1 - gate, 4),
+                "ax": round(gate * (1 - referral), 4),
+                "shared_center": round(gate * referral, 4),
+            },
+            "model_version": self.version,
+            "promoted": self.promoted,
+        }
+
     def predict(
         self,
         questionnaire: Questionnaire,
@@ -369,50 +392,7 @@ class TrackModel:
         answers: Mapping[str, Any],
         explain: bool = True,
     ) -> Prediction:
-        firm = Firm.of(questionnaire, profile, answers)
-        gate, referral = (float(p[0]) for p in self.stage_probabilities(questionnaire, [firm]))
-        track = track_of(gate, referral)
-        probabilities = {
-            "beginner": round(1 - gate, 4),
-            "ax": round(gate * (1 - referral), 4),
-            "shared_center": round(gate * referral, 4),
-        }
-        decision = decide(firm)
-        review = review_reasons(track, decision, gate, referral)
-        if not explain:
-            return Prediction(track, probabilities, self.version, bool(review), review)
-        return Prediction(
-            track,
-            probabilities,
-            self.version,
-            bool(review),
-            review,
-            rule_track=decision.track,
-            rule=decision.rule,
-            decisive=[asdict(f) for f in decision.decisive],
-            others=[asdict(f) for f in decision.others],
-            near=[asdict(f) for f in decision.near],
-            job_analysis_first=decision.job_analysis_first,
-            counterfactual=self.counterfactual(questionnaire, firm, track, decision),
-        )
+        """The scorecard's diagnosis, with this model's shadow track beside it."""
+        from .scorecard import assess
 
-    def counterfactual(
-        self, questionnaire: Questionnaire, firm: Firm, track: str, decision: Decision
-    ) -> Counterfactual | None:
-        """The policy's one-step levers toward the neighbouring track, checked by the model."""
-        found = levers.find(questionnaire, firm, track, decision)
-        if found is None:
-            return None
-        changes = [Change(item, firm.answers.get(item), after) for item, after in found.changes]
-        probability = 0.0
-        if found.reached:
-            applied = dict(firm.answers)
-            for change in changes if not found.alternatives else changes[:1]:
-                applied[change.item] = change.after
-            moved = Firm.of(questionnaire, firm.profile, applied)
-            probability = float(
-                self.probabilities(questionnaire, [moved])[0][TRACKS.index(found.target)]
-            )
-        return Counterfactual(
-            found.target, changes, found.reached, round(probability, 4), found.alternatives
-        )
+        return assess(questionnaire, profile, answers, model=self)

@@ -1,16 +1,21 @@
-"""The track policy, stated once: which firm goes to which track, and why.
+"""The scorecard: which firm goes to which track, why, and what a consultant should re-check.
 
-This is the "AI+ 역량 업" plan (see DOMAIN.md and seed 000) as a training consultant applies
-it. The rules are decided in two stages, in the policy's own order:
+The track comes from these rules alone (the published scorecard). A trained model runs beside
+them in shadow (``model.py``) and never decides. Every line the rules draw is in ``LINES``
+with its source: the seed line it follows, or "tool assumption, to be validated" with the date
+it was set. The consultant page, the owner's result and the PDF's method note say which is
+which.
 
-1. **Beginner or not.** The plan names AI-training *experience*, not general maturity, as the
-   gate: a firm that has not used AI and has had no AI training starts on free online courses,
-   however good its digital base. Past that gate a firm still starts as a beginner when its
-   readiness is low, or when it has neither a concrete problem on a sound base, nor the
-   maturity to find one in a job analysis, nor a hands-on need.
-2. **Shared training center or AX (PBL), among the others.** The AI joint training centers
-   run consortium training (an expert diagnosis, a roadmap, a CEO course, at least 18 hours
-   of hands-on problem solving, coaching) for the employees of SMEs that cannot train alone:
+The rules decide in two stages, in the policy's order (seed 000, line 45):
+
+1. **Beginner or not.** The plan names firms whose AI-training experience is *lacking*
+   (부족한) as the ones to start on free online courses: a grade, not "none at all". A firm
+   whose staff at most *try* AI (a few on personal accounts, an area "considered") and took
+   no AI course, or only one short free course, starts there however good its digital base.
+   Past that gate a firm still starts as a beginner when its readiness is low, or when it has
+   neither a concrete problem on a sound base nor the maturity to find one in a job analysis.
+   A hands-on need never opens this gate: lacking a robot is not readiness (DOMAIN.md).
+2. **Shared training center or AX (PBL), among the others** (seed 000, line 54):
    - a firm that lacks the equipment a hands-on need calls for (vision inspection, robots,
      an automation line) goes there, judged per need: its own lab does not hold what it lacks;
    - IoT sensors and GPU work are within reach of a firm that can teach itself (sensors are
@@ -19,43 +24,154 @@ it. The rules are decided in two stages, in the policy's own order:
    - a small firm with no one in charge of training, no room and no instructors is served
      better by a center running its PBL than by employer training it cannot organise;
    - every other firm past the gate is an AX firm: a job analysis, then PBL on its own
-     problems. A mature firm without a concrete problem is one too, but its job analysis
-     must first find the problem, and the result says so.
+     problems. Only a firm with no concrete problem at all is told that its job analysis must
+     first find one (``job_analysis_first``).
 
-**A software firm wanting GPU work** is an AX firm when its engineers already work with data
-in code and it has instructors: it rents cloud GPUs for its PBL. Otherwise the center's GPU
-lab and instructors teach it (``shared_center``). What decides is its people, not its sector.
+Beside the track the scorecard raises **review items**, each naming the answers to re-check
+(``review_items``): an answer near a line, an inconsistency between answers (in the manner of
+SIRI's guiding statements), a firm above the SME line (고용보험법 시행령 제12조: flagged, never
+refused), AX support already received by a beginner (seed 000, line 57). The answers one step
+from another track are found exactly in ``levers.one_step_changes``.
 
 Each rule is monotone by construction: a better answer can only take a firm out of the
 beginner track, never into it; a hands-on need it cannot train for can only take it toward
 the shared center. ``tests/test_policy.py`` checks both over a sample of firms.
-
-The generator at the end draws synthetic firms and labels their *answers* with these rules,
-so the model learns from what a consultant can see.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from ..questionnaire.schema import Item, Questionnaire
-from ..vocabulary import TRACKS  # noqa: F401  (stated once there; imported from here)
+from ..vocabulary import TRACKS, Track  # noqa: F401  (stated once there; imported from here)
 from .scoring import NOT_APPLICABLE, dimension_scores, is_visible, item_score, readiness
 
-# --- thresholds (scores are 0..100) ----------------------------------------------------------
-READINESS_FLOOR = 33.0  # below: too early for anything but the basics
-AI_USE_FLOOR = 22.0  # AI use and the training system both below their floors: basics first
-TRAINING_FLOOR = 30.0
-READINESS_MATURE = 50.0  # at or above: mature enough for a job analysis to find the problem
-DATA_BASE_MIN = 40.0  # a concrete problem needs a data base and management behind it
-LEADERSHIP_MIN = 40.0
-SMALL_FIRM = 50  # employees: below, a firm without training staff cannot run PBL itself
-NEAR = 2.0  # a score this close to a threshold asks for the consultant's judgement
+ASSUMPTION = "tool assumption, to be validated"
+
+
+@dataclass(frozen=True)
+class Line:
+    """A line the rules draw, with where it comes from."""
+
+    id: str
+    value: float
+    meaning: str
+    source: str  # a seed line or regulation, or ASSUMPTION
+    set_on: str = ""  # the date a tool assumption was set
+
+    @property
+    def assumption(self) -> bool:
+        return self.source == ASSUMPTION
+
+
+SET_ON = "2026-11-26"  # the day the point lines were first written (git log -S)
+LINES = {
+    line.id: line
+    for line in (
+        Line(
+            "readiness_floor",
+            33.0,
+            "AI readiness below which only the basics fit",
+            ASSUMPTION,
+            SET_ON,
+        ),
+        Line(
+            "ai_use_floor",
+            22.0,
+            "AI use in work; with the training system also under its line, basics first",
+            ASSUMPTION,
+            SET_ON,
+        ),
+        Line(
+            "training_floor",
+            30.0,
+            "the training system; with AI use also under its line, basics first",
+            ASSUMPTION,
+            SET_ON,
+        ),
+        Line(
+            "readiness_mature",
+            50.0,
+            "AI readiness at which a job analysis can find the problem",
+            ASSUMPTION,
+            SET_ON,
+        ),
+        Line(
+            "data_base",
+            40.0,
+            "the data and digital base a concrete problem needs",
+            ASSUMPTION,
+            SET_ON,
+        ),
+        Line(
+            "leadership",
+            40.0,
+            "the management commitment a concrete problem needs",
+            ASSUMPTION,
+            SET_ON,
+        ),
+        Line(
+            "small_firm",
+            50.0,
+            "employees below which a firm without training staff cannot run PBL itself",
+            ASSUMPTION,
+            SET_ON,
+        ),
+        Line(
+            "near",
+            2.0,
+            "points from a line that ask for the consultant's judgement",
+            ASSUMPTION,
+            SET_ON,
+        ),
+        Line(
+            "experience_lacking",
+            1.0,
+            "AI-training experience lacking: no use of AI beyond "
+            "trying it, and no AI course or only one short course",
+            "seed 000 line 45 (AI 훈련 경험이 부족한 기업); 'one short course' and 'trying' "
+            "are a " + ASSUMPTION,
+            "2026-12-02",
+        ),
+    )
+}
+# The rules' sources in one place, for the pages, the API and the PDF's method note.
+RULE_SOURCES = {
+    "experience_lacking": "seed 000 line 45",
+    "no_ai_experience": "seed 000 line 45",
+    "low_readiness": ASSUMPTION,
+    "not_ready": "seed 000 line 45 (AX firms get PBL on job analysis); lines: " + ASSUMPTION,
+    "equipment_lacking": "seed 000 line 54",
+    "cannot_train_alone": "seed 000 line 54; who can train alone: " + ASSUMPTION,
+    "no_training_capacity": "seed 000 line 54; DOMAIN.md (joint centers run consortium "
+    "training); the size line: " + ASSUMPTION,
+    "ax_ready": "seed 000 line 45",
+    "mature_no_problem": "seed 000 line 45",
+    "mature_thin_base": "seed 000 line 45; lines: " + ASSUMPTION,
+    "trains_alone": "seed 000 line 45",
+}
+SME_SOURCE = "고용보험법 시행령 제12조 (우선지원대상기업)"
+
+READINESS_FLOOR = LINES["readiness_floor"].value
+AI_USE_FLOOR = LINES["ai_use_floor"].value
+TRAINING_FLOOR = LINES["training_floor"].value
+READINESS_MATURE = LINES["readiness_mature"].value
+DATA_BASE_MIN = LINES["data_base"].value
+LEADERSHIP_MIN = LINES["leadership"].value
+SMALL_FIRM = int(LINES["small_firm"].value)
+NEAR = LINES["near"].value
+
+# SME line by KSIC section (고용보험법 시행령 제12조, regular workers; DOMAIN.md). Any firm that
+# is an SME under 중소기업기본법 by revenue qualifies too, so above the line is a flag only.
+SME_LINES = {
+    **dict.fromkeys(("C",), 500),
+    **dict.fromkeys(("B", "F", "H", "J", "N", "M", "Q"), 300),
+    **dict.fromkeys(("G", "I", "K", "R"), 200),
+}
+SME_OTHER = 100
 
 # --- the answers the rules read (declared in questionnaire/contract.py) ----------------------
 AI_USE_ITEMS = (
@@ -66,8 +182,12 @@ AI_USE_ITEMS = (
     "use_area_customer",
     "use_area_marketing",
 )
-# An AI-use answer at or below these options is no use of AI yet ("considering" is not use).
-AI_USE_FLOOR_OPTIONS = frozenset({"none", "not_used", "considering"})
+# At or below these options AI is at most tried ("considering", a few staff on personal
+# accounts): not use at work. Tool assumption, to be validated.
+AI_USE_FLOOR_OPTIONS = frozenset({"none", "not_used", "considering", "individual"})
+NO_AI_OPTIONS = frozenset({"none", "not_used"})
+# One of these alone is "one short course": it does not make a firm experienced (DOMAIN.md).
+SHORT_COURSES = ("free_online", "learning_card")
 CONCRETE_PROBLEM = ("named", "quantified", "scoped")
 # Equipment a firm cannot own for training: lacking it, it trains where the equipment is.
 HEAVY_EQUIPMENT = ("vision", "robot", "automation_line")
@@ -78,6 +198,10 @@ INSTRUCTORS = ("some", "pool")  # in-house instructors who teach from prepared m
 TRAINING_ROOM = ("training_room", "practice_lab")
 ENGINEERS_WHO_CODE = ("coding", "prototype", "production")
 NO_INSTRUCTORS = ("none", "ojt_only")
+# AI at these levels is running, not tried: it needs systems and data behind it.
+AI_RUNNING = ("testing", "operating")
+DATA_STAFF = ("dedicated", "team")
+AX_SUPPORT = ("smart_factory", "voucher")  # seed 000 line 57: AX support, packaged with training
 
 
 @dataclass(frozen=True)
@@ -101,11 +225,20 @@ class Firm:
             readiness=readiness(scores),
         )
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_chosen", {})  # the rules read an answer many times
+
     def chosen(self, item_id: str) -> list[str]:
-        given = self.answers.get(item_id)
-        if given in (None, "", NOT_APPLICABLE):
-            return []
-        return [v for v in (given if isinstance(given, list) else [given]) if v != NOT_APPLICABLE]
+        found = self._chosen.get(item_id)
+        if found is None:
+            given = self.answers.get(item_id)
+            if given in (None, "", NOT_APPLICABLE):
+                found = []
+            else:
+                values = given if isinstance(given, list) else [given]
+                found = [v for v in values if v != NOT_APPLICABLE]
+            self._chosen[item_id] = found
+        return found
 
     def chose(self, item_id: str, *values: str) -> bool:
         return any(v in self.chosen(item_id) for v in values)
@@ -116,6 +249,10 @@ class Firm:
     @property
     def employees(self) -> int:
         return employees_of(self.profile)
+
+    @property
+    def industry(self) -> str:
+        return str(self.profile.get("industry") or "").strip().upper()[:1]
 
 
 def employees_of(profile: Mapping[str, Any]) -> int:
@@ -128,10 +265,21 @@ def employees_of(profile: Mapping[str, Any]) -> int:
 # --- what the rules look at ------------------------------------------------------------------
 
 
+def _use_levels(firm: Firm) -> list[tuple[str, str]]:
+    return [(i, given[0]) for i in AI_USE_ITEMS if (given := firm.chosen(i))]
+
+
 def ai_uses(firm: Firm) -> list[str]:
-    """The AI-use items answered above the floor: the firm uses AI there."""
+    """The AI-use items answered beyond trying: the firm uses AI at work there."""
+    return [i for i, level in _use_levels(firm) if level not in AI_USE_FLOOR_OPTIONS]
+
+
+def ai_tries(firm: Firm) -> list[str]:
+    """The AI-use items where AI is tried or considered, not used at work."""
     return [
-        i for i in AI_USE_ITEMS if firm.chosen(i) and firm.chosen(i)[0] not in AI_USE_FLOOR_OPTIONS
+        i
+        for i, level in _use_levels(firm)
+        if level in AI_USE_FLOOR_OPTIONS and level not in NO_AI_OPTIONS
     ]
 
 
@@ -140,10 +288,31 @@ def ai_courses(firm: Firm) -> list[str]:
     return [v for v in firm.chosen("train_ai_courses") if v != "none"]
 
 
+def one_short_course(courses: list[str]) -> bool:
+    return len(courses) == 1 and courses[0] in SHORT_COURSES
+
+
+def experience_grade(firm: Firm) -> str | None:
+    """AI-training experience as a grade: ``none``, ``lacking`` or ``some``.
+
+    ``lacking`` (seed 000 line 45): no use of AI at work beyond trying it, and no AI course or
+    only one short course. None when the AI-use or the course answers are missing.
+    """
+    levels = _use_levels(firm)
+    if not levels or not firm.chosen("train_ai_courses"):
+        return None
+    courses = ai_courses(firm)
+    if any(v not in AI_USE_FLOOR_OPTIONS for _i, v in levels) or (
+        courses and not one_short_course(courses)
+    ):
+        return "some"
+    tried = any(v not in NO_AI_OPTIONS for _i, v in levels)
+    return "none" if not courses and not tried else "lacking"
+
+
 def no_ai_experience(firm: Firm) -> bool:
-    """No AI use above the floor and no AI training, both answered: free online courses first."""
-    answered_use = any(firm.chosen(i) for i in AI_USE_ITEMS)
-    return answered_use and not ai_uses(firm) and firm.chosen("train_ai_courses") == ["none"]
+    """AI-training experience lacking (a grade, see ``experience_grade``): courses first."""
+    return experience_grade(firm) in ("none", "lacking")
 
 
 def low_readiness(firm: Firm) -> bool:
@@ -206,6 +375,11 @@ def no_training_capacity(firm: Firm) -> bool:
     )
 
 
+def sme_line(industry: str) -> int:
+    """The head count up to which a firm of this KSIC section is 우선지원대상기업."""
+    return SME_LINES.get(industry, SME_OTHER)
+
+
 # --- the decision, with what decided it -------------------------------------------------------
 
 
@@ -214,7 +388,8 @@ class Finding:
     """One observation the rules rest on, and the side it speaks for.
 
     ``supports`` is a track, or ``"not_beginner"`` for what opens the gate to either of the
-    other two. ``value`` and ``threshold`` say how far the firm is from a line it must cross.
+    other two. For a line, ``value`` is the exact value the rule compared with ``threshold``
+    (``line`` names it in ``LINES``); the sentence reads its side from the same comparison.
     """
 
     code: str
@@ -223,6 +398,7 @@ class Finding:
     value: float | None = None
     threshold: float | None = None
     detail: tuple[str, ...] = ()
+    line: str = ""
 
     def near(self) -> bool:
         return (
@@ -231,14 +407,36 @@ class Finding:
             and abs(self.value - self.threshold) < NEAR
         )
 
+    @property
+    def below(self) -> bool:
+        return (self.value or 0.0) < (self.threshold or 0.0)
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """An answer (or answers) the consultant should re-check, and why.
+
+    ``kind``: ``near_line``, ``inconsistent``, ``above_sme_line`` or ``one_step``
+    (added by ``levers``). ``code`` names the line or the check.
+    """
+
+    kind: str
+    code: str
+    items: tuple[str, ...] = ()
+    value: float | None = None
+    threshold: float | None = None
+    detail: tuple[str, ...] = ()
+
 
 @dataclass(frozen=True)
 class Decision:
-    """The policy's track for a firm, the rule that decided it and everything it weighed.
+    """The scorecard's track for a firm, the rule that decided it and everything it weighed.
 
     ``decisive`` are the findings that decided the track (most important first); ``others``
     the rest, for the consultant. ``exceptions`` names the rules that set aside the usual
-    course; ``near`` the thresholds the firm is within ``NEAR`` points of.
+    course (notes for the consultant, not review items); ``near`` the lines the firm is within
+    ``NEAR`` points of where crossing one alone would change the track; ``review`` what to
+    re-check.
     """
 
     track: str
@@ -249,67 +447,90 @@ class Decision:
     near: tuple[Finding, ...] = ()
     job_analysis_first: bool = False
     lacking: tuple[str, ...] = field(default=())  # hands-on needs it cannot train for alone
+    experience: str | None = None  # the grade, see ``experience_grade``
+    review: tuple[ReviewItem, ...] = ()
+    support: tuple[str, ...] = ()  # AX support already used (``external_support``)
 
     @property
     def findings(self) -> tuple[Finding, ...]:
         return self.decisive + self.others
 
 
-def _dimension(firm: Firm, code: str, supports: str, dimension: str, threshold: float):
-    return Finding(
-        code, supports, (f"dim:{dimension}",), round(firm.score(dimension), 1), threshold
+def _line(firm: Firm, line: str, supports_below: str, dimension: str | None = None) -> Finding:
+    """A finding for one line, from the exact value the rule compares."""
+    value = firm.score(dimension) if dimension else (firm.readiness or 0.0)
+    threshold = LINES[line].value
+    below = value < threshold
+    items = (f"dim:{dimension}",) if dimension else ("readiness",)
+    other = "not_beginner" if supports_below == "beginner" else "beginner"
+    return Finding(line, supports_below if below else other, items, value, threshold, line=line)
+
+
+def _experience(firm: Firm) -> tuple[Finding, Finding]:
+    uses, tries, courses = ai_uses(firm), ai_tries(firm), ai_courses(firm)
+    use = (
+        Finding("ai_in_use", "not_beginner", tuple(uses), detail=tuple(uses))
+        if uses
+        else Finding("ai_use_none", "beginner", AI_USE_ITEMS, detail=tuple(tries))
     )
+    if not courses:
+        course = Finding("no_ai_training", "beginner", ("train_ai_courses",))
+    elif one_short_course(courses):
+        course = Finding(
+            "one_short_course", "beginner", ("train_ai_courses",), detail=tuple(courses)
+        )
+    else:
+        course = Finding(
+            "ai_training", "not_beginner", ("train_ai_courses",), detail=tuple(courses)
+        )
+    return use, course
 
 
 def decide(firm: Firm) -> Decision:
-    """The policy's track for ``firm``, the first rule that holds in the policy's order."""
-    uses, courses = ai_uses(firm), ai_courses(firm)
-    readiness_value = round(firm.readiness or 0.0, 1)
-    experience = (
-        Finding("ai_in_use", "not_beginner", tuple(uses), detail=tuple(uses)) if uses else None,
-        Finding("ai_training", "not_beginner", ("train_ai_courses",), detail=tuple(courses))
-        if courses
-        else None,
+    """The scorecard's track for ``firm``: the first rule that holds in the policy's order."""
+    decision = _decide(firm)
+    return Decision(
+        **{
+            **decision.__dict__,
+            "review": review_items(firm, decision),
+            "support": external_support(firm),
+        }
     )
+
+
+def _decide(firm: Firm) -> Decision:
+    grade = experience_grade(firm)
+    use, course = _experience(firm)
+    experience = [f for f in (use, course) if f.supports == "not_beginner"]
     needs = hands_on_needs(firm)
     problem = (
         Finding("concrete_problem", "not_beginner", ("need_problem_clarity",))
         if concrete_problem(firm)
         else Finding("no_concrete_problem", "beginner", ("need_problem_clarity",))
     )
-    readiness_line = Finding(
-        "readiness_mature" if mature(firm) else "readiness_below_mature",
-        "not_beginner" if mature(firm) else "beginner",
-        ("readiness",),
-        readiness_value,
-        READINESS_MATURE,
-    )
+    maturity = _line(firm, "readiness_mature", "beginner")
     near: list[Finding] = []
 
-    # Stage 1: the gate.
-    if no_ai_experience(firm):
+    # Stage 1: the gate (seed 000 line 45).
+    if grade in ("none", "lacking"):
         return Decision(
             "beginner",
-            "no_ai_experience",
-            (
-                Finding("no_ai_use", "beginner", AI_USE_ITEMS),
-                Finding("no_ai_training", "beginner", ("train_ai_courses",)),
-            ),
-            (readiness_line,) if mature(firm) else (),
+            "experience_lacking",
+            (use, course),
+            (maturity,) if mature(firm) else (),
             exceptions=("no_ai_experience",) if mature(firm) or ax_ready(firm) else (),
+            experience=grade,
         )
-    gate = Finding("readiness_low", "beginner", ("readiness",), readiness_value, READINESS_FLOOR)
-    use_floor = _dimension(firm, "ai_use_low", "beginner", "ai_use", AI_USE_FLOOR)
-    training_floor = _dimension(firm, "training_low", "beginner", "training_system", TRAINING_FLOOR)
+    gate = _line(firm, "readiness_floor", "beginner")
+    use_floor = _line(firm, "ai_use_floor", "beginner", "ai_use")
+    training_floor = _line(firm, "training_floor", "beginner", "training_system")
     # A line counts as near only where crossing it alone would change the track.
     near += [gate] if gate.near() else []
-    near += [use_floor] if use_floor.near() and training_floor.value < TRAINING_FLOOR else []
-    near += [training_floor] if training_floor.near() and use_floor.value < AI_USE_FLOOR else []
+    near += [use_floor] if use_floor.near() and training_floor.below else []
+    near += [training_floor] if training_floor.near() and use_floor.below else []
     if low_readiness(firm):
-        # What holds it back: the line it is under first, then the weakest of the rest a CEO
-        # can act on (AI use, the training system, a concrete problem).
-        below = [f for f in (use_floor, training_floor) if (f.value or 0.0) < (f.threshold or 0.0)]
-        if firm.readiness is None or readiness_value < READINESS_FLOOR:
+        below = [f for f in (use_floor, training_floor) if f.below]
+        if firm.readiness is None or gate.below:
             decisive = (gate, *below)
         else:
             decisive = (use_floor, training_floor)
@@ -319,43 +540,39 @@ def decide(firm: Firm) -> Decision:
             "beginner",
             "low_readiness",
             decisive,
-            tuple(f for f in experience if f),
+            tuple(experience),
             near=tuple(near),
+            experience=grade,
         )
 
-    data = _dimension(firm, "data_base", "not_beginner", "data_infra", DATA_BASE_MIN)
-    leadership = _dimension(firm, "leadership", "not_beginner", "leadership", LEADERSHIP_MIN)
-    other_path = mature(firm) or bool(needs)
-    if concrete_problem(firm) and not other_path:
+    data = _line(firm, "data_base", "beginner", "data_infra")
+    leadership = _line(firm, "leadership", "beginner", "leadership")
+    if concrete_problem(firm) and not mature(firm):
         near += [f for f in (data, leadership) if f.near()]
-    if readiness_line.near() and not (ax_ready(firm) or needs):
-        near.append(readiness_line)
-    if not (ax_ready(firm) or mature(firm) or needs):
+    if maturity.near() and not ax_ready(firm):
+        near.append(maturity)
+    if not (ax_ready(firm) or mature(firm)):
         missing = [problem] if not concrete_problem(firm) else []
-        missing += [
-            Finding(f"{f.code}_thin", "beginner", f.items, f.value, f.threshold)
-            for f in (data, leadership)
-            if concrete_problem(firm) and (f.value or 0) < (f.threshold or 0)
-        ]
+        missing += [f for f in (data, leadership) if concrete_problem(firm) and f.below]
         return Decision(
             "beginner",
             "not_ready",
-            (readiness_line, *missing),
-            tuple(f for f in experience if f),
+            (maturity, *missing),
+            tuple(experience),
             near=tuple(near),
+            experience=grade,
         )
 
-    # Stage 2: who cannot train alone goes to a shared center; the rest are AX firms.
-    opened = [f for f in experience if f]
+    # Stage 2 (seed 000 line 54): who cannot train alone goes to a shared center.
+    opened = list(experience)
     if ax_ready(firm):
         opened = [problem, data, leadership, *opened]
-    elif mature(firm):
-        opened = [readiness_line, problem, *opened]
+    else:
+        opened = [maturity, problem, *opened]
     lacking = tuple(n for n in needs if not can_train_alone(firm, n))
     alone = tuple(n for n in needs if can_train_alone(firm, n))
     heavy = tuple(n for n in lacking if n in HEAVY_EQUIPMENT)
     light = tuple(n for n in lacking if n not in HEAVY_EQUIPMENT)
-    capacity_items = ("train_hrd_owner", "train_facility", "train_instructors")
     if heavy or light:
         decisive = []
         if heavy:
@@ -376,9 +593,11 @@ def decide(firm: Firm) -> Decision:
             "equipment_lacking" if heavy else "cannot_train_alone",
             tuple(decisive),
             tuple(opened),
-            exceptions=("cannot_train_alone",) if light else (),
+            # "only for want of the people" is true only when no heavy equipment is lacking
+            exceptions=("cannot_train_alone",) if light and not heavy else (),
             near=tuple(near),
             lacking=lacking,
+            experience=grade,
         )
     if no_training_capacity(firm):
         return Decision(
@@ -388,18 +607,19 @@ def decide(firm: Firm) -> Decision:
                 Finding(
                     "no_training_capacity",
                     "shared_center",
-                    capacity_items,
+                    ("train_hrd_owner", "train_facility", "train_instructors"),
                     float(firm.employees),
                     float(SMALL_FIRM),
+                    line="small_firm",
                 ),
             ),
             tuple(opened),
             exceptions=("no_training_capacity",),
             near=tuple(near),
+            experience=grade,
         )
     ready = ax_ready(firm)
-    first = not ready
-    decisive = tuple(opened[:3]) if ready else (readiness_line, problem)
+    decisive = tuple(opened[:3]) if ready else (maturity, problem)
     others = [f for f in opened if f not in decisive]
     if alone:
         others.append(
@@ -410,160 +630,105 @@ def decide(firm: Firm) -> Decision:
                 detail=alone,
             )
         )
+    if not ready:
+        # mature: with no concrete problem the job analysis must find one; with a problem on
+        # a thin base it analyses that problem
+        if not concrete_problem(firm):
+            rule = "mature_no_problem"
+        else:
+            rule = "mature_thin_base"
+            decisive = (maturity, problem, *(f for f in (data, leadership) if f.below))
+    else:
+        rule = "ax_ready"
     return Decision(
         "ax",
-        "ax_ready" if ready else "mature_no_problem" if mature(firm) else "trains_alone",
+        rule,
         decisive,
         tuple(others),
-        exceptions=("mature_no_problem",) if first and mature(firm) else (),
+        exceptions=("mature_no_problem",) if rule == "mature_no_problem" else (),
         near=tuple(near),
-        job_analysis_first=first,
+        job_analysis_first=not concrete_problem(firm),
+        experience=grade,
     )
 
 
 def track_for(firm: Firm) -> str:
-    """The policy's track for a firm."""
-    return decide(firm).track
+    """The scorecard's track for a firm: ``decide``'s order without building its findings.
+
+    The one-step search calls it some ninety times a firm; ``tests/test_policy.py`` checks it
+    agrees with ``decide`` over thousands of firms.
+    """
+    if no_ai_experience(firm) or low_readiness(firm) or not (ax_ready(firm) or mature(firm)):
+        return "beginner"
+    if any(not can_train_alone(firm, n) for n in hands_on_needs(firm)):
+        return "shared_center"
+    return "shared_center" if no_training_capacity(firm) else "ax"
 
 
-# --- synthetic firms -------------------------------------------------------------------------
+# --- review items: what the consultant should re-check ----------------------------------------
 
 
-@dataclass(frozen=True)
-class Traits:
-    maturity: float  # 0..1: how far along the firm is digitally
-    manufacturing: bool
-    employees: int
-    experience: str  # "none", "use" (AI in use, no AI training), "training" or "both"
-    hands_on_need: bool  # wants vision inspection, robots, automation, sensors or GPU work
-    in_house_capacity: bool  # owns a lab and has instructors
-    no_training_staff: bool  # a small firm with no one for training, no room, no instructors
-
-
-def _traits(rng: np.random.Generator) -> Traits:
-    maturity = float(rng.beta(2.0, 2.4))
-    manufacturing = bool(rng.random() < 0.6)
-    employees = int(np.clip(rng.lognormal(3.4, 0.9), 3, 300))
-    # AI experience: none at all, AI in use, AI training, or both; the plan's gate reads it
-    # apart from maturity, so the generator draws it apart too (with a lean toward maturity)
-    if rng.random() >= 0.55 + 0.45 * maturity:
-        experience = "none"
-    else:
-        experience = str(rng.choice(["use", "training", "both"], p=[0.2, 0.2, 0.6]))
-    hands_on_need = bool(rng.random() < (0.15 + 0.5 * maturity) * (1.0 if manufacturing else 0.4))
-    in_house_capacity = bool(rng.random() < 0.6 * maturity * min(1.0, employees / 120))
-    no_training_staff = not in_house_capacity and employees < SMALL_FIRM and rng.random() < 0.3
-    return Traits(
-        maturity,
-        manufacturing,
-        employees,
-        experience,
-        hands_on_need,
-        in_house_capacity,
-        no_training_staff,
-    )
-
-
-def _pick_level(rng: np.random.Generator, item: Item, level: float) -> str:
-    """An option about ``level`` (0..1) up the item's scale, with a consultant's spread."""
-    options = sorted(item.options, key=lambda o: o.score)
-    index = round(np.clip(level + rng.normal(0, 0.18), 0, 1) * (len(options) - 1))
-    return options[int(index)].value
-
-
-FIELD_ONLY_ITEMS = (
-    "data_collection",
-    "use_area_quality",
-    "use_area_maintenance",
-    "skill_field_digital",
-    "skill_field_ai",
-)
-
-
-def _answer(rng: np.random.Generator, item: Item, traits: Traits, answers: dict) -> Any:
-    level = traits.maturity
-    if item.id in ("train_facility", "train_instructors") and traits.in_house_capacity:
-        return sorted(item.options, key=lambda o: o.score)[-1].value
-    if traits.no_training_staff and item.id in ("train_hrd_owner", "train_facility"):
-        return "none"
-    if traits.no_training_staff and item.id == "train_instructors":
-        return str(rng.choice(NO_INSTRUCTORS))
-    if item.id == "need_equipment":
-        if traits.hands_on_need:
-            pool = (
-                ["vision", "robot", "automation_line", "iot_sensors"]
-                if traits.manufacturing
-                else ["gpu", "iot_sensors"]
+def inconsistencies(firm: Firm) -> list[ReviewItem]:
+    """Answers that contradict each other, in the manner of SIRI's guiding statements."""
+    found = []
+    no_systems = firm.chosen("data_systems") == ["none"]
+    paper = firm.chose("data_storage", "paper")
+    running = [i for i in AI_USE_ITEMS if firm.chose(i, *AI_RUNNING)]
+    if running and (no_systems or paper):
+        found.append(
+            ReviewItem(
+                "inconsistent",
+                "ai_without_systems",
+                ("data_systems" if no_systems else "data_storage", *running),
+                detail=tuple(running),
             )
-            size = int(rng.integers(1, len(pool) + 1))
-            chosen = list(rng.choice(pool, size=size, replace=False))
-            return chosen + (["ai_software"] if rng.random() < 0.2 else [])
-        return ["none"] if rng.random() < 0.8 else ["ai_software"]
-    if item.id == "need_problem_clarity" and traits.hands_on_need:
-        level = min(1.0, level + 0.25)
-    if item.allow_na and not traits.manufacturing and item.id in FIELD_ONLY_ITEMS:
-        return NOT_APPLICABLE
-    if traits.experience != "use" and item.id in AI_USE_ITEMS:
-        floor = [o for o in item.options if o.value in AI_USE_FLOOR_OPTIONS]
-        return floor[int(rng.integers(len(floor)))].value if rng.random() < 0.3 else floor[0].value
-    if traits.experience in ("none", "use") and item.id == "train_ai_courses":
-        return ["none"]
-    if item.id == "train_ai_courses" and rng.random() < 0.7:
-        others = [o.value for o in item.options if not o.exclusive]
-        return list(rng.choice(others, size=int(rng.integers(1, 3)), replace=False))
-    if item.allow_na and rng.random() < 0.04:
-        return NOT_APPLICABLE
-    if item.type == "single" and item.is_scored:
-        return _pick_level(rng, item, level)
-    if item.type == "single":
-        return item.options[int(rng.integers(len(item.options)))].value
-    if item.type == "multi":
-        exclusive = [o.value for o in item.options if o.exclusive]
-        others = [o for o in item.options if not o.exclusive]
-        chance = 0.1 + 0.5 * level if item.is_scored else 0.3
-        chosen = [o.value for o in others if rng.random() < chance]
-        return chosen or (exclusive[:1] or [others[0].value])
-    if item.type == "number":
-        top = min(item.max, 60.0)
-        return f"{np.clip(rng.normal(level * top, top * 0.15), item.min, item.max):.0f}"
-    return ""
+        )
+    if firm.chose("data_it_staff", *DATA_STAFF) and paper and no_systems:
+        found.append(
+            ReviewItem(
+                "inconsistent",
+                "data_team_without_data",
+                ("data_it_staff", "data_storage", "data_systems"),
+            )
+        )
+    support = [v for v in firm.chosen("lead_external") if v == "smart_factory"]
+    if support and no_systems:
+        found.append(
+            ReviewItem(
+                "inconsistent",
+                "smart_factory_without_systems",
+                ("lead_external", "data_systems"),
+            )
+        )
+    return found
 
 
-def synthetic_firm(rng: np.random.Generator, questionnaire: Questionnaire) -> Firm:
-    traits = _traits(rng)
-    answers: dict[str, Any] = {}
-    for item in questionnaire.items():
-        if item.type == "text" or not is_visible(item, answers):
-            continue
-        value = _answer(rng, item, traits, answers)
-        if value not in ("", None):
-            answers[item.id] = value
-    profile = {
-        "employees": str(traits.employees),
-        "industry": "C" if traits.manufacturing else str(rng.choice(["G", "J", "M", "H", "F"])),
-    }
-    return Firm.of(questionnaire, profile, answers)
+def review_items(firm: Firm, decision: Decision) -> tuple[ReviewItem, ...]:
+    """Near a line, an inconsistency, above the SME line."""
+    items = [
+        ReviewItem("near_line", f.line or f.code, f.items, f.value, f.threshold)
+        for f in decision.near
+    ]
+    items += inconsistencies(firm)
+    line = sme_line(firm.industry)
+    if firm.employees > line:
+        items.append(
+            ReviewItem(
+                "above_sme_line",
+                "above_sme_line",
+                ("profile:employees", "profile:industry"),
+                float(firm.employees),
+                float(line),
+                detail=(firm.industry,),
+            )
+        )
+    return tuple(items)
 
 
-NEIGHBOURS = {"beginner": ("ax",), "ax": ("beginner", "shared_center"), "shared_center": ("ax",)}
-
-
-def bootstrap_set(
-    questionnaire: Questionnaire,
-    n: int,
-    rng: np.random.Generator,
-    label_noise: float = 0.05,
-    rule: Callable[[Firm], str] = track_for,
-) -> list[tuple[Firm, str]]:
-    """``n`` synthetic firms with their policy track; ``label_noise`` of them moved one track."""
-    firms = []
-    for _ in range(n):
-        firm = synthetic_firm(rng, questionnaire)
-        track = rule(firm)
-        if rng.random() < label_noise:
-            track = str(rng.choice(NEIGHBOURS[track]))
-        firms.append((firm, track))
-    return firms
+def external_support(firm: Firm) -> tuple[str, ...]:
+    """Smart-factory or voucher support the firm used: seed 000 line 57 packages AX support
+    with training, so the consultant plans the training with it (a note, not a track)."""
+    return tuple(v for v in firm.chosen("lead_external") if v in AX_SUPPORT)
 
 
 # --- one-step changes: what "improving an answer" means ---------------------------------------

@@ -19,6 +19,7 @@ import sqlite_utils
 from ..questionnaire.schema import Questionnaire
 from ..storage import now, transaction
 from .model import Prediction, TrackModel
+from .scorecard import assess
 
 if TYPE_CHECKING:
     from .training import Example
@@ -59,10 +60,11 @@ def diagnose(
     profile: Mapping[str, Any],
     answers: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """Score, predict, explain and store; return the diagnosis as plain data."""
+    """Score, decide by the scorecard, explain and store, with the shadow model's track beside
+    it; return the diagnosis as plain data."""
     scores = dimension_scores(questionnaire, answers)
     index = readiness(scores)
-    prediction = model.predict(questionnaire, profile, answers)
+    prediction = assess(questionnaire, profile, answers, model=model)
     scores_json = {k: asdict(v) for k, v in scores.items()}
     explanation = {
         k: v
@@ -72,7 +74,8 @@ def diagnose(
     with transaction(db):
         cursor = db.execute(
             "INSERT INTO predictions (assessment_id, model_version, track, probabilities, "
-            "explanation, scores, readiness, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "explanation, scores, readiness, created_at, decided_by, shadow_track) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'scorecard', ?)",
             [
                 assessment_id,
                 prediction.model_version,
@@ -82,10 +85,11 @@ def diagnose(
                 json.dumps(scores_json),
                 index,
                 now(),
+                (prediction.shadow or {}).get("track"),
             ],
         )
     log.info(
-        "assessment %s diagnosed as %s by model %s",
+        "assessment %s diagnosed as %s by the scorecard (shadow model %s)",
         assessment_id,
         prediction.track,
         prediction.model_version,
@@ -133,11 +137,7 @@ def _policy_explanation(
     The stored track and probabilities stay as the model of the day gave them; the reasons
     are the policy's, from the stored answers and the questionnaire version they answer.
     """
-    from dataclasses import asdict as as_dict
-
     from ..assessments import load_answers
-    from .model import review_reasons
-    from .policy import Firm, decide
 
     record = db.execute(
         "SELECT a.profile, v.definition FROM assessments a JOIN questionnaire_versions v "
@@ -147,21 +147,11 @@ def _policy_explanation(
     ).fetchone()
     questionnaire = Questionnaire.model_validate_json(record[1])
     answers, _notes = load_answers(db, assessment_id)
-    decision = decide(Firm.of(questionnaire, json.loads(record[0]), answers))
-    probabilities = json.loads(row["probabilities"])
-    gate = 1 - probabilities.get("beginner", 0.0)
-    referral = probabilities.get("shared_center", 0.0) / gate if gate else 0.0
-    review = review_reasons(row["track"], decision, gate, referral)
+    scorecard = assess(questionnaire, json.loads(record[0]), answers).to_json()
     return {
-        "needs_review": bool(review),
-        "review": review,
-        "rule_track": decision.track,
-        "rule": decision.rule,
-        "decisive": [as_dict(f) for f in decision.decisive],
-        "others": [as_dict(f) for f in decision.others],
-        "near": [as_dict(f) for f in decision.near],
-        "job_analysis_first": decision.job_analysis_first,
-        "counterfactual": None,
+        k: v
+        for k, v in scorecard.items()
+        if k not in ("track", "probabilities", "model_version", "counterfactual", "sensitivity")
     }
 
 

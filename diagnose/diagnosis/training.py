@@ -1,10 +1,17 @@
-"""Training the track model: data, calibration, evaluation, the card, and release gates.
+"""Training the shadow model: data, calibration, evaluation, the card, release and promotion.
 
-Two sources of labels:
-1. the bootstrap set: synthetic firms labelled by the policy (``policy.py``);
-2. real decisions: consultants' overrides of the model (strong, independent labels) and their
-   confirmations (weak: a consultant who confirms the model's own track is anchored by it, so
-   a confirmation trains but never counts as independent evidence in a release gate).
+The model learns how consultants decide, not the rules: the scorecard (``policy.py``)
+already is the rules. Its labels:
+1. consultants' overrides of the scorecard's track: the strongest labels;
+2. consultants' confirmations: weaker (a consultant who confirms is anchored by the track
+   shown), so they train but never count as independent evidence;
+3. self-assessments: none (no one but the firm has looked at them);
+4. the bootstrap set, synthetic firms labelled by the rules (``synthetic.py``): a cold start
+   only, at a low weight, so the shadow model has a shape before any decision exists.
+
+Until the model beats the scorecard on held-out consultant decisions (``promotion``: at least
+``MIN_HELD_OUT`` held-out overrides, and the bootstrap interval of the accuracy difference
+above 0) it runs in shadow and is shown on its card only.
 
 One seeded generator drives everything, so the same inputs give the same model. A new model
 becomes current only through the release gates (``release_gates``): enough independent
@@ -38,19 +45,19 @@ from .policy import (
     HANDS_ON_EQUIPMENT,
     TRACKS,
     Firm,
-    bootstrap_set,
     can_train_alone,
     decide,
     scored_steps,
-    synthetic_firm,
     track_for,
 )
+from .synthetic import bootstrap_set, synthetic_firm
 
 log = logging.getLogger(__name__)
 BOOTSTRAP_SIZE = 8000
 LABEL_NOISE = 0.05
-OVERRIDE_WEIGHT = 5.0  # a consultant's override counts as five synthetic firms
-CONFIRM_WEIGHT = 1.0  # a confirmation of the model's own track: weak evidence
+OVERRIDE_WEIGHT = 5.0  # a consultant's override: the strongest label
+CONFIRM_WEIGHT = 1.0  # a confirmation of the scorecard's track: weaker evidence
+BOOTSTRAP_WEIGHT = 0.2  # a synthetic firm labelled by the rules: a cold start only
 CALIBRATION_SHARE = 0.25
 # The fixed synthetic firms every model is checked on: the same for every candidate.
 CHECK_SEED, CHECK_SIZE = 20261126, 2000
@@ -76,7 +83,11 @@ class Example:
 
     @property
     def weight(self) -> float:
-        return {"override": OVERRIDE_WEIGHT, "confirm": CONFIRM_WEIGHT}.get(self.source, 1.0)
+        return {
+            "override": OVERRIDE_WEIGHT,
+            "confirm": CONFIRM_WEIGHT,
+            "bootstrap": BOOTSTRAP_WEIGHT,
+        }.get(self.source, 0.0)
 
 
 def bootstrap_examples(
@@ -135,13 +146,19 @@ def train(
     label_noise: float = LABEL_NOISE,
     evaluate_it: bool = True,
 ) -> tuple[TrackModel, list[Example]]:
-    """Fit both stages on the bootstrap set plus ``real``; return the model and the held-out
-    independent decisions (30 % of the overrides, once there are ten)."""
+    """Fit both stages on consultants' decisions plus the cold-start bootstrap set; return the
+    model and the held-out decisions (30 % of them, once there are ten overrides)."""
     boot = bootstrap_examples(questionnaire, seed, bootstrap_size, label_noise)
+    real = [e for e in real if e.source in ("override", "confirm")]  # self-assessments: none
     independent = [e for e in real if e.independent]
     held_out: list[Example] = []
     if len(independent) >= 10:
-        _kept, held_out = train_test_split(independent, test_size=HOLD_OUT_SHARE, random_state=seed)
+        _kept, held_out = train_test_split(
+            list(real),
+            test_size=HOLD_OUT_SHARE,
+            random_state=seed,
+            stratify=[e.source for e in real],
+        )
     held = {id(e) for e in held_out}
     training = [e for e in real if id(e) not in held]
     fit_boot, cal_boot = train_test_split(
@@ -199,7 +216,9 @@ def train(
         "data": {
             "bootstrap": {
                 "count": len(boot),
-                "generator": "diagnose.diagnosis.policy.bootstrap_set",
+                "generator": "diagnose.diagnosis.synthetic.bootstrap_set",
+                "weight": BOOTSTRAP_WEIGHT,
+                "use": "cold start only: labelled by the scorecard's rules, not by consultants",
                 "label_noise": label_noise,
                 "calibration_share": CALIBRATION_SHARE,
                 "tracks": {t: sum(e.track == t for e in boot) for t in TRACKS},
@@ -221,6 +240,9 @@ def train(
         },
     }
     model = TrackModel(stages, card)
+    card["intended_use"] = INTENDED_USE
+    card["limitations"] = LIMITATIONS
+    card["promotion"] = promotion(model, questionnaire, held_out)
     if evaluate_it:  # the release gates need both; a quick refit in a test may skip them
         card["evaluation"] = evaluate(model, questionnaire, seed)
         card["sanity"] = monotone_violations(model, questionnaire, property_firms(questionnaire))
@@ -374,6 +396,70 @@ def monotone_violations(
     }
 
 
+# --- promotion: beating the scorecard on consultants' decisions ------------------------------
+
+INTENDED_USE = (
+    "A second opinion for training doctors: how consultants have decided for firms like this "
+    "one. It never decides a track (the published scorecard does), and it is shown only once "
+    "promoted, as 'consultants usually decide X for firms like this' beside the scorecard's "
+    "track. Not for firms, not for funding decisions, not for ranking consultants."
+)
+LIMITATIONS = [
+    "Until consultants' decisions exist it is trained on synthetic firms labelled by the "
+    "scorecard's own rules (a cold start): it then imitates the rules and adds nothing.",
+    "Confirmations are anchored by the track the consultant was shown; only overrides are "
+    "independent, and there are few.",
+    "Its probabilities are calibrated on synthetic firms, not on consultants' decisions, so "
+    "they are not shown anywhere.",
+    "Consultants of one center may decide differently from another's; the decisions are pooled.",
+]
+
+
+def promotion(
+    model: TrackModel, questionnaire: Questionnaire, held_out: Sequence[Example]
+) -> dict[str, Any]:
+    """Whether the model beats the scorecard on held-out consultant decisions.
+
+    Promoted only with at least ``MIN_HELD_OUT`` held-out overrides and a 95 % bootstrap
+    interval of the accuracy difference (model minus scorecard) wholly above 0.
+    """
+    overrides = sum(e.independent for e in held_out)
+    result: dict[str, Any] = {
+        "promoted": False,
+        "held_out": len(held_out),
+        "held_out_overrides": overrides,
+        "requirement": f"at least {MIN_HELD_OUT} held-out overrides and the 95% bootstrap "
+        "interval of (model accuracy - scorecard accuracy) above 0",
+    }
+    if overrides < MIN_HELD_OUT:
+        result["why"] = (
+            f"in shadow: {overrides} held-out overrides, {MIN_HELD_OUT} needed to judge it"
+        )
+        return result
+    firms = _firms(questionnaire, held_out)
+    labels = [e.track for e in held_out]
+    model_ok = np.array(
+        [p == t for p, t in zip(model.tracks(questionnaire, firms), labels, strict=True)],
+        dtype=float,
+    )
+    card_ok = np.array([track_for(f) == t for f, t in zip(firms, labels, strict=True)], dtype=float)
+    low, high = _paired_interval(model_ok, card_ok, seed=len(labels))
+    promoted = bool(low > 0)
+    result.update(
+        {
+            "promoted": promoted,
+            "model_accuracy": round(float(model_ok.mean()), 4),
+            "scorecard_accuracy": round(float(card_ok.mean()), 4),
+            "interval": [round(low, 4), round(high, 4)],
+            "why": ("promoted: " if promoted else "in shadow: ")
+            + f"accuracy on {len(labels)} held-out decisions, model {model_ok.mean():.3f} vs "
+            f"scorecard {card_ok.mean():.3f}, 95% interval of the difference "
+            f"[{low:+.3f}, {high:+.3f}]",
+        }
+    )
+    return result
+
+
 # --- release gates ---------------------------------------------------------------------------
 
 
@@ -422,17 +508,20 @@ def release_gates(
     gates += _comparison_gates(new, current, questionnaire, held_out, real_count)
     if stop_early and not all(g.passed for g in gates):
         return gates
-    agreement = rule_agreement(new, questionnaire)
-    gates.append(
-        Gate(
-            "rule_agreement",
-            agreement >= MIN_RULE_AGREEMENT,
-            f"{agreement:.4f}",
-            f">= {MIN_RULE_AGREEMENT} on {CHECK_SIZE} fixed synthetic firms",
+    if not real_count:
+        # a cold-start model is meant to imitate the rules; one trained on consultants'
+        # decisions is meant to differ from them where consultants do
+        agreement = rule_agreement(new, questionnaire)
+        gates.append(
+            Gate(
+                "rule_agreement",
+                agreement >= MIN_RULE_AGREEMENT,
+                f"{agreement:.4f}",
+                f">= {MIN_RULE_AGREEMENT} on {CHECK_SIZE} fixed synthetic firms (cold start)",
+            )
         )
-    )
-    if stop_early and not gates[-1].passed:
-        return gates
+        if stop_early and not gates[-1].passed:
+            return gates
     sanity = new.card.get("sanity") or monotone_violations(
         new, questionnaire, property_firms(questionnaire)
     )
@@ -458,16 +547,17 @@ def _comparison_gates(
     """Enough independent decisions, an improvement beyond chance, no track's recall worse."""
     gates = []
     if real_count:
+        overrides = sum(e.independent for e in held_out)
         gates.append(
             Gate(
                 "independent_decisions",
-                len(held_out) >= MIN_HELD_OUT,
-                f"{len(held_out)} overrides held out of {real_count} real decisions",
-                f"at least {MIN_HELD_OUT} held-out overrides; confirmations of the model's "
-                "own track do not count",
+                overrides >= MIN_HELD_OUT,
+                f"{overrides} overrides held out of {real_count} real decisions",
+                f"at least {MIN_HELD_OUT} held-out overrides; confirmations of the "
+                "scorecard's track do not count",
             )
         )
-        if len(held_out) < MIN_HELD_OUT:
+        if overrides < MIN_HELD_OUT:
             return gates
     if current is None:
         return [*gates, Gate("improvement", True, "no current model", "better than the current")]
@@ -554,11 +644,26 @@ def card_markdown(card: Mapping[str, Any]) -> str:
     real = card["data"]["real_decisions"]
     boot = card["data"]["bootstrap"]
     sanity = card["sanity"]
+    promotion_ = card.get("promotion") or {}
     lines = [
-        f"# Track model {card['version']}",
+        f"# Track model {card['version']} (shadow model: the scorecard decides)",
         "",
         f"Trained {card['trained_at']} on questionnaire `{card['questionnaire']}`, seed "
         f"{card['seed']}. Algorithm: {card['algorithm']}.",
+        "",
+        "## Status",
+        "",
+        f"**{'Promoted' if promotion_.get('promoted') else 'In shadow'}**: "
+        f"{promotion_.get('why', 'never judged on consultants decisions (an older card)')}. "
+        f"Requirement: {promotion_.get('requirement', '-')}.",
+        "",
+        "## Intended use",
+        "",
+        card.get("intended_use", INTENDED_USE),
+        "",
+        "## Limitations",
+        "",
+        *(f"- {item}" for item in card.get("limitations", LIMITATIONS)),
         "",
         "## Features and their directions",
         "",
@@ -571,9 +676,11 @@ def card_markdown(card: Mapping[str, Any]) -> str:
         ),
         "",
         "## Data",
-        f"- bootstrap: {boot['count']} synthetic firms labelled by the rules in "
-        f"`diagnose/diagnosis/policy.py` ({boot['tracks']}), {boot['label_noise']:.0%} of labels "
-        f"moved to a neighbouring track; {boot['calibration_share']:.0%} kept for calibration",
+        f"- bootstrap (cold start only, generated firms): {boot['count']} synthetic firms "
+        f"labelled by the rules in `diagnose/diagnosis/policy.py` ({boot['tracks']}), "
+        f"{boot['label_noise']:.0%} of labels moved to a neighbouring track; "
+        f"{boot['calibration_share']:.0%} kept for calibration; weight "
+        f"{boot.get('weight', 1.0)} each",
         f"- real decisions: {real['count']} ({real['overrides']} overrides, "
         f"{real['confirmations']} confirmations; {real['used_for_training']} used for training, "
         f"{real['held_out']} overrides held out)",
@@ -581,7 +688,7 @@ def card_markdown(card: Mapping[str, Any]) -> str:
         "## Versions",
         *(f"- {k} {v}" for k, v in card["versions"].items()),
         "",
-        f"## Evaluation on {ev['on']}",
+        f"## Evaluation on {ev['on']} (how well it imitates the rules, not consultants)",
         f"- macro-F1 **{ev['macro_f1']}**, Brier score {ev['brier']}",
         f"- expected calibration error: top track {ev['ece']['top_track']}, gate "
         f"{ev['ece']['gate']}, referral {ev['ece']['referral']}",

@@ -234,10 +234,11 @@ def report_context(
             # few steps do not reach it, those that go furthest), on the model's track only.
             "way_forward": {
                 "head": words["counterfactual_head"],
-                "steps": [clip(s, 240) for s in words["counterfactual_steps"]],
+                "steps": [clip(s, 240) for s in words["ceo_steps"]],
             }
             if track == prediction.track == "beginner" and words["counterfactual_steps"]
             else None,
+            "method_note": words["method_note"],  # the scorecard's lines: policy or assumption
             "readiness": diagnosis["readiness"],
             "peer_readiness": peer_readiness,
             "dimensions": dimensions,

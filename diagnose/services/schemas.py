@@ -152,18 +152,38 @@ class Reasons(BaseModel):
 
 
 class Rule(BaseModel):
-    id: str = Field(description="the policy rule that decided (diagnose/diagnosis/policy.py)")
+    id: str = Field(description="the scorecard rule that decided (diagnose/diagnosis/policy.py)")
     text: str
-    track: Track | Literal[""] = Field(
-        description="the policy's track, which the model may differ from"
-    )
+    track: Track | Literal[""] = Field(description="the scorecard's track")
+    source: str = Field("", description="the seed line it follows, or 'tool assumption'")
+
+
+class ReviewItem(BaseModel):
+    kind: Literal["near_line", "one_step", "inconsistent", "above_sme_line"]
+    answers: list[str] = Field(description="the answers to re-check (item ids)")
+    text: str
+
+
+class LineUsed(BaseModel):
+    line: str
+    text: str = Field(description="the firm's value against the line, in words")
+    source: str
+    assumption: bool = Field(description="a tool assumption, to be validated")
+    set_on: str
+
+
+class OneStep(BaseModel):
+    item: str
+    before: Any
+    after: Any
+    track: Track = Field(description="the track this one change alone gives")
+    text: str
 
 
 class Counterfactual(BaseModel):
     target: Track | None = None
     reached: bool
     alternatives: bool = Field(False, description="each change alone is enough")
-    probability: float | None = None
     text: str
     changes: list[dict[str, Any]]
 
@@ -189,21 +209,34 @@ class Diagnosis(BaseModel):
     questionnaire: QuestionnaireRef
     dimensions: dict[str, DimensionScore]
     readiness: float | None
-    track: Track = Field(description="the model's track (a consultant's is in `decision`)")
-    track_name: str
-    probabilities: dict[Track, float]
-    needs_review: bool = Field(
-        description="the consultant should look twice (model and rules differ, a close call, "
-        "an answer near a line, a rule exception): see `review`"
+    track: Track = Field(
+        description="the scorecard's track (a consultant's is in `decision`); no model decides"
     )
-    review: list[str] = Field(description="why the result needs review, in words")
-    model_version: str
+    track_name: str
+    decided_by: Literal["scorecard"]
+    needs_review: bool = Field(
+        description="some answer should be re-checked: see `review_items` (near a line, one "
+        "answer from another track, an inconsistency, above the SME line)"
+    )
+    review: list[str] = Field(description="the review items in words")
+    review_items: list[ReviewItem]
     rule: Rule
+    experience: Literal["none", "lacking", "some"] | None = Field(
+        description="AI-training experience as graded by the gate (seed 000 line 45)"
+    )
+    lines: list[LineUsed] = Field(description="the lines compared, each with its source")
+    method_note: str
     job_analysis_first: bool = Field(
         description="no concrete problem yet: the job analysis must find one first"
     )
     reasons: Reasons
+    sensitivity: list[OneStep] = Field(
+        description="every answer one option away that would change the track (exact)"
+    )
     counterfactual: Counterfactual | None
+    consultants_usually: str | None = Field(
+        None, description="a promoted model's view beside the track; never replaces it"
+    )
     decision: Decision | None
     diagnosed_at: str = Field(description="when the diagnosis was made (ISO 8601, UTC)")
     roadmap_pdf_url: str = Field(description="the roadmap PDF (for a self-assessment: secret)")

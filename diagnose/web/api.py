@@ -229,6 +229,7 @@ def _diagnosis_body(
     answers, _notes = ops.load_answers(get_db(), assessment_id)
     body = diagnosis_json(assessment_id, questionnaire, diagnosis, ui_language(), answers)
     if result_token:
+        body["consultants_usually"] = None  # the model's view is for consultants only
         body["result_url"] = external_url("public.result", token=result_token)
         body["result_token"] = result_token
         body["result_expires_at"] = result_expires_at
