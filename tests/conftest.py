@@ -15,6 +15,14 @@ DATA = Path(__file__).parent / "data"
 PASSWORD = "correct horse battery staple"
 
 
+def pytest_sessionstart(session):
+    """The translations compiled as installing compiles them (``scripts/setup.sh``): the app
+    itself only checks that they are there."""
+    from diagnose.i18n import compile_catalogues
+
+    compile_catalogues()
+
+
 @pytest.fixture
 def instance(tmp_path: Path) -> Path:
     return tmp_path / "instance"

@@ -48,3 +48,20 @@ def test_demo_data_prints_a_login(monkeypatch, tmp_path, capsys):
     assert "Demo login: doctor@demo.example / password:" in first
     create_app()  # a second start seeds nothing new and prints the same login
     assert capsys.readouterr().out.strip().splitlines()[-1] == first.strip().splitlines()[-1]
+
+
+def test_translations_are_compiled_at_install_and_a_missing_one_stops_the_start(
+    make_app, tmp_path
+):
+    import shutil
+
+    from diagnose.i18n import TRANSLATIONS, CatalogueMissing, compile_catalogues
+
+    folder = tmp_path / "translations"
+    shutil.copytree(TRANSLATIONS, folder, ignore=shutil.ignore_patterns("*.mo"))
+    with pytest.raises(CatalogueMissing, match="python -m diagnose.i18n"):
+        make_app(BABEL_TRANSLATION_DIRECTORIES=str(folder))
+    assert not list(folder.glob("*/LC_MESSAGES/*.mo"))  # the start compiled nothing
+    assert [p.name for p in compile_catalogues(folder)] == ["messages.mo"]
+    app = make_app(BABEL_TRANSLATION_DIRECTORIES=str(folder))
+    assert "로그인" in app.test_client().get("/login").get_data(as_text=True)
