@@ -50,9 +50,7 @@ def test_demo_data_prints_a_login(monkeypatch, tmp_path, capsys):
     assert capsys.readouterr().out.strip().splitlines()[-1] == first.strip().splitlines()[-1]
 
 
-def test_translations_are_compiled_at_install_and_a_missing_one_stops_the_start(
-    make_app, tmp_path
-):
+def test_translations_are_compiled_at_install_and_a_missing_one_stops_the_start(make_app, tmp_path):
     import shutil
 
     from diagnose.i18n import TRANSLATIONS, CatalogueMissing, compile_catalogues
