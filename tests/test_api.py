@@ -136,7 +136,7 @@ def test_anonymous_calls_are_rate_limited(make_app):
 def test_openapi_describes_the_endpoints(client):
     spec = client.get("/api/v1/openapi.json").json
     assert spec["openapi"].startswith("3.")
-    assert {"/questionnaire", "/assessments", "/assessments/{id}"} <= set(spec["paths"])
+    assert {"/questionnaire", "/assessments", "/assessments/{assessment_id}"} <= set(spec["paths"])
 
 
 @pytest.mark.parametrize("path", ["/api/v1/assessments/999999"])

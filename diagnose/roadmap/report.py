@@ -589,7 +589,7 @@ def pdf_response(record: dict[str, Any], lang: str):
             }[type(exc)]
         retry = "60" if isinstance(exc, jobs.QueueFull) else "5"
         if request.blueprint == "api":
-            response = jsonify({"error": {"code": "report_not_ready", "message": message}})
+            response = jsonify({"error": "report_not_ready", "message": message})
         else:
             response = Response(_waiting_page(message, lang, retry), mimetype="text/html")
         response.status_code = 503
