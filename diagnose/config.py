@@ -119,9 +119,7 @@ def from_environment(instance: Path) -> dict[str, Any]:
     settings = read_settings()
     production = settings.env.lower() == "production"
     config = {
-        name.upper(): value
-        for name, value in settings.model_dump().items()
-        if name not in _DERIVED
+        name.upper(): value for name, value in settings.model_dump().items() if name not in _DERIVED
     }
     config |= {
         "ENV_NAME": "production" if production else "development",
