@@ -203,24 +203,8 @@ def test_review_catches_disagreement_lines_and_exceptions(shipped):
     assert 0 < flagged < checked
 
 
-def test_refits_on_five_seeds_agree_on_tracks_and_reasons():
-    firms = check_firms(Q)[:500]
-    runs = []
-    for seed in (1, 2, 3, 4, 5):
-        model, _ = train(Q, seed=seed, bootstrap_size=4000, evaluate_it=False)
-        predictions = [model.predict(Q, f.profile, f.answers) for f in firms]
-        runs.append(predictions)
-    base = runs[0]
-    for other in runs[1:]:
-        agree = np.mean([a.track == b.track for a, b in zip(base, other, strict=True)])
-        assert agree >= 0.98
-        jaccard = []
-        for a, b in zip(base, other, strict=True):
-            top_a = {f["code"] for f in a.decisive[:3]} if a.track == a.rule_track else set()
-            top_b = {f["code"] for f in b.decisive[:3]} if b.track == b.rule_track else set()
-            union = top_a | top_b
-            jaccard.append(len(top_a & top_b) / len(union) if union else 1.0)
-        assert np.mean(jaccard) >= 0.8
+# Refits on five seeds agreeing on tracks (>= 98%) and on the top reasons (Jaccard >= 0.8):
+# a measurement of 50 s, in bench/predict.py ("refits on N seeds"), not in the suite.
 
 
 # --- release gates ---------------------------------------------------------------------------
@@ -232,17 +216,24 @@ def test_a_tie_keeps_the_current_model(shipped):
     assert not accepted and "improvement" in why
 
 
-def test_a_model_of_the_served_version_replaces_one_of_an_older_version_unless_worse(shipped):
+@pytest.fixture(scope="module")
+def worse():
+    """A model trained on noisy labels (no test changes it)."""
+    model, _ = train(Q, seed=3, bootstrap_size=600, label_noise=0.35, evaluate_it=False)
+    return model
+
+
+def test_a_model_of_the_served_version_replaces_one_of_an_older_version_unless_worse(
+    shipped, worse
+):
     older = TrackModel(shipped.stages, {**shipped.card, "questionnaire": "ai_training_needs@v0"})
     gates = release_gates(shipped, older, Q, [], Q.key, real_count=0, stop_early=True)
     assert next(g for g in gates if g.name == "improvement").passed  # a tie is enough here
-    worse, _ = train(Q, seed=3, bootstrap_size=600, label_noise=0.35, evaluate_it=False)
     gates = release_gates(worse, older, Q, [], Q.key, real_count=0, stop_early=True)
     assert not next(g for g in gates if g.name == "improvement").passed
 
 
-def test_a_worse_model_is_refused(shipped):
-    worse, _ = train(Q, seed=3, bootstrap_size=600, label_noise=0.35, evaluate_it=False)
+def test_a_worse_model_is_refused(shipped, worse):
     gates = release_gates(worse, shipped, Q, [], Q.key, real_count=0, stop_early=True)
     accepted, why = verdict(gates)
     assert not accepted
