@@ -165,10 +165,21 @@ def split_statements(sql: str) -> list[str]:
 
 
 def _holds_sql(text: str) -> bool:
-    """Whether ``text`` holds more than comments, whitespace and semicolons."""
-    text = re.sub(r"/\*.*?(\*/|$)", " ", text, flags=re.S)  # block comments
-    text = re.sub(r"--[^\n]*", " ", text)  # line comments
-    return bool(text.replace(";", "").strip())
+    """Whether ``text`` holds more than comments, whitespace and semicolons (read in order:
+    a ``/*`` inside a ``--`` comment opens nothing)."""
+    i = 0
+    while i < len(text):
+        if text.startswith("--", i):
+            end = text.find("\n", i)
+            i = len(text) if end < 0 else end + 1
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = len(text) if end < 0 else end + 2
+        elif text[i].isspace() or text[i] == ";":
+            i += 1
+        else:
+            return True
+    return False
 
 
 # --- Flask wiring ----------------------------------------------------------------------------

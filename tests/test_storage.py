@@ -190,16 +190,19 @@ def test_a_semicolon_in_a_string_a_comment_or_a_trigger_ends_no_statement(tmp_pa
     INSERT INTO notes (body) VALUES ('it''s -- not a comment; really');
     CREATE TRIGGER notes_kept BEFORE DELETE ON notes
         BEGIN SELECT RAISE(ABORT, 'kept; always'); END;
+    -- a line comment that holds /* without closing it
+    INSERT INTO notes (body) VALUES ('after /* in a line comment');
     -- trailing words; after the last statement
     """
     statements = split_statements(sql)
-    assert len(statements) == 4, statements
+    assert len(statements) == 5, statements
     db = connect(tmp_path / "split.sqlite3")
     for statement in statements:
         db.execute(statement)
     assert [r[0] for r in db.execute("SELECT body FROM notes ORDER BY id")] == [
         "first; second",
         "it's -- not a comment; really",
+        "after /* in a line comment",
     ]
     with pytest.raises(sqlite3.IntegrityError, match="kept; always"):
         db.execute("DELETE FROM notes")
