@@ -88,6 +88,8 @@ def test_counterfactual_sentences_name_the_levers_not_the_questions(app):
         cf = prediction.counterfactual
         if cf and cf.changes:
             seen.setdefault((cf.reached, cf.alternatives, len(cf.changes) > 1), prediction)
+        if (True, False, False) in seen and (True, True, False) in seen:
+            break  # the first of each kind is found: the rest of the sample changes nothing read
     assert (True, False, False) in seen and (True, True, False) in seen
     with app.test_request_context("/?lang=en"):
         one = seen[(True, False, False)]
