@@ -6,7 +6,6 @@ also dies with this process if it is killed outright, so no renderer is ever lef
 """
 
 import atexit
-import os
 import signal
 import subprocess
 import sys
@@ -37,8 +36,4 @@ def start_consumer() -> subprocess.Popen:
 if __name__ == "__main__":
     if not app.config["QUEUE_IMMEDIATE"]:
         start_consumer()
-    app.run(
-        host=os.environ.get("DIAGNOSE_HOST", "127.0.0.1"),
-        port=int(os.environ.get("DIAGNOSE_PORT", "5000")),
-        debug=False,
-    )
+    app.run(host=app.config["HOST"], port=app.config["PORT"], debug=False)

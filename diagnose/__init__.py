@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from pathlib import Path
@@ -13,9 +14,9 @@ from flask_wtf.csrf import CSRFProtect
 
 from . import config as config_module
 from . import storage
-from .i18n import compile_catalogues, resolve_particles
+from .i18n import check_compiled, resolve_particles
 from .questionnaire.schema import load_catalogue
-from .roadmap.catalogue import load_roadmap_data
+from .roadmap.catalogue import RoadmapData, load_roadmap_data
 
 LANGUAGES = ("ko", "en")
 ROADMAP_QUESTIONNAIRE = "ai_training_needs"
@@ -34,25 +35,61 @@ def select_locale() -> str:
     return session.get("lang") or "ko"
 
 
+# What every app of a process shares once it is read (a test session builds hundreds of apps;
+# a web server one per worker): keyed by the files' contents, so an edited file is read again.
+_ROADMAP_DATA: dict[tuple, tuple[Any, RoadmapData]] = {}
+_TRACK_MODELS: dict[tuple, Any] = {}
+
+
+def _file_digests(paths) -> tuple[tuple[str, str], ...]:
+    return tuple((str(p), hashlib.sha256(p.read_bytes()).hexdigest()) for p in sorted(paths))
+
+
+def _roadmap_data(folder: Path, target) -> RoadmapData:
+    """The catalogue, registry and level texts checked against ``target``: read once per
+    process for the same files and questionnaire (the models are frozen)."""
+    key = (_file_digests(folder.glob("*.yaml")), target.key)
+    cached = _ROADMAP_DATA.get(key)
+    if cached is None or not (cached[0] is target or cached[0] == target):
+        data = load_roadmap_data(
+            folder,
+            {d.id for d in target.dimensions},
+            {c.value for c in target.profile_field("region").choices},
+            target,
+        )
+        cached = _ROADMAP_DATA[key] = (target, data)
+    return cached[1]
+
+
+def _track_model_at(path: Path):
+    """``TrackModel.load``, once per process for the same model files (prediction reads the
+    model, never changes it)."""
+    from .diagnosis.model import TrackModel
+
+    key = _file_digests([path, path.with_suffix(".json")])
+    if key not in _TRACK_MODELS:
+        _TRACK_MODELS[key] = TrackModel.load(path)
+    return _TRACK_MODELS[key]
+
+
 def _load_track_model(instance_models: Path):
     """The instance's own model, else the one shipped with the app; None before any exists.
 
     A model the instance trained with an earlier design (before the two-stage model) is set
     aside with a warning: the shipped model serves until the instance retrains.
     """
-    from .diagnosis.model import TrackModel
     from .diagnosis.store import SHIPPED_MODELS, current_model_path
 
     log = logging.getLogger(__name__)
     try:
-        return TrackModel.load(current_model_path(instance_models))
+        return _track_model_at(current_model_path(instance_models))
     except FileNotFoundError:  # only before the first `flask model train --ship`
         log.warning("no trained track model: diagnoses are disabled")
         return None
     except ValueError as exc:
         log.warning("the instance's model cannot be used (%s); using the shipped model", exc)
     try:
-        return TrackModel.load(current_model_path(SHIPPED_MODELS))
+        return _track_model_at(current_model_path(SHIPPED_MODELS))
     except (FileNotFoundError, ValueError) as exc:
         log.warning("no usable track model (%s): diagnoses are disabled", exc)
         return None
@@ -118,14 +155,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["roadmap_data"] = None
     if any(qid == ROADMAP_QUESTIONNAIRE for qid, _v in questionnaires.versions):
         target = questionnaires.latest(ROADMAP_QUESTIONNAIRE)
-        app.extensions["roadmap_data"] = load_roadmap_data(
-            config_module.PROJECT_ROOT / "roadmap_templates",
-            {d.id for d in target.dimensions},
-            {c.value for c in target.profile_field("region").choices},
-            target,
+        app.extensions["roadmap_data"] = _roadmap_data(
+            config_module.PROJECT_ROOT / "roadmap_templates", target
         )
 
-    compile_catalogues(Path(app.config["BABEL_TRANSLATION_DIRECTORIES"]))
+    # compiled at install (python -m diagnose.i18n): a missing catalogue stops the start here
+    check_compiled(Path(app.config["BABEL_TRANSLATION_DIRECTORIES"]))
     babel.init_app(app, locale_selector=select_locale)
     resolve_particles(app, babel)
     csrf.init_app(app)

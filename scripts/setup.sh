@@ -59,6 +59,12 @@ install_python_packages() {
   fi
 }
 
+compile_translations() {
+  # The .mo catalogues are build output (not committed): compiled here, at install, never at
+  # start; only the stale ones are written again.
+  .venv/bin/python -m diagnose.i18n
+}
+
 install_test_tools() {
   # axe-core, pinned in package.json and package-lock.json, into node_modules/ (not committed)
   if [ ! -f node_modules/axe-core/axe.min.js ] ||
@@ -74,11 +80,13 @@ case "$command" in
   serve)
     install_system_packages
     install_python_packages
+    compile_translations
     exec .venv/bin/python run.py
     ;;
   test)
     install_system_packages "${TEST_PACKAGES[@]}"
     install_python_packages
+    compile_translations
     install_test_tools
     .venv/bin/ruff check .
     shift

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -13,6 +17,14 @@ from diagnose.storage import connect
 
 DATA = Path(__file__).parent / "data"
 PASSWORD = "correct horse battery staple"
+
+
+def pytest_sessionstart(session):
+    """The translations compiled as installing compiles them (``scripts/setup.sh``): the app
+    itself only checks that they are there."""
+    from diagnose.i18n import compile_catalogues
+
+    compile_catalogues()
 
 
 @pytest.fixture
@@ -154,3 +166,50 @@ def _render_workers_stop():
     from diagnose.roadmap import pdf
 
     pdf._close_pool()
+
+
+# --- a real server and a real Chromium, for the browser and accessibility tests ---------------
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@contextmanager
+def serve(app) -> Iterator[str]:
+    """``app`` on a free loopback port, in a thread, for as long as the block runs."""
+    from werkzeug.serving import make_server
+
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
+
+
+@pytest.fixture
+def server(app) -> Iterator[str]:
+    with serve(app) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, started once for the whole session; each test opens its own
+    context (cookies, storage, viewport), so nothing passes from one test to the next."""
+    from playwright import sync_api as playwright_api
+
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()

@@ -13,7 +13,6 @@ from types import SimpleNamespace
 
 import pytest
 from conftest import PASSWORD, add_user, csrf_from
-from test_browser import browser, server  # noqa: F401  (fixtures)
 from test_self_assessment import answer_all, start, submit
 
 from diagnose.auth import create_user
@@ -26,7 +25,7 @@ WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
 @pytest.fixture
-def checker(browser):  # noqa: F811
+def checker(browser):
     assert AXE.exists(), f"{AXE} is missing: run `bash scripts/setup.sh test` (npm ci)"
     context = browser.new_context(
         locale="ko-KR", viewport={"width": 360, "height": 740}, bypass_csp=True
@@ -59,7 +58,7 @@ def check(page, url: str, found: dict) -> None:
     page.goto(url.split("?")[0] + "?lang=ko")  # back to Korean for the next page
 
 
-def test_every_public_page_has_no_wcag_violation(app, server, checker):  # noqa: F811
+def test_every_public_page_has_no_wcag_violation(app, server, checker):
     owner = app.test_client()
     token, first = start(owner)
     base = f"{server}/r/{token}"
@@ -95,7 +94,7 @@ def test_every_public_page_has_no_wcag_violation(app, server, checker):  # noqa:
     assert found == {}, found
 
 
-def test_the_consultant_pages_this_work_touched_have_no_wcag_violation(app, server, checker):  # noqa: F811
+def test_the_consultant_pages_this_work_touched_have_no_wcag_violation(app, server, checker):
     user = add_user(app)
     db = connect(app.config["DATABASE"])
     try:  # the owner's region is Busan: a Busan consultant diagnoses the firm

@@ -140,10 +140,18 @@ def test_anonymous_calls_are_rate_limited(make_app):
 def test_openapi_describes_the_endpoints(client):
     spec = client.get("/api/v1/openapi.json").json
     assert spec["openapi"].startswith("3.")
-    assert {"/questionnaire", "/assessments", "/assessments/{id}"} <= set(spec["paths"])
+    assert {"/questionnaire", "/assessments", "/assessments/{assessment_id}"} <= set(spec["paths"])
 
 
 @pytest.mark.parametrize("path", ["/api/v1/assessments/999999"])
 def test_unknown_assessments_are_404_json(client, path):
     response = client.get(path)
     assert response.status_code == 404 and response.json["error"] == "not_found"
+
+
+def test_an_id_beyond_sqlites_integers_is_404_for_a_consultant_too(client, app):
+    bearer = {"Authorization": f"Bearer {_token(app)}"}
+    for path in ("/api/v1/assessments/99999999999999999999", "/api/v1/assessments/0"):
+        for suffix in ("", "/roadmap.pdf"):
+            response = client.get(path + suffix, headers=bearer)
+            assert response.status_code == 404 and response.json["error"] == "not_found"

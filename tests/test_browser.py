@@ -6,58 +6,15 @@ all, so the background save, the reload and the expired login are the ones users
 
 from __future__ import annotations
 
-import shutil
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-from conftest import add_user, firm_form
-from playwright import sync_api as playwright_api
-from werkzeug.serving import make_server
+from conftest import CHROMIUM, add_user, firm_form, serve  # noqa: F401  (older imports from here)
 
 from diagnose.assessments import load_answers
 from diagnose.storage import connect
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.browser
-
-
-@contextmanager
-def serve(app) -> Iterator[str]:
-    """``app`` on a free loopback port, in a thread, for as long as the block runs."""
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}"
-    finally:
-        httpd.shutdown()
-
-
-@pytest.fixture
-def server(app) -> Iterator[str]:
-    with serve(app) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

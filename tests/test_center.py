@@ -68,8 +68,12 @@ def test_the_firm_list_pages_counts_sorts_and_filters(app, world):
     sizes = [int(n) for n in re.findall(r'data-label="[^"]+">(\d+)</td>', filtered)]
     assert sizes and sizes == sorted(sizes, reverse=True) and all(10 <= n <= 49 for n in sizes)
     # a wrong date is said in the user's language, the rest of the filter still applies
-    bad = staff.get("/firms?since=2026-13-40&lang=en").get_data(as_text=True)
-    assert "Not a valid date value." in bad or "date" in bad.lower()
+    bad = staff.get("/firms?since=2026-13-40&industry=C&lang=en").get_data(as_text=True)
+    assert '<p class="errors" id="since-errors">Not a valid date value.</p>' in bad
+    assert 'value="2026-13-40"' in bad  # what was typed stays to be corrected
+    manufacturing = staff.get("/firms?industry=C&lang=en").get_data(as_text=True)
+    listed = re.findall(r'<a href="/firms/(\d+)">', bad)
+    assert listed and listed == re.findall(r'<a href="/firms/(\d+)">', manufacturing)
     # a consultant's list holds their caseload only
     doctor = browser(app, a.users["doctor"]).get("/firms").get_data(as_text=True)
     assert "목록기업" not in doctor and "A기업정밀" in doctor

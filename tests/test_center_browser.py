@@ -18,9 +18,8 @@ from pathlib import Path
 
 import pytest
 from centers import build
-from conftest import PASSWORD
+from conftest import PASSWORD, serve
 from test_accessibility import violations
-from test_browser import browser, serve  # noqa: F401  (browser: a fixture)
 
 from diagnose import create_app
 from diagnose.roadmap import pdf as pdf_module
@@ -44,7 +43,7 @@ def queued_app(tmp_path):
     )
 
 
-def _page(browser, locale="ko-KR"):  # noqa: F811
+def _page(browser, locale="ko-KR"):
     # axe is injected as a script of the test's: the page's CSP would refuse it
     context = browser.new_context(
         locale=locale,
@@ -67,7 +66,7 @@ def _log_in(page, server, email):
 
 def test_staff_assign_a_request_and_print_three_reports_watching_the_progress(
     queued_app,
-    browser,  # noqa: F811
+    browser,
     tmp_path,
 ):
     app = queued_app
@@ -154,7 +153,7 @@ def _third_firm(app, a) -> None:
         db.conn.close()
 
 
-def test_the_dashboard_and_every_new_center_page_pass_axe(app, browser):  # noqa: F811
+def test_the_dashboard_and_every_new_center_page_pass_axe(app, browser):
     world = build(app)
     a = world["A"]
     db = connect(app.config["DATABASE"])

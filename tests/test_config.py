@@ -100,3 +100,60 @@ def test_a_repeated_pattern_a_doubled_key_or_a_run_is_refused(part, draw):
     run = "".join(chr(start + i) for i in range(32))
     assert secret_key_problem(run) is not None
     assert secret_key_problem(run[::-1]) is not None
+
+
+def test_translations_are_compiled_at_install_and_a_missing_one_stops_the_start(make_app, tmp_path):
+    import shutil
+
+    from diagnose.i18n import TRANSLATIONS, CatalogueMissing, compile_catalogues
+
+    folder = tmp_path / "translations"
+    shutil.copytree(TRANSLATIONS, folder, ignore=shutil.ignore_patterns("*.mo"))
+    with pytest.raises(CatalogueMissing, match="python -m diagnose.i18n"):
+        make_app(BABEL_TRANSLATION_DIRECTORIES=str(folder))
+    assert not list(folder.glob("*/LC_MESSAGES/*.mo"))  # the start compiled nothing
+    assert [p.name for p in compile_catalogues(folder)] == ["messages.mo"]
+    app = make_app(BABEL_TRANSLATION_DIRECTORIES=str(folder))
+    assert "로그인" in app.test_client().get("/login").get_data(as_text=True)
+
+
+def test_a_wrong_value_stops_the_start_and_names_the_variable(monkeypatch, tmp_path):
+    monkeypatch.setenv("DIAGNOSE_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("DIAGNOSE_RENDER_WORKERS", "two")
+    with pytest.raises(ConfigError, match=r"DIAGNOSE_RENDER_WORKERS: .*integer.*'two'"):
+        create_app()
+    monkeypatch.setenv("DIAGNOSE_RENDER_WORKERS", "3")
+    monkeypatch.setenv("DIAGNOSE_QUEUE_IMMEDIATE", "maybe")
+    with pytest.raises(ConfigError, match="DIAGNOSE_QUEUE_IMMEDIATE"):
+        create_app()
+
+
+def test_values_come_typed_and_an_empty_variable_keeps_the_default(monkeypatch, tmp_path):
+    monkeypatch.setenv("DIAGNOSE_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("DIAGNOSE_DEMO_DATA", "off")
+    monkeypatch.setenv("DIAGNOSE_RENDER_WAIT", "0.5")
+    monkeypatch.setenv("DIAGNOSE_SESSION_HOURS", "3")
+    monkeypatch.setenv("DIAGNOSE_DATABASE", "")
+    monkeypatch.setenv("DIAGNOSE_LOGIN_RATE_LIMIT", "")
+    app = create_app()
+    assert app.config["DEMO_DATA"] is False and app.config["RENDER_WAIT"] == 0.5
+    assert app.config["PERMANENT_SESSION_LIFETIME"].total_seconds() == 3 * 3600
+    assert app.config["DATABASE"] == str(tmp_path / "diagnose.sqlite3")
+    assert app.config["LOGIN_RATE_LIMIT"] == "10 per minute; 30 per hour"
+
+
+def test_every_setting_is_in_the_readme_and_every_row_is_a_setting():
+    import re
+    from pathlib import Path
+
+    from diagnose.config import Settings
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    documented = {
+        name
+        for row in table.splitlines()
+        if row.startswith("| `DIAGNOSE_")
+        for name in re.findall(r"`DIAGNOSE_([A-Z_]+)`", row.split("|")[1])
+    }
+    assert documented == {name.upper() for name in Settings.model_fields}

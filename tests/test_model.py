@@ -211,17 +211,24 @@ def test_a_tie_keeps_the_current_model(shipped):
     assert not accepted and "improvement" in why
 
 
-def test_a_model_of_the_served_version_replaces_one_of_an_older_version_unless_worse(shipped):
+@pytest.fixture(scope="module")
+def worse():
+    """A model trained on noisy labels (no test changes it)."""
+    model, _ = train(Q, seed=3, bootstrap_size=600, label_noise=0.35, evaluate_it=False)
+    return model
+
+
+def test_a_model_of_the_served_version_replaces_one_of_an_older_version_unless_worse(
+    shipped, worse
+):
     older = TrackModel(shipped.stages, {**shipped.card, "questionnaire": "ai_training_needs@v0"})
     gates = release_gates(shipped, older, Q, [], Q.key, real_count=0, stop_early=True)
     assert next(g for g in gates if g.name == "improvement").passed  # a tie is enough here
-    worse, _ = train(Q, seed=3, bootstrap_size=600, label_noise=0.35, evaluate_it=False)
     gates = release_gates(worse, older, Q, [], Q.key, real_count=0, stop_early=True)
     assert not next(g for g in gates if g.name == "improvement").passed
 
 
-def test_a_worse_model_is_refused(shipped):
-    worse, _ = train(Q, seed=3, bootstrap_size=600, label_noise=0.35, evaluate_it=False)
+def test_a_worse_model_is_refused(shipped, worse):
     gates = release_gates(worse, shipped, Q, [], Q.key, real_count=0, stop_early=True)
     accepted, why = verdict(gates)
     assert not accepted

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 from answering import all_answers
-from conftest import PASSWORD, Browser
+from conftest import PASSWORD, Browser, serve
 from smtp_loopback import LoopbackSMTP, MailBox, calendar_of, mail_settings, text_of
 from test_accessibility import violations
-from test_browser import browser, serve  # noqa: F401  (browser: a fixture)
 from test_notices import OWNER_EMAIL, center_people, wait_for
 from test_self_assessment import answer_all
 

@@ -13,7 +13,6 @@ import pytest
 from centers import build
 from conftest import PASSWORD
 from test_accessibility import violations
-from test_browser import browser, server  # noqa: F401  (fixtures)
 from test_self_assessment import answer_all, start, submit
 
 SHOTS = Path(os.environ.get("DIAGNOSE_SCREENSHOTS", "/tmp/issue-18b"))

@@ -42,7 +42,7 @@ def test_the_roadmap_json_holds_themes_and_why_who_when_hours_cost_route(client,
 
 def test_openapi_documents_the_roadmap(client):
     spec = client.get("/api/v1/openapi.json").get_json()
-    path = spec["paths"]["/assessments/{id}/roadmap"]["get"]
+    path = spec["paths"]["/assessments/{assessment_id}/roadmap"]["get"]
     assert path["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(
         "/Roadmap"
     )

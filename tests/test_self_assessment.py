@@ -4,6 +4,7 @@ result, the request for a consultant, and what the owner can never reach."""
 from __future__ import annotations
 
 import re
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -262,7 +263,9 @@ def test_sharpening_asks_the_rest_and_files_with_the_same_firm(app, owner, db):
     assert db.execute("SELECT COUNT(*) FROM firms").fetchone()[0] == 1
     latest = db.execute("SELECT MAX(id) FROM assessments").fetchone()[0]
     shown = owner.get(f"/r/{token}").get_data(as_text=True)
-    assert "나머지 질문" not in shown or "남은" not in shown
+    # every question answered: the result no longer offers the remaining ones
+    assert 'id="sharpen-title"' not in shown and "나머지 질문" not in shown
+    assert "자가진단정밀" in shown  # the owner's own result page, not an error page
     assert service.result_of(db, token)[1]["id"] == latest
 
 
@@ -293,10 +296,33 @@ def test_a_signed_in_consultant_goes_from_the_start_page_to_the_firms(consultant
     assert response.status_code == 302 and response.headers["Location"].endswith("/firms")
 
 
-def test_the_database_connection_of_a_self_assessment_is_closed(app):
-    database = connect(app.config["DATABASE"])
-    assert "self_assessments" in database.table_names()
-    database.conn.close()
+def test_the_database_connection_of_a_self_assessment_is_closed(app, owner, monkeypatch):
+    """Every connection the owner's requests open (start, screens, submission, result) is
+    closed when its request ends, the submission's report jobs included."""
+    from diagnose import storage
+
+    opened = []
+
+    def connect_and_keep(path):
+        database = connect(path)
+        opened.append(database.conn)
+        return database
+
+    monkeypatch.setattr(storage, "connect", connect_and_keep)
+    token, first = start(owner)
+    answer_all(owner, app, token, first)
+    assert submit(owner, token).status_code == 302
+    assert owner.get(f"/r/{token}").status_code == 200
+    assert len(opened) >= 10  # one a request at least: the spy saw them
+
+    def is_open(conn) -> bool:
+        try:
+            conn.execute("SELECT 1")
+        except sqlite3.ProgrammingError:
+            return False
+        return True
+
+    assert [conn for conn in opened if is_open(conn)] == []
 
 
 def test_purge_deletes_links_past_their_expiry(app, db):

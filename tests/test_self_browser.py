@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import PASSWORD
-from test_browser import browser, server, wait_until  # noqa: F401  (fixtures)
+from test_browser import wait_until
 
 from diagnose.auth import create_center, create_user
 from diagnose.services import requests as consultant_requests
@@ -19,7 +19,7 @@ PHONE = {"width": 360, "height": 740}
 
 
 @pytest.fixture
-def phone(browser):  # noqa: F811
+def phone(browser):
     context = browser.new_context(
         locale="ko-KR", viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2
     )
@@ -94,7 +94,7 @@ def stored(app, token: str) -> dict:
         db.conn.close()
 
 
-def test_an_owner_on_a_phone_and_then_the_consultant(app, server, phone):  # noqa: F811
+def test_an_owner_on_a_phone_and_then_the_consultant(app, server, phone):
     busan, seoul, doctor, staff = centers(app)
     questionnaire = app.extensions["questionnaires"].current
     page = phone

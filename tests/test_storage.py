@@ -1,10 +1,23 @@
 """Schema migrations: a new database, an old one, and running them twice."""
 
+import re
 import sqlite3
 
 import pytest
+from conftest import DATA
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from diagnose.storage import MIGRATIONS, connect, migrate, schema_version, transaction
+from diagnose.storage import (
+    MIGRATIONS,
+    MigrationError,
+    connect,
+    load_migrations,
+    migrate,
+    schema_version,
+    split_statements,
+    transaction,
+)
 
 
 def test_new_database_gets_every_migration_in_wal_mode(tmp_path):
@@ -204,3 +217,108 @@ def test_a_deleted_firms_id_is_never_given_to_another_firm(tmp_path):
     _insert_firm(db, number="6", origin="center")
     with pytest.raises(sqlite3.IntegrityError):
         _insert_firm(db, number="6", origin="center")
+
+
+# --- migration files and their splitter ------------------------------------------------------
+
+
+def test_a_semicolon_in_a_string_a_comment_or_a_trigger_ends_no_statement(tmp_path):
+    sql = """
+    -- a comment; with a semicolon
+    CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL); /* one; more */
+    INSERT INTO notes (body) VALUES ('first; second');
+    INSERT INTO notes (body) VALUES ('it''s -- not a comment; really');
+    CREATE TRIGGER notes_kept BEFORE DELETE ON notes
+        BEGIN SELECT RAISE(ABORT, 'kept; always'); END;
+    -- a line comment that holds /* without closing it
+    INSERT INTO notes (body) VALUES ('after /* in a line comment');
+    -- trailing words; after the last statement
+    """
+    statements = split_statements(sql)
+    assert len(statements) == 5, statements
+    db = connect(tmp_path / "split.sqlite3")
+    for statement in statements:
+        db.execute(statement)
+    assert [r[0] for r in db.execute("SELECT body FROM notes ORDER BY id")] == [
+        "first; second",
+        "it's -- not a comment; really",
+        "after /* in a line comment",
+    ]
+    with pytest.raises(sqlite3.IntegrityError, match="kept; always"):
+        db.execute("DELETE FROM notes")
+
+
+# Statements whose text holds what broke the old splitter: semicolons, quotes, dashes, the
+# words of a trigger, inside strings and comments.
+_TRICKY = st.text(alphabet=";'\"-/*\n BEGINDaz가", max_size=30)
+
+
+@given(
+    bodies=st.lists(_TRICKY, min_size=1, max_size=6),
+    comments=st.lists(_TRICKY.map(lambda t: t.replace("\n", " ")), max_size=6),
+)
+@settings(max_examples=200, deadline=None)
+def test_split_statements_returns_each_statement_whole(bodies, comments):
+    """Any mix of INSERTs of awkward strings and line comments splits into exactly the INSERTs,
+    and running them stores every string unchanged."""
+    quoted = ["'" + body.replace("'", "''") + "'" for body in bodies]
+    inserts = [f"INSERT INTO t (body) VALUES ({q});" for q in quoted]
+    lines = []
+    for i, insert in enumerate(inserts):
+        if i < len(comments):
+            lines.append(f"-- {comments[i]}")
+        lines.append(insert)
+    statements = split_statements("\n".join(lines))
+    assert len(statements) == len(inserts)
+    assert all(s.endswith(insert) for s, insert in zip(statements, inserts, strict=True))
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)")
+    for statement in statements:
+        db.execute(statement)
+    assert [r[0] for r in db.execute("SELECT body FROM t ORDER BY id")] == bodies
+
+
+def test_migration_files_are_numbered_described_and_unique(tmp_path):
+    versions = [version for version, _name, _sql in MIGRATIONS]
+    assert versions == sorted(set(versions))
+    assert all(name and "\n" not in name for _v, name, _sql in MIGRATIONS)
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "0001_first.sql").write_text("-- the first\nCREATE TABLE a (id INTEGER);\n")
+    assert load_migrations(folder) == [(1, "the first", "CREATE TABLE a (id INTEGER);\n")]
+    (folder / "0002_no_description.sql").write_text("CREATE TABLE b (id INTEGER);\n")
+    with pytest.raises(MigrationError, match="first line"):
+        load_migrations(folder)
+    (folder / "0002_no_description.sql").unlink()
+    (folder / "2_short.sql").write_text("-- short\nSELECT 1;\n")
+    with pytest.raises(MigrationError, match="NNNN_slug.sql"):
+        load_migrations(folder)
+    (folder / "2_short.sql").unlink()
+    (folder / "0001_again.sql").write_text("-- again\nSELECT 1;\n")
+    with pytest.raises(MigrationError, match="share a number"):
+        load_migrations(folder)
+
+
+def _schema(db) -> dict[str, str]:
+    return {
+        name: re.sub(r"\s+", " ", sql).strip()
+        for name, sql in db.execute(
+            "SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name != ?",
+            ["schema_migrations"],
+        )
+    }
+
+
+def test_a_database_of_the_release_before_the_migration_files_keeps_working(tmp_path):
+    """A database that migrations 1-23 made when they were SQL strings in storage.py: the
+    files run none of them again, and give a new database the very same schema."""
+    old = connect(tmp_path / "v23.sqlite3")
+    old.conn.executescript((DATA / "schema_v23.sql").read_text(encoding="utf-8"))
+    recorded = [tuple(r) for r in old.execute("SELECT version, name FROM schema_migrations")]
+    assert recorded == [(v, name) for v, name, _sql in MIGRATIONS if v <= 23]
+    new = connect(tmp_path / "new.sqlite3")
+    migrate(new, [m for m in MIGRATIONS if m[0] <= 23])
+    assert _schema(new) == _schema(old)
+    assert migrate(old, [m for m in MIGRATIONS if m[0] <= 23]) == 0
+    migrate(old)  # and the newer ones, if any, apply on top
+    assert schema_version(old) == MIGRATIONS[-1][0]

@@ -338,12 +338,39 @@ class QuestionnaireError(Exception):
         super().__init__(f"{len(problems)} problem(s) in questionnaire files:\n{listing}")
 
 
+# libyaml's loader parses a questionnaire about five times faster than PyYAML's own, which
+# remains the fallback where PyYAML was built without libyaml. Both are "safe": plain data only.
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def read_yaml(text: str) -> Any:
+    """YAML text as plain Python data (the safe loader: no tags, no objects)."""
+    return yaml.load(text, Loader=YAML_LOADER)
+
+
+# Validated questionnaires by the SHA-256 of their file: every app of a process (a test
+# session makes hundreds) parses and checks a file once; an edited file has a new digest.
+# The models are frozen, so sharing them is safe.
+_LOADED: dict[str, Questionnaire] = {}
+
+
 def load_questionnaire(path: Path | str) -> Questionnaire:
     """Read one questionnaire file, or raise QuestionnaireError listing every problem."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise QuestionnaireError([Problem(str(path), "file", str(exc))]) from exc
+    digest = hashlib.sha256(content).hexdigest()
+    if digest not in _LOADED:
+        _LOADED[digest] = _validate(path, content)
+    return _LOADED[digest]
+
+
+def _validate(path: Path, content: bytes) -> Questionnaire:
+    try:
+        raw = read_yaml(content.decode("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
         raise QuestionnaireError([Problem(str(path), "file", str(exc))]) from exc
     if not isinstance(raw, dict):
         raise QuestionnaireError([Problem(str(path), "file", "the top level must be a mapping")])

@@ -24,7 +24,19 @@ from ..services.submissions import hash_token
 from ..storage import get_db, transaction
 from . import external_url, pdf_download
 from .forms import ui_language
-from .openapi import openapi_spec
+from .openapi import (
+    ANONYMOUS,
+    CONSULTANT,
+    MAX_ID,
+    RESULT_HOLDER,
+    Failure,
+    Json,
+    Pdf,
+    documented,
+    header,
+    openapi_spec,
+    query,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -57,8 +69,25 @@ def _bad_token_is_refused():
     return None
 
 
+@bp.before_request
+def _unknown_language_is_refused():
+    """``?lang=`` names a language the reports exist in (as documented), or is left out."""
+    if "lang" in request.args and request.args["lang"] not in ("ko", "en"):
+        return _error(400, "invalid_lang", _("The language must be ko or en."))
+    return None
+
+
 @bp.route("/questionnaire")
 @requires(Right.PUBLIC)
+@documented(
+    "The current questionnaire: sections, items, options with scores, profile fields",
+    {
+        200: Json(
+            {"type": "object", "required": ["id", "version", "sections", "profile"]},
+            "the questionnaire",
+        )
+    },
+)
 def questionnaire():
     """The current questionnaire, with every option's maturity score."""
     return jsonify(questionnaire_json(catalogue().current))
@@ -163,6 +192,28 @@ def _json_body() -> Any:
 @limiter.limit(
     _self_assessment_limit, exempt_when=lambda: _token_user() is not None, methods=["POST"]
 )
+@documented(
+    "Diagnose a firm. Without a token: an anonymous self-assessment, rate-limited per client, "
+    "answered with a secret result link; it never attaches to a firm a center registered.",
+    {
+        201: Json(schemas.Diagnosis, "diagnosed and stored"),
+        400: "invalid input (not JSON, a wrong type or value, a too long Idempotency-Key); "
+        "nothing stored. `errors` lists each field with its message",
+        422: "the Idempotency-Key was used for another request",
+        429: "too many anonymous self-assessments from this address",
+        503: "no track model is loaded: diagnoses cannot be made now",
+    },
+    security=(ANONYMOUS, CONSULTANT),
+    parameters=(
+        header(
+            "Idempotency-Key",
+            {"type": "string", "maxLength": 200},
+            "the same key with the same request gives the first call's diagnosis again "
+            "instead of a second one",
+        ),
+    ),
+    body=schemas.submission_model,
+)
 def create_assessment():
     """Diagnose a firm in one call: validate everything, then store it all or nothing."""
     body = _json_body()
@@ -246,6 +297,8 @@ def _readable(assessment_id: int) -> dict[str, Any] | None:
     of its result token (``X-Result-Token`` or ``?token=``)."""
     db = get_db()
     user = _token_user()
+    if not 0 < assessment_id <= MAX_ID:  # beyond SQLite's integers: nothing has that id
+        return None
     if user:
         record = ops.get_assessment(db, user.center_id, assessment_id)
         try:  # the same role and caseload as the pages (services/access.py)
@@ -274,8 +327,25 @@ def _audit_read(record: dict[str, Any], action: str) -> None:
         )
 
 
+# Who may read an assessment: a consultant of its center (bearer token), or whoever holds its
+# result link's token (X-Result-Token, or ?token= as in the link).
+_READERS = (CONSULTANT, RESULT_HOLDER)
+_TOKEN_QUERY = query("token", {"type": "string"}, "the result token, as in the result link")
+_BAD_LANG = "`invalid_lang`: the language is neither ko nor en"
+_NOT_FOUND = (
+    "no such assessment for this caller; also without credentials, so that the API never "
+    "says which ids exist"
+)
+
+
 @bp.route("/assessments/<int:assessment_id>")
 @requires(Right.API)
+@documented(
+    "A diagnosis, for a consultant of its center or the holder of its result token",
+    {200: Json(schemas.Diagnosis, "the diagnosis"), 404: _NOT_FOUND},
+    security=_READERS,
+    parameters=(_TOKEN_QUERY,),
+)
 def assessment(assessment_id: int):
     """A diagnosis, for a consultant of its center or the holder of its secret link."""
     record = _readable(assessment_id)
@@ -292,6 +362,22 @@ def assessment(assessment_id: int):
 
 @bp.route("/assessments/<int:assessment_id>/roadmap.pdf")
 @requires(Right.API)
+@documented(
+    "The training roadmap as a PDF, for the same callers",
+    {
+        200: Pdf("the roadmap"),
+        400: _BAD_LANG,
+        404: _NOT_FOUND,
+        503: Failure(
+            "the report is not ready: `report_not_ready` (being rendered, ask again after "
+            "`Retry-After` seconds), `queue_full` (many reports waiting), `report_failed` (its "
+            "render failed; tried again after a pause)",
+            {"Retry-After": "seconds to wait before asking again"},
+        ),
+    },
+    security=_READERS,
+    parameters=(_TOKEN_QUERY, query("lang", {"type": "string", "enum": ["ko", "en"]})),
+)
 def roadmap_pdf(assessment_id: int):
     """The roadmap PDF, for the same callers as the assessment."""
     record = _readable(assessment_id)
@@ -303,6 +389,13 @@ def roadmap_pdf(assessment_id: int):
 
 @bp.route("/assessments/<int:assessment_id>/roadmap")
 @requires(Right.API)
+@documented(
+    "The training plan as data: the task's themes, each module with why, who, when, hours, "
+    "cost and funding route",
+    {200: Json(schemas.Roadmap, "the plan"), 400: _BAD_LANG, 404: _NOT_FOUND},
+    security=_READERS,
+    parameters=(_TOKEN_QUERY, query("lang", {"type": "string", "enum": ["ko", "en"]})),
+)
 def roadmap(assessment_id: int):
     """The training plan as JSON, for the same callers as the assessment."""
     from ..services.roadmaps import roadmap_json
@@ -310,15 +403,16 @@ def roadmap(assessment_id: int):
     record = _readable(assessment_id)
     if record is None:
         return _error(404, "not_found", _("No such assessment."))
-    lang = request.args.get("lang") if request.args.get("lang") in ("ko", "en") else None
+    lang = request.args.get("lang")  # ko, en or none (checked before the view)
     _audit_read(record, "view")
     return jsonify(roadmap_json(get_db(), current_app, record, lang or ui_language()))
 
 
 @bp.route("/openapi.json")
 @requires(Right.PUBLIC)
+@documented("This document", {200: Json({"type": "object"}, "the OpenAPI document")})
 def openapi():
-    return jsonify(openapi_spec(catalogue().current))
+    return jsonify(openapi_spec(current_app, catalogue().current))
 
 
 @bp.errorhandler(429)

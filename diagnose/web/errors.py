@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -43,8 +43,17 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException):
         code = error.code or 500
         if _wants_json():
-            return jsonify(error=error.name.lower().replace(" ", "_"), message=_message(code)), code
-        return render_template("error.html", code=code, message=_message(code)), code
+            response = jsonify(error=error.name.lower().replace(" ", "_"), message=_message(code))
+        else:
+            response = make_response(
+                render_template("error.html", code=code, message=_message(code))
+            )
+        response.status_code = code
+        # what the error says beside its page stays with it: Allow on a 405 (RFC 9110)
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(ModelUnavailable)
     def no_model(_error):
