@@ -96,8 +96,8 @@ def build(app, firms: int, centers: int, savers: int) -> dict:
 
     from diagnose.assessments import create_firm, record_submitted_assessment, start_assessment
     from diagnose.auth import create_center, create_user
-    from diagnose.diagnosis.policy import synthetic_firm
     from diagnose.diagnosis.store import diagnose
+    from diagnose.diagnosis.synthetic import synthetic_firm
     from diagnose.services import audit, caseload, decisions, requests
     from diagnose.storage import connect, transaction
 

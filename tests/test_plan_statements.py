@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 from test_roadmap import DATA, Q
 
-from diagnose.diagnosis.policy import Firm, synthetic_firm, track_for
+from diagnose.diagnosis.policy import Firm, track_for
+from diagnose.diagnosis.synthetic import synthetic_firm
 from diagnose.roadmap.planner import DATA_NOT_READY, DATA_PREPARATION, plan
 from diagnose.roadmap.report import first_actions
 
