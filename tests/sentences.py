@@ -532,7 +532,9 @@ def _build(case: Case) -> list[tuple[re.Pattern, Callable[[Case, Mapping[str, st
     add("%(item)s: ‘%(answer)s’", _lever_line)
     add(
         "Source: %(source)s",
-        lambda c, g: _check(g["source"] == RULE_SOURCES.get(c.prediction.rule), "source"),
+        lambda c, g: _check(
+            g["source"] == ex.source_label(RULE_SOURCES.get(c.prediction.rule, "")), "source"
+        ),
     )
     for rule, name in ex.RULE_NAMES.items():
         templates.append((str(name), lambda c, g, rule=rule: _rule(c, rule), ""))

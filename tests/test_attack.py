@@ -78,6 +78,15 @@ def world(app):
             "hours, created_at) VALUES (?, ?, 'm', '교육', '2026-01-01', 3, 'x')",
             [center.firms["diagnosed"], center.id],
         ).lastrowid
+        center.cohort_id = db.execute(  # a joint-center cohort of the center, with its firm
+            "INSERT INTO cohorts (center_id, theme, title, start_window, seats, created_by, "
+            "created_at) VALUES (?, 'visual_inspection', '비전 검사', '2027-Q1', 20, ?, 'x')",
+            [center.id, center.users["staff"]["id"]],
+        ).lastrowid
+        db.execute(
+            "INSERT INTO cohort_members (cohort_id, firm_id, updated_at) VALUES (?, ?, 'x')",
+            [center.cohort_id, center.firms["diagnosed"]],
+        )
         center.key = key
     db.conn.commit()
     db.conn.close()
@@ -93,6 +102,7 @@ def _values(app, center, firm: str, assessment: str) -> dict:
         "request_id": center.request_id,
         "user_id": center.users["doctor"]["id"],
         "record_id": center.record_id,
+        "cohort_id": center.cohort_id,
         "step": "profile",
         "section": questionnaire.dimensions[0].id,
         "token": "x" * 32,
@@ -153,11 +163,18 @@ def _fingerprint(app, center_id: int) -> str:
             ("consultant_requests", "center_id"),
             ("training_records", "center_id"),
             ("batches", "center_id"),
+            ("cohorts", "center_id"),
         ):
             rows = db.execute(
                 f"SELECT * FROM {table} WHERE {column} = ? ORDER BY 1", [center_id]
             ).fetchall()
             parts.append([list(r) for r in rows])
+        members = db.execute(  # who a cohort invited or took in
+            "SELECT m.* FROM cohort_members m JOIN cohorts c ON c.id = m.cohort_id "
+            "WHERE c.center_id = ? ORDER BY m.cohort_id, m.firm_id",
+            [center_id],
+        ).fetchall()
+        parts.append([list(r) for r in members])
         decisions = db.execute(
             "SELECT d.* FROM decisions d JOIN assessments a ON a.id = d.assessment_id "
             "WHERE a.center_id = ? ORDER BY d.id",
@@ -192,6 +209,7 @@ def test_the_attack_of_issue_17_over_every_route_finds_nothing(app, world, capsy
             "batch_id",
             "request_id",
             "record_id",
+            "cohort_id",
             "user_id",
         }
         # 1. every role of A against B's things, by path

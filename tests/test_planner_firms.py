@@ -173,7 +173,10 @@ def test_the_machining_firm_gets_vision_inspection_at_the_nearest_matching_lab()
     track, p, _answers = _four("machining")
     assert track == "shared_center"
     ids = {m.module_id for m in p.modules}
-    assert {"sc_vision_inspection", "sc_cobot_physical_ai"} <= ids
+    assert "sc_vision_inspection" in ids
+    # the cobot course it lacks the equipment for: planned, or (when it would not end within
+    # the plan's nine months, which never runs past its end) named as left for later
+    assert "sc_cobot_physical_ai" in ids | set(p.unplaced)
     assert p.briefs[0].module_id == "sc_vision_inspection"
     vision = next(m for m in p.modules if m.module_id == "sc_vision_inspection")
     assert vision.start_month < 3 and vision.job_group == "production"

@@ -11,6 +11,7 @@ from conftest import Browser, add_user, csrf_from, register_firm
 from test_notices import ask_for_consultant, center_people, owner_submits, request_id
 from test_self_assessment import OWNER
 
+from diagnose.diagnosis.store import decide
 from diagnose.services import requests
 from diagnose.services import self_assessment as service
 from diagnose.storage import connect
@@ -231,6 +232,10 @@ def test_linking_never_widens_what_the_anonymous_link_shows(app, center):
     for dimension_id, data in all_answers(questionnaire).items():
         browser.post_form(f"/assessments/{earlier}/{dimension_id}", {**data, "action": "next"})
     browser.post_form(f"/assessments/{earlier}/review", {"confirm": "y"})
+    track = db.execute(
+        "SELECT track FROM predictions WHERE assessment_id = ? ORDER BY id DESC", [earlier]
+    ).fetchone()[0]
+    decide(db, earlier, doctor["id"], track)  # confirmed: the center's T0 (decided only)
     db.execute(
         "INSERT INTO training_records (firm_id, center_id, module_id, title, started_on, hours, "
         "trainees, created_at) VALUES (?, ?, 'm', '비밀스러운 사내 비전검사 과정', "

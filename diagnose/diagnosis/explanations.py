@@ -15,6 +15,7 @@ source, what pointed the other way, the review items and the one-step changes.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -555,9 +556,34 @@ def counterfactual_text(prediction: Prediction, questionnaire: Questionnaire, la
     return f"{head} {'; '.join(steps)}." if steps else ""
 
 
+# The words of the rules' sources (``policy.RULE_SOURCES``, written once, in English), as the
+# reader's language says them.
+_SOURCE_WORDS = (
+    ("(AX firms get PBL on job analysis)", _l("(AX firms get PBL on job analysis)")),
+    ("who can train alone: ", _l("who can train alone: ")),
+    ("DOMAIN.md (joint centers run consortium training)",
+     _l("the product brief (joint centers run consortium training)")),
+    ("the size line: ", _l("the size line: ")),
+    ("lines: ", _l("lines: ")),
+    ("tool assumption, to be validated", _l("tool assumption, to be validated")),
+)  # fmt: skip
+
+
+def source_label(source: str) -> str:
+    """A rule's source in the reader's language: "seed 000 line 45" is "자료 000, 45행"."""
+    text = source
+    for words, said in _SOURCE_WORDS:
+        text = text.replace(words, str(said))
+    return re.sub(
+        r"seed (\d{3}) line (\d+)",
+        lambda m: _("seed %(seed)s line %(line)s", seed=m[1], line=m[2]),
+        text,
+    )
+
+
 def rule_source(rule: str) -> str:
     source = RULE_SOURCES.get(rule, "")
-    return _("Source: %(source)s", source=source) if source else ""
+    return _("Source: %(source)s", source=source_label(source)) if source else ""
 
 
 def method_note() -> str:

@@ -52,6 +52,11 @@ ITEMS = (
         for item in ("use_area_customer", "use_area_marketing")
     ),
     Needs("data_collection", ("single",), (), True, ("generator",)),
+    # the consistency checks and the AX support already received (policy.review_items)
+    Needs("data_storage", ("single",), ("paper",), True, ("policy",)),
+    Needs("data_systems", ("multi",), ("none",), None, ("policy",)),
+    Needs("data_it_staff", ("single",), ("dedicated", "team"), None, ("policy",)),
+    Needs("lead_external", ("multi",), ("smart_factory", "voucher"), None, ("policy",)),
     Needs("train_ai_courses", ("multi",), ("none",), True, ("policy", "model")),
     Needs("train_past", ("single",), ("none",), True, ("levers",)),
     Needs("train_hrd_owner", ("single",), ("none",), True, ("policy", "model", "levers")),
