@@ -185,7 +185,8 @@ def test_one_render_per_report_at_a_time_and_batches_never_fill_the_download_lim
     assert api.status_code == 503
     assert api.json["error"] == "report_not_ready" and api.json["message"]
     spec = app.test_client().get("/api/v1/openapi.json").json
-    documented = spec["paths"]["/assessments/{assessment_id}/roadmap.pdf"]["get"]["responses"]["503"]
+    pdf_path = spec["paths"]["/assessments/{assessment_id}/roadmap.pdf"]
+    documented = pdf_path["get"]["responses"]["503"]
     assert "report_not_ready" in documented["description"]
     # the consumer's work, done here task by task: every batch of both centers finishes
     while (message := queue.dequeue()) is not None:
