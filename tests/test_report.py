@@ -131,25 +131,6 @@ def test_five_pages_at_most_full_and_the_summary_on_the_first(reports, name, lan
         assert re.search(rf"(?<!\d){n}\s*/\s*{len(pages)}(?!\d)", page), n
 
 
-def test_the_streams_are_compressed_at_the_level_the_cache_key_names(reports):
-    """render.ZLIB_LEVEL (named in pdf.style_key): a page's content stream is zlib at exactly
-    that level; pydyf alone writes level 9, whose bytes differ."""
-    import zlib
-    from io import BytesIO
-
-    from pypdf import PdfReader
-
-    from diagnose.roadmap import pdf as pdf_module
-    from diagnose.roadmap import render
-
-    assert render.ZLIB_LEVEL == pdf_module.ZLIB_LEVEL != 9
-    page = PdfReader(BytesIO(reports[("tax_office", "ko")])).pages[0]
-    raw = page["/Contents"].get_object()._data
-    data = zlib.decompress(raw)
-    assert zlib.compress(data, render.ZLIB_LEVEL) == raw
-    assert zlib.compress(data, 9) != raw
-
-
 @pytest.mark.parametrize("name,lang", CASES)
 def test_the_firms_task_is_in_its_brief_and_no_sample_text_reaches_it(reports, name, lang):
     text = "".join(pdfcheck.pages_text(reports[(name, lang)]))

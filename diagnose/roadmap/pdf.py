@@ -47,7 +47,6 @@ TRANSLATIONS = Path(__file__).parent.parent / "translations"
 RENDERER = Path(__file__).with_name("render.py")  # run as a script in the render child
 WORD_JOINER = "\u2060"
 PDF_VARIANT = "pdf/ua-1"  # the same as render.PDF_VARIANT (kept here: no WeasyPrint import)
-ZLIB_LEVEL = 6  # the same as render.ZLIB_LEVEL (the streams' compression decides the bytes)
 _HEADER = struct.Struct(">Q")  # the render child's framing (render._HEADER)
 STARTUP_TIMEOUT = 60.0  # a render child that is not warmed up by then is broken
 
@@ -108,16 +107,10 @@ def render_pdf(html: str) -> bytes:
 
 @cache
 def style_key() -> bytes:
-    """What besides the HTML decides the PDF: the stylesheet, the renderer's and its PDF
-    writer's versions, the variant and the streams' compression level."""
+    """What besides the HTML decides the PDF: the stylesheet and the renderer's version."""
     from importlib.metadata import version
 
-    return (
-        STYLESHEET.read_bytes()
-        + version("weasyprint").encode()
-        + version("pydyf").encode()
-        + f"{PDF_VARIANT} zlib {ZLIB_LEVEL}".encode()
-    )
+    return STYLESHEET.read_bytes() + version("weasyprint").encode() + PDF_VARIANT.encode()
 
 
 def cache_key(html: str) -> str:

@@ -9,8 +9,7 @@ second: the child never pays for Flask, scikit-learn or the model.
   fetcher that refuses every scheme, host and path outside ``static/``.
 - Tagged PDF (PDF/UA-1): headings, paragraphs, tables and the chart's text alternative are
   in the structure tree, the document language is set, and headings give the bookmarks.
-- Speed: the font configuration and the stylesheet are built once per process, and the PDF's
-  streams are compressed at zlib's default level rather than pydyf's 9 (``ZLIB_LEVEL``).
+- Speed: the font configuration and the stylesheet are built once per process.
 
 As a script (``render.py serve STATIC_DIR CSS_FILE MEMORY_MB PARENT_PID SECONDS``) it serves
 renders over its standard input and output: it says ``R`` once warmed up; a request is an
@@ -37,14 +36,12 @@ import logging
 import os
 import struct
 import threading
-import zlib
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import pydyf
 import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
@@ -53,29 +50,7 @@ log = logging.getLogger("diagnose.roadmap.render")
 BASE_URL = "https://report.invalid/"  # a name that resolves nowhere: nothing leaves the box
 PDF_VARIANT = "pdf/ua-1"
 RENDER_NICENESS = 19
-# pydyf (WeasyPrint's PDF writer) compresses every stream at zlib level 9: measured on the
-# reports of bench/report.py, level 6 makes the same streams in a tenth less render CPU for
-# about 1 % more bytes (98 -> 99 KB for the largest). Part of the cache key (pdf.style_key).
-ZLIB_LEVEL = 6
 _paths: dict[str, Path] = {}
-
-
-class _PdfZlib:
-    """zlib as pydyf sees it: every stream compressed at ``ZLIB_LEVEL``, whatever it asks."""
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(zlib, name)
-
-    @staticmethod
-    def compress(data: bytes, level: int = -1) -> bytes:
-        return zlib.compress(data, ZLIB_LEVEL)
-
-    @staticmethod
-    def compressobj(level: int = -1, *args: Any, **kwargs: Any) -> Any:
-        return zlib.compressobj(ZLIB_LEVEL, *args, **kwargs)
-
-
-pydyf.zlib = _PdfZlib()  # pydyf 0.13 reads zlib.compress / zlib.compressobj(level=9) only
 
 
 def configure(static: Path, stylesheet: Path) -> None:
