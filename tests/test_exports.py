@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import subprocess
+import sys
 import tracemalloc
 
 import pytest
@@ -200,3 +203,28 @@ def test_memory_stays_flat_as_rows_grow(app, tmp_path, file_format):
     large, large_peak = _peak_of_export(app, file_format, tmp_path)
     assert (small, large) == (500, 2000)
     assert large_peak < small_peak * 1.5 + 512 * 1024, (small_peak, large_peak)
+
+
+def test_a_command_starts_without_the_track_model_and_reads_it_on_first_use(tmp_path):
+    """`flask export` (or backup, or a queue consumer) never predicts: the app starts without
+    importing scikit-learn (1.5 s and about 115 MB of the start); the first diagnosis reads
+    the model."""
+    code = (
+        "import sys\n"
+        "from diagnose import create_app\n"
+        "app = create_app()\n"
+        "print('sklearn' in sys.modules, 'track_model' in app.extensions)\n"
+        "model = app.extensions['track_model']\n"
+        "print('sklearn' in sys.modules, type(model).__name__,"
+        " app.extensions['track_model'] is model)\n"
+    )
+    env = {
+        **os.environ,
+        "DIAGNOSE_INSTANCE_PATH": str(tmp_path),
+        "DIAGNOSE_DEMO_DATA": "0",
+        "DIAGNOSE_SECRET_KEY": "x" * 40,
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split("\n")[:2] == ["False False", "True TrackModel True"]
