@@ -66,3 +66,31 @@ def test_a_new_row_shows_at_once_an_edit_within_the_kept_time(app, monkeypatch):
         assert total(b_staff) == 2
     finally:
         db.conn.close()
+
+
+def test_threads_asking_for_the_same_figures_at_once_compute_them_once(app):
+    """Eight threads of a worker missing the same key wait for one computation."""
+    import threading
+    import time
+
+    db_path = app.config["DATABASE"]
+    computed, values = [], []
+
+    def compute():
+        computed.append(1)
+        time.sleep(0.2)
+        return {"total": 1}
+
+    def ask():
+        db = connect(db_path)
+        try:
+            values.append(dashboard.kept(db, ("test", "once"), compute))
+        finally:
+            db.conn.close()
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(computed) == 1 and values == [{"total": 1}] * 8

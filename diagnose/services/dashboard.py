@@ -51,6 +51,7 @@ KEPT_SECONDS = 60.0
 _KEPT_MAX = 256  # entries per process: centers x filters in use; the oldest go first
 _kept: dict[tuple, tuple[float, Any]] = {}
 _kept_lock = threading.Lock()
+_computing: dict[tuple, threading.Lock] = {}  # one lock per key being computed
 # What a new row of any table the aggregates read changes (ids only grow: never reused; the
 # cohort members have no id of their own: their row number and count).
 _GROWTH = (
@@ -86,17 +87,26 @@ def kept(
     if not path or seconds <= 0:  # an in-memory database has no name to key on
         return compute()
     full = (path, key, tuple(db.execute(_GROWTH).fetchone()))
-    now = time.monotonic()
     with _kept_lock:
         found = _kept.get(full)
-    if found is not None and now - found[0] < seconds:
+        computing = _computing.setdefault(full, threading.Lock())
+    if found is not None and time.monotonic() - found[0] < seconds:
         return found[1]
-    value = compute()
-    with _kept_lock:
-        if len(_kept) >= _KEPT_MAX:
-            for old in sorted(_kept, key=lambda k: _kept[k][0])[: _KEPT_MAX // 4]:
-                del _kept[old]
-        _kept[full] = (now, value)
+    # One thread computes a key; the others asking meanwhile wait for its value (eight
+    # threads of a worker computing the same figures at once kept two cores busy for tens of
+    # seconds at 50,000 firms).
+    with computing:
+        with _kept_lock:
+            found = _kept.get(full)
+        if found is not None and time.monotonic() - found[0] < seconds:
+            return found[1]
+        value = compute()
+        with _kept_lock:
+            if len(_kept) >= _KEPT_MAX:
+                for old in sorted(_kept, key=lambda k: _kept[k][0])[: _KEPT_MAX // 4]:
+                    del _kept[old]
+                    _computing.pop(old, None)
+            _kept[full] = (time.monotonic(), value)
     return value
 
 
