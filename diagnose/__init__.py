@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,30 @@ def _load_track_model(instance_models: Path):
         return None
 
 
+class _Extensions(dict):
+    """The app's extensions, with ``track_model`` read on its first use (and kept): the
+    instance's model, else the shipped one, or None when there is none or the app was made
+    with ``TRACK_MODEL`` false (a queue consumer renders, never predicts). Setting the key
+    (a test's ``None``) replaces it as in any dict."""
+
+    def __init__(self, app: Flask, *args: Any):
+        super().__init__(*args)
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __missing__(self, key: str) -> Any:
+        if key != "track_model":
+            raise KeyError(key)
+        with self._lock:  # two threads of a worker asking at once read the files once
+            if key not in self:
+                self[key] = (
+                    _load_track_model(Path(self._app.instance_path) / "models")
+                    if self._app.config.get("TRACK_MODEL", True)
+                    else None
+                )
+            return dict.__getitem__(self, key)
+
+
 def register_tasks(queue, config: dict[str, Any], instance: Path, app) -> None:
     """Give the queue its tasks, in the web app and in a consumer alike: each service that
     owns a task registers it (``app`` builds the app a task needs, on its first call)."""
@@ -165,11 +190,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     resolve_particles(app, babel)
     csrf.init_app(app)
 
-    app.extensions["track_model"] = (
-        _load_track_model(Path(app.instance_path) / "models")
-        if app.config.get("TRACK_MODEL", True)  # a queue consumer renders, never predicts
-        else None
-    )
+    # The track model is read on its first use (``_Extensions``): reading it imports
+    # scikit-learn and SciPy (1.5 s and about 115 MB of a 205 MB start), which a command such
+    # as `flask export` or `flask backup`, or a queue consumer, never needs.
+    app.extensions = _Extensions(app, app.extensions)
 
     from . import auth, demo
     from .assessments import register_questionnaires

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import subprocess
+import sys
 import tracemalloc
 
 import pytest
@@ -122,6 +125,31 @@ def test_formulas_are_neutralised_the_same_way_in_csv_and_xlsx(staff):
             assert not value.lstrip(" ").startswith(export.FORMULA_STARTS), value
 
 
+def test_each_sheet_has_a_frozen_bold_header_a_filter_widths_and_date_cells(staff):
+    """What a spreadsheet user sees of the XLSX: the header row frozen and bold, a filter over
+    every column and row written, columns wide enough for Korean headers, days as dates."""
+    book = load_workbook(io.BytesIO(staff.get("/center/export.xlsx").data))
+    assert book.sheetnames == ["기업", "진단", "추천 변경", "훈련 이력"]
+    for sheet in book:
+        header = next(sheet.iter_rows(max_row=1))
+        assert sheet.freeze_panes == "A2", sheet.title
+        assert all(c.font.bold for c in header), sheet.title
+        rows = sum(1 for _ in sheet.iter_rows(min_row=2))
+        assert rows > 0
+        last = header[-1].column_letter
+        assert sheet.auto_filter.ref == f"A1:{last}{rows + 1}", sheet.title
+        # (a writer may give neighbouring columns of one width one <col> range)
+        widths = {
+            n: d.width for d in sheet.column_dimensions.values() for n in range(d.min, d.max + 1)
+        }
+        for c in header:  # a Korean character is about two columns wide
+            assert widths.get(c.column, 0) >= len(c.value) * 2, c.value
+    training = book["훈련 이력"]
+    started = [c for c in training[2] if c.column_letter == "E"][0]
+    assert started.is_date and started.number_format == "yyyy-mm-dd"
+    assert started.value.date().isoformat() == "2026-01-10"
+
+
 @pytest.mark.parametrize(
     ("value", "kept"),
     [
@@ -175,3 +203,28 @@ def test_memory_stays_flat_as_rows_grow(app, tmp_path, file_format):
     large, large_peak = _peak_of_export(app, file_format, tmp_path)
     assert (small, large) == (500, 2000)
     assert large_peak < small_peak * 1.5 + 512 * 1024, (small_peak, large_peak)
+
+
+def test_a_command_starts_without_the_track_model_and_reads_it_on_first_use(tmp_path):
+    """`flask export` (or backup, or a queue consumer) never predicts: the app starts without
+    importing scikit-learn (1.5 s and about 115 MB of the start); the first diagnosis reads
+    the model."""
+    code = (
+        "import sys\n"
+        "from diagnose import create_app\n"
+        "app = create_app()\n"
+        "print('sklearn' in sys.modules, 'track_model' in app.extensions)\n"
+        "model = app.extensions['track_model']\n"
+        "print('sklearn' in sys.modules, type(model).__name__,"
+        " app.extensions['track_model'] is model)\n"
+    )
+    env = {
+        **os.environ,
+        "DIAGNOSE_INSTANCE_PATH": str(tmp_path),
+        "DIAGNOSE_DEMO_DATA": "0",
+        "DIAGNOSE_SECRET_KEY": "x" * 40,
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split("\n")[:2] == ["False False", "True TrackModel True"]

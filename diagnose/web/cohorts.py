@@ -33,15 +33,28 @@ def window_label(window: str | None) -> str:
     return _("%(year)s, quarter %(quarter)s", year=year, quarter=quarter)
 
 
-def _suggestion_views(db) -> list[dict]:
+def _suggestion_views(db, kept: bool = False) -> list[dict]:
+    """The center's cohort suggestions in the UI language; ``kept``: as the dashboard shows
+    them, computed at most once a ``dashboard.KEPT_SECONDS`` per center (they read every
+    decided firm's task themes), the cohorts page always fresh."""
     lang = ui_language()
+    if kept:
+        from ..services.dashboard import kept as kept_for
+
+        found = kept_for(
+            db,
+            ("cohort_suggestions", current_user.center_id),
+            lambda: cohorts.suggestions(db, current_user),
+        )
+    else:
+        found = cohorts.suggestions(db, current_user)
     return [
         {
             **s,
             "title": cohorts.theme_title(s["theme"], lang),
             "window_label": window_label(s["window"]),
         }
-        for s in cohorts.suggestions(db, current_user)
+        for s in found
     ]
 
 
@@ -52,7 +65,7 @@ def _cohort_card():
     def cohort_card() -> dict:
         db = get_db()
         return {
-            "suggestions": _suggestion_views(db),
+            "suggestions": _suggestion_views(db, kept=True),
             "cohorts": cohorts.center_cohorts(db, current_user),
         }
 
