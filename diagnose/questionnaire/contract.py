@@ -52,11 +52,12 @@ ITEMS = (
         for item in ("use_area_customer", "use_area_marketing")
     ),
     Needs("data_collection", ("single",), (), True, ("generator",)),
-    # the consistency checks and the AX support already received (policy.review_items)
-    Needs("data_storage", ("single",), ("paper",), True, ("policy",)),
-    Needs("data_systems", ("multi",), ("none",), None, ("policy",)),
-    Needs("data_it_staff", ("single",), ("dedicated", "team"), None, ("policy",)),
-    Needs("lead_external", ("multi",), ("smart_factory", "voucher"), None, ("policy",)),
+    # read by the review items only (consistency checks, AX support already received): the
+    # track never depends on them, so the owner's short form need not ask them
+    Needs("data_storage", ("single",), ("paper",), True, ("review",)),
+    Needs("data_systems", ("multi",), ("none",), None, ("review",)),
+    Needs("data_it_staff", ("single",), ("dedicated", "team"), None, ("review",)),
+    Needs("lead_external", ("multi",), ("smart_factory", "voucher"), None, ("review",)),
     Needs("train_ai_courses", ("multi",), ("none",), True, ("policy", "model")),
     Needs("train_past", ("single",), ("none",), True, ("levers",)),
     Needs("train_hrd_owner", ("single",), ("none",), True, ("policy", "model", "levers")),
