@@ -285,3 +285,17 @@ def test_no_plan_runs_past_its_own_end(track, base, release, employees, score, d
     last = month_date(date.fromisoformat(p.start), p.months - 1)
     for m in p.modules:
         assert month_date(date.fromisoformat(p.start), m.end_month - 1) <= last
+
+
+def test_one_task_of_two_themes_with_one_project_is_planned_once():
+    """A beginner's task read as two themes (booking replies and their translation) has one
+    first project: one brief, its task printed once, not the same project twice."""
+    from diagnose.roadmap.planner import project_briefs
+
+    task = "외국인 손님의 예약 문의에 빠르게 답하고 객실 안내문을 여러 언어로 만들고 싶습니다"
+    answers = {"need_task": task, "need_target_jobs": ["customer_service"]}
+    themes = [("customer_service", 0.85, False), ("genai_writing", 0.68, False)]
+    groups = ["executives", "office"]
+    trainees = {"executives": 1, "office": 5}
+    beginner = project_briefs(answers, "beginner", DATA.catalogue.by_id, trainees, groups, themes)
+    assert [(b.task, b.theme) for b in beginner] == [(task, "customer_service")]

@@ -498,7 +498,12 @@ def project_briefs(
                 theme_confirmed=bool(theme and theme[2]),
             )
         )
-    return briefs
+    # A task's second theme whose project is the first's (a beginner's one first project)
+    # is no second project: the same task would be planned, and printed, twice.
+    distinct: dict[tuple[str, str | None], ProjectBrief] = {}
+    for brief in briefs:
+        distinct.setdefault((brief.task, brief.module_id), brief)
+    return list(distinct.values())
 
 
 def _theme_module(
