@@ -25,6 +25,7 @@ from typing import Any
 
 from ..diagnosis.scoring import NOT_APPLICABLE
 from .catalogue import JOB_GROUPS, Center, Module, RoadmapData
+from .themes import TASK_ITEMS
 
 PLAN_MONTHS = {"beginner": 6, "ax": 12, "shared_center": 9}
 REDIAGNOSE_MONTHS = PLAN_MONTHS  # the re-diagnosis comes when the plan ends
@@ -343,9 +344,7 @@ _COUNT_AFTER = r"\s*(?:은|는|이|가)?\s*(\d{1,4})\s*(?:명|people|persons)"
 def stated_headcounts(answers: Mapping[str, Any], employees: int) -> dict[str, int]:
     """How many people of a group the firm said it has, where its own words give a number
     next to a role ("건축사 6명이", "a data team of 3", "5 developers"); never above the firm."""
-    text = " ".join(
-        str(answers.get(i) or "") for i in ("need_task", "need_problem", "need_data_desc")
-    ).lower()
+    text = " ".join(str(answers.get(i) or "") for i in TASK_ITEMS).lower()
     found: dict[str, int] = {}
     for group, words in ROLE_WORDS.items():
         for word in words:

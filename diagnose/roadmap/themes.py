@@ -273,11 +273,13 @@ def current_model(
     instance's models, ``flask themes train``) when there is one for the current corpus,
     else the shipped one (``diagnose/trained_models``), else trained here once a process
     (several seconds: ship the file). With ``extra`` labels it is trained on them."""
-    corpus = load_corpus()
-    key = f"{corpus.digest()}-{hashlib.sha256(repr(sorted(extra)).encode()).hexdigest()[:6]}"
+    # The digest is read once a process (as ``_fresh`` does): a cached model is returned
+    # without parsing the corpus again.
+    key = f"{load_corpus_digest()}-{hashlib.sha256(repr(sorted(extra)).encode()).hexdigest()[:6]}"
     with _model_lock:
         if key in _models:
             return _models[key]
+        corpus = load_corpus()
         model = None
         if not extra:
             for place in (folder, SHIPPED):
@@ -341,9 +343,12 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def read_assessment(db, assessment_id: int, model: TaskModel | None = None) -> Reading:
-    """Read an assessment's task and keep the reading (replacing an older model's)."""
-    answers = _answers(db, assessment_id)
+def read_assessment(
+    db, assessment_id: int, model: TaskModel | None = None, answers: dict[str, Any] | None = None
+) -> Reading:
+    """Read an assessment's task and keep the reading (replacing an older model's);
+    ``answers``: its task answers when the caller has them already."""
+    answers = _answers(db, assessment_id) if answers is None else answers
     text = task_text(answers)
     model = model or current_model(folder=_instance_models())
     reading = read_task(model, answers)
@@ -433,12 +438,13 @@ def themes_for_assessments(db, assessment_ids) -> dict[int, list[Theme]]:
             result[i] = stored[i]["consultant"]
             continue
         reading = stored[i]["reading"]
-        text = task_text(_answers(db, i))
+        answers = _answers(db, i)
+        text = task_text(answers)
         if reading and reading["digest"] == _digest(text) and _fresh(reading["version"]):
             result[i] = stored[i]["model"]
             continue
         model = model or current_model(folder=_instance_models())
-        result[i] = list(read_assessment(db, i, model).themes)
+        result[i] = list(read_assessment(db, i, model, answers).themes)
     return result
 
 
