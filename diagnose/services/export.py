@@ -139,13 +139,16 @@ TRAINING_HOURS = "훈련 시간 합계(인·시간)"  # the CSV's last column, p
 
 # --- the queries -----------------------------------------------------------------------------
 
-_DIAGNOSES = """JOIN assessments a ON a.firm_id = f.id AND a.status = 'submitted'
+# A firm's submitted diagnoses, each with its consultant, latest prediction and decision;
+# ``{join}``: JOIN (the firms diagnosed) or LEFT JOIN (every firm, the CSV's).
+_DIAGNOSES_JOINED = """{join} assessments a ON a.firm_id = f.id AND a.status = 'submitted'
     LEFT JOIN users u ON u.id = a.consultant_id
     LEFT JOIN predictions p ON p.id = (
         SELECT MAX(x.id) FROM predictions x WHERE x.assessment_id = a.id)
     LEFT JOIN decisions d ON d.id = (
         SELECT MAX(x.id) FROM decisions x WHERE x.assessment_id = a.id)
     LEFT JOIN users du ON du.id = d.decided_by"""
+_DIAGNOSES = _DIAGNOSES_JOINED.format(join="JOIN")
 _DIAGNOSIS_VALUES = """a.id AS assessment_id, a.firm_id, f.name AS firm_name, a.submitted_at,
     a.source, a.based_on, u.name AS consultant, p.track AS predicted, p.scores,
     p.readiness AS diagnosis_readiness,
@@ -233,8 +236,7 @@ class Export:
     def csv_rows(self) -> Iterator[list[Any]]:
         """One row per diagnosis with its firm's columns (a firm never diagnosed: one row with
         the firm alone) and the firm's training hours: one query, ordered by firm."""
-        joins = _DIAGNOSES.replace("JOIN assessments a", "LEFT JOIN assessments a", 1)
-        selection, params = self._select(joins)
+        selection, params = self._select(_DIAGNOSES_JOINED.format(join="LEFT JOIN"))
         # the diagnosis' columns without its firm id and name (the firm's own come first)
         own = [c for c in self.diagnosis_columns if c[0] not in ("기업 ID", "기업명")]
         yield [*(c[0] for c in self.firm_columns), *(c[0] for c in own), TRAINING_HOURS]

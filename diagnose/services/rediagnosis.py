@@ -28,6 +28,13 @@ DECIDED_BASIS = """CASE
     WHEN a.source = 'self' THEN 'self' END"""
 
 
+# ``FROM … WHERE …`` of a firm's (``?``) submitted, decided diagnoses, with their latest
+# prediction ``p``: what T0 and T1 are chosen from.
+_DECIDED_OF_FIRM = f"""FROM assessments a JOIN predictions p ON p.id = (
+        SELECT MAX(id) FROM predictions WHERE assessment_id = a.id)
+    WHERE a.firm_id = ? AND a.status = 'submitted' AND {DECIDED_BASIS} IS NOT NULL"""
+
+
 def _diagnosis(db: sqlite_utils.Database, assessment_id: int) -> dict[str, Any] | None:
     """A submitted, decided diagnosis: scores, readiness, the decided track and its basis
     (``consultant``: a consultant's decision; ``self``: the firm's submitted self-assessment);
@@ -62,12 +69,9 @@ def earlier_of(db: sqlite_utils.Database, assessment_id: int) -> int | None:
     if based_on is not None and _diagnosis(db, based_on) is not None:
         return based_on
     earlier = db.execute(
-        f"SELECT a.id FROM assessments a JOIN predictions p ON p.id = ("
-        f"  SELECT MAX(id) FROM predictions WHERE assessment_id = a.id) "
-        f"WHERE a.firm_id = ? AND a.status = 'submitted' AND a.id != ? "
-        f"AND (a.submitted_at < ? OR (a.submitted_at = ? AND a.id < ?)) "
-        f"AND {DECIDED_BASIS} IS NOT NULL "
-        f"ORDER BY a.submitted_at DESC, a.id DESC LIMIT 1",
+        f"SELECT a.id {_DECIDED_OF_FIRM} AND a.id != ? "
+        "AND (a.submitted_at < ? OR (a.submitted_at = ? AND a.id < ?)) "
+        "ORDER BY a.submitted_at DESC, a.id DESC LIMIT 1",
         [firm_id, assessment_id, submitted_at, submitted_at, assessment_id],
     ).fetchone()
     return earlier[0] if earlier else None
@@ -85,10 +89,7 @@ def decided_pair(db: sqlite_utils.Database, t1_id: int) -> tuple[dict, dict] | N
 def latest_decided(db: sqlite_utils.Database, firm_id: int) -> int | None:
     """The firm's most recent decided diagnosis (the T1 its page shows)."""
     row = db.execute(
-        f"SELECT a.id FROM assessments a JOIN predictions p ON p.id = ("
-        f"  SELECT MAX(id) FROM predictions WHERE assessment_id = a.id) "
-        f"WHERE a.firm_id = ? AND a.status = 'submitted' AND {DECIDED_BASIS} IS NOT NULL "
-        f"ORDER BY a.submitted_at DESC, a.id DESC LIMIT 1",
+        f"SELECT a.id {_DECIDED_OF_FIRM} ORDER BY a.submitted_at DESC, a.id DESC LIMIT 1",
         [firm_id],
     ).fetchone()
     return row[0] if row else None
