@@ -22,20 +22,20 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlite_utils
 
 from ..roadmap.themes import Theme
 from ..storage import now, transaction
+from ..templating import KST
 from . import access, audit, mail
 
 COURSE_SEATS = 20  # trainees one joint-center course takes (tool assumption)
 MIN_FIRMS = 3  # fewer firms than this are not worth a course of their own (tool assumption)
 TIMING_MONTHS = {"within_3_months": 1, "within_6_months": 4, "within_1_year": 7}
 MEMBER_STATUSES = ("proposed", "invited", "joined", "declined")
-KOREA = timedelta(hours=9)
 
 
 class CohortError(ValueError):
@@ -81,7 +81,7 @@ def _window(submitted_at: str, urgency: str | None) -> str | None:
     """The quarter the firm wants its course to start in (``2027-Q1``), None: any."""
     if urgency not in TIMING_MONTHS:
         return None
-    day = (datetime.fromisoformat(submitted_at) + KOREA).date()
+    day = datetime.fromisoformat(submitted_at).astimezone(KST).date()
     index = day.year * 12 + day.month - 1 + TIMING_MONTHS[urgency]
     year, month = divmod(index, 12)
     return f"{year}-Q{month // 3 + 1}"

@@ -21,8 +21,8 @@ Where each figure comes from (all in Korea time, the period's days inclusive):
 - re-diagnosed: firms with a decided diagnosis in the month that follows an earlier decided
   one (``rediagnosis.decided_pair``), with the mean change of readiness and of each area;
 - requests: requests filed in the month, answered, and answered within the promise in
-  business days (Monday to Friday; public holidays are not yet taken out: a tool
-  assumption, to be validated). The promise's default of 2 business days is a tool
+  business days (Monday to Friday, Korea's public holidays left out:
+  ``requests.business_days``). The promise's default of 2 business days is a tool
   assumption too, to be set by each center.
 """
 
@@ -30,18 +30,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import sqlite_utils
 
 from ..auth import ADMINISTRATOR
 from ..diagnosis.policy import TRACKS
+from ..templating import KST
 from . import access, rediagnosis
 
 CHANNELS = ("self", "consultant", "staff", "api")
 PROMISE_DAYS = 2  # business days: the default of DIAGNOSE_REQUEST_ANSWER_DAYS (tool assumption)
-KOREA = timedelta(hours=9)
 
 
 class PeriodError(ValueError):
@@ -122,7 +122,8 @@ def business_days(start: str, end: str) -> int:
     from .requests import business_days as days_between
 
     return days_between(
-        (datetime.fromisoformat(start) + KOREA).date(), (datetime.fromisoformat(end) + KOREA).date()
+        datetime.fromisoformat(start).astimezone(KST).date(),
+        datetime.fromisoformat(end).astimezone(KST).date(),
     )
 
 
@@ -139,7 +140,7 @@ def _empty(dimension_ids: list[str]) -> dict[str, Any]:
 
 
 def _month(stamp: str) -> str:
-    return (datetime.fromisoformat(stamp) + KOREA).strftime("%Y-%m")
+    return datetime.fromisoformat(stamp).astimezone(KST).strftime("%Y-%m")
 
 
 def figures(

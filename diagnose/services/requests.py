@@ -13,6 +13,7 @@ self-assessed firm to one is a staff action (``assessments.link_self_assessed``)
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -112,9 +113,7 @@ def request_consultant(
                 [center_id, firm_id, assessment_id, *values.values(), stamp, stamp, lang],
             ).lastrowid
         audit.record(db, "request", "consultant_request", request_id, center_id=center_id)
-        kept = _merge_duplicates_of(db, center_id, request_id)
-        if kept != request_id:
-            request_id = kept
+        request_id = _merge_duplicates_of(db, center_id, request_id)
     log.info("consultant requested for assessment %s (request %s)", assessment_id, request_id)
     return get_request(db, center_id, request_id)
 
@@ -410,17 +409,24 @@ def _send() -> None:
 def business_days(start: Any, end: Any) -> int:
     """Working days after ``start`` up to and including ``end`` (dates in Korea): weekends
     and Korea's public holidays (the ``holidays`` package) do not count."""
-    import holidays
-
     if end <= start:
         return 0
-    korean = holidays.country_holidays("KR", years=range(start.year, end.year + 1))
+    korean = _korean_holidays(start.year, end.year)
     days, day = 0, start
     while day < end:
         day = day.fromordinal(day.toordinal() + 1)
         if day.weekday() < 5 and day not in korean:
             days += 1
     return days
+
+
+@functools.lru_cache(maxsize=32)
+def _korean_holidays(first_year: int, last_year: int) -> Any:
+    """Korea's public holidays of those years, built once: ``business_days`` runs for every
+    request row of the tracking page and of the KPI report."""
+    import holidays
+
+    return holidays.country_holidays("KR", years=range(first_year, last_year + 1))
 
 
 def answer_days(db: sqlite_utils.Database, center_id: int, default: int) -> int:
