@@ -267,8 +267,7 @@ def _file_name(text: str, limit: int = NAME_LIMIT) -> str:
     )
     text = re.sub(r'[\\/:*?"<>|]+', "_", text)
     text = re.sub(r"_+", "_", text).strip(" ._")
-    while len(text.encode()) > limit:
-        text = text[:-1]
+    text = text.encode()[:limit].decode(errors="ignore")  # never half a character
     return text.rstrip(" ._") or "report"
 
 
@@ -281,6 +280,7 @@ def entry_name(position: int, firm_name: str, submitted_at: str, lang: str) -> s
 def assemble(app: Any, batch_id: int) -> Path:
     """Put the batch's rendered reports together (a ZIP or one merged PDF) with a list of
     the reports that failed; mark the batch done and return the file."""
+    from .. import jobs
     from ..roadmap.pdf import cache_path
     from ..storage import connect
 
@@ -298,7 +298,7 @@ def assemble(app: Any, batch_id: int) -> Path:
         folder = Path(app.instance_path) / "batches"
         folder.mkdir(mode=0o700, exist_ok=True)
         target = folder / f"batch-{batch_id}.{batch['format']}"
-        cache = Path(app.instance_path) / "reports"
+        cache = jobs.reports_folder(app)
         done = [r for r in rows if r["status"] == "done"]
         failed = [r for r in rows if r["status"] != "done"]
         failures = "".join(

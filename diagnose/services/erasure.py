@@ -71,9 +71,10 @@ def erase_firm(
         if firm is None:
             raise LookupError(firm_id)
         name, number, contact, phone, email, created_at = firm
-        assessments = [
-            r[0] for r in db.execute("SELECT id FROM assessments WHERE firm_id = ?", [firm_id])
-        ]
+        profiles = db.execute(
+            "SELECT id, profile FROM assessments WHERE firm_id = ?", [firm_id]
+        ).fetchall()
+        assessments = [r[0] for r in profiles]
         marks = ", ".join("?" * len(assessments)) or "NULL"
         stamp = now()
         db.execute(
@@ -81,9 +82,7 @@ def erase_firm(
             "contact_phone = '', contact_email = '', erased_at = ?, updated_at = ? WHERE id = ?",
             [f"(삭제된 기업 #{firm_id})", f"erased-{firm_id}", stamp, stamp, firm_id],
         )
-        for row in db.execute(
-            "SELECT id, profile FROM assessments WHERE firm_id = ?", [firm_id]
-        ).fetchall():
+        for row in profiles:
             profile: dict[str, Any] = json.loads(row[1])
             for field in PERSONAL_PROFILE_FIELDS:
                 if field in profile:
