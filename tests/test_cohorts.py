@@ -21,6 +21,10 @@ from diagnose.storage import connect
 
 @pytest.fixture
 def world(app):
+    return _world(app)
+
+
+def _world(app):
     """Center A: four more machining firms like its own (same task, same timing), three of
     them decided by the consultant (one without an e-mail), one not decided."""
     centers = build(app)
@@ -175,3 +179,46 @@ def test_the_invitation_names_the_center_the_theme_and_the_places(app, world):
     assert "비전 검사 PBL" in subject
     assert "김대표" in body and "센터 A" in body and "055-000-0000" in body and "3" in body
     assert a.id
+
+
+def test_the_invitations_are_sent_through_the_mail_server(make_app):
+    """With a mail server set, inviting a cohort sends each firm its invitation (loopback
+    SMTP), not only writes it to the outbox."""
+    import time
+
+    from smtp_loopback import LoopbackSMTP, MailBox, mail_settings
+
+    box = MailBox()
+    server = LoopbackSMTP(box)
+    server.start()
+    try:
+        app = make_app(**mail_settings(server))
+        a = _world(app)["A"]
+        staff = browser(app, a.users["staff"])
+        page = staff.get("/center/cohorts").get_data(as_text=True)
+        formed = staff.client.post(
+            "/center/cohorts",
+            data={"csrf_token": csrf_from(page),
+                  "theme": re.search(r'name="theme" value="([^"]+)"', page)[1],
+                  "window": re.search(r'name="window" value="([^"]*)"', page)[1],
+                  "firm": re.findall(r'name="firm" value="(\d+)"', page)[:3], "title": "1기"},
+        )  # fmt: skip
+        cohort_url = formed.headers["Location"]
+        page = staff.get(cohort_url).get_data(as_text=True)
+        staff.client.post(f"{cohort_url}/invite", data={"csrf_token": csrf_from(page)})
+        db = connect(app.config["DATABASE"])
+        try:
+            invited = {
+                r[0]
+                for r in db.execute(
+                    "SELECT recipient FROM outbox WHERE kind = 'cohort_invitation'"
+                )
+            }
+        finally:
+            db.conn.close()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and len(box.messages) < len(invited):
+            time.sleep(0.05)
+        assert invited and {m["To"] for m in box.messages} == invited
+    finally:
+        server.stop()

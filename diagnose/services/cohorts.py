@@ -328,6 +328,7 @@ def invite(
     found = cohort(db, user, cohort_id)
     center = dict(next(db.query("SELECT * FROM centers WHERE id = ?", [user.center_id])))
     mails = []
+    outbox_ids = []
     stamp = now()
     with transaction(db):
         for member in found["members"]:
@@ -345,23 +346,25 @@ def invite(
                 {"firm_id": member["firm_id"], "to": member["contact_email"],
                  "subject": subject, "body": body}
             )  # fmt: skip
-            mail.write(  # the outbox sends it (or keeps it until a mail server is set)
-                db,
-                kind="cohort_invitation",
-                recipient=member["contact_email"],
-                subject=subject,
-                body=body,
-                center_id=user.center_id,
-                firm_id=member["firm_id"],
+            outbox_ids.append(
+                mail.write(  # the outbox sends it (or keeps it until a mail server is set)
+                    db,
+                    kind="cohort_invitation",
+                    recipient=member["contact_email"],
+                    subject=subject,
+                    body=body,
+                    center_id=user.center_id,
+                    firm_id=member["firm_id"],
+                )
             )
         audit.record(
             db, "cohort_invite", "cohorts", cohort_id, center_id=user.center_id,
             user_id=user.id, detail=f"{len(mails)} invited",
         )  # fmt: skip
-    if mails:
-        from .requests import _send
+    if outbox_ids:  # after the commit: queued for sending (kept waiting without a server)
+        from .. import mailing
 
-        _send()
+        mailing.send_soon(outbox_ids)
     return mails
 
 
