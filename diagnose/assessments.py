@@ -440,7 +440,7 @@ def _carry_answers(
 
 def _still_offered(item: Any, value: Any) -> bool:
     """Whether a carried answer is still one of the item's options (or its own text)."""
-    if item.type not in ("single", "multi"):
+    if not item.kind.has_options:
         return True
     values = value if isinstance(value, list) else [value]
     return all((v == "_na" and item.allow_na) or item.option(v) is not None for v in values)

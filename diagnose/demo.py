@@ -21,6 +21,7 @@ from .business_number import check_digit
 from .diagnosis.policy import track_for
 from .diagnosis.store import decide, diagnose
 from .diagnosis.synthetic import synthetic_firm
+from .questionnaire.types import SingleChoice
 from .storage import transaction
 
 log = logging.getLogger(__name__)
@@ -179,7 +180,9 @@ def _improved(questionnaire, answers: dict, rng) -> dict:
     better = dict(answers)
     for item in questionnaire.items():
         value = answers.get(item.id)
-        if item.type != "single" or not isinstance(value, str) or rng.random() < 0.5:
+        if not isinstance(item.kind, SingleChoice) or not isinstance(value, str):
+            continue
+        if rng.random() < 0.5:
             continue
         current = item.option(value)
         if current is None or current.score is None:

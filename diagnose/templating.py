@@ -7,11 +7,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Flask, request
-from flask_babel import gettext
 
 from . import business_number
-from .diagnosis.scoring import NOT_APPLICABLE, is_visible
-from .questionnaire.schema import Item
+from .diagnosis.scoring import is_visible
+from .questionnaire.schema import Item, ProfileField
 
 KST = timezone(timedelta(hours=9), "KST")
 LANGUAGE_NAMES = {"ko": "한국어", "en": "English"}
@@ -27,25 +26,12 @@ def localtime(stamp: str | None, precision: str = "minute") -> str:
 
 def answer_text(item: Item, value: Any, lang: str) -> str:
     """An answer as a reader sees it: option labels, the number with its unit, or the text."""
-    if value in (None, "", []):
-        return "–"
-    if value == NOT_APPLICABLE:
-        return gettext("Not applicable")
-    if item.type in ("single", "multi"):
-        values = value if isinstance(value, list) else [value]
-        labels = [
-            (o.label.get(lang) if (o := item.option(v)) else gettext("Not applicable"))
-            for v in values
-        ]
-        return ", ".join(labels)
-    if item.type == "number" and item.unit:
-        # Korean writes the unit on the number ("8시간/월"); English with a no-break space
-        return (
-            f"{value}{item.unit.get(lang)}"
-            if lang == "ko"
-            else f"{value}\u00a0{item.unit.get(lang)}"
-        )
-    return str(value)
+    return item.kind.text(value, lang)
+
+
+def profile_text(spec: ProfileField, value: Any, lang: str) -> str:
+    """A profile value as a reader sees it: a choice's label, a business number with dashes."""
+    return spec.kind.text(value, lang)
 
 
 def url_with_lang(code: str) -> str:
@@ -63,6 +49,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         track_name=track_name,
         answer_text=answer_text,
+        profile_text=profile_text,
         is_visible=is_visible,
         url_with_lang=url_with_lang,
         language_names=LANGUAGE_NAMES,

@@ -460,7 +460,7 @@ def support_text(support: list[str]) -> str:
 
 def answer_label(item, value: Any, lang: str) -> str:
     """An answer as the firm chose it, in words."""
-    if item.type == "number":
+    if not item.kind.has_options:  # a number, with its unit
         unit = item.unit.get(lang) if item.unit else ""
         return f"{value}{unit if lang == 'ko' else ' ' + unit}".strip()
     values = value if isinstance(value, list) else [value]
@@ -477,7 +477,7 @@ def sensitivity_text(step: Mapping[str, Any], questionnaire: Questionnaire, lang
     item = questionnaire.find_item(step["item"])
     if item is None:
         return step["item"]
-    if item.type == "multi":
+    if item.kind.many:  # one option added or dropped
         before = step["before"] if isinstance(step["before"], list) else [step["before"]]
         after = step["after"] if isinstance(step["after"], list) else [step["after"]]
         added = [v for v in after if v not in before and not _exclusive(item, v)]
@@ -509,7 +509,7 @@ def change_text(change: Change, questionnaire: Questionnaire, lang: str) -> str:
     before = change.before if isinstance(change.before, list) else [change.before]
     added = [v for v in values if v not in before] or values
     labels = [o.label.get(lang) for v in added if (o := item.option(v))]
-    if item.type == "number":
+    if not item.kind.has_options:
         labels = [answer_label(item, change.after, lang)]
     return _(
         "%(item)s: ‘%(answer)s’",

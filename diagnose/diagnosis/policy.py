@@ -40,14 +40,13 @@ the shared center. ``tests/test_policy.py`` checks both over a sample of firms.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..questionnaire.schema import Item, Questionnaire
+from ..questionnaire.schema import Questionnaire
 from ..vocabulary import TRACKS, Track  # noqa: F401  (stated once there; imported from here)
-from .scoring import NOT_APPLICABLE, dimension_scores, is_visible, item_score, readiness
+from .scoring import NOT_APPLICABLE, dimension_scores, is_visible, readiness
 
 ASSUMPTION = "tool assumption, to be validated"
 
@@ -747,46 +746,5 @@ def scored_steps(questionnaire: Questionnaire, answers: Mapping[str, Any], up: b
         given = answers.get(item.id)
         if given in (None, "", [], NOT_APPLICABLE):
             continue
-        if item.type == "single":
-            ladder = [o.value for o in sorted(item.options, key=lambda o: o.score)]
-            if given not in ladder:
-                continue
-            index = ladder.index(given) + (1 if up else -1)
-            if 0 <= index < len(ladder):
-                yield item.id, ladder[index]
-        elif item.type == "multi":
-            chosen = [v for v in (given if isinstance(given, list) else [given]) if item.option(v)]
-            real = [v for v in chosen if not item.option(v).exclusive]
-            if up:
-                for option in item.options:
-                    if not option.exclusive and option.value not in real and option.score:
-                        yield item.id, real + [option.value]
-            else:
-                for value in real:
-                    rest = [v for v in real if v != value]
-                    exclusive = [o.value for o in item.options if o.exclusive]
-                    yield item.id, rest or exclusive[:1] or []
-        elif item.type == "number":
-            step = _number_step(item, given, up)
-            if step is not None:
-                yield item.id, step
-
-
-def _number_step(item: Item, given: Any, up: bool) -> str | None:
-    """A number in the next band up (its lowest value) or down (that band's top)."""
-    from .scoring import parse_number
-
-    number = parse_number(given)
-    if number is None:
-        return None
-    bands = list(item.score_bands)
-    index = next((i for i, b in enumerate(bands) if number <= b.max), len(bands) - 1)
-    target = index + (1 if up else -1)
-    if not 0 <= target < len(bands):
-        return None
-    # up: the next band's lowest whole number; down: the top of the band below
-    value = math.floor(bands[index].max) + 1 if up else bands[target].max
-    value = min(max(value, item.min or 0), item.max if item.max is not None else value)
-    if item_score(item, f"{value:g}") == item_score(item, given):
-        return None
-    return f"{value:g}"
+        for value in item.kind.steps(given, up):
+            yield item.id, value

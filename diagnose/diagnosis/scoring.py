@@ -19,25 +19,14 @@ from typing import Any
 
 from ..questionnaire.schema import Dimension, Item, Questionnaire
 
-NOT_APPLICABLE = "_na"
+# named here too, where every stage has long found the answers' vocabulary
+from ..questionnaire.types import NOT_APPLICABLE, parse_number  # noqa: F401
+
 Answers = Mapping[str, Any]
 
 
 def is_visible(item: Item, answers: Answers) -> bool:
-    return item.show_if is None or item.show_if.holds(answers)
-
-
-def parse_number(raw: Any) -> float | None:
-    """The number a person typed, tolerating thousands separators and spaces; else None."""
-    if isinstance(raw, int | float) and not isinstance(raw, bool):
-        return float(raw)
-    if not isinstance(raw, str):
-        return None
-    text = raw.strip().replace(",", "").replace(" ", "")
-    try:
-        return float(text)
-    except ValueError:
-        return None
+    return item.shown(answers)
 
 
 def implied_floor(item: Item, answers: Answers) -> bool:
@@ -48,9 +37,7 @@ def implied_floor(item: Item, answers: Answers) -> bool:
 
 
 def floor_score(item: Item) -> float:
-    if item.type == "number":
-        return min(b.score for b in item.score_bands)
-    return min(o.score or 0.0 for o in item.options) if item.type == "single" else 0.0
+    return item.kind.floor()
 
 
 def counted(dimension: Dimension, answers: Answers):
@@ -69,31 +56,14 @@ def counted(dimension: Dimension, answers: Answers):
 
 
 def is_answered(item: Item, value: Any) -> bool:
-    if value is None or value == "" or value == []:
-        return False
-    if value == NOT_APPLICABLE:
-        return item.allow_na
-    if item.type == "number":
-        return parse_number(value) is not None
-    return True
+    return item.kind.is_answered(value)
 
 
 def item_score(item: Item, value: Any) -> float | None:
     """The 0–100 maturity score of one answer, or None when it does not count."""
     if not item.is_scored or not is_answered(item, value) or value == NOT_APPLICABLE:
         return None
-    if item.type == "single":
-        option = item.option(value)
-        return option.score if option else None
-    if item.type == "multi":
-        chosen = [item.option(v) for v in (value if isinstance(value, list) else [value])]
-        known = [o.score for o in chosen if o is not None]
-        return min(100.0, sum(known)) if known else None
-    if item.type == "number":
-        number = parse_number(value)
-        band = next((b for b in item.score_bands if number <= b.max), None)
-        return band.score if band else None
-    return None
+    return item.kind.score(value)
 
 
 @dataclass(frozen=True)

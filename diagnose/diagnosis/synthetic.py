@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..questionnaire.schema import Item, Questionnaire
+from ..questionnaire.types import FreeText, ItemType, MultiChoice, NumberItem, SingleChoice
 from .policy import (
     AI_USE_FLOOR_OPTIONS,
     AI_USE_ITEMS,
@@ -114,27 +115,42 @@ def _answer(rng: np.random.Generator, item: Item, traits: Traits, answers: dict)
         return list(rng.choice(others, size=int(rng.integers(1, 3)), replace=False))
     if item.allow_na and rng.random() < 0.04:
         return NOT_APPLICABLE
-    if item.type == "single" and item.is_scored:
+    return _BY_TYPE[type(item.kind)](rng, item, level)
+
+
+def _single(rng: np.random.Generator, item: Item, level: float) -> Any:
+    if item.is_scored:
         return _pick_level(rng, item, level)
-    if item.type == "single":
-        return item.options[int(rng.integers(len(item.options)))].value
-    if item.type == "multi":
-        exclusive = [o.value for o in item.options if o.exclusive]
-        others = [o for o in item.options if not o.exclusive]
-        chance = 0.1 + 0.5 * level if item.is_scored else 0.3
-        chosen = [o.value for o in others if rng.random() < chance]
-        return chosen or (exclusive[:1] or [others[0].value])
-    if item.type == "number":
-        top = min(item.max, 60.0)
-        return f"{np.clip(rng.normal(level * top, top * 0.15), item.min, item.max):.0f}"
-    return ""
+    return item.options[int(rng.integers(len(item.options)))].value
+
+
+def _multi(rng: np.random.Generator, item: Item, level: float) -> Any:
+    exclusive = [o.value for o in item.options if o.exclusive]
+    others = [o for o in item.options if not o.exclusive]
+    chance = 0.1 + 0.5 * level if item.is_scored else 0.3
+    chosen = [o.value for o in others if rng.random() < chance]
+    return chosen or (exclusive[:1] or [others[0].value])
+
+
+def _number(rng: np.random.Generator, item: Item, level: float) -> Any:
+    top = min(item.max, 60.0)
+    return f"{np.clip(rng.normal(level * top, top * 0.15), item.min, item.max):.0f}"
+
+
+# How a made-up firm answers an item of each type
+_BY_TYPE: dict[type[ItemType], Callable[[np.random.Generator, Item, float], Any]] = {
+    SingleChoice: _single,
+    MultiChoice: _multi,
+    NumberItem: _number,
+    FreeText: lambda rng, item, level: "",
+}
 
 
 def synthetic_firm(rng: np.random.Generator, questionnaire: Questionnaire) -> Firm:
     traits = _traits(rng)
     answers: dict[str, Any] = {}
     for item in questionnaire.items():
-        if item.type == "text" or not is_visible(item, answers):
+        if item.kind.free_text or not is_visible(item, answers):
             continue
         value = _answer(rng, item, traits, answers)
         if value not in ("", None):

@@ -14,8 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from .schema import Questionnaire
+# A loaded questionnaire (``schema.Questionnaire``), which checks itself against this list as
+# it loads: the list names no model, so that the models import the list and not both ways.
+Questionnaire = Any
 
 # The questionnaires the diagnosis and the roadmap are built for.
 CONTRACTED = ("ai_training_needs",)

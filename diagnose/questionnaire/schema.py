@@ -29,6 +29,17 @@ from pydantic import (
     model_validator,
 )
 
+from .contract import breaks
+from .types import (
+    ITEM_TYPES,
+    PROFILE_TYPES,
+    ItemType,
+    ProfileType,
+    check_unique,
+    is_empty,
+    item_problem,
+)
+
 LANGUAGES = ("ko", "en")
 PROFILE_FIELD_IDS = (
     "company_name",
@@ -77,12 +88,15 @@ class ProfileField(_Frozen):
 
     @model_validator(mode="after")
     def _choices_match_type(self) -> ProfileField:
-        if self.type == "choice" and not self.choices:
-            raise ValueError("a choice field needs 'choices'")
-        if self.type != "choice" and self.choices:
-            raise ValueError(f"'choices' only belong to choice fields, not {self.type}")
-        _check_unique([c.value for c in self.choices], "choice value")
+        for problem in self.kind.problems():
+            raise ValueError(problem)
+        check_unique([c.value for c in self.choices], "choice value")
         return self
+
+    @property
+    def kind(self) -> ProfileType:
+        """The field's type (``types.py``): its form field, check, JSON and text."""
+        return PROFILE_TYPES[self.type](self)
 
     def choice_label(self, value: str, lang: str) -> str:
         for choice in self.choices:
@@ -177,47 +191,26 @@ class Item(_Frozen):
 
     @model_validator(mode="after")
     def _consistent(self) -> Item:
-        problems: list[str] = []
-        has_choices = self.type in ("single", "multi")
-        if has_choices and len(self.options) < 2:
-            problems.append(f"a {self.type} item needs at least two options")
-        if not has_choices and self.options:
-            problems.append(f"a {self.type} item takes no options")
-        _check_unique([o.value for o in self.options], "option value")
-        if self.type == "text" and self.scored:
-            problems.append("a text item cannot be scored")
-        if self.is_scored and has_choices:
-            missing = [o.value for o in self.options if o.score is None]
-            if missing:
-                problems.append(f"options without a score: {', '.join(missing)}")
-        if not self.is_scored and any(o.score is not None for o in self.options):
-            problems.append("an unscored item's options must not carry a score")
-        if self.type == "number":
-            if self.min is None or self.max is None or self.min > self.max:
-                problems.append("a number item needs min <= max")
-            if self.is_scored:
-                maxes = [b.max for b in self.score_bands]
-                if not maxes:
-                    problems.append("a scored number item needs score_bands")
-                elif maxes != sorted(maxes) or (self.max is not None and maxes[-1] < self.max):
-                    problems.append("score_bands must rise and the last must reach the item's max")
-        elif self.score_bands or self.unit:
-            problems.append("score_bands and unit belong to number items only")
-        if self.allow_na and self.type not in ("single", "multi"):
-            problems.append("allow_na belongs to single and multi items; use skip logic instead")
-        if any(o.exclusive for o in self.options) and self.type != "multi":
-            problems.append("'exclusive' options belong to multi items only")
+        problems = self.kind.problems()
         if problems:
             raise ValueError("; ".join(problems))
         return self
 
     @property
+    def kind(self) -> ItemType:
+        """The item's type (``types.py``): its form field, check, score, text and JSON (made
+        anew at each call: a copy of the item must not answer with the original's type)."""
+        return ITEM_TYPES[self.type](self)
+
+    @property
     def is_scored(self) -> bool:
         if self.scored is not None:
             return self.scored
-        return self.type != "text" and not (
-            self.type in ("single", "multi") and all(o.score is None for o in self.options)
-        )
+        return self.kind.scored_by_default()
+
+    def shown(self, answers: Mapping[str, Any]) -> bool:
+        """Whether skip logic shows the item, given the answers so far."""
+        return self.show_if is None or self.show_if.holds(answers)
 
     def option(self, value: str) -> Option | None:
         return next((o for o in self.options if o.value == value), None)
@@ -244,7 +237,7 @@ class Questionnaire(_Frozen):
     @classmethod
     def _all_profile_fields(cls, fields: tuple[ProfileField, ...]) -> tuple[ProfileField, ...]:
         ids = [f.id for f in fields]
-        _check_unique(ids, "profile field")
+        check_unique(ids, "profile field")
         missing = [f for f in PROFILE_FIELD_IDS if f not in ids]
         if missing:
             raise ValueError(f"missing profile fields: {', '.join(missing)}")
@@ -270,6 +263,59 @@ class Questionnaire(_Frozen):
 
     def profile_field(self, field_id: str) -> ProfileField:
         return next(f for f in self.profile if f.id == field_id)
+
+    def visible(self, answers: Mapping[str, Any]) -> dict[str, Any]:
+        """The answers to items that the other answers leave shown (hidden ones are ignored)."""
+        shown = dict(answers)
+        while True:
+            hidden = [i.id for i in self.items() if i.id in shown and not i.shown(shown)]
+            if not hidden:
+                return shown
+            for item_id in hidden:
+                del shown[item_id]
+
+    def check_profile(
+        self, profile: Mapping[str, Any]
+    ) -> tuple[dict[str, str], list[tuple[str, Any]]]:
+        """A profile of JSON values checked field by field by each field's type, as the profile
+        page checks it: ``(profile as stored, [(field id, message)])``. Every field of this
+        version is in the profile, "" when not given."""
+        values: dict[str, str] = {}
+        errors: list[tuple[str, Any]] = []
+        for spec in self.profile:
+            given = profile.get(spec.id)
+            value = spec.kind.normalise("" if given is None else str(given)) or ""
+            values[spec.id] = spec.kind.stored(value) if value else ""
+            problem = spec.kind.limit_problem(value)
+            if problem is None and not value:
+                problem = spec.kind.required_message if spec.required else None
+            elif problem is None:
+                problem = spec.kind.check(value)
+            if problem is not None:
+                errors.append((spec.id, problem))
+        return values, errors
+
+    def check_answers(
+        self, answers: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
+        """Answers of JSON values checked item by item by each item's type, as the section
+        pages check them: ``(answers as stored, [(item id, message)])`` in this version's
+        order. Answers to items that the other answers hide are dropped, whatever they hold
+        (only text that cannot be stored is refused there too)."""
+        parsed = (
+            (item, item.kind.parse(answers[item.id]))
+            for item in self.items()
+            if answers.get(item.id) is not None
+        )
+        given = {item.id: value for item, value in parsed if not is_empty(value)}
+        stored = {k: self.item(k).kind.stored(v) for k, v in given.items()}
+        clean = self.visible({k: v for k, v in stored.items() if not is_empty(v)})
+        errors = [
+            (item.id, problem)
+            for item in self.items()
+            if (problem := item_problem(item, given.get(item.id), clean)) is not None
+        ]
+        return clean, errors
 
     @property
     def has_short_form(self) -> bool:
@@ -308,13 +354,6 @@ class Questionnaire(_Frozen):
         """A content hash: a published version must never change under the same number."""
         canonical = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _check_unique(values: list[str], what: str) -> None:
-    seen: set[str] = set()
-    dupes = sorted({v for v in values if v in seen or seen.add(v)})
-    if dupes:
-        raise ValueError(f"duplicate {what}: {', '.join(dupes)}")
 
 
 @dataclass(frozen=True)
@@ -391,8 +430,6 @@ def _validate(path: Path, content: bytes) -> Questionnaire:
             )
         ]
         raise QuestionnaireError(problems) from None
-    from .contract import breaks  # the contract names this module's models
-
     problems = [
         Problem(str(path), where, msg)
         for where, msg in (*_cross_check(questionnaire), *breaks(questionnaire))
@@ -449,7 +486,7 @@ def _cross_check(q: Questionnaire) -> Iterator[tuple[str, str]]:
                 if target is None:
                     yield where, f"show_if refers to '{cond.item}', which is not an earlier item"
                     continue
-                if target.type not in ("single", "multi"):
+                if not target.kind.has_options:
                     yield where, f"show_if refers to '{cond.item}', which has no options"
                     continue
                 known = {o.value for o in target.options}
@@ -481,7 +518,7 @@ def _short_form_check(q: Questionnaire) -> Iterator[tuple[str, str]]:
             )
     for item in asked:
         where = f"dimension {q.dimension_of(item.id).id} item {item.id}"
-        if item.type == "text":
+        if item.kind.free_text:
             yield where, "a free-text item cannot be 'self': the short form is for a phone"
         for cond in item.show_if.referenced() if item.show_if else ():
             parent = q.find_item(cond.item)

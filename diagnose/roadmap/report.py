@@ -21,7 +21,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from ..diagnosis.explanations import track_name
-from ..diagnosis.scoring import NOT_APPLICABLE, is_visible
+from ..diagnosis.scoring import is_visible
 from ..services.peers import peer_scores
 from ..templating import KST
 from .catalogue import RoadmapData
@@ -135,22 +135,8 @@ def OWNER_TEXT() -> dict[str, str]:  # noqa: N802
 
 
 def _answer(item, value: Any, lang: str) -> str:
-    """An answer as the appendix prints it, in the report's language."""
-    if value in (None, "", []):
-        return "–"
-    if value == NOT_APPLICABLE:
-        return _("Not applicable")
-    if item.type in ("single", "multi"):
-        values = value if isinstance(value, list) else [value]
-        return ", ".join(
-            (o.label.get(lang) if (o := item.option(v)) else _("Not applicable")) for v in values
-        )
-    if item.type == "number":
-        unit = item.unit.get(lang) if item.unit else ""
-        if not unit:
-            return str(value)
-        return f"{value}{unit}" if lang == "ko" else f"{value}\u00a0{unit}"
-    return clip(value)
+    """An answer as the appendix prints it, in the report's language (free text cut short)."""
+    return item.kind.text(value, lang, shorten=clip)
 
 
 # --- the context -----------------------------------------------------------------------------

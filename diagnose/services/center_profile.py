@@ -10,8 +10,9 @@ from typing import Any
 import sqlite_utils
 from flask_babel import lazy_gettext as _l
 
+from .. import inputs
 from ..storage import transaction
-from . import audit, inputs
+from . import audit
 
 PHONE = re.compile(r"^\+?[0-9][0-9\-\s]{6,18}[0-9]$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -20,10 +20,10 @@ from typing import Any
 
 import sqlite_utils
 
+from ..inputs import PROFILE_TEXT_MAX, REASON_MAX, digits_normalised, text_problem
 from ..storage import now, transaction
 from ..vocabulary import Role
 from . import audit
-from .inputs import PROFILE_TEXT_MAX, REASON_MAX, digits_normalised, text_problem
 
 log = logging.getLogger(__name__)
 STATUSES = ("new", "assigned", "contacted", "booked", "visited", "closed")

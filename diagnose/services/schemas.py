@@ -4,7 +4,8 @@ shaping what is answered and for the OpenAPI document (``web/openapi.py``).
 The request model is built from the questionnaire, so each profile field and each item has
 its own JSON type: a company name is a string, never a list, a number or ``true``; a single
 choice is one option value, never a list. Values are checked further (options, ranges, the
-business number's check digit) by the same forms as the interview.
+business number's check digit) by the same checks as the interview's pages
+(``questionnaire.types``).
 """
 
 from __future__ import annotations
@@ -13,48 +14,26 @@ from functools import cache
 from typing import Any, Literal
 
 from flask_babel import gettext
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic import ValidationError as PydanticError
 
 from ..questionnaire.schema import Questionnaire
-from . import inputs
 
 Track = Literal["beginner", "ax", "shared_center"]
 _STRICT = ConfigDict(extra="forbid", strict=True)
 
 
-def _profile_type(kind: str) -> Any:
-    if kind == "integer":
-        return StrictInt | StrictStr | None
-    return StrictStr | None
-
-
-def _answer_type(kind: str) -> Any:
-    if kind == "multi":  # a list of option values, or the "not applicable" marker alone
-        return list[StrictStr] | StrictStr | None
-    if kind == "number":
-        return StrictInt | StrictFloat | StrictStr | None
-    return StrictStr | None
-
-
 @cache
 def submission_model(questionnaire: Questionnaire) -> type[BaseModel]:
-    """``{"profile": {...}, "answers": {...}}`` for one questionnaire version."""
+    """``{"profile": {...}, "answers": {...}}`` for one questionnaire version: each field and
+    item of the JSON type its type declares (``questionnaire.types``)."""
     profile = create_model(
         "Profile",
         __config__=_STRICT,
-        **{f.id: (_profile_type(f.type), None) for f in questionnaire.profile},
+        **{f.id: (f.kind.json_type(), None) for f in questionnaire.profile},
     )
     answers = create_model(
-        "Answers",
-        __config__=_STRICT,
-        **{
-            i.id: (
-                _answer_type(i.type),
-                Field(None, max_length=inputs.OPTIONS_MAX) if i.type == "multi" else None,
-            )
-            for i in questionnaire.items()
-        },
+        "Answers", __config__=_STRICT, **{i.id: i.kind.json_type() for i in questionnaire.items()}
     )
     return create_model(
         "Submission", __config__=_STRICT, profile=(profile, ...), answers=(answers, ...)
@@ -64,19 +43,9 @@ def submission_model(questionnaire: Questionnaire) -> type[BaseModel]:
 def _expected(questionnaire: Questionnaire, section: str, name: str) -> str:
     if section == "profile":
         spec = next((f for f in questionnaire.profile if f.id == name), None)
-        if spec is None:
-            return gettext("Unknown field.")
-        if spec.type == "integer":
-            return gettext("Send a whole number.")
-        return gettext("Send text (a JSON string).")
+        return str(spec.kind.json_help) if spec else gettext("Unknown field.")
     item = questionnaire.find_item(name)
-    if item is None:
-        return gettext("Unknown question.")
-    return {
-        "single": gettext("Send one option value (a JSON string), not a list."),
-        "multi": gettext("Send a list of option values."),
-        "number": gettext("Send a number."),
-    }.get(item.type, gettext("Send text (a JSON string)."))
+    return str(item.kind.json_help) if item else gettext("Unknown question.")
 
 
 def check_types(

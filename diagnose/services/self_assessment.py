@@ -428,7 +428,7 @@ def compare_with_self_assessment(
     rows, only_here = [], 0
     for dimension in questionnaire.dimensions:
         for item in dimension.items:
-            if item.type == "text":
+            if item.kind.free_text:  # the firm's own words: not compared
                 continue
             if item.id not in own_answers:  # not asked of the firm (the short form)
                 only_here += is_visible(item, answers) and item.id in answers

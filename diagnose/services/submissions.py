@@ -83,8 +83,6 @@ def submit_draft(
 ) -> bool:
     """Submit a checked draft and diagnose it; False if it was already submitted (a second
     click, another tab): the first submission stands and nothing else happens."""
-    from ..web.forms import visible_answers
-
     _require(model)
     with transaction(db):
         row = db.execute(
@@ -99,7 +97,7 @@ def submit_draft(
             questionnaire,
             assessment_id,
             profile,
-            visible_answers(questionnaire, answers),
+            questionnaire.visible(answers),
         )
         audit.record(db, "submit", "assessment", assessment_id, center_id=row[1], user_id=user_id)
     reports.after_diagnosis(assessment_id)
@@ -128,13 +126,19 @@ def diagnose_late(
 
 def check(questionnaire: Questionnaire, body: Any) -> tuple[dict[str, str], dict[str, Any]]:
     """A JSON submission's profile and answers, checked: types first, then values with the
-    interview's own forms. Raises ``InvalidInput`` listing every problem."""
-    from ..web.forms import check_submission
-
+    checks of the interview's pages (``questionnaire.types``): answers to items the other
+    answers hide are dropped, whatever they hold. Raises ``InvalidInput`` listing every
+    problem, fields named ``profile.<id>`` and ``answers.<item id>``, in the UI language."""
     profile, answers, type_errors = schemas.check_types(questionnaire, body)
     if type_errors and not (profile or answers):
         raise InvalidInput(type_errors)
-    profile, answers, value_errors = check_submission(questionnaire, profile, answers)
+    profile, profile_errors = questionnaire.check_profile(profile)
+    answers, answer_errors = questionnaire.check_answers(answers)
+    value_errors = [
+        {"field": f"{section}.{name}", "message": str(message)}
+        for section, problems in (("profile", profile_errors), ("answers", answer_errors))
+        for name, message in problems
+    ]
     typed = {e["field"] for e in type_errors}
     errors = type_errors + [e for e in value_errors if e["field"] not in typed]
     if errors:

@@ -14,11 +14,13 @@ from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from .. import assessments as ops
+from .. import inputs
 from ..auth import user_for_token
 from ..diagnosis.explanations import diagnosis_json
 from ..diagnosis.store import latest_diagnosis
 from ..limits import limiter
-from ..services import access, audit, inputs, schemas, submissions
+from ..questionnaire.types import NOT_APPLICABLE
+from ..services import access, audit, schemas, submissions
 from ..services.access import Right, requires
 from ..services.submissions import hash_token
 from ..storage import get_db, transaction
@@ -113,7 +115,7 @@ def questionnaire_json(q) -> dict[str, Any]:
                     if f.choices
                     else {}
                 ),
-                **({"min": f.min, "max": f.max} if f.type == "integer" else {}),
+                **f.kind.json_extra(),
             }
             for f in q.profile
         ],
@@ -152,23 +154,14 @@ def questionnaire_json(q) -> dict[str, Any]:
                             if i.options
                             else {}
                         ),
-                        **(
-                            {
-                                "min": i.min,
-                                "max": i.max,
-                                "unit": text(i.unit),
-                                "score_bands": [b.model_dump() for b in i.score_bands],
-                            }
-                            if i.type == "number"
-                            else {}
-                        ),
+                        **i.kind.json_extra(),
                     }
                     for i in d.items
                 ],
             }
             for d in q.dimensions
         ],
-        "not_applicable_value": "_na",
+        "not_applicable_value": NOT_APPLICABLE,
     }
 
 

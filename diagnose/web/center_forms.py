@@ -24,9 +24,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, NumberRange, Optional, Regexp, ValidationError
 
+from .. import inputs
 from ..assessments import FIRM_SORTS, SIZE_BANDS, FirmFilter
 from ..questionnaire.schema import Questionnaire
-from ..services import inputs
 from ..vocabulary import Role
 from .forms import TRACK_CHOICES, TextLimits
 from .ids import MAX_ID, parse_id

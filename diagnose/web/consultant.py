@@ -399,7 +399,7 @@ def _choice_answers(interview: Interview) -> dict[str, list[str]]:
     return {
         item.id: value if isinstance(value, list) else [value]
         for item in interview.questionnaire.items()
-        if item.type in ("single", "multi") and (value := interview.answers.get(item.id))
+        if item.kind.has_options and (value := interview.answers.get(item.id))
     }
 
 

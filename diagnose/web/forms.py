@@ -7,11 +7,9 @@ as typed, valid or not, so a page re-rendered with errors loses nothing.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -20,23 +18,26 @@ from wtforms import (
     PasswordField,
     RadioField,
     SelectChoice,
-    SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Optional, StopValidation, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from .. import business_number
+from .. import inputs
 from ..diagnosis.explanations import TRACK_NAMES
-from ..diagnosis.scoring import NOT_APPLICABLE, is_visible, parse_number
 from ..questionnaire.schema import Dimension, Item, ProfileField, Questionnaire
-from ..services import inputs
+from ..questionnaire.types import (
+    NOT_APPLICABLE,
+    MultiCheckboxField,
+    check_email,
+    check_phone,
+    item_problem,
+    ui_language,
+)
+
+__all__ = ["NOT_APPLICABLE", "MultiCheckboxField", "ui_language"]  # found here by the pages
 
 NOTE_SUFFIX = "__note"
-_PHONE = re.compile(r"^\+?[0-9][0-9\-\s]{6,18}[0-9]$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class TextLimits:
@@ -101,95 +102,32 @@ class DecisionForm(FlaskForm):
 # --- profile ---------------------------------------------------------------------------------
 
 
-def _required_message(kind: str) -> Any:
-    return _l("Choose one.") if kind == "choice" else _l("This field is required.")
+class Checked:
+    """A field's value through its type's check (``questionnaire.types``): the messages of
+    the pages and of the JSON API are the same."""
 
+    def __init__(self, check):
+        self.check = check
 
-def _valid_business_number(_form: Any, field: Field) -> None:
-    if not field.data:
-        return
-    digits = business_number.normalise(field.data)
-    if not re.fullmatch(r"\d{10}", digits):
-        raise ValidationError(
-            _l("A business registration number has 10 digits (e.g. 123-45-67891).")
-        )
-    if not business_number.is_valid(digits):
-        raise ValidationError(
-            _l("This business registration number is not valid: check the digits.")
-        )
-
-
-def _integer_between(low: int | None, high: int | None):
-    def check(_form: Any, field: Field) -> None:
-        if not field.data:
-            return
-        text = str(field.data).strip().replace(",", "")
-        if not re.fullmatch(r"\d+", text):
-            raise ValidationError(_l("Enter a whole number, digits only."))
-        number = int(text)
-        if (low is not None and number < low) or (high is not None and number > high):
-            raise ValidationError(
-                _l("Enter a number from %(low)s to %(high)s.", low=low, high=high)
-            )
-
-    return check
-
-
-def _matches(pattern: re.Pattern[str], message: Any):
-    def check(_form: Any, field: Field) -> None:
-        if field.data and not pattern.match(field.data.strip()):
-            raise ValidationError(message)
-
-    return check
+    def __call__(self, _form: Any, field: Field) -> None:
+        if field.data and (problem := self.check(field.data)) is not None:
+            raise ValidationError(problem)
 
 
 def _profile_field(spec: ProfileField, lang: str) -> Field:
-    label = spec.label.get(lang)
-    description = spec.help.get(lang) if spec.help else ""
-    validators: list[Any] = [
-        DataRequired(_required_message(spec.type)) if spec.required else Optional()
-    ]
-    if spec.type == "choice":
-        choices = [SelectChoice("", _l("— choose —"))] + [
-            SelectChoice(c.value, c.label.get(lang)) for c in spec.choices
-        ]
-        validators.append(_one_of({c.value for c in spec.choices}))
-        return SelectField(
-            label,
-            choices=choices,
-            validators=validators,
-            description=description,
-            validate_choice=False,
-        )
-    extra = {
-        "business_number": [_valid_business_number],
-        "integer": [_integer_between(spec.min, spec.max)],
-        "phone": [_matches(_PHONE, _l("Enter a phone number, e.g. 02-1234-5678."))],
-        "email": [_matches(_EMAIL, _l("Enter an email address, e.g. name@example.com."))],
-        "text": [],
-    }[spec.type]
-    # Digits typed in full width (２２０…) are the same digits: normalised before any check.
-    filters = [_strip] + (
-        [inputs.digits_normalised] if spec.type in ("business_number", "integer", "phone") else []
-    )
-    return StringField(
-        label,
-        validators=[TextLimits(inputs.PROFILE_TEXT_MAX), *validators, *extra],
-        description=description,
-        filters=filters,
+    kind = spec.kind
+    return kind.form_field(
+        lang,
+        [
+            *([TextLimits(kind.text_limit)] if kind.text_limit else []),
+            DataRequired(kind.required_message) if spec.required else Optional(),
+            Checked(kind.check),
+        ],
     )
 
 
 def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
-
-
-def _one_of(allowed: set[str]):
-    def check(_form: Any, field: Field) -> None:
-        if field.data and field.data not in allowed:
-            raise ValidationError(_l("Choose one of the options."))
-
-    return check
 
 
 def profile_form_class(
@@ -202,109 +140,35 @@ def profile_form_class(
         for spec in questionnaire.profile
         if fields is None or spec.id in fields
     }
+    attrs["specs"] = {spec.id: spec for spec in questionnaire.profile}
     return type("ProfileForm", (FlaskForm,), attrs)
 
 
 def profile_values(form: FlaskForm) -> dict[str, str]:
     """The profile as stored: business numbers without dashes, everything else as typed."""
-    values = {
-        name: (field.data or "") for name, field in form._fields.items() if name != "csrf_token"
+    return {
+        name: form.specs[name].kind.stored(field.data) if field.data else ""
+        for name, field in form._fields.items()
+        if name != "csrf_token"
     }
-    if values.get("business_number") and business_number.is_valid(values["business_number"]):
-        values["business_number"] = business_number.normalise(values["business_number"])
-    return values
 
 
 # --- dimension sections ----------------------------------------------------------------------
 
 
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
-class AnswerRequired:
-    """Required only while the item is shown: skip logic may hide it."""
-
-    field_flags = {"required": True}
+class ItemChecked:
+    """An item's answer through its type's check (``questionnaire.types.item_problem``):
+    text that cannot be stored, an answer missing while the item is shown (skip logic may
+    hide it), an option or a number that is not allowed. The same check as the JSON API's."""
 
     def __init__(self, item: Item):
         self.item = item
+        self.field_flags = {"required": True} if item.required else {"optional": True}
 
     def __call__(self, form: SectionForm, field: Field) -> None:
-        if not is_visible(self.item, form.context_answers):
-            field.errors[:] = []
-            raise StopValidation()
-        if field.data in (None, "", []):
-            if self.item.type == "multi":
-                message = (
-                    _l("Choose at least one option, or 'not applicable'.")
-                    if self.item.allow_na
-                    else _l("Choose at least one option.")
-                )
-            elif self.item.type == "single":
-                message = _l("Choose an answer.")
-            else:
-                message = _l("This answer is required.")
-            raise StopValidation(message)
-
-
-class ValidAnswer:
-    """The answer is one of the item's options, or a number in range."""
-
-    def __init__(self, item: Item):
-        self.item = item
-
-    def __call__(self, form: SectionForm, field: Field) -> None:
-        item, data = self.item, field.data
-        if item.type == "single" and len(field.raw_data or []) > 1:
-            raise ValidationError(_l("Choose only one answer."))
-        if data in (None, "", []) or not is_visible(item, form.context_answers):
-            return  # a hidden item's answer is ignored, whatever it holds
-        if item.type == "multi" and len(set(data)) != len(data):
-            raise ValidationError(_l("Each option can be chosen only once."))
-        if item.type == "multi" and len(data) > inputs.OPTIONS_MAX:
-            raise ValidationError(_l("Choose from the options shown."))
-        allowed = {o.value for o in item.options} | ({NOT_APPLICABLE} if item.allow_na else set())
-        if item.type == "single" and data not in allowed:
-            raise ValidationError(_l("Choose one of the options."))
-        if item.type == "multi":
-            if not set(data) <= allowed:
-                raise ValidationError(_l("Choose from the options shown."))
-            exclusive = {o.value for o in item.options if o.exclusive} | {NOT_APPLICABLE}
-            if len(data) > 1 and set(data) & exclusive:
-                raise ValidationError(
-                    _l(
-                        "'%(option)s' cannot be combined with other answers.",
-                        option=_exclusive_label(item, set(data) & exclusive),
-                    )
-                )
-        if item.type == "number" and data != NOT_APPLICABLE:
-            number = parse_number(data)
-            if number is None:
-                raise ValidationError(_l("Enter a number, digits only."))
-            if not item.min <= number <= item.max:
-                raise ValidationError(
-                    _l(
-                        "Enter a number from %(low)s to %(high)s.",
-                        low=_plain(item.min),
-                        high=_plain(item.max),
-                    )
-                )
-
-
-def _plain(number: float) -> str:
-    return f"{number:g}"
-
-
-def _exclusive_label(item: Item, values: set[str]) -> str:
-    option = item.option(sorted(values)[0])
-    return option.label.get(ui_language()) if option else gettext("Not applicable")
-
-
-def ui_language() -> str:
-    locale = get_locale()
-    return locale.language if locale else "ko"
+        problem = item_problem(self.item, field.data, form.context_answers, field.raw_data)
+        if problem is not None:
+            raise StopValidation(problem)
 
 
 class SectionForm(FlaskForm):
@@ -335,23 +199,8 @@ class SectionForm(FlaskForm):
 
 
 def _item_field(item: Item, lang: str) -> Field:
-    label = item.question.get(lang)
-    validators = ([AnswerRequired(item)] if item.required else [Optional()]) + [ValidAnswer(item)]
-    if item.type in ("single", "multi"):
-        choices = [SelectChoice(o.value, o.label.get(lang)) for o in item.options]
-        if item.allow_na:
-            choices.append(SelectChoice(NOT_APPLICABLE, _l("Not applicable")))
-        cls = RadioField if item.type == "single" else MultiCheckboxField
-        return cls(label, choices=choices, validators=validators, validate_choice=False)
-    if item.type == "number":
-        return StringField(
-            label,
-            validators=[TextLimits(inputs.PROFILE_TEXT_MAX), *validators],
-            filters=[_strip, inputs.digits_normalised],
-        )
-    return TextAreaField(
-        label, validators=[TextLimits(inputs.TEXT_ANSWER_MAX, multiline=True), *validators]
-    )
+    limit = item.kind.text_limit
+    return item.kind.form_field(lang, [*([TextLimits(*limit)] if limit else []), ItemChecked(item)])
 
 
 def section_form_class(
@@ -417,7 +266,7 @@ class ConsultantRequestForm(FlaskForm):
         validators=[
             Optional(),
             TextLimits(inputs.PROFILE_TEXT_MAX),
-            _matches(_PHONE, _l("Enter a phone number, e.g. 02-1234-5678.")),
+            Checked(check_phone),
         ],
         filters=[_strip, inputs.digits_normalised],
     )
@@ -426,7 +275,7 @@ class ConsultantRequestForm(FlaskForm):
         validators=[
             Optional(),
             TextLimits(inputs.PROFILE_TEXT_MAX),
-            _matches(_EMAIL, _l("Enter an email address, e.g. name@example.com.")),
+            Checked(check_email),
         ],
         filters=[_strip],
     )
@@ -463,85 +312,17 @@ class ConfirmForm(FlaskForm):
 
 
 def stored_value(item: Item, data: Any) -> Any:
-    """A multi item marked only "not applicable" is stored as the plain marker."""
-    if item.type == "multi" and data == [NOT_APPLICABLE]:
-        return NOT_APPLICABLE
-    return data
+    """A form field's data as stored (a multi item marked only "not applicable": the marker)."""
+    return item.kind.stored(data)
 
 
 def form_data(dimension: Dimension, answers: Mapping[str, Any], notes: Mapping[str, str]):
     """Stored answers and notes as the ``data`` a section form starts from."""
     data: dict[str, Any] = {}
     for item in dimension.items:
-        value = answers.get(item.id)
-        if item.type == "multi" and value is not None and not isinstance(value, list):
-            value = [value]
-        data[item.id] = value
+        data[item.id] = item.kind.form_value(answers.get(item.id))
         data[item.id + NOTE_SUFFIX] = notes.get(item.id, "")
     return data
-
-
-# --- a whole submission at once (the JSON API) -----------------------------------------------
-
-
-def check_submission(
-    questionnaire: Questionnaire, profile: Mapping[str, Any], answers: Mapping[str, Any]
-) -> tuple[dict[str, str], dict[str, Any], list[dict[str, str]]]:
-    """Validate a profile and answers with the same forms as the interview.
-
-    The values are already of the right JSON types (``services.schemas``). Answers to items
-    that the other answers hide are dropped, whatever they hold. Returns ``(profile, answers,
-    errors)``; ``errors`` is a list of ``{field, message}`` with fields named ``profile.<id>``
-    and ``answers.<item id>``, in the UI language.
-    """
-    from werkzeug.datastructures import MultiDict
-
-    lang = ui_language()
-    errors: list[dict[str, str]] = []
-    no_csrf = {"csrf": False}
-    profile_form = profile_form_class(questionnaire, lang)(
-        formdata=MultiDict({k: "" if v is None else str(v) for k, v in profile.items()}),
-        meta=no_csrf,
-    )
-    if not profile_form.validate():
-        errors += [
-            {"field": f"profile.{name}", "message": str(message)}
-            for name, messages in profile_form.errors.items()
-            for message in messages
-        ]
-    formdata = MultiDict()
-    for item_id, value in answers.items():
-        for v in value if isinstance(value, list) else [value]:
-            if v is not None:
-                formdata.add(item_id, str(v))
-    clean: dict[str, Any] = {}
-    forms = [
-        section_form_class(d, lang)(formdata=formdata, meta=no_csrf)
-        for d in questionnaire.dimensions
-    ]
-    for form in forms:
-        clean.update({k: v for k, v in form.answers().items() if v not in (None, "", [])})
-    clean = visible_answers(questionnaire, clean)
-    for form in forms:
-        form.context_answers = clean
-        if not form.validate():
-            errors += [
-                {"field": f"answers.{name}", "message": str(message)}
-                for name, messages in form.errors.items()
-                for message in messages
-            ]
-    return profile_values(profile_form), clean, errors
-
-
-def visible_answers(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> dict[str, Any]:
-    """The answers to items that the other answers leave shown (hidden ones are ignored)."""
-    shown = dict(answers)
-    while True:
-        hidden = [i.id for i in questionnaire.items() if i.id in shown and not is_visible(i, shown)]
-        if not hidden:
-            return shown
-        for item_id in hidden:
-            del shown[item_id]
 
 
 class TaskThemesForm(FlaskForm):

@@ -8,7 +8,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TimeField
 from wtforms.validators import DataRequired, InputRequired, NumberRange
 
-from ..services import inputs, mail
+from .. import inputs
+from ..services import mail
 from .forms import TextLimits, _honeypot, _strip
 
 

@@ -238,7 +238,7 @@ def _render(answering: Answering, screen: service.Screen, form, notice: str | No
         choice_answers={
             item.id: value if isinstance(value, list) else [value]
             for item in answering.questionnaire.items()
-            if item.type in ("single", "multi") and (value := answering.answers.get(item.id))
+            if item.kind.has_options and (value := answering.answers.get(item.id))
         },
     )
 
