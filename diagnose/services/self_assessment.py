@@ -26,9 +26,10 @@ import sqlite_utils
 
 from .. import assessments as ops
 from ..diagnosis.scoring import is_answered, is_visible
-from ..questionnaire.schema import Item, Questionnaire
+from ..questionnaire.schema import Catalogue, Item, Questionnaire
 from ..storage import now, transaction
 from . import submissions
+from .answering import Answering, Page
 from .submissions import hash_token
 
 log = logging.getLogger(__name__)
@@ -42,20 +43,17 @@ PROFILE_SCREENS = (
 )
 REVIEW = "review"
 FORMS = ("short", "full")
+# About what one question takes on a phone: reading ~160 characters of question and options
+# (at ~600 a minute) and a tap. An estimate, stated on the start page as "about N minutes".
+SECONDS_PER_QUESTION = 20
 
 
 class NotAnswering(Exception):
     """The self-assessment was submitted: its answers are the diagnosis's now."""
 
 
-@dataclass(frozen=True)
-class Screen:
-    """One screen of a self-assessment: profile fields, questions, or the review."""
-
-    key: str
-    kind: str  # "profile", "items" or "review"
-    fields: tuple[str, ...] = ()  # profile field ids, or item ids
-    dimension: str = ""
+# One screen of a self-assessment: profile fields, questions, or the review
+Screen = Page
 
 
 def link_token() -> str:
@@ -99,19 +97,6 @@ def screens(questionnaire: Questionnaire, form: str) -> list[Screen]:
     return [*result, Screen(REVIEW, "review")]
 
 
-def shown(questionnaire: Questionnaire, screen: Screen, answers: Mapping[str, Any]) -> bool:
-    """Whether a screen has something to ask given the answers so far."""
-    if screen.kind != "items":
-        return True
-    return any(is_visible(questionnaire.item(i), answers) for i in screen.fields)
-
-
-def shown_screens(
-    questionnaire: Questionnaire, form: str, answers: Mapping[str, Any]
-) -> list[Screen]:
-    return [s for s in screens(questionnaire, form) if shown(questionnaire, s, answers)]
-
-
 def questions_left(questionnaire: Questionnaire, form: str, answers: Mapping[str, Any]) -> int:
     """Shown questions of the form not answered yet."""
     return sum(
@@ -121,12 +106,33 @@ def questions_left(questionnaire: Questionnaire, form: str, answers: Mapping[str
     )
 
 
-def progress(
-    questionnaire: Questionnaire, form: str, answers: Mapping[str, Any]
-) -> tuple[int, int]:
-    """``(answered, shown)`` questions of the form: hidden follow-ups count in neither."""
-    visible = [i for i in asked_items(questionnaire, form) if is_visible(i, answers)]
-    return sum(1 for i in visible if is_answered(i, answers.get(i.id))), len(visible)
+@dataclass
+class LinkStore:
+    """Where a self-assessment's screens are saved: each save keeps the link working
+    ``days`` more (``save``)."""
+
+    db: sqlite_utils.Database
+    row_id: int
+    days: int
+
+    def save(self, page: Page, profile, answers, notes) -> str:
+        return save(self.db, self.row_id, self.days, answers=answers, profile=profile)
+
+
+def answering(
+    db: sqlite_utils.Database, catalogue: Catalogue, row: dict[str, Any], days: int
+) -> Answering:
+    """The self-assessment a link opened (``row``, from ``by_token``), to be answered on: the
+    same engine as a consultant's interview, with the form's screens, without notes."""
+    questionnaire = ops.questionnaire_of(db, catalogue, row)
+    return Answering(
+        questionnaire=questionnaire,
+        profile=row["profile"],
+        answers=row["answers"],
+        pages=screens(questionnaire, row["form"]),
+        store=LinkStore(db, row["id"], days),
+        with_notes=False,
+    )
 
 
 # --- storage ---------------------------------------------------------------------------------

@@ -24,25 +24,17 @@ from flask_wtf.csrf import CSRFError, generate_csrf
 
 from .. import assessments as ops
 from ..diagnosis.explanations import explain
-from ..diagnosis.scoring import is_answered, is_visible, missing_required
+from ..diagnosis.scoring import missing_required
 from ..diagnosis.store import DecisionError, latest_diagnosis, override_rates
 from ..questionnaire.schema import Questionnaire
-from ..services import access, audit, caseload, lifecycle, reports, submissions
+from ..services import access, answering, audit, caseload, lifecycle, reports, submissions
 from ..services.access import Right, requires
 from ..services.decisions import record_decision
 from ..services.self_assessment import compare_with_self_assessment
 from ..storage import get_db, transaction
+from . import answering as pages
 from . import pdf_download
-from .forms import (
-    ConfirmForm,
-    DecisionForm,
-    form_data,
-    limit_errors,
-    profile_form_class,
-    profile_values,
-    section_form_class,
-    ui_language,
-)
+from .forms import ConfirmForm, DecisionForm, profile_form_class, profile_values, ui_language
 from .ids import parse_id
 
 bp = Blueprint("consultant", __name__)
@@ -262,7 +254,8 @@ def start(firm_id: int):
 
 
 class Interview:
-    """One assessment with its questionnaire version, stored answers and the steps to take."""
+    """One assessment of the user's center, answered on the answering engine
+    (``services.answering``): its questionnaire version, stored answers and the steps."""
 
     def __init__(self, assessment_id: int):
         db = get_db()
@@ -270,11 +263,12 @@ class Interview:
         if self.record is None:
             abort(404)
         self.id = assessment_id
-        self.questionnaire: Questionnaire = ops.questionnaire_of(db, catalogue(), self.record)
-        self.answers, self.notes = ops.load_answers(db, assessment_id)
-        self.steps = [PROFILE] + [d.id for d in self.questionnaire.dimensions] + [REVIEW]
+        self.answering = answering.interview(db, catalogue(), self.record, current_user)
+        self.questionnaire: Questionnaire = self.answering.questionnaire
+        self.answers, self.notes = self.answering.answers, self.answering.notes
+        self.steps = self.answering.steps
         # Answers still as the firm gave them in its self-assessment, and what it gave.
-        self.carried = ops.carried_answers(db, assessment_id)
+        self.carried = self.answering.carried
         self.firm_answers = ops.self_assessment_answers(db, self.record.get("based_on"))
 
     @property
@@ -282,61 +276,14 @@ class Interview:
         return self.record["status"] == "draft"
 
     def dimension(self, step: str):
-        return next(d for d in self.questionnaire.dimensions if d.id == step)
+        return self.answering.dimension(step)
 
     def form_for(self, step: str, formdata: Any = None, stored_only: bool = False):
-        """The step's form, from the request or, with ``formdata=None``, from storage.
-
-        ``stored_only`` checks what is stored without a CSRF field (nothing is being sent).
-        """
-        lang = ui_language()
-        meta = {"csrf": False} if stored_only else {}
-        if step == PROFILE:
-            cls = profile_form_class(self.questionnaire, lang)
-            return cls(formdata=formdata, data=self.record["profile"], meta=meta)
-        dimension = self.dimension(step)
-        form = section_form_class(dimension, lang)(
-            formdata=formdata, data=form_data(dimension, self.answers, self.notes), meta=meta
-        )
-        form.context_answers = {**self.answers, **form.answers()}
-        return form
-
-    def save(self, step: str, form) -> str:
-        """Store what the page holds, valid or not: a draft never loses what was typed."""
-        with transaction(get_db()) as db:
-            audit.record(
-                db,
-                "save",
-                "assessment",
-                self.id,
-                center_id=current_user.center_id,
-                user_id=current_user.id,
-                detail=step,
-            )
-            if step == PROFILE:
-                return ops.save_answers(db, self.id, {}, {}, profile=profile_values(form))
-            # the page's answers as stored now, so the counters beside a refused page are right
-            for item_id, value in form.answers().items():
-                if value in (None, "", []):
-                    self.answers.pop(item_id, None)
-                else:
-                    self.answers[item_id] = value
-                self.carried.pop(item_id, None)
-            return ops.save_answers(db, self.id, form.answers(), form.notes())
+        """The step's form, from the request or, with ``formdata=None``, from storage."""
+        return pages.page_form(self.answering, self.answering.page(step), formdata, stored_only)
 
     def progress(self) -> dict[str, dict[str, int]]:
-        """Answered, shown and required-missing counts per dimension, for the progress
-        indicator: a follow-up the answers hide counts in neither."""
-        missing = missing_required(self.questionnaire, self.answers)
-        counts = {}
-        for d in self.questionnaire.dimensions:
-            shown = [i for i in d.items if is_visible(i, self.answers)]
-            counts[d.id] = {
-                "answered": sum(1 for i in shown if is_answered(i, self.answers.get(i.id))),
-                "total": len(shown),
-                "missing": len(missing.get(d.id, [])),
-            }
-        return counts
+        return self.answering.progress_by_dimension()
 
 
 def _neighbour(interview: Interview, step: str, offset: int) -> str:
@@ -355,20 +302,17 @@ def step(assessment_id: int, step: str):
     if step == REVIEW:
         return _review(interview)
     if request.method == "POST":
-        form = interview.form_for(step, request.form)
-        if limit_errors(form):  # too long to store, or unstorable characters: shown, not saved
-            form.validate()
+        form, outcome = pages.take_page(interview.answering, interview.answering.page(step))
+        if outcome == "unsaved":  # too long to store, or unstorable characters
             flash(_("Some answers on this page cannot be saved: see the marked fields."), "error")
             return _render_step(interview, step, form), 422
-        interview.save(step, form)
-        action, _sep, target = request.form.get("action", "next").partition(":")
-        # Leaving forward checks the page; going back or jumping never blocks the interview.
-        if action == "next" and not form.validate():
+        if outcome == "invalid":  # leaving forward checks the page; back or a jump never blocks
             flash(
                 _("Some answers on this page need attention; everything you entered is saved."),
                 "error",
             )
             return _render_step(interview, step, form), 422
+        action, _sep, target = request.form.get("action", "next").partition(":")
         session["saved_step"] = f"{assessment_id}:{step}"
         if target in interview.steps:
             return redirect(url_for(".step", assessment_id=assessment_id, step=target))
@@ -390,17 +334,8 @@ def _render_step(interview: Interview, step: str, form, notice: str | None = Non
         previous=_neighbour(interview, step, -1),
         saved_step=saved_step.split(":", 1)[1] if saved_step.startswith(f"{interview.id}:") else "",
         notice=notice,
-        choice_answers=_choice_answers(interview),
+        choice_answers=interview.answering.choice_answers(),
     )
-
-
-def _choice_answers(interview: Interview) -> dict[str, list[str]]:
-    """The option answers of other pages, as lists, for the page's live skip logic."""
-    return {
-        item.id: value if isinstance(value, list) else [value]
-        for item in interview.questionnaire.items()
-        if item.kind.has_options and (value := interview.answers.get(item.id))
-    }
 
 
 @bp.route("/assessments/<int:assessment_id>/autosave", methods=["POST"])
@@ -413,19 +348,8 @@ def autosave(assessment_id: int):
         return jsonify(error="submitted"), 409
     if step not in interview.steps or step == REVIEW:
         return jsonify(error="unknown_step"), 400
-    form = interview.form_for(step, request.form)
-    if problems := limit_errors(form):
-        # Nothing of this save is stored; the page keeps what was typed and says why.
-        return _refused(problems)
-    saved_at = interview.save(step, form)
-    return jsonify(saved_at=saved_at)
-
-
-def _refused(problems: dict[str, list[str]]):
-    errors = [{"field": f, "message": m} for f, messages in problems.items() for m in messages]
-    return jsonify(
-        error="invalid_input", message=_("Some answers cannot be saved."), errors=errors
-    ), 422
+    # What cannot be stored is refused whole; the page keeps what was typed and says why.
+    return pages.autosave(interview.answering, interview.answering.page(step))
 
 
 @bp.errorhandler(CSRFError)

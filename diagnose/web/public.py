@@ -35,24 +35,10 @@ from ..storage import get_db, transaction
 from . import pdf_download
 from .forms import ConsultantRequestForm, StartForm, ui_language
 from .notice_forms import OwnerEmailForm
-from .self_assessment import SECONDS_PER_QUESTION, link_url
+from .self_assessment import Answering, link_url, render_start
 
 bp = Blueprint("public", __name__)
 FEW_ANSWERS = 0.5  # a dimension's score rests on few answers below this share of its questions
-
-
-def render_start(form: StartForm):
-    questionnaire = current_app.extensions["questionnaires"].current
-    asked = service.asked_items(questionnaire, "short")
-    return render_template(
-        "start.html",
-        form=form,
-        questions=len(asked),
-        minutes=max(1, round((len(asked) + 4) * SECONDS_PER_QUESTION / 60)),
-        result_days=current_app.config["RESULT_LINK_DAYS"],
-        resume_days=current_app.config["RESUME_LINK_DAYS"],
-        remembered=_remembered(),
-    )
 
 
 @bp.route("/")
@@ -63,12 +49,6 @@ def start():
     if current_user.is_authenticated:
         return redirect(url_for(current_user.home))
     return render_start(StartForm(formdata=None))
-
-
-def _remembered():
-    from .owner import remembered
-
-    return remembered()
 
 
 # --- a result by its link --------------------------------------------------------------------
@@ -115,8 +95,6 @@ def result(token: str):
     db = get_db()
     row = service.by_token(db, token)
     if row is not None and row["assessment_id"] is None:  # not submitted yet: carry on
-        from .self_assessment import Answering
-
         return redirect(
             url_for("self_assessment.screen", token=token, key=Answering(token).resume_screen())
         )
@@ -151,7 +129,7 @@ def result(token: str):
         scores=scores,
         few=few,
         left=left,
-        left_minutes=max(1, round(left * SECONDS_PER_QUESTION / 60)),
+        left_minutes=max(1, round(left * service.SECONDS_PER_QUESTION / 60)),
         sharpening=row is not None and row["status"] == "answering",
         link=link_url(token),
         center=service.center_of(db, record["center_id"]),

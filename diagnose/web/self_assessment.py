@@ -27,27 +27,17 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError, generate_csrf
 
-from .. import assessments as ops
 from ..limits import limiter
 from ..questionnaire.schema import Questionnaire
 from ..services import self_assessment as service
 from ..services.access import Right, requires
 from ..services.submissions import InvalidInput
 from ..storage import get_db
-from .forms import (
-    StartForm,
-    form_data,
-    limit_errors,
-    profile_form_class,
-    profile_values,
-    section_form_class,
-    ui_language,
-)
+from . import answering as pages
+from .forms import StartForm, ui_language
+from .owner import remember, remembered
 
 bp = Blueprint("self_assessment", __name__)
-# About what one question takes on a phone: reading ~160 characters of question and options
-# (at ~600 a minute) and a tap. An estimate, stated on the start page as "about N minutes".
-SECONDS_PER_QUESTION = 20
 # The headings of the screens with the firm's details (services.self_assessment.PROFILE_SCREENS)
 PROFILE_TITLES = {
     "company": _l("Your company"),
@@ -62,7 +52,8 @@ def _limit() -> str:
 
 
 class Answering:
-    """The self-assessment a link opens, with its questionnaire version and its screens."""
+    """The self-assessment a link opens, answered on the answering engine
+    (``services.answering``): its questionnaire version and its screens."""
 
     def __init__(self, token: str):
         db = get_db()
@@ -70,12 +61,16 @@ class Answering:
         if self.row is None:
             abort(404)
         self.token = token
-        self.questionnaire: Questionnaire = ops.questionnaire_of(
-            db, current_app.extensions["questionnaires"], self.row
+        self.answering = service.answering(
+            db,
+            current_app.extensions["questionnaires"],
+            self.row,
+            current_app.config["RESUME_LINK_DAYS"],
         )
+        self.questionnaire: Questionnaire = self.answering.questionnaire
         self.form_kind = self.row["form"]
-        self.answers: dict[str, Any] = self.row["answers"]
-        self.profile: dict[str, Any] = self.row["profile"]
+        self.answers: dict[str, Any] = self.answering.answers
+        self.profile: dict[str, Any] = self.answering.profile
 
     @property
     def is_open(self) -> bool:
@@ -83,59 +78,24 @@ class Answering:
 
     @property
     def screens(self) -> list[service.Screen]:
-        return service.shown_screens(self.questionnaire, self.form_kind, self.answers)
+        return self.answering.shown_pages
 
     def screen(self, key: str) -> service.Screen | None:
-        return next(
-            (s for s in service.screens(self.questionnaire, self.form_kind) if s.key == key), None
-        )
+        return self.answering.page(key)
 
     def neighbour(self, key: str, offset: int) -> str:
-        """The shown screen ``offset`` away from ``key`` (a hidden one counts from its place)."""
-        every = [s.key for s in service.screens(self.questionnaire, self.form_kind)]
-        shown = [s.key for s in self.screens]
-        if key in shown:
-            index = shown.index(key) + offset
-        else:  # hidden now: go on from the next shown screen after its place
-            later = [k for k in shown if every.index(k) > every.index(key)]
-            index = shown.index(later[0]) + min(offset, 0) if later else len(shown) - 1
-        return shown[max(0, min(index, len(shown) - 1))]
+        return self.answering.neighbour(key, offset)
 
     def resume_screen(self) -> str:
         """Where to pick up: the first shown screen whose answers would not pass (missing,
         or not valid as typed), else the review."""
-        for screen in self.screens:
-            if screen.kind != "review" and not self.form_for(screen, stored_only=True).validate():
-                return screen.key
-        return service.REVIEW
+        return self.answering.resume(lambda page: pages.is_valid(self.answering, page))
 
     def form_for(self, screen: service.Screen, formdata: Any = None, stored_only: bool = False):
-        lang = ui_language()
-        meta = {"csrf": False} if stored_only else {}
-        if screen.kind == "profile":
-            cls = profile_form_class(self.questionnaire, lang, screen.fields)
-            return cls(formdata=formdata, data=self.profile, meta=meta)
-        dimension = next(d for d in self.questionnaire.dimensions if d.id == screen.dimension)
-        form = section_form_class(dimension, lang, items=screen.fields, notes=False)(
-            formdata=formdata, data=form_data(dimension, self.answers, {}), meta=meta
-        )
-        form.context_answers = {**self.answers, **form.answers()}
-        return form
-
-    def save(self, screen: service.Screen, form) -> str:
-        days = current_app.config["RESUME_LINK_DAYS"]
-        if screen.kind == "profile":
-            values = profile_values(form)
-            self.profile.update(values)
-            return service.save(get_db(), self.row["id"], days, profile=values)
-        values = form.answers()
-        self.answers.update({k: v for k, v in values.items() if v not in (None, "", [])})
-        for item_id in [k for k, v in values.items() if v in (None, "", [])]:
-            self.answers.pop(item_id, None)
-        return service.save(get_db(), self.row["id"], days, answers=values)
+        return pages.page_form(self.answering, screen, formdata, stored_only)
 
     def progress(self) -> tuple[int, int]:
-        return service.progress(self.questionnaire, self.form_kind, self.answers)
+        return self.answering.progress()
 
 
 def link_url(token: str) -> str:
@@ -148,6 +108,21 @@ def link_url(token: str) -> str:
 # --- starting --------------------------------------------------------------------------------
 
 
+def render_start(form: StartForm):
+    """The start page (``public.start``): what a firm gets, how long it takes, what is kept."""
+    questionnaire = current_app.extensions["questionnaires"].current
+    asked = service.asked_items(questionnaire, "short")
+    return render_template(
+        "start.html",
+        form=form,
+        questions=len(asked),
+        minutes=max(1, round((len(asked) + 4) * service.SECONDS_PER_QUESTION / 60)),
+        result_days=current_app.config["RESULT_LINK_DAYS"],
+        resume_days=current_app.config["RESUME_LINK_DAYS"],
+        remembered=remembered(),
+    )
+
+
 @bp.route("/self", methods=["POST"])
 @requires(Right.PUBLIC)
 @limiter.limit(_limit, methods=["POST"])
@@ -155,8 +130,6 @@ def start():
     """Consent given on the start page: open a self-assessment and go to its first screen."""
     form = StartForm()
     if not form.validate_on_submit():
-        from .public import render_start
-
         return render_start(form), 422 if not form.website.errors else 400
     questionnaire = current_app.extensions["questionnaires"].current
     _row_id, token = service.start(
@@ -164,8 +137,7 @@ def start():
     )
     session["new_link"] = True  # the first screen shows the link prominently, once
     first = service.screens(questionnaire, "short")[0].key
-    from .owner import remember  # "continue where you left off" on this device
-
+    # "continue where you left off" on this device
     return remember(redirect(url_for(".screen", token=token, key=first)), token)
 
 
@@ -191,20 +163,16 @@ def screen(token: str, key: str):
     if screen is None:
         abort(404)
     if request.method == "POST":
-        form = answering.form_for(screen, request.form)
-        if limit_errors(form):
-            form.validate()
+        form, outcome = pages.take_page(answering.answering, screen)
+        if outcome != "saved":  # not stored (too long…), or leaving forward with problems
             return _render(answering, screen, form), 422
-        answering.save(screen, form)
         action = request.form.get("action", "next")
-        if action == "next" and not form.validate():
-            return _render(answering, screen, form), 422
         session["saved_step"] = f"self-{answering.row['id']}:{key}"
         target = answering.neighbour(key, -1 if action == "back" else 1)
         if target == service.REVIEW:
             return redirect(url_for(".review", token=token))
         return redirect(url_for(".screen", token=token, key=target))
-    if not service.shown(answering.questionnaire, screen, answering.answers):
+    if not answering.answering.is_shown(screen):
         target = answering.neighbour(key, 1)  # a follow-up the answers no longer ask
         return redirect(
             url_for(".review", token=token)
@@ -235,11 +203,7 @@ def _render(answering: Answering, screen: service.Screen, form, notice: str | No
         new_link=session.pop("new_link", False),
         link=link_url(answering.token),
         notice=notice,
-        choice_answers={
-            item.id: value if isinstance(value, list) else [value]
-            for item in answering.questionnaire.items()
-            if item.kind.has_options and (value := answering.answers.get(item.id))
-        },
+        choice_answers=answering.answering.choice_answers(),
     )
 
 
@@ -263,13 +227,7 @@ def autosave(token: str):
     screen = answering.screen(request.form.get("step", ""))
     if screen is None or screen.kind == "review":
         return jsonify(error="unknown_step"), 400
-    form = answering.form_for(screen, request.form)
-    if problems := limit_errors(form):
-        errors = [{"field": f, "message": m} for f, messages in problems.items() for m in messages]
-        return jsonify(
-            error="invalid_input", message=_("Some answers cannot be saved."), errors=errors
-        ), 422
-    return jsonify(saved_at=answering.save(screen, form))
+    return pages.autosave(answering.answering, screen)
 
 
 @bp.errorhandler(CSRFError)
