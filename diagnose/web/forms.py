@@ -1,8 +1,9 @@
 """WTForms classes built at run time from a questionnaire.
 
-Each questionnaire field type knows how to become a WTForms field (as Indico builds survey
-forms). Messages are human sentences in the UI language. Every value a person typed is kept
-as typed, valid or not, so a page re-rendered with errors loses nothing.
+Each questionnaire field type knows how to become a WTForms field and how to check an answer
+(``questionnaire/types.py``, as Indico builds survey forms). Messages are human sentences in
+the UI language. Every value a person typed is kept as typed, valid or not, so a page
+re-rendered with errors loses nothing.
 """
 
 from __future__ import annotations
@@ -27,15 +28,12 @@ from .. import inputs
 from ..diagnosis.explanations import TRACK_NAMES
 from ..questionnaire.schema import Dimension, Item, ProfileField, Questionnaire
 from ..questionnaire.types import (
-    NOT_APPLICABLE,
     MultiCheckboxField,
     check_email,
     check_phone,
     item_problem,
-    ui_language,
+    ui_language,  # noqa: F401  (the pages find the UI language here)
 )
-
-__all__ = ["NOT_APPLICABLE", "MultiCheckboxField", "ui_language"]  # found here by the pages
 
 NOTE_SUFFIX = "__note"
 

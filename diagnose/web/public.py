@@ -35,7 +35,7 @@ from ..storage import get_db, transaction
 from . import pdf_download
 from .forms import ConsultantRequestForm, StartForm, ui_language
 from .notice_forms import OwnerEmailForm
-from .self_assessment import Answering, link_url, render_start
+from .self_assessment import ByLink, link_url, render_start
 
 bp = Blueprint("public", __name__)
 FEW_ANSWERS = 0.5  # a dimension's score rests on few answers below this share of its questions
@@ -96,7 +96,7 @@ def result(token: str):
     row = service.by_token(db, token)
     if row is not None and row["assessment_id"] is None:  # not submitted yet: carry on
         return redirect(
-            url_for("self_assessment.screen", token=token, key=Answering(token).resume_screen())
+            url_for("self_assessment.screen", token=token, key=ByLink(token).resume_screen())
         )
     record, row = _record(token, "view")
     lang = ui_language()

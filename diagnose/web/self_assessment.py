@@ -51,7 +51,7 @@ def _limit() -> str:
     return current_app.config["SELF_ASSESSMENT_RATE_LIMIT"]
 
 
-class Answering:
+class ByLink:
     """The self-assessment a link opens, answered on the answering engine
     (``services.answering``): its questionnaire version and its screens."""
 
@@ -154,7 +154,7 @@ def csrf_token():
 @bp.route("/r/<token>/q/<key>", methods=["GET", "POST"])
 @requires(Right.PUBLIC)
 def screen(token: str, key: str):
-    answering = Answering(token)
+    answering = ByLink(token)
     if not answering.is_open:
         return redirect(url_for("public.result", token=token))
     if key == service.REVIEW:
@@ -182,7 +182,7 @@ def screen(token: str, key: str):
     return _render(answering, screen, answering.form_for(screen))
 
 
-def _render(answering: Answering, screen: service.Screen, form, notice: str | None = None):
+def _render(answering: ByLink, screen: service.Screen, form, notice: str | None = None):
     saved = session.pop("saved_step", "")
     prefix = f"self-{answering.row['id']}:"
     shown = [s for s in answering.screens if s.kind != "review"]
@@ -211,7 +211,7 @@ def _render(answering: Answering, screen: service.Screen, form, notice: str | No
 @requires(Right.PUBLIC)
 def resume(token: str):
     """Where the owner left off."""
-    answering = Answering(token)
+    answering = ByLink(token)
     if not answering.is_open:
         return redirect(url_for("public.result", token=token))
     return redirect(url_for(".screen", token=token, key=answering.resume_screen()))
@@ -221,7 +221,7 @@ def resume(token: str):
 @requires(Right.PUBLIC)
 def autosave(token: str):
     """The screen's background save: its fields, kept without judging them."""
-    answering = Answering(token)
+    answering = ByLink(token)
     if not answering.is_open:
         return jsonify(error="submitted"), 409
     screen = answering.screen(request.form.get("step", ""))
@@ -239,7 +239,7 @@ def csrf_refused(_error: CSRFError):
     if request.endpoint == "self_assessment.screen" and service.by_token(
         get_db(), request.view_args["token"]
     ):  # an unknown link: the plain answer below (an abort here would be a 500)
-        answering = Answering(request.view_args["token"])
+        answering = ByLink(request.view_args["token"])
         screen = answering.screen(request.view_args["key"])
         if answering.is_open and screen is not None:
             notice = _(
@@ -255,7 +255,7 @@ def csrf_refused(_error: CSRFError):
 # --- review, submission, sharpening ----------------------------------------------------------
 
 
-def _problems(answering: Answering) -> list[dict[str, Any]]:
+def _problems(answering: ByLink) -> list[dict[str, Any]]:
     """What would stop the submission, screen by screen, in the UI language."""
     problems = []
     for screen in answering.screens:
@@ -271,7 +271,7 @@ def _problems(answering: Answering) -> list[dict[str, Any]]:
 @requires(Right.PUBLIC)
 @limiter.limit(_limit, methods=["POST"])
 def review(token: str):
-    answering = Answering(token)
+    answering = ByLink(token)
     if not answering.is_open:
         return redirect(url_for("public.result", token=token))
     problems = _problems(answering)
@@ -293,7 +293,7 @@ def review(token: str):
     return _render_review(answering, problems, form), status
 
 
-def _render_review(answering: Answering, problems, form, errors=()):
+def _render_review(answering: ByLink, problems, form, errors=()):
     answered, shown = answering.progress()
     return render_template(
         "self_review.html",
@@ -313,11 +313,11 @@ def _render_review(answering: Answering, problems, form, errors=()):
 @requires(Right.PUBLIC)
 def sharpen(token: str):
     """Answer the questions the short form left out: the result gets sharper."""
-    answering = Answering(token)
+    answering = ByLink(token)
     if answering.row["assessment_id"] is None:
         abort(404)
     if not FlaskForm().validate_on_submit():
         abort(400)
     service.sharpen(get_db(), answering.row["id"], current_app.config["RESUME_LINK_DAYS"])
-    again = Answering(token)
+    again = ByLink(token)
     return redirect(url_for(".screen", token=token, key=again.resume_screen()))
