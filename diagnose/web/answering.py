@@ -39,9 +39,16 @@ def page_form(answering: Answering, page: Page, formdata: Any = None, stored_onl
     return form
 
 
+def stored_errors(answering: Answering, page: Page) -> dict[str, list[str]]:
+    """What the page's checks say of its stored answers (missing, or not valid as typed), by
+    field: what the review lists and where answering resumes."""
+    form = page_form(answering, page, stored_only=True)
+    form.validate()
+    return form.errors
+
+
 def is_valid(answering: Answering, page: Page) -> bool:
-    """Whether the page's stored answers pass its checks (missing, or not valid as typed)."""
-    return page_form(answering, page, stored_only=True).validate()
+    return not stored_errors(answering, page)
 
 
 def keep(answering: Answering, page: Page, form) -> str:

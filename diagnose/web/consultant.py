@@ -29,6 +29,7 @@ from ..diagnosis.store import DecisionError, latest_diagnosis, override_rates
 from ..questionnaire.schema import Questionnaire
 from ..services import access, answering, audit, caseload, lifecycle, reports, submissions
 from ..services.access import Right, requires
+from ..services.answering import PROFILE, REVIEW
 from ..services.decisions import record_decision
 from ..services.self_assessment import compare_with_self_assessment
 from ..storage import get_db, transaction
@@ -38,7 +39,6 @@ from .forms import ConfirmForm, DecisionForm, profile_form_class, profile_values
 from .ids import parse_id
 
 bp = Blueprint("consultant", __name__)
-PROFILE, REVIEW = "profile", "review"
 
 
 def catalogue():
@@ -425,10 +425,9 @@ def _invalid_answers(interview: Interview) -> dict[str, list[str]]:
     """
     invalid: dict[str, list[str]] = {}
     for dimension in interview.questionnaire.dimensions:
-        form = interview.form_for(dimension.id, stored_only=True)
-        form.validate()
+        errors = pages.stored_errors(interview.answering, interview.answering.page(dimension.id))
         for item in dimension.items:
-            if form[item.id].errors and interview.answers.get(item.id) not in (None, "", []):
+            if item.id in errors and interview.answers.get(item.id) not in (None, "", []):
                 invalid.setdefault(dimension.id, []).append(item.id)
     return invalid
 

@@ -259,11 +259,8 @@ def _problems(answering: ByLink) -> list[dict[str, Any]]:
     """What would stop the submission, screen by screen, in the UI language."""
     problems = []
     for screen in answering.screens:
-        if screen.kind == "review":
-            continue
-        form = answering.form_for(screen, stored_only=True)
-        if not form.validate():
-            problems.append({"screen": screen, "fields": list(form.errors)})
+        if screen.kind != "review" and (errors := pages.stored_errors(answering.answering, screen)):
+            problems.append({"screen": screen, "fields": list(errors)})
     return problems
 
 
