@@ -287,8 +287,9 @@ class Interview:
 
 
 def _neighbour(interview: Interview, step: str, offset: int) -> str:
-    index = interview.steps.index(step) + offset
-    return interview.steps[max(0, min(index, len(interview.steps) - 1))]
+    """The page ``offset`` away, as the engine counts it (a page with nothing to ask is
+    passed over, as on the owner's screens)."""
+    return interview.answering.neighbour(step, offset)
 
 
 @bp.route("/assessments/<int:assessment_id>/<step>", methods=["GET", "POST"])
