@@ -24,8 +24,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, NumberRange, Optional, Regexp, ValidationError
 
-from ..assessments import FIRM_SORTS, SIZE_BANDS, FirmFilter
 from ..questionnaire.schema import Questionnaire
+from ..records.firms import FIRM_SORTS, SIZE_BANDS, FirmFilter
 from ..services import inputs
 from ..vocabulary import Role
 from .forms import TRACK_CHOICES, TextLimits

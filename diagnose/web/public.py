@@ -23,10 +23,11 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import assessments as ops
 from ..diagnosis.explanations import explain
 from ..diagnosis.store import latest_diagnosis
 from ..limits import limiter
+from ..records.assessments import load_answers
+from ..records.questionnaire_versions import questionnaire_of
 from ..roadmap.report import report_context
 from ..services import audit, requests
 from ..services import self_assessment as service
@@ -122,9 +123,9 @@ def result(token: str):
         )
     record, row = _record(token, "view")
     lang = ui_language()
-    questionnaire = ops.questionnaire_of(db, current_app.extensions["questionnaires"], record)
+    questionnaire = questionnaire_of(db, current_app.extensions["questionnaires"], record)
     diagnosis = latest_diagnosis(db, record["id"])
-    answers = ops.load_answers(db, record["id"])[0]
+    answers = load_answers(db, record["id"])[0]
     with force_locale(lang):
         report = report_context(db, record, lang)
     scores = diagnosis["scores"]

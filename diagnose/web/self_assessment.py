@@ -27,9 +27,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError, generate_csrf
 
-from .. import assessments as ops
 from ..limits import limiter
 from ..questionnaire.schema import Questionnaire
+from ..records.questionnaire_versions import questionnaire_of
 from ..services import self_assessment as service
 from ..services.access import Right, requires
 from ..services.submissions import InvalidInput
@@ -70,7 +70,7 @@ class Answering:
         if self.row is None:
             abort(404)
         self.token = token
-        self.questionnaire: Questionnaire = ops.questionnaire_of(
+        self.questionnaire: Questionnaire = questionnaire_of(
             db, current_app.extensions["questionnaires"], self.row
         )
         self.form_kind = self.row["form"]
