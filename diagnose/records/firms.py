@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlite_utils
 
+from ..profile import employees_of
 from ..storage import now, transaction
 from ..vocabulary import TRACKS
 
@@ -66,7 +67,7 @@ def update_firm(db: sqlite_utils.Database, firm_id: int, profile: dict[str, Any]
 
 def _firm_values(profile: dict[str, Any]) -> list[Any]:
     values = dict(profile, name=profile.get("company_name", profile.get("name", "")))
-    values["employees"] = int(str(values.get("employees") or 0).replace(",", ""))
+    values["employees"] = employees_of(values)
     return [values.get(c) or ("" if c != "employees" else 0) for c in FIRM_COLUMNS]
 
 
