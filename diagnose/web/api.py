@@ -23,7 +23,7 @@ from ..records.self_assessed import assessment_by_result_token
 from ..services import access, audit, inputs, schemas, submissions
 from ..services.access import Right, requires
 from ..services.submissions import hash_token
-from ..storage import get_db, transaction
+from ..storage import get_db
 from . import external_url, pdf_download
 from .forms import ui_language
 from .openapi import (
@@ -317,16 +317,15 @@ def _readable(assessment_id: int) -> dict[str, Any] | None:
 
 def _audit_read(record: dict[str, Any], action: str) -> None:
     user = _token_user()
-    with transaction(get_db()) as db:
-        audit.record(
-            db,
-            action,
-            "assessment",
-            record["id"],
-            center_id=record["center_id"],
-            user_id=user.id if user else None,
-            actor="api token" if user else "",
-        )
+    audit.record_alone(
+        get_db(),
+        action,
+        "assessment",
+        record["id"],
+        center_id=record["center_id"],
+        user_id=user.id if user else None,
+        actor="api token" if user else "",
+    )
 
 
 # Who may read an assessment: a consultant of its center (bearer token), or whoever holds its

@@ -32,6 +32,7 @@ from ..records.assessments import NotEditable, get_assessment
 from ..records.questionnaire_versions import questionnaire_of
 from ..services import access, batch, caseload, dashboard, export, rediagnosis, requests
 from ..services.access import Right, requires
+from ..services.logins import consultants_of, user_name
 from ..storage import get_db
 from . import charts
 from .center_forms import (
@@ -40,7 +41,6 @@ from .center_forms import (
     AssignForm,
     BatchForm,
     TrainingForm,
-    consultants_of,
     firm_filter_form,
 )
 from .forms import ui_language
@@ -535,9 +535,8 @@ def firm_extras(firm: dict[str, Any]) -> dict[str, Any]:
         )
     form = TrainingForm()
     form.module.choices = _training_choices()
-    assignee = db.execute("SELECT name FROM users WHERE id = ?", [firm["assigned_to"]]).fetchone()
     return {
-        "assignee_name": assignee[0] if assignee else "",
+        "assignee_name": user_name(db, firm["assigned_to"]),
         "training": caseload.training_of(db, firm["id"]),
         "training_form": form,
         "comparison": compared,

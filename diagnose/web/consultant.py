@@ -71,16 +71,15 @@ def catalogue():
 
 
 def _audit(action: str, target: str, target_id: int | None, detail: str = "") -> None:
-    with transaction(get_db()) as db:
-        audit.record(
-            db,
-            action,
-            target,
-            target_id,
-            center_id=current_user.center_id,
-            user_id=current_user.id,
-            detail=detail,
-        )
+    audit.record_alone(
+        get_db(),
+        action,
+        target,
+        target_id,
+        center_id=current_user.center_id,
+        user_id=current_user.id,
+        detail=detail,
+    )
 
 
 def _login_expired():

@@ -32,7 +32,7 @@ from ..roadmap.report import report_context
 from ..services import audit, requests
 from ..services import self_assessment as service
 from ..services.access import Right, requires
-from ..storage import get_db, transaction
+from ..storage import get_db
 from . import pdf_download
 from .forms import ConsultantRequestForm, StartForm, ui_language
 from .notice_forms import OwnerEmailForm
@@ -82,8 +82,7 @@ def _record(token: str, action: str) -> tuple[dict[str, Any], dict[str, Any] | N
     row, record = service.result_of(db, token)
     if record is None:
         abort(404)
-    with transaction(db):
-        audit.record(db, action, "assessment", record["id"], center_id=record["center_id"])
+    audit.record_alone(db, action, "assessment", record["id"], center_id=record["center_id"])
     return record, row
 
 
@@ -103,10 +102,9 @@ def confirmed_pdf(token: str):
     found = service.confirmed_diagnosis(db, token, row, record) if record else None
     if found is None:
         abort(404)
-    with transaction(db):
-        audit.record(
-            db, "download", "assessment", found["record"]["id"], center_id=record["center_id"]
-        )
+    audit.record_alone(
+        db, "download", "assessment", found["record"]["id"], center_id=record["center_id"]
+    )
     return pdf_download(found["record"], ui_language())
 
 
