@@ -59,10 +59,11 @@ def create_firm(
 
 def update_firm(db: sqlite_utils.Database, firm_id: int, profile: dict[str, Any]) -> None:
     assignments = ", ".join(f"{c} = ?" for c in FIRM_COLUMNS)
-    db.execute(
-        f"UPDATE firms SET {assignments}, updated_at = ? WHERE id = ?",
-        [*_firm_values(profile), now(), firm_id],
-    )
+    with transaction(db):
+        db.execute(
+            f"UPDATE firms SET {assignments}, updated_at = ? WHERE id = ?",
+            [*_firm_values(profile), now(), firm_id],
+        )
 
 
 def _firm_values(profile: dict[str, Any]) -> list[Any]:

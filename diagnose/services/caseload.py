@@ -20,6 +20,7 @@ from ..records.assessments import (
     carried_answers,
     latest_submitted,
     load_answers,
+    save_answers,
     start_assessment,
 )
 from ..records.firms import FirmFilter, list_firms
@@ -203,6 +204,30 @@ def confirm_section(
             detail=section_id,
         )
     return confirmed
+
+
+def save_page(
+    db: sqlite_utils.Database,
+    user: Any,
+    assessment_id: int,
+    step: str,
+    answers: dict[str, Any],
+    notes: dict[str, str],
+    profile: dict[str, Any] | None = None,
+) -> str:
+    """Store an interview page as it stands, valid or not, with its audit entry, in one
+    transaction (``save_answers``); returns the time of the save."""
+    with transaction(db):
+        audit.record(
+            db,
+            "save",
+            "assessment",
+            assessment_id,
+            center_id=user.center_id,
+            user_id=user.id,
+            detail=step,
+        )
+        return save_answers(db, assessment_id, answers, notes, profile=profile)
 
 
 # --- training taken ----------------------------------------------------------------------------

@@ -31,7 +31,6 @@ from ..records.assessments import (
     firm_assessments,
     get_assessment,
     load_answers,
-    save_answers,
     self_assessment_answers,
 )
 from ..records.firms import (
@@ -48,7 +47,7 @@ from ..services import access, audit, caseload, lifecycle, reports, submissions
 from ..services.access import Right, requires
 from ..services.decisions import record_decision
 from ..services.self_assessment import compare_with_self_assessment
-from ..storage import get_db, transaction
+from ..storage import get_db
 from . import pdf_download
 from .forms import (
     ConfirmForm,
@@ -193,8 +192,7 @@ def edit_firm(firm_id: int):
         if other and other["id"] != firm_id and firm["origin"] == "center":
             form.business_number.errors.append(_already_registered(db, other))
         else:
-            with transaction(db):
-                update_firm(db, firm_id, profile)
+            update_firm(db, firm_id, profile)
             _audit("update", "firm", firm_id)
             flash(_("The firm's details are saved."), "success")
             return redirect(url_for(".firm", firm_id=firm_id))
@@ -319,26 +317,19 @@ class Interview:
 
     def save(self, step: str, form) -> str:
         """Store what the page holds, valid or not: a draft never loses what was typed."""
-        with transaction(get_db()) as db:
-            audit.record(
-                db,
-                "save",
-                "assessment",
-                self.id,
-                center_id=current_user.center_id,
-                user_id=current_user.id,
-                detail=step,
+        db = get_db()
+        if step == PROFILE:
+            return caseload.save_page(
+                db, current_user, self.id, step, {}, {}, profile=profile_values(form)
             )
-            if step == PROFILE:
-                return save_answers(db, self.id, {}, {}, profile=profile_values(form))
-            # the page's answers as stored now, so the counters beside a refused page are right
-            for item_id, value in form.answers().items():
-                if value in (None, "", []):
-                    self.answers.pop(item_id, None)
-                else:
-                    self.answers[item_id] = value
-                self.carried.pop(item_id, None)
-            return save_answers(db, self.id, form.answers(), form.notes())
+        # the page's answers as stored now, so the counters beside a refused page are right
+        for item_id, value in form.answers().items():
+            if value in (None, "", []):
+                self.answers.pop(item_id, None)
+            else:
+                self.answers[item_id] = value
+            self.carried.pop(item_id, None)
+        return caseload.save_page(db, current_user, self.id, step, form.answers(), form.notes())
 
     def progress(self) -> dict[str, dict[str, int]]:
         """Answered, shown and required-missing counts per dimension, for the progress
