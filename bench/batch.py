@@ -38,11 +38,12 @@ def _instance(firms: int):
     import numpy as np
 
     from diagnose import create_app
-    from diagnose.assessments import create_firm, record_submitted_assessment
     from diagnose.auth import create_center, create_user
     from diagnose.business_number import check_digit
     from diagnose.diagnosis.store import diagnose
     from diagnose.diagnosis.synthetic import synthetic_firm
+    from diagnose.records.assessments import record_submitted_assessment
+    from diagnose.records.firms import create_firm
     from diagnose.storage import connect, transaction
 
     shutil.rmtree(INSTANCE, ignore_errors=True)

@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-from diagnose.assessments import FirmFilter, search_firms
 from diagnose.diagnosis.store import override_rates
+from diagnose.records.firms import FirmFilter, search_firms
 from diagnose.services import caseload, dashboard
 from diagnose.services.peers import peer_scores
 from diagnose.storage import connect, migrate, now

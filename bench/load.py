@@ -102,8 +102,9 @@ def seed(instance: Path, env: dict, savers: int) -> tuple[str, str, list[int], l
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     from diagnose import create_app
-    from diagnose.assessments import create_firm, start_assessment
     from diagnose.business_number import check_digit
+    from diagnose.records.assessments import start_assessment
+    from diagnose.records.firms import create_firm
     from diagnose.storage import connect
 
     logging.disable(logging.INFO)  # the seeding's log lines are not the figures
@@ -368,7 +369,7 @@ def run(args, port, pids, email, password, drafts, reports, step, item, instance
     wall = time.perf_counter() - started
 
     sys.path.insert(0, str(ROOT))
-    from diagnose.assessments import load_answers
+    from diagnose.records.assessments import load_answers
     from diagnose.storage import connect
 
     db = connect(instance / "diagnose.sqlite3")

@@ -48,7 +48,7 @@ def _cold(app, waiting: bool, assessment_id: int) -> float:
     if waiting:
         db = connect(app.config["DATABASE"])
         with app.test_request_context():
-            from diagnose.assessments import assessment_record
+            from diagnose.records.assessments import assessment_record
 
             issued = reports.issue(db, assessment_record(db, assessment_id), "ko")
         db.conn.close()
@@ -100,8 +100,8 @@ def _reports(app, db) -> list[tuple[str, str, str]]:
     sys.path.insert(0, str(ROOT / "tests"))
     from firms import FIRMS, store_firm
 
-    from diagnose.assessments import assessment_record
     from diagnose.business_number import check_digit
+    from diagnose.records.assessments import assessment_record
     from diagnose.roadmap.report import report_html
 
     center, user = db.execute("SELECT center_id, id FROM users LIMIT 1").fetchone()
@@ -206,7 +206,7 @@ def main() -> None:
     chrome = chromium([r[2] for r in rows])
 
     with app.test_request_context():
-        from diagnose.assessments import assessment_record
+        from diagnose.records.assessments import assessment_record
 
         record = assessment_record(db, 1)
         report_service.report_pdf(record, "ko")  # rendered by now or rendered into the cache

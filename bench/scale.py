@@ -97,10 +97,11 @@ def build(app, firms: int, centers: int, savers: int) -> dict:
     """The instance; returns the logins the load needs."""
     import numpy as np
 
-    from diagnose.assessments import create_firm, record_submitted_assessment, start_assessment
     from diagnose.auth import create_center, create_user
     from diagnose.diagnosis.store import diagnose
     from diagnose.diagnosis.synthetic import synthetic_firm
+    from diagnose.records.assessments import record_submitted_assessment, start_assessment
+    from diagnose.records.firms import create_firm
     from diagnose.services import audit, caseload, decisions, requests
     from diagnose.storage import connect, transaction
 
@@ -344,7 +345,7 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def last_page_ms(app, staff) -> float:
-    from diagnose.assessments import FirmFilter
+    from diagnose.records.firms import FirmFilter
     from diagnose.services import caseload
     from diagnose.storage import connect
 

@@ -196,7 +196,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions = _Extensions(app, app.extensions)
 
     from . import auth, demo
-    from .assessments import register_questionnaires
+    from .records.questionnaire_versions import register_questionnaires
 
     def on_ready(db):
         register_questionnaires(db, app.extensions["questionnaires"])

@@ -7,8 +7,8 @@ import secrets
 import click
 from flask import Flask
 
-from .assessments import SIZE_BANDS
 from .auth import LEGACY_ROLES, ROLES, LoginExists, create_center, create_user
+from .records.firms import SIZE_BANDS
 from .storage import connect, migrate, schema_version, transaction
 from .vocabulary import TRACKS
 
@@ -403,7 +403,7 @@ def init_roadmap_commands(app: Flask) -> None:
         import shutil
         import time
 
-        from .assessments import list_firms
+        from .records.firms import list_firms
         from .services import batch
 
         file_format = "pdf" if output.lower().endswith(".pdf") else "zip"
@@ -498,7 +498,7 @@ def _start_consumer(app: Flask, workers: int):
 
 
 def _filters(track: str | None, industry: str | None, size: str | None):
-    from .assessments import FirmFilter
+    from .records.firms import FirmFilter
 
     return FirmFilter(state=track or "", industry=industry or "", size=size or "")
 

@@ -15,13 +15,14 @@ import numpy as np
 import sqlite_utils
 from flask import Flask
 
-from .assessments import create_firm, record_submitted_assessment, start_assessment
 from .auth import ADMINISTRATOR, CENTER_STAFF, create_center, create_user
 from .business_number import check_digit
 from .diagnosis.policy import track_for
 from .diagnosis.store import decide, diagnose
 from .diagnosis.synthetic import synthetic_firm
 from .questionnaire.types import SingleChoice
+from .records.assessments import record_submitted_assessment, start_assessment
+from .records.firms import create_firm
 from .storage import transaction
 
 log = logging.getLogger(__name__)
@@ -200,7 +201,7 @@ def _rediagnosis(db, model, questionnaire, firm_id, center_id, user_id, profile)
     """T0 six months ago, a training in between, T1 today (the firm page's progress)."""
     from datetime import UTC, datetime, timedelta
 
-    from .assessments import load_answers
+    from .records.assessments import load_answers
 
     t0 = db.execute(
         "SELECT id FROM assessments WHERE firm_id = ? AND status = 'submitted'", [firm_id]

@@ -9,10 +9,11 @@ from typing import Any
 from conftest import PASSWORD, Browser
 from firms import FIRMS, store_firm
 
-from diagnose.assessments import create_firm, record_submitted_assessment, start_assessment
 from diagnose.auth import create_api_token, create_center, create_user
 from diagnose.business_number import check_digit
 from diagnose.diagnosis.store import diagnose
+from diagnose.records.assessments import record_submitted_assessment, start_assessment
+from diagnose.records.firms import create_firm
 from diagnose.storage import connect, transaction
 
 

@@ -178,8 +178,9 @@ FIRMS = {
 
 def store_firm(app, db, firm: dict, center_id: int, user_id: int, business_number: str) -> int:
     """File the firm under a center, submit its answers and diagnose them: the assessment id."""
-    from diagnose.assessments import create_firm, record_submitted_assessment
     from diagnose.diagnosis.store import diagnose
+    from diagnose.records.assessments import record_submitted_assessment
+    from diagnose.records.firms import create_firm
     from diagnose.storage import transaction
 
     questionnaire = app.extensions["questionnaires"].current

@@ -11,7 +11,7 @@ import time
 import pytest
 from conftest import CHROMIUM, add_user, firm_form, serve  # noqa: F401  (older imports from here)
 
-from diagnose.assessments import load_answers
+from diagnose.records.assessments import load_answers
 from diagnose.storage import connect
 
 pytestmark = pytest.mark.browser

@@ -26,7 +26,7 @@ def _db(app):
 def _many_firms(app, center_id: int, count: int, user_id: int) -> None:
     from centers import business_number
 
-    from diagnose.assessments import create_firm
+    from diagnose.records.firms import create_firm
     from diagnose.storage import transaction
 
     db = _db(app)
@@ -199,7 +199,7 @@ def test_the_registry_is_edited_in_the_app_validated_and_printed_only_when_real(
     )
     assert ok.status_code == 302
     # the report reads the current data: the real center is named, samples never
-    from diagnose.assessments import assessment_record
+    from diagnose.records.assessments import assessment_record
     from diagnose.roadmap.report import report_html
     from diagnose.services.registry import current_data
 
@@ -319,7 +319,7 @@ def test_a_rediagnosis_starts_from_the_answers_and_shows_t0_against_t1(app, worl
     assert '<table class="movement">' in firm_page and "What moved" in firm_page
     assert "2026-01-05" in firm_page  # the training taken
     # the PDF has the same comparison
-    from diagnose.assessments import assessment_record
+    from diagnose.records.assessments import assessment_record
     from diagnose.roadmap.report import report_html
 
     db = _db(app)

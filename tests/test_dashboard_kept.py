@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 from conftest import add_user
 
-from diagnose.assessments import FirmFilter
+from diagnose.records.firms import FirmFilter
 from diagnose.services import dashboard
 from diagnose.storage import connect
 

@@ -13,7 +13,7 @@ import pytest
 from conftest import Browser, add_user
 from openpyxl import load_workbook
 
-from diagnose.assessments import FirmFilter
+from diagnose.records.firms import FirmFilter
 from diagnose.services import export
 from diagnose.storage import connect
 

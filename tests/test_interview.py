@@ -14,7 +14,7 @@ from conftest import (
 )
 from werkzeug.datastructures import MultiDict
 
-from diagnose.assessments import load_answers
+from diagnose.records.assessments import load_answers
 from diagnose.storage import connect
 
 

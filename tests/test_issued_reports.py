@@ -309,7 +309,7 @@ def test_a_new_decision_after_the_firm_had_the_report_issues_a_revision(tmp_path
     assessment_id = _firm(app, doctor)
     db = connect(app.config["DATABASE"])
     with app.test_request_context():
-        from diagnose.assessments import assessment_record
+        from diagnose.records.assessments import assessment_record
 
         record = assessment_record(db, assessment_id)
         assert reports.issue(db, record, "ko")["revision"] == 1

@@ -11,8 +11,8 @@ import pytest
 from centers import browser, build
 from firms import FIRMS, answers_at
 
-from diagnose.assessments import record_submitted_assessment
 from diagnose.diagnosis.store import decide, diagnose
+from diagnose.records.assessments import record_submitted_assessment
 from diagnose.services import kpi
 from diagnose.storage import connect, transaction
 

@@ -11,8 +11,8 @@ import pytest
 from firms import FIRMS, store_firm
 
 from diagnose import create_app
-from diagnose.assessments import assessment_record
 from diagnose.auth import create_center, create_user
+from diagnose.records.assessments import assessment_record
 from diagnose.roadmap.report import report_html
 from diagnose.services import registry
 from diagnose.storage import connect

@@ -12,8 +12,8 @@ import pytest
 from conftest import add_user
 from test_exports import _fill
 
-from diagnose.assessments import FirmFilter, search_firms
 from diagnose.diagnosis.store import override_rates
+from diagnose.records.firms import FirmFilter, search_firms
 from diagnose.services import audit, caseload, dashboard, export, requests
 from diagnose.storage import connect
 

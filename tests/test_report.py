@@ -13,10 +13,10 @@ from conftest import Browser
 from firms import FIRMS, store_firm
 
 from diagnose import create_app, jobs
-from diagnose.assessments import assessment_record
 from diagnose.auth import create_center, create_user
 from diagnose.business_number import check_digit
 from diagnose.diagnosis.store import decide
+from diagnose.records.assessments import assessment_record
 from diagnose.roadmap.pdf import WORD_JOINER, cache_path, keep_korean_words, render_pdf
 from diagnose.roadmap.render import LockedFetcher
 from diagnose.roadmap.report import report_html
@@ -346,11 +346,11 @@ def test_a_huge_note_cannot_take_the_report_down(demo):
     pdf = _pdf(app, assessment_id, "ko")
     assert len(pdf) < 200 * 1024
     # the answers are a record apart from the report (issue 16): there the note is cut
-    from diagnose import assessments as ops
+    from diagnose.records.assessments import load_answers
     from diagnose.roadmap.report import answers_record
 
     with app.test_request_context(headers={"Accept-Language": "ko"}):
-        answers, notes = ops.load_answers(db, assessment_id)
+        answers, notes = load_answers(db, assessment_id)
         record = answers_record(app.extensions["questionnaires"].current, answers, notes, "ko")
     cut = [a["note"] for d in record for a in d["answers"] if a["note"]]
     assert cut and all(len(n) < 400 for n in cut) and any("(이하 생략)" in n for n in cut)

@@ -142,15 +142,15 @@ def test_tokens_and_result_links_from_before_expiry_get_the_default_lifetime(tmp
 
 
 def test_a_draft_can_start_from_an_earlier_assessment_and_marks_what_it_carried(app, db):
-    from diagnose.assessments import (
+    from diagnose.auth import create_center
+    from diagnose.records.assessments import (
         carried_answers,
-        create_firm,
         load_answers,
         record_submitted_assessment,
         save_answers,
         start_assessment,
     )
-    from diagnose.auth import create_center
+    from diagnose.records.firms import create_firm
 
     q = app.extensions["questionnaires"].current
     center = create_center(db, "센터", "seoul")

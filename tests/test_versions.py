@@ -6,7 +6,7 @@ import pytest
 import yaml
 from conftest import DATA, Browser, add_user, register_firm, start_assessment
 
-from diagnose.assessments import QuestionnaireChanged
+from diagnose.records.questionnaire_versions import QuestionnaireChanged
 
 MINI = DATA / "questionnaires" / "mini" / "v1.yaml"
 

@@ -19,9 +19,9 @@ def test_the_stored_values_are_unchanged():
 
 
 def test_every_table_and_type_keyed_by_track_names_exactly_the_tracks():
-    from diagnose.assessments import FIRM_STATES
     from diagnose.diagnosis import policy
     from diagnose.diagnosis.explanations import TRACK_NAMES, TRACK_SUMMARIES
+    from diagnose.records.firms import FIRM_STATES
     from diagnose.roadmap import catalogue, planner
     from diagnose.services import schemas
     from diagnose.web.charts import TRACK_COLOURS

@@ -44,6 +44,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..profile import employees_of
 from ..questionnaire.schema import Questionnaire
 from ..vocabulary import TRACKS, Track  # noqa: F401  (stated once there; imported from here)
 from .scoring import NOT_APPLICABLE, dimension_scores, is_visible, readiness
@@ -252,13 +253,6 @@ class Firm:
     @property
     def industry(self) -> str:
         return str(self.profile.get("industry") or "").strip().upper()[:1]
-
-
-def employees_of(profile: Mapping[str, Any]) -> int:
-    try:
-        return max(0, int(str(profile.get("employees") or 0).replace(",", "")))
-    except ValueError:
-        return 0
 
 
 # --- what the rules look at ------------------------------------------------------------------

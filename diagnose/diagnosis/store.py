@@ -137,7 +137,7 @@ def _policy_explanation(
     The stored track and probabilities stay as the model of the day gave them; the reasons
     are the policy's, from the stored answers and the questionnaire version they answer.
     """
-    from ..assessments import load_answers
+    from ..records.assessments import load_answers
 
     record = db.execute(
         "SELECT a.profile, v.definition FROM assessments a JOIN questionnaire_versions v "
@@ -246,7 +246,7 @@ def real_examples(db: sqlite_utils.Database) -> list[Example]:  # noqa: F821
     older questionnaire version still count for the items that version shares with the
     current one.
     """
-    from ..assessments import load_answers
+    from ..records.assessments import load_answers
     from .training import Example  # scikit-learn only where a model is trained
 
     examples = []

@@ -24,6 +24,7 @@ from datetime import date
 from typing import Any
 
 from ..diagnosis.scoring import NOT_APPLICABLE
+from ..profile import employees_of
 from .catalogue import JOB_GROUPS, Center, Module, RoadmapData
 from .themes import TASK_ITEMS
 
@@ -305,13 +306,6 @@ class Plan:
                 key = (m.job_group, month)
                 load[key] = load.get(key, 0.0) + m.hours / m.months
         return round(max(load.values(), default=0.0), 1)
-
-
-def employees_of(profile: Mapping[str, Any]) -> int:
-    try:
-        return max(1, int(str(profile.get("employees") or 1).replace(",", "")))
-    except ValueError:
-        return 1
 
 
 def release_hours(stated: float | None) -> float:

@@ -22,12 +22,13 @@ from flask_babel import gettext as _
 
 from ..diagnosis.explanations import track_name
 from ..diagnosis.scoring import is_visible
+from ..profile import employees_of
 from ..services.peers import peer_scores
 from ..templating import KST
 from .catalogue import RoadmapData
 from .charts import radar_svg
 from .pdf import render_html, svg
-from .planner import Plan, employees_of, month_date
+from .planner import Plan, month_date
 from .themes import theme_name
 
 log = logging.getLogger(__name__)

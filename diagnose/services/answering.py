@@ -18,12 +18,12 @@ from typing import Any, Protocol
 
 import sqlite_utils
 
-from .. import assessments as ops
 from ..diagnosis.scoring import is_answered, missing_required
 from ..questionnaire.schema import Catalogue, Dimension, Item, Questionnaire
 from ..questionnaire.types import is_empty
-from ..storage import transaction
-from . import audit
+from ..records.assessments import carried_answers, load_answers
+from ..records.questionnaire_versions import questionnaire_of
+from . import caseload
 
 PROFILE, REVIEW = "profile", "review"
 
@@ -179,41 +179,37 @@ def interview_pages(questionnaire: Questionnaire) -> list[Page]:
 
 @dataclass
 class DraftStore:
-    """A consultant's draft assessment: each save audited under the consultant's name."""
+    """A consultant's draft assessment: each save audited under the consultant's name, in
+    the same transaction (``caseload.save_page``)."""
 
     db: sqlite_utils.Database
     assessment_id: int
-    center_id: int
-    user_id: int
+    user: Any
 
     def save(self, page, profile, answers, notes) -> str:
-        with transaction(self.db) as db:
-            audit.record(
-                db,
-                "save",
-                "assessment",
-                self.assessment_id,
-                center_id=self.center_id,
-                user_id=self.user_id,
-                detail=page.key,
-            )
-            if profile is not None:
-                return ops.save_answers(db, self.assessment_id, {}, {}, profile=dict(profile))
-            return ops.save_answers(db, self.assessment_id, dict(answers), dict(notes))
+        return caseload.save_page(
+            self.db,
+            self.user,
+            self.assessment_id,
+            page.key,
+            dict(answers),
+            dict(notes),
+            profile=None if profile is None else dict(profile),
+        )
 
 
 def interview(
     db: sqlite_utils.Database, catalogue: Catalogue, record: dict[str, Any], user: Any
 ) -> Answering:
     """A consultant's draft (``record``: the assessment, read within the user's center)."""
-    questionnaire = ops.questionnaire_of(db, catalogue, record)
-    answers, notes = ops.load_answers(db, record["id"])
+    questionnaire = questionnaire_of(db, catalogue, record)
+    answers, notes = load_answers(db, record["id"])
     return Answering(
         questionnaire=questionnaire,
         profile=record["profile"],
         answers=answers,
         notes=notes,
         pages=interview_pages(questionnaire),
-        store=DraftStore(db, record["id"], user.center_id, user.id),
-        carried=ops.carried_answers(db, record["id"]),
+        store=DraftStore(db, record["id"], user),
+        carried=carried_answers(db, record["id"]),
     )

@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlite_utils
 
-from ..storage import now
+from ..storage import now, transaction
 
 log = logging.getLogger(__name__)
 ANONYMOUS = "result link"
@@ -44,6 +44,13 @@ def record(
             detail,
         ],
     )
+
+
+def record_alone(db: sqlite_utils.Database, *args: Any, **kwargs: Any) -> None:
+    """``record`` in a transaction of its own: a read, a visit or a download audited apart
+    from any change (the arguments are ``record``'s)."""
+    with transaction(db):
+        record(db, *args, **kwargs)
 
 
 def entries(

@@ -29,7 +29,7 @@ from typing import Any
 
 import sqlite_utils
 
-from .. import assessments as ops
+from ..records.firms import FirmFilter
 from ..storage import now, transaction
 from . import access, audit, caseload, reports
 
@@ -354,7 +354,7 @@ def batch_file(instance: Path, batch: dict[str, Any]) -> Path | None:
 
 
 def selection(
-    db: sqlite_utils.Database, user: Any, filters: ops.FirmFilter, firm_ids: list[int] | None
+    db: sqlite_utils.Database, user: Any, filters: FirmFilter, firm_ids: list[int] | None
 ) -> list[int]:
     """The reports a batch prints: the latest diagnosis of each chosen firm (checkboxes), or
     of every firm matching the filter, among the firms the user may see."""
@@ -362,7 +362,7 @@ def selection(
         for firm_id in firm_ids:
             if access.visible_firm(db, user, firm_id) is None:
                 raise access.NotFound(firm_id)  # ticked on no page of this user's
-    found = caseload.matching_assessments(db, user, filters if not firm_ids else ops.FirmFilter())
+    found = caseload.matching_assessments(db, user, filters if not firm_ids else FirmFilter())
     if firm_ids:
         chosen = set(firm_ids)
         found = [f for f in found if f["firm_id"] in chosen]

@@ -14,8 +14,16 @@ from typing import Any
 
 import sqlite_utils
 
-from .. import assessments as ops
 from ..questionnaire.schema import Questionnaire
+from ..records.assessments import (
+    NotEditable,
+    carried_answers,
+    latest_submitted,
+    load_answers,
+    save_answers,
+    start_assessment,
+)
+from ..records.firms import FirmFilter, list_firms
 from ..storage import now, transaction
 from ..vocabulary import Role
 from . import access, audit
@@ -29,14 +37,14 @@ log = logging.getLogger(__name__)
 def firm_list(
     db: sqlite_utils.Database,
     user: Any,
-    filters: ops.FirmFilter,
+    filters: FirmFilter,
     sort: str = "activity",
     descending: bool = True,
     page: int = 1,
     per_page: int = 50,
 ) -> dict[str, Any]:
     """One page of the firms the user may see, with the total and the page count."""
-    rows, total = ops.list_firms(
+    rows, total = list_firms(
         db,
         access.firm_scope(user),
         filters,
@@ -60,11 +68,11 @@ def firm_list(
 
 
 def matching_assessments(
-    db: sqlite_utils.Database, user: Any, filters: ops.FirmFilter
+    db: sqlite_utils.Database, user: Any, filters: FirmFilter
 ) -> list[dict[str, Any]]:
     """The latest submitted diagnosis of every firm the user may see that matches ``filters``
     (what a batch prints and an export covers), with the firm's name."""
-    rows, _total = ops.list_firms(db, access.firm_scope(user), filters, "name", False, 0, None)
+    rows, _total = list_firms(db, access.firm_scope(user), filters, "name", False, 0, None)
     return [
         {"assessment_id": r["diagnosed_id"], "firm_id": r["id"], "firm_name": r["name"]}
         for r in rows
@@ -128,16 +136,14 @@ def start_or_resume(
     firm's own self-assessment has them marked in the interview instead."""
     if not access.may_file_under(db, user, firm):  # the API's rule too (services/submissions)
         raise access.Forbidden("work")
-    previous = ops.latest_submitted(db, firm["id"])
-    assessment_id, created = ops.start_assessment(
-        db, firm, user.id, questionnaire, based_on=previous
-    )
+    previous = latest_submitted(db, firm["id"])
+    assessment_id, created = start_assessment(db, firm, user.id, questionnaire, based_on=previous)
     base = db.execute(
         "SELECT b.source FROM assessments d JOIN assessments b ON b.id = d.based_on WHERE d.id = ?",
         [assessment_id],
     ).fetchone()
     from_self = base is not None and base[0] == "self"
-    return assessment_id, created, not from_self and bool(ops.carried_answers(db, assessment_id))
+    return assessment_id, created, not from_self and bool(carried_answers(db, assessment_id))
 
 
 def carried_sections(
@@ -145,8 +151,8 @@ def carried_sections(
 ) -> list[dict[str, Any]]:
     """Per section of a re-diagnosis draft: the answers still as carried over from the earlier
     diagnosis, and whether the consultant has confirmed or changed them all."""
-    carried = ops.carried_answers(db, assessment_id)
-    answers, _notes = ops.load_answers(db, assessment_id)
+    carried = carried_answers(db, assessment_id)
+    answers, _notes = load_answers(db, assessment_id)
     sections = []
     for dimension in questionnaire.dimensions:
         items = [i for i in dimension.items if i.id in answers]
@@ -180,7 +186,7 @@ def confirm_section(
     with transaction(db):
         row = db.execute("SELECT status FROM assessments WHERE id = ?", [assessment_id]).fetchone()
         if row is None or row[0] != "draft":
-            raise ops.NotEditable(assessment_id)
+            raise NotEditable(assessment_id)
         marks = ",".join("?" * len(ids))
         confirmed = db.execute(
             f"UPDATE answers SET carried_from = NULL, updated_at = ? WHERE assessment_id = ? "
@@ -198,6 +204,30 @@ def confirm_section(
             detail=section_id,
         )
     return confirmed
+
+
+def save_page(
+    db: sqlite_utils.Database,
+    user: Any,
+    assessment_id: int,
+    step: str,
+    answers: dict[str, Any],
+    notes: dict[str, str],
+    profile: dict[str, Any] | None = None,
+) -> str:
+    """Store an interview page as it stands, valid or not, with its audit entry, in one
+    transaction (``save_answers``); returns the time of the save."""
+    with transaction(db):
+        audit.record(
+            db,
+            "save",
+            "assessment",
+            assessment_id,
+            center_id=user.center_id,
+            user_id=user.id,
+            detail=step,
+        )
+        return save_answers(db, assessment_id, answers, notes, profile=profile)
 
 
 # --- training taken ----------------------------------------------------------------------------

@@ -172,8 +172,8 @@ def _trainees(db: sqlite_utils.Database, assessment_id: int, theme: str) -> int:
     """People the firm would send: the planner's trainees for the brief's group."""
     from flask import current_app
 
+    from ..profile import employees_of
     from ..roadmap.planner import (
-        employees_of,
         job_groups_to_train,
         project_briefs,
         trainees_per_group,

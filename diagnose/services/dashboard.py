@@ -23,8 +23,8 @@ from typing import Any
 
 import sqlite_utils
 
-from .. import assessments as ops
 from ..diagnosis.policy import TRACKS
+from ..records.firms import SIZE_BANDS, FirmFilter, firm_selection
 from . import access, rediagnosis
 from .requests import center_requests
 
@@ -116,7 +116,7 @@ def _size_band_sql() -> str:
         f"WHEN f.employees >= {low}"
         + (f" AND f.employees <= {high}" if high else "")
         + f" THEN '{band}'"
-        for band, (low, high) in ops.SIZE_BANDS.items()
+        for band, (low, high) in SIZE_BANDS.items()
     )
     return f"CASE {cases} END"
 
@@ -124,13 +124,13 @@ def _size_band_sql() -> str:
 def overrides(
     db: sqlite_utils.Database,
     user: Any,
-    filters: ops.FirmFilter,
+    filters: FirmFilter,
     reasons_per_track: int = 5,
 ) -> dict[str, Any]:
     """Each track the model recommended: decisions, overrides, where they went, and the most
     recent reasons (each diagnosis counted once, with its latest decision), for the firms
     ``user`` may see that match ``filters``: counted in SQL, only the shown reasons read."""
-    selection, params = ops.firm_selection(
+    selection, params = firm_selection(
         access.firm_scope(user),
         filters,
         "JOIN assessments a ON a.firm_id = f.id JOIN decisions d ON d.assessment_id = a.id",
@@ -168,7 +168,7 @@ def overrides(
 
 
 def dashboard(
-    db: sqlite_utils.Database, user: Any, filters: ops.FirmFilter, dimension_ids: list[str]
+    db: sqlite_utils.Database, user: Any, filters: FirmFilter, dimension_ids: list[str]
 ) -> dict[str, Any]:
     """Everything the dashboard shows, for the firms ``user`` may see matching ``filters``."""
     access.require(user, access.STAFF)
@@ -188,11 +188,11 @@ def _figures(
     db: sqlite_utils.Database,
     user: Any,
     scope: tuple[str, dict[str, Any]],
-    filters: ops.FirmFilter,
+    filters: FirmFilter,
     dimension_ids: list[str],
 ) -> dict[str, Any]:
     """The dashboard's aggregates (everything but the incoming requests)."""
-    selection, params = ops.firm_selection(scope, filters)
+    selection, params = firm_selection(scope, filters)
     # One pass over the center's firms: every count below is a sum of these groups.
     groups = db.execute(
         f"SELECT {STAGE_SQL} AS stage, f.industry, {_size_band_sql()} AS band, l.track, "
@@ -203,7 +203,7 @@ def _figures(
     pipeline: Counter = Counter()
     tracks: Counter = Counter()
     by_industry: dict[str, Counter] = {}
-    by_size: dict[str, Counter] = {band: Counter() for band in ops.SIZE_BANDS}
+    by_size: dict[str, Counter] = {band: Counter() for band in SIZE_BANDS}
     for stage, industry, band, track, n in groups:
         pipeline[stage] += n
         if not track:

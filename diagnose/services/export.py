@@ -19,8 +19,8 @@ from typing import IO, Any
 
 import sqlite_utils
 
-from .. import assessments as ops
 from ..diagnosis.explanations import TRACK_NAMES
+from ..records.firms import FIRM_ROW, FirmFilter, firm_selection
 from ..storage import transaction
 from ..templating import KST
 from . import access, audit
@@ -176,7 +176,7 @@ class Export:
         self,
         db: sqlite_utils.Database,
         scope: tuple[str, dict[str, Any]],
-        filters: ops.FirmFilter,
+        filters: FirmFilter,
         questionnaire: Any,
     ):
         self.db, self.scope, self.filters = db, scope, filters
@@ -190,7 +190,7 @@ class Export:
         self.firms_written = 0
 
     def _select(self, joins: str = "") -> tuple[str, dict[str, Any]]:
-        return ops.firm_selection(self.scope, self.filters, joins)
+        return firm_selection(self.scope, self.filters, joins)
 
     def sheets(self) -> dict[str, tuple[list[Column], Iterator[dict[str, Any]]]]:
         firms, params = self._select()
@@ -199,7 +199,7 @@ class Export:
         return {
             "기업": (
                 self.firm_columns,
-                self._counted(_rows(self.db, f"SELECT {ops.FIRM_ROW} {firms} {_ORDER}", params)),
+                self._counted(_rows(self.db, f"SELECT {FIRM_ROW} {firms} {_ORDER}", params)),
             ),
             "진단": (
                 self.diagnosis_columns,
@@ -243,7 +243,7 @@ class Export:
         last_firm = None
         for row in _rows(
             self.db,
-            f"""SELECT {ops.FIRM_ROW}, {_DIAGNOSIS_VALUES},
+            f"""SELECT {FIRM_ROW}, {_DIAGNOSIS_VALUES},
                 (SELECT SUM(t.hours * COALESCE(NULLIF(t.trainees, 0), 1))
                  FROM training_records t WHERE t.firm_id = f.id) AS training_hours
             {selection} {_ORDER}, a.submitted_at, a.id""",
@@ -354,7 +354,7 @@ def write_xlsx(export: Export, out: IO[bytes]) -> None:
 def export(
     db: sqlite_utils.Database,
     user: Any | None,
-    filters: ops.FirmFilter,
+    filters: FirmFilter,
     file_format: str,
     questionnaire: Any,
     out: IO[bytes],

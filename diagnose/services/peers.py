@@ -26,10 +26,10 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from .. import assessments as ops
+from ..records.firms import SIZE_BANDS as FIRM_SIZE_BANDS
 
 # The center statistics' size bands (employees, inclusive), the open top band closed off.
-SIZE_BANDS = tuple((low, high or 10**9) for low, high in ops.SIZE_BANDS.values())
+SIZE_BANDS = tuple((low, high or 10**9) for low, high in FIRM_SIZE_BANDS.values())
 MIN_FIRMS = 10
 MIN_CENTERS = 3
 MIN_FIRMS_UNKNOWN = 7  # left when the largest center's firms are taken out

@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlite_utils
 
-from .. import assessments as ops
+from ..records.firms import FirmFilter, firm_selection
 from ..vocabulary import TRACKS
 
 MOVED = 5.0  # points on a 0-100 dimension score that count as a real change
@@ -159,7 +159,7 @@ def center_movement(
     db: sqlite_utils.Database,
     scope: tuple[str, dict[str, Any]],
     dimension_ids: list[str],
-    filters: ops.FirmFilter | None = None,
+    filters: FirmFilter | None = None,
 ) -> list[dict[str, Any]]:
     """The average movement of re-diagnosed firms, by the track of their earlier diagnosis:
     how many firms, the mean change of readiness and of each dimension, how many changed
@@ -167,9 +167,9 @@ def center_movement(
     decided one it started from (else the decided one before); undecided diagnoses take no
     part. One query over the firms ``scope`` allows that match ``filters`` and were
     diagnosed twice or more (``firm_latest``)."""
-    selection, params = ops.firm_selection(
+    selection, params = firm_selection(
         scope,
-        filters or ops.FirmFilter(),
+        filters or FirmFilter(),
         "JOIN assessments a ON a.firm_id = f.id JOIN predictions p ON p.id = "
         "(SELECT MAX(x.id) FROM predictions x WHERE x.assessment_id = a.id)",
     )

@@ -84,7 +84,7 @@ def edition(record: dict[str, Any], lang: str) -> str:
 
 def link_view(db: sqlite_utils.Database, record: dict[str, Any]) -> dict[str, Any]:
     """``record`` as its result link shows it: named as the self-assessment typed it."""
-    from ..assessments import assessment_record
+    from ..records.assessments import assessment_record
 
     origin = record
     if record.get("based_on"):
@@ -188,7 +188,14 @@ def issue(
             "render_queued_at = NULL, render_error = NULL, render_failures = 0, "
             "retry_after = NULL WHERE issued_reports.delivered_at IS NULL",
             [
-                record["id"], key_lang, revision, roadmap_revision, stamp, html, key, stamp_now,
+                record["id"],
+                key_lang,
+                revision,
+                roadmap_revision,
+                stamp,
+                html,
+                key,
+                stamp_now,
                 user_id,
             ],
         )
@@ -218,7 +225,7 @@ def reissue(db: sqlite_utils.Database, user: Any, assessment_id: int) -> list[di
     """Issue a submitted diagnosis's report again, in both languages, from the catalogue and
     registry as they are now (after an edit): dated and marked as revised; the firm's link
     then gives this one. For whoever may work on the firm (its consultant, its center's staff)."""
-    from ..assessments import assessment_record
+    from ..records.assessments import assessment_record
 
     firm, row = access.assessment_access(db, user, assessment_id)
     if not access.may_work_on(user, firm):
@@ -465,7 +472,7 @@ def render_report_now(app: Any, assessment_id: int, lang: str) -> str:
     """Issue (if not issued) and render a submitted assessment's report into the cache, in a
     render child of this process; its cache key. Raises ``LookupError`` for an unknown or
     draft assessment and ``RenderError`` when the render fails."""
-    from ..assessments import assessment_record
+    from ..records.assessments import assessment_record
 
     db = connect(app.config["DATABASE"])
     try:
@@ -531,7 +538,7 @@ def register_tasks(queue: Any, config: Any, instance: Path, app: Any) -> None:
         current = app()
         db = connect(current.config["DATABASE"])
         try:
-            from ..assessments import assessment_record
+            from ..records.assessments import assessment_record
 
             record = assessment_record(db, assessment_id)
             if record is None or record["status"] != "submitted":

@@ -14,9 +14,10 @@ from typing import Any
 import sqlite_utils
 from flask_babel import force_locale
 
-from .. import assessments as ops
 from ..diagnosis.explanations import explain
 from ..diagnosis.store import latest_diagnosis
+from ..records.assessments import load_answers
+from ..records.questionnaire_versions import questionnaire_of
 from ..roadmap.catalogue import RoadmapData
 from ..roadmap.planner import (
     COACHING,
@@ -71,9 +72,9 @@ def planned(
     """The plan of a submitted assessment, with what it was built from: the catalogue and
     registry as they are now, or ``data`` (those its report was issued with)."""
     data = roadmap_data(db, app, data)
-    questionnaire = ops.questionnaire_of(db, app.extensions["questionnaires"], record)
+    questionnaire = questionnaire_of(db, app.extensions["questionnaires"], record)
     diagnosis = latest_diagnosis(db, record["id"])
-    answers, notes = ops.load_answers(db, record["id"])
+    answers, notes = load_answers(db, record["id"])
     prediction = diagnosis["prediction"]
     decision = diagnosis["decision"]
     track = decision["final_track"] if decision else prediction.track
@@ -250,8 +251,8 @@ def task_view(db: sqlite_utils.Database, app, record: dict[str, Any], lang: str)
     from ..roadmap.report import answers_record
     from ..roadmap.themes import theme_specs
 
-    questionnaire = ops.questionnaire_of(db, app.extensions["questionnaires"], record)
-    answers, notes = ops.load_answers(db, record["id"])
+    questionnaire = questionnaire_of(db, app.extensions["questionnaires"], record)
+    answers, notes = load_answers(db, record["id"])
     found = themes_for_assessments(db, [record["id"]])[record["id"]]
     suggestion = None if found else suggested_theme(db, record["id"])
     return {

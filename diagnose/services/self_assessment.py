@@ -24,9 +24,11 @@ from typing import Any
 
 import sqlite_utils
 
-from .. import assessments as ops
 from ..diagnosis.scoring import is_answered, is_visible
 from ..questionnaire.schema import Catalogue, Item, Questionnaire
+from ..records.assessments import assessment_record, load_answers, self_assessment_answers
+from ..records.questionnaire_versions import questionnaire_of
+from ..records.self_assessed import UNASSIGNED_CENTER, assessment_by_result_token
 from ..storage import now, transaction
 from . import submissions
 from .answering import Answering, Page
@@ -124,7 +126,7 @@ def answering(
 ) -> Answering:
     """The self-assessment a link opened (``row``, from ``by_token``), to be answered on: the
     same engine as a consultant's interview, with the form's screens, without notes."""
-    questionnaire = ops.questionnaire_of(db, catalogue, row)
+    questionnaire = questionnaire_of(db, catalogue, row)
     return Answering(
         questionnaire=questionnaire,
         profile=row["profile"],
@@ -303,7 +305,7 @@ def sharpen(db: sqlite_utils.Database, row_id: int, days: int) -> None:
         if row is None or row[0] != "submitted":
             return  # already reopened (a second tap): carry on where it is
         profile = db.execute("SELECT profile FROM assessments WHERE id = ?", [row[1]]).fetchone()[0]
-        answers, _notes = ops.load_answers(db, row[1])
+        answers, _notes = load_answers(db, row[1])
         stamp = now()
         db.execute(
             "UPDATE self_assessments SET status = 'answering', form = 'full', profile = ?, "
@@ -323,11 +325,11 @@ def result_of(
     assessment, or (for one sent through the API) the assessment of that result link."""
     row = by_token(db, token)
     if row is None:
-        return None, ops.assessment_by_result_token(db, hash_token(token))
+        return None, assessment_by_result_token(db, hash_token(token))
     if not row["submissions"]:
         return row, None
     latest = _result_token(token, row["submissions"] - 1)
-    return row, ops.assessment_by_result_token(db, hash_token(latest))
+    return row, assessment_by_result_token(db, hash_token(latest))
 
 
 def center_of(db: sqlite_utils.Database, center_id: int) -> dict[str, Any]:
@@ -336,7 +338,7 @@ def center_of(db: sqlite_utils.Database, center_id: int) -> dict[str, Any]:
         db.query("SELECT name, phone, email, address FROM centers WHERE id = ?", [center_id])
     )
     center = rows[0] if rows else {"name": "", "phone": "", "email": "", "address": ""}
-    center["pool"] = center["name"] == ops.UNASSIGNED_CENTER
+    center["pool"] = center["name"] == UNASSIGNED_CENTER
     return center
 
 
@@ -399,7 +401,7 @@ def confirmed_diagnosis(
     ).fetchone()
     if found is None:
         return None
-    confirmed = ops.assessment_record(db, found[0])
+    confirmed = assessment_record(db, found[0])
     if confirmed is None:
         return None
     confirmed["firm_name"] = record["firm_name"]
@@ -424,13 +426,13 @@ def compare_with_self_assessment(
     from ..templating import answer_text
     from .submissions import effective_track
 
-    own_answers = ops.self_assessment_answers(db, record.get("based_on"))
+    own_answers = self_assessment_answers(db, record.get("based_on"))
     if not own_answers or record.get("status") != "submitted":
         return None
     own, ours = latest_diagnosis(db, record["based_on"]), latest_diagnosis(db, record["id"])
     if own is None or ours is None:
         return None
-    answers = ops.load_answers(db, record["id"])[0]
+    answers = load_answers(db, record["id"])[0]
     rows, only_here = [], 0
     for dimension in questionnaire.dimensions:
         for item in dimension.items:

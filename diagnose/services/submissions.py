@@ -18,9 +18,11 @@ from typing import Any
 
 import sqlite_utils
 
-from .. import assessments as ops
 from ..diagnosis.store import diagnose, latest_diagnosis
 from ..questionnaire.schema import Questionnaire
+from ..records.assessments import record_submitted_assessment, submit_assessment
+from ..records.firms import create_firm, firm_with_number, self_assessed_firm
+from ..records.self_assessed import center_for_region
 from ..storage import now, transaction
 from . import access, audit, reports, schemas
 
@@ -90,7 +92,7 @@ def submit_draft(
         ).fetchone()
         if row is None or row[0] != "draft":
             return False
-        ops.submit_assessment(db, assessment_id, profile)
+        submit_assessment(db, assessment_id, profile)
         diagnose(
             db,
             model,
@@ -191,20 +193,20 @@ def intake(
                 return earlier
         if user:
             center_id = user.center_id
-            firm = ops.firm_with_number(db, center_id, profile["business_number"])
+            firm = firm_with_number(db, center_id, profile["business_number"])
             if firm and not access.may_file_under(db, user, firm):
                 raise access.NotInCaseload(firm["id"])  # a colleague's firm: nothing stored
-            firm_id = firm["id"] if firm else ops.create_firm(db, center_id, user.id, profile)
+            firm_id = firm["id"] if firm else create_firm(db, center_id, user.id, profile)
             token = expires = None
         else:
-            own = ops.self_assessed_firm(db, self_firm_id) if self_firm_id else None
-            center_id = own["center_id"] if own else ops.center_for_region(db, profile["region"])
-            firm_id = own["id"] if own else ops.create_firm(db, center_id, None, profile, "self")
+            own = self_assessed_firm(db, self_firm_id) if self_firm_id else None
+            center_id = own["center_id"] if own else center_for_region(db, profile["region"])
+            firm_id = own["id"] if own else create_firm(db, center_id, None, profile, "self")
             token = result_token or secrets.token_urlsafe(24)
             expires = (datetime.now(UTC) + timedelta(days=result_link_days)).isoformat(
                 timespec="seconds"
             )
-        assessment_id = ops.record_submitted_assessment(
+        assessment_id = record_submitted_assessment(
             db,
             firm_id,
             center_id,

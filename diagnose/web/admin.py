@@ -7,7 +7,6 @@ and the catalogue (``services.access``).
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import (
@@ -25,19 +24,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from ..auth import (
-    ACTING_CENTER,
-    LoginExists,
-    create_user,
-    end_user_sessions,
-    new_password,
-    revoke_user_tokens,
-    set_password,
-)
-from ..services import access, audit, registry
+from ..auth import ACTING_CENTER, LoginExists, new_password
+from ..services import access, logins, registry
 from ..services.access import Right, requires
-from ..storage import get_db, transaction
-from ..vocabulary import Role
+from ..storage import get_db
 from .center_forms import ActionForm, NewUserForm
 from .forms import ui_language
 from .ids import parse_id
@@ -46,7 +36,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 def _centers() -> list[dict[str, Any]]:
-    return list(get_db().query("SELECT id, name, region FROM centers ORDER BY name"))
+    return logins.centers(get_db())
 
 
 @bp.app_context_processor
@@ -68,8 +58,7 @@ def act():
     if target is None or not any(c["id"] == target for c in _centers()):
         abort(404)
     session[ACTING_CENTER] = target
-    with transaction(get_db()) as db:
-        audit.record(db, "act", "center", target, center_id=target, user_id=current_user.id)
+    logins.act_for(get_db(), current_user, target)
     return redirect(url_for("center.dashboard_page"))
 
 
@@ -106,28 +95,16 @@ def users():
         email = form.email.data.strip().lower()
         password = new_password()
         try:
-            with transaction(db):
-                user_id = create_user(
-                    db,
-                    int(form.center.data),
-                    email,
-                    form.name.data.strip(),
-                    password,
-                    form.role.data,
-                )
-                if form.phone.data:
-                    db.execute(
-                        "UPDATE users SET phone = ? WHERE id = ?", [form.phone.data, user_id]
-                    )
-                audit.record(
-                    db,
-                    "create",
-                    "user",
-                    user_id,
-                    center_id=int(form.center.data),
-                    user_id=current_user.id,
-                    detail=form.role.data,
-                )
+            logins.create_login(
+                db,
+                current_user,
+                int(form.center.data),
+                email,
+                form.name.data.strip(),
+                password,
+                form.role.data,
+                form.phone.data or "",
+            )
         except LoginExists:  # there already, or created by another click at the same moment
             form.email.errors.append(_("A login with this email exists already."))
             status = 422
@@ -137,21 +114,7 @@ def users():
             form.email.data = form.name.data = form.phone.data = ""
     elif form.is_submitted():
         status = 422
-    condition = "1" if current_user.is_administrator else "u.center_id = ? AND u.role != ?"
-    params = (
-        [] if current_user.is_administrator else [current_user.home_center_id, Role.ADMINISTRATOR]
-    )
-    people = list(
-        db.query(
-            f"""SELECT u.*, c.name AS center_name,
-                   (SELECT COUNT(*) FROM api_tokens t WHERE t.user_id = u.id
-                    AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?))
-                    AS live_tokens
-                FROM users u JOIN centers c ON c.id = u.center_id
-                WHERE {condition} ORDER BY c.name, u.name""",
-            [date.today().isoformat(), *params],
-        )
-    )
+    people = logins.logins_seen_by(db, current_user)
     return render_template(
         "admin/users.html",
         form=form,
@@ -205,17 +168,7 @@ def reset_password(user_id: int):
     if asked:
         return asked
     password = new_password()
-    with transaction(get_db()) as db:
-        set_password(db, user_id, password)
-        end_user_sessions(db, user_id)
-        audit.record(
-            db,
-            "reset_password",
-            "user",
-            user_id,
-            center_id=target["center_id"],
-            user_id=current_user.id,
-        )
+    logins.reset_password(get_db(), current_user, target, password)
     return render_template("admin/password_reset.html", email=target["email"], password=password)
 
 
@@ -232,16 +185,7 @@ def revoke_tokens(user_id: int):
     )
     if asked:
         return asked
-    with transaction(get_db()) as db:
-        count = revoke_user_tokens(db, user_id)
-        audit.record(
-            db,
-            "revoke_tokens",
-            "user",
-            user_id,
-            center_id=target["center_id"],
-            user_id=current_user.id,
-        )
+    count = logins.revoke_tokens(get_db(), current_user, target)
     flash(_("%(n)s API tokens of %(email)s revoked.", n=count, email=target["email"]), "success")
     return redirect(url_for(".users"))
 
@@ -265,15 +209,7 @@ def disable(user_id: int):
     )
     if asked:
         return asked
-    from ..storage import now
-
-    with transaction(get_db()) as db:
-        db.execute("UPDATE users SET disabled_at = ? WHERE id = ?", [now(), user_id])
-        end_user_sessions(db, user_id)
-        revoke_user_tokens(db, user_id)
-        audit.record(
-            db, "disable", "user", user_id, center_id=target["center_id"], user_id=current_user.id
-        )
+    logins.disable(get_db(), current_user, target)
     flash(_("The login of %(email)s is disabled.", email=target["email"]), "success")
     return redirect(url_for(".users"))
 
@@ -282,11 +218,7 @@ def disable(user_id: int):
 @requires(Right.STAFF)
 def enable(user_id: int):
     target = _target(user_id)
-    with transaction(get_db()) as db:
-        db.execute("UPDATE users SET disabled_at = NULL WHERE id = ?", [user_id])
-        audit.record(
-            db, "enable", "user", user_id, center_id=target["center_id"], user_id=current_user.id
-        )
+    logins.enable(get_db(), current_user, target)
     flash(_("The login of %(email)s is enabled again.", email=target["email"]), "success")
     return redirect(url_for(".users"))
 

@@ -13,17 +13,19 @@ from typing import Any
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
 
-from .. import assessments as ops
 from .. import inputs
 from ..auth import user_for_token
 from ..diagnosis.explanations import diagnosis_json
 from ..diagnosis.store import latest_diagnosis
 from ..limits import limiter
 from ..questionnaire.types import NOT_APPLICABLE
+from ..records.assessments import get_assessment, load_answers
+from ..records.questionnaire_versions import questionnaire_of
+from ..records.self_assessed import assessment_by_result_token
 from ..services import access, audit, schemas, submissions
 from ..services.access import Right, requires
 from ..services.submissions import hash_token
-from ..storage import get_db, transaction
+from ..storage import get_db
 from . import external_url, pdf_download
 from .forms import ui_language
 from .openapi import (
@@ -270,7 +272,7 @@ def _diagnosis_body(
     result_expires_at: str | None = None,
 ) -> dict[str, Any]:
     """The API's answer, shaped and checked by the same model the OpenAPI document shows."""
-    answers, _notes = ops.load_answers(get_db(), assessment_id)
+    answers, _notes = load_answers(get_db(), assessment_id)
     body = diagnosis_json(assessment_id, questionnaire, diagnosis, ui_language(), answers)
     if result_token:
         body["consultants_usually"] = None  # the model's view is for consultants only
@@ -293,14 +295,14 @@ def _readable(assessment_id: int) -> dict[str, Any] | None:
     if not 0 < assessment_id <= MAX_ID:  # beyond SQLite's integers: nothing has that id
         return None
     if user:
-        record = ops.get_assessment(db, user.center_id, assessment_id)
+        record = get_assessment(db, user.center_id, assessment_id)
         try:  # the same role and caseload as the pages (services/access.py)
             access.assessment_access(db, user, assessment_id)
         except access.NotFound:
             record = None
     else:
         token = request.headers.get("X-Result-Token") or request.args.get("token", "")
-        record = ops.assessment_by_result_token(db, hash_token(token)) if token else None
+        record = assessment_by_result_token(db, hash_token(token)) if token else None
         if record and record["id"] != assessment_id:
             record = None
     return record if record and record["status"] == "submitted" else None
@@ -308,16 +310,15 @@ def _readable(assessment_id: int) -> dict[str, Any] | None:
 
 def _audit_read(record: dict[str, Any], action: str) -> None:
     user = _token_user()
-    with transaction(get_db()) as db:
-        audit.record(
-            db,
-            action,
-            "assessment",
-            record["id"],
-            center_id=record["center_id"],
-            user_id=user.id if user else None,
-            actor="api token" if user else "",
-        )
+    audit.record_alone(
+        get_db(),
+        action,
+        "assessment",
+        record["id"],
+        center_id=record["center_id"],
+        user_id=user.id if user else None,
+        actor="api token" if user else "",
+    )
 
 
 # Who may read an assessment: a consultant of its center (bearer token), or whoever holds its
@@ -345,7 +346,7 @@ def assessment(assessment_id: int):
     if record is None:
         return _error(404, "not_found", _("No such assessment."))
     db = get_db()
-    questionnaire = ops.questionnaire_of(db, catalogue(), record)
+    questionnaire = questionnaire_of(db, catalogue(), record)
     diagnosis = latest_diagnosis(db, assessment_id)
     if diagnosis is None:
         return _error(404, "not_found", _("No such assessment."))

@@ -28,9 +28,11 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import assessments as ops
+from ..records.assessments import NotEditable, get_assessment
+from ..records.questionnaire_versions import questionnaire_of
 from ..services import access, batch, caseload, dashboard, export, rediagnosis, requests
 from ..services.access import Right, requires
+from ..services.logins import consultants_of, user_name
 from ..storage import get_db
 from . import charts
 from .center_forms import (
@@ -39,13 +41,14 @@ from .center_forms import (
     AssignForm,
     BatchForm,
     TrainingForm,
-    consultants_of,
     firm_filter_form,
 )
 from .forms import ui_language
 from .ids import parse_id
 
 bp = Blueprint("center", __name__)
+
+
 def catalogue():
     return current_app.extensions["questionnaires"]
 
@@ -409,12 +412,12 @@ def carried(assessment_id: int):
     """A re-diagnosis draft: per section, the answers carried over from the last diagnosis,
     each section confirmed as still true or opened to change."""
     db = get_db()
-    record = ops.get_assessment(db, current_user.center_id, assessment_id)
+    record = get_assessment(db, current_user.center_id, assessment_id)
     if record is None:
         abort(404)
     if record["status"] != "draft":
         return redirect(url_for("consultant.result", assessment_id=assessment_id))
-    questionnaire = ops.questionnaire_of(db, catalogue(), record)
+    questionnaire = questionnaire_of(db, catalogue(), record)
     return render_template(
         "center/carried.html",
         record=record,
@@ -428,15 +431,15 @@ def carried(assessment_id: int):
 @requires(Right.DRAFT)
 def confirm_section(assessment_id: int, section: str):
     db = get_db()
-    record = ops.get_assessment(db, current_user.center_id, assessment_id)
+    record = get_assessment(db, current_user.center_id, assessment_id)
     if record is None or not ActionForm().validate_on_submit():
         abort(404 if record is None else 400)
-    questionnaire = ops.questionnaire_of(db, catalogue(), record)
+    questionnaire = questionnaire_of(db, catalogue(), record)
     try:
         count = caseload.confirm_section(db, current_user, questionnaire, assessment_id, section)
     except access.NotFound:
         abort(404)
-    except ops.NotEditable:
+    except NotEditable:
         return redirect(url_for("consultant.result", assessment_id=assessment_id))
     flash(_("%(n)s answers confirmed as still true.", n=count), "success")
     return redirect(url_for(".carried", assessment_id=assessment_id) + f"#s-{section}")
@@ -509,8 +512,8 @@ def firm_extras(firm: dict[str, Any]) -> dict[str, Any]:
     latest = rediagnosis.latest_decided(db, firm["id"])  # decided against decided only
     compared = None
     if latest:
-        record = ops.get_assessment(db, firm["center_id"], latest)
-        questionnaire = ops.questionnaire_of(db, catalogue(), record)
+        record = get_assessment(db, firm["center_id"], latest)
+        questionnaire = questionnaire_of(db, catalogue(), record)
         compared = rediagnosis.comparison(db, questionnaire, latest, lang)
     table = None
     if compared:
@@ -532,9 +535,8 @@ def firm_extras(firm: dict[str, Any]) -> dict[str, Any]:
         )
     form = TrainingForm()
     form.module.choices = _training_choices()
-    assignee = db.execute("SELECT name FROM users WHERE id = ?", [firm["assigned_to"]]).fetchone()
     return {
-        "assignee_name": assignee[0] if assignee else "",
+        "assignee_name": user_name(db, firm["assigned_to"]),
         "training": caseload.training_of(db, firm["id"]),
         "training_form": form,
         "comparison": compared,

@@ -25,9 +25,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, NumberRange, Optional, Regexp, ValidationError
 
 from .. import inputs
-from ..assessments import FIRM_SORTS, SIZE_BANDS, FirmFilter
 from ..questionnaire.schema import Questionnaire
-from ..vocabulary import Role
+from ..records.firms import FIRM_SORTS, SIZE_BANDS, FirmFilter
+from ..services.logins import consultants_of
 from .forms import TRACK_CHOICES, TextLimits
 from .ids import MAX_ID, parse_id
 
@@ -127,18 +127,6 @@ class FirmFilterForm(FlaskForm):
         }
         args.update(changes)
         return {k: v for k, v in args.items() if v not in (None, "")}
-
-
-def consultants_of(db: sqlite_utils.Database, center_id: int) -> list[dict[str, Any]]:
-    """The center's consultants (active), by name: whom the assign lists offer. Staff assign
-    firms; they are not offered themselves."""
-    return list(
-        db.query(
-            "SELECT id, name, email, role FROM users WHERE center_id = ? AND disabled_at IS NULL "
-            "AND role = ? ORDER BY name",
-            [center_id, Role.CONSULTANT],
-        )
-    )
 
 
 def firm_filter_form(

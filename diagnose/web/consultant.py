@@ -22,17 +22,26 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 
-from .. import assessments as ops
 from ..diagnosis.explanations import explain
 from ..diagnosis.scoring import missing_required
 from ..diagnosis.store import DecisionError, latest_diagnosis, override_rates
 from ..questionnaire.schema import Questionnaire
+from ..records.assessments import firm_assessments, get_assessment, self_assessment_answers
+from ..records.firms import (
+    FirmFilter,
+    create_firm,
+    firm_profile,
+    firm_with_number,
+    get_firm,
+    update_firm,
+)
+from ..records.self_assessed import link_evidence, link_self_assessed
 from ..services import access, answering, audit, caseload, lifecycle, reports, submissions
 from ..services.access import Right, requires
 from ..services.answering import PROFILE, REVIEW
 from ..services.decisions import record_decision
 from ..services.self_assessment import compare_with_self_assessment
-from ..storage import get_db, transaction
+from ..storage import get_db
 from . import answering as pages
 from . import pdf_download
 from .forms import ConfirmForm, DecisionForm, profile_form_class, profile_values, ui_language
@@ -46,16 +55,15 @@ def catalogue():
 
 
 def _audit(action: str, target: str, target_id: int | None, detail: str = "") -> None:
-    with transaction(get_db()) as db:
-        audit.record(
-            db,
-            action,
-            target,
-            target_id,
-            center_id=current_user.center_id,
-            user_id=current_user.id,
-            detail=detail,
-        )
+    audit.record_alone(
+        get_db(),
+        action,
+        target,
+        target_id,
+        center_id=current_user.center_id,
+        user_id=current_user.id,
+        detail=detail,
+    )
 
 
 def _login_expired():
@@ -97,11 +105,11 @@ def new_firm():
     if form.validate_on_submit():
         profile = profile_values(form)
         db = get_db()
-        existing = ops.firm_with_number(db, current_user.center_id, profile["business_number"])
+        existing = firm_with_number(db, current_user.center_id, profile["business_number"])
         if existing:
             form.business_number.errors.append(_already_registered(db, existing))
         else:
-            firm_id = ops.create_firm(db, current_user.center_id, current_user.id, profile)
+            firm_id = create_firm(db, current_user.center_id, current_user.id, profile)
             _audit("create", "firm", firm_id)
             flash(_("Firm registered."), "success")
             return redirect(url_for(".firm", firm_id=firm_id))
@@ -123,7 +131,7 @@ def _already_registered(db, existing: dict[str, Any]) -> str:
 
 
 def _firm_or_404(firm_id: int) -> dict[str, Any]:
-    firm = ops.get_firm(get_db(), current_user.center_id, firm_id)
+    firm = get_firm(get_db(), current_user.center_id, firm_id)
     if firm is None:
         abort(404)  # another center's firm looks exactly like a missing one
     return firm
@@ -136,7 +144,7 @@ def firm(firm_id: int):
     _audit("view", "firm", firm_id)
     db = get_db()
     registered = (
-        ops.firm_with_number(db, current_user.center_id, firm["business_number"])
+        firm_with_number(db, current_user.center_id, firm["business_number"])
         if firm["origin"] == "self"
         else None
     )
@@ -146,10 +154,10 @@ def firm(firm_id: int):
     return render_template(
         "firm.html",
         firm=firm,
-        assessments=ops.firm_assessments(db, firm_id),
+        assessments=firm_assessments(db, firm_id),
         questionnaire=catalogue().current,
         registered=registered,
-        link_evidence=ops.link_evidence(firm, registered) if registered else None,
+        link_evidence=link_evidence(firm, registered) if registered else None,
         firm_requests=firm_requests.firm_requests(db, current_user.center_id, firm_id),
         **firm_extras(firm),
     )
@@ -161,16 +169,15 @@ def edit_firm(firm_id: int):
     """Correct a firm's details (the next diagnosis starts from them)."""
     firm = _firm_or_404(firm_id)
     questionnaire = catalogue().current
-    form = profile_form_class(questionnaire, ui_language())(data=ops.firm_profile(firm))
+    form = profile_form_class(questionnaire, ui_language())(data=firm_profile(firm))
     if form.validate_on_submit():
         profile = profile_values(form)
         db = get_db()
-        other = ops.firm_with_number(db, current_user.center_id, profile["business_number"])
+        other = firm_with_number(db, current_user.center_id, profile["business_number"])
         if other and other["id"] != firm_id and firm["origin"] == "center":
             form.business_number.errors.append(_already_registered(db, other))
         else:
-            with transaction(db):
-                ops.update_firm(db, firm_id, profile)
+            update_firm(db, firm_id, profile)
             _audit("update", "firm", firm_id)
             flash(_("The firm's details are saved."), "success")
             return redirect(url_for(".firm", firm_id=firm_id))
@@ -186,12 +193,12 @@ def link(firm_id: int):
     target = parse_id(request.form.get("firm_id", ""))
     if self_firm["origin"] != "self" or target is None:
         abort(400)
-    registered = ops.get_firm(get_db(), current_user.center_id, target)
+    registered = get_firm(get_db(), current_user.center_id, target)
     if registered is None:
         abort(404)
     # The public business number alone is no evidence: the contact must match, or staff
     # confirm that they checked with the firm through the contact the center holds.
-    evidence = ops.link_evidence(self_firm, registered)
+    evidence = link_evidence(self_firm, registered)
     if evidence is None and request.form.get("confirmed") == "1":
         evidence = "confirmed"
     if evidence is None:
@@ -205,7 +212,7 @@ def link(firm_id: int):
         )
         return redirect(url_for(".firm", firm_id=firm_id))
     try:
-        ops.link_self_assessed(get_db(), current_user.center_id, firm_id, target, evidence)
+        link_self_assessed(get_db(), current_user.center_id, firm_id, target, evidence)
     except ValueError:
         abort(404)
     _audit("link", "firm", target, detail=f"self-assessed firm {firm_id} ({evidence})")
@@ -259,7 +266,7 @@ class Interview:
 
     def __init__(self, assessment_id: int):
         db = get_db()
-        self.record = ops.get_assessment(db, current_user.center_id, assessment_id)
+        self.record = get_assessment(db, current_user.center_id, assessment_id)
         if self.record is None:
             abort(404)
         self.id = assessment_id
@@ -269,7 +276,7 @@ class Interview:
         self.steps = self.answering.steps
         # Answers still as the firm gave them in its self-assessment, and what it gave.
         self.carried = self.answering.carried
-        self.firm_answers = ops.self_assessment_answers(db, self.record.get("based_on"))
+        self.firm_answers = self_assessment_answers(db, self.record.get("based_on"))
 
     @property
     def is_draft(self) -> bool:
@@ -522,7 +529,7 @@ def reissue(assessment_id: int):
 @requires(Right.SIGNED_IN)
 def roadmap_pdf(assessment_id: int):
     """The firm's training roadmap as a PDF, in the UI language or ``?lang=``."""
-    record = ops.get_assessment(get_db(), current_user.center_id, assessment_id)
+    record = get_assessment(get_db(), current_user.center_id, assessment_id)
     if record is None or record["status"] != "submitted":
         abort(404)
     _audit("download", "assessment", assessment_id)
@@ -538,7 +545,7 @@ def task_and_answers(assessment_id: int):
     from .forms import TaskThemesForm
 
     db = get_db()
-    record = ops.get_assessment(db, current_user.center_id, assessment_id)
+    record = get_assessment(db, current_user.center_id, assessment_id)
     if record is None or record["status"] != "submitted":
         abort(404)
     lang = ui_language()
@@ -571,7 +578,7 @@ def overrides():
             get_db(), current_user.center_id, None if current_user.is_staff else current_user.id
         ),
         # the reasons, of the firms this user may see (a consultant: their caseload's)
-        reasons=override_reasons(get_db(), current_user, ops.FirmFilter(), 20),
+        reasons=override_reasons(get_db(), current_user, FirmFilter(), 20),
     )
 
 

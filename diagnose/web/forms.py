@@ -39,7 +39,7 @@ NOTE_SUFFIX = "__note"
 
 
 class TextLimits:
-    """The length and characters every stored text obeys (``services.inputs``).
+    """The length and characters every stored text obeys (``diagnose.inputs``).
 
     The one check an autosave applies too: a draft keeps whatever was typed, but not a
     megabyte of it, nor characters that cannot be stored.

@@ -23,15 +23,16 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import assessments as ops
 from ..diagnosis.explanations import explain
 from ..diagnosis.store import latest_diagnosis
 from ..limits import limiter
+from ..records.assessments import load_answers
+from ..records.questionnaire_versions import questionnaire_of
 from ..roadmap.report import report_context
 from ..services import audit, requests
 from ..services import self_assessment as service
 from ..services.access import Right, requires
-from ..storage import get_db, transaction
+from ..storage import get_db
 from . import pdf_download
 from .forms import ConsultantRequestForm, StartForm, ui_language
 from .notice_forms import OwnerEmailForm
@@ -61,8 +62,7 @@ def _record(token: str, action: str) -> tuple[dict[str, Any], dict[str, Any] | N
     row, record = service.result_of(db, token)
     if record is None:
         abort(404)
-    with transaction(db):
-        audit.record(db, action, "assessment", record["id"], center_id=record["center_id"])
+    audit.record_alone(db, action, "assessment", record["id"], center_id=record["center_id"])
     return record, row
 
 
@@ -82,10 +82,9 @@ def confirmed_pdf(token: str):
     found = service.confirmed_diagnosis(db, token, row, record) if record else None
     if found is None:
         abort(404)
-    with transaction(db):
-        audit.record(
-            db, "download", "assessment", found["record"]["id"], center_id=record["center_id"]
-        )
+    audit.record_alone(
+        db, "download", "assessment", found["record"]["id"], center_id=record["center_id"]
+    )
     return pdf_download(found["record"], ui_language())
 
 
@@ -100,9 +99,9 @@ def result(token: str):
         )
     record, row = _record(token, "view")
     lang = ui_language()
-    questionnaire = ops.questionnaire_of(db, current_app.extensions["questionnaires"], record)
+    questionnaire = questionnaire_of(db, current_app.extensions["questionnaires"], record)
     diagnosis = latest_diagnosis(db, record["id"])
-    answers = ops.load_answers(db, record["id"])[0]
+    answers = load_answers(db, record["id"])[0]
     with force_locale(lang):
         report = report_context(db, record, lang)
     scores = diagnosis["scores"]
