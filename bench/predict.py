@@ -2,13 +2,19 @@
 
     .venv/bin/python bench/predict.py [--firms 3000] [--seed 20261203]
 
-Prints (no thresholds, no pass/fail; the machine it runs on says how noisy the timings are):
+Prints, for two generated samples (``synthetic_firm(..., population=...)``): ``even``, spread
+evenly around the scorecard's lines (what the tests exercise), and ``programme``, the firms the
+programme meets as the brief describes them (small, new to AI, ~6 % trained at all: the
+sample the review target of issue 15 is measured on), each with its composition (tracks,
+AI-training experience, size). No thresholds, no pass/fail; the machine it runs on says how
+noisy the timings are:
 - false sentences: every sentence of every generated firm's diagnosis, in Korean and English,
   parsed and checked against the firm's own answers and scores (``tests/sentences.py``);
 - wrong-way moves: one-option raises that move a firm toward beginner, lowers that move it
   out, needs it cannot train for that take it away from a center (the scorecard's rules);
 - review: the share flagged, by kind, and the share of one-answer-away firms flagged (found
-  here by rescoring every one-step change in full, not by the scorecard's own search);
+  here by rescoring every one-step change in full, not by the scorecard's own search), with
+  what flags the firms that are not one answer away;
 - gate moves from a single tick: one lacked piece of equipment, one free online course, "a
   few staff use generative AI on personal accounts", each added to a gated beginner;
 - explanation latency: the scorecard's diagnosis (track, review items, one-step changes) and
@@ -41,7 +47,6 @@ from diagnose.diagnosis.policy import (  # noqa: E402
     HANDS_ON_EQUIPMENT,
     Firm,
     can_train_alone,
-    decide,
     scored_steps,
     track_for,
 )
@@ -55,20 +60,8 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--firms", type=int, default=3000)
-    parser.add_argument("--seed", type=int, default=20261203)
-    parser.add_argument(
-        "--rescored", type=int, default=1000, help="firms whose every one-step change is rescored"
-    )
-    args = parser.parse_args()
-    app = create_app({"INSTANCE_PATH": "/tmp/diagnose-bench", "DEMO_DATA": False})
-    questionnaire = app.extensions["questionnaires"].current
-    rng = np.random.default_rng(args.seed)
-    firms = [synthetic_firm(rng, questionnaire) for _ in range(args.firms)]
-    print(f"{len(firms)} generated firms (seed {args.seed}), questionnaire {questionnaire.key}")
-
+def sample_figures(app, questionnaire, firms, rescored: int) -> list:
+    """Every figure on one sample of firms; returns the diagnoses."""
     # --- the diagnoses, timed with their sentences
     timings, cpu, predictions = [], [], []
     with app.test_request_context():
@@ -86,6 +79,19 @@ def main() -> None:
         f"{1000 * statistics.median(cpu):.1f} ms, p90 {1000 * percentile(cpu, 0.9):.1f} ms"
     )
 
+    # --- composition
+    n = len(firms)
+    tracks = Counter(p.track for p in predictions)
+    grades = Counter(p.experience or "unknown" for p in predictions)
+    print(
+        "composition: tracks "
+        + ", ".join(f"{t} {tracks[t] / n:.1%}" for t in ("beginner", "ax", "shared_center"))
+        + "; AI-training experience "
+        + ", ".join(f"{g} {c / n:.1%}" for g, c in grades.most_common())
+        + f"; employees median {statistics.median(f.employees for f in firms):.0f}, "
+        f"above 50 {sum(f.employees >= 50 for f in firms) / n:.1%}"
+    )
+
     # --- false sentences
     checked, false = 0, []
     with app.test_request_context():
@@ -100,7 +106,7 @@ def main() -> None:
                             check_sentence(case, sentence)
                         except FalseSentence as exc:
                             false.append((lang, sentence, str(exc)))
-    print(f"false sentences: {len(false)} of {checked} ({len(firms)} firms x 2 languages)")
+    print(f"false sentences: {len(false)} of {checked} ({n} firms x 2 languages)")
     for lang, sentence, why in false[:5]:
         print(f"   [{lang}] {sentence} <- {why}")
 
@@ -108,7 +114,8 @@ def main() -> None:
     moves = Counter()
     wrong = Counter()
     away = flagged_away = 0
-    for firm, prediction in list(zip(firms, predictions, strict=True))[: args.rescored]:
+    sample = list(zip(firms, predictions, strict=True))[:rescored]
+    for firm, prediction in sample:
         before = prediction.track
         moved = False
         for up in (True, False):
@@ -140,20 +147,21 @@ def main() -> None:
     flagged = [p for p in predictions if p.needs_review]
     kinds = Counter(r["kind"] for p in flagged for r in p.review)
     print(
-        f"needs_review: {len(flagged)} of {len(firms)} ({len(flagged) / len(firms):.1%}); items by "
-        f"kind {dict(kinds.most_common())}"
+        f"needs_review: {len(flagged)} of {n} ({len(flagged) / n:.1%}); items by kind "
+        f"{dict(kinds.most_common())}"
     )
-    only_away = sum(1 for p in flagged if {r["kind"] for r in p.review} == {"one_step"})
+    not_away = [p for p in flagged if not any(r["kind"] == "one_step" for r in p.review)]
+    why = Counter(r["kind"] for p in not_away for r in p.review)
     print(
-        f"one answer from another track (of the first {args.rescored}, rescored in full): "
-        f"{away} firms ({away / min(len(firms), args.rescored):.1%}), flagged "
-        f"{flagged_away} ({flagged_away / max(1, away):.0%}); flagged for that alone: {only_away}"
+        f"one answer from another track (of the first {len(sample)}, rescored in full): "
+        f"{away} firms ({away / max(1, len(sample)):.1%}), flagged {flagged_away} "
+        f"({flagged_away / max(1, away):.0%}); flagged though not one answer away: "
+        f"{len(not_away)} ({len(not_away) / n:.1%}: {dict(why.most_common())})"
     )
-    print(f"tracks: {dict(Counter(p.track for p in predictions))}")
 
     # --- gate moves from a single tick
-    gated = [f for f in firms if decide(f).rule == "experience_lacking"]
-    beginners = [f for f in firms if track_for(f) == "beginner"]
+    gated = [f for f, p in zip(firms, predictions, strict=True) if p.rule == "experience_lacking"]
+    beginners = [f for f, p in zip(firms, predictions, strict=True) if p.track == "beginner"]
     ticks = {"equipment": [0, 0], "free_online": [0, 0], "genai_individual": [0, 0]}
     for firm in beginners:
         chosen = [v for v in firm.chosen("need_equipment") if v != "none"]
@@ -187,14 +195,44 @@ def main() -> None:
         + "; ".join(f"{k} {moved} of {tried}" for k, (tried, moved) in ticks.items())
         + " (free_online: firms with no course before)"
     )
+    return predictions
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--firms", type=int, default=3000)
+    parser.add_argument("--seed", type=int, default=20261203)
+    parser.add_argument(
+        "--rescored", type=int, default=1000, help="firms whose every one-step change is rescored"
+    )
+    args = parser.parse_args()
+    app = create_app({"INSTANCE_PATH": "/tmp/diagnose-bench", "DEMO_DATA": False})
+    questionnaire = app.extensions["questionnaires"].current
+    samples = {
+        "even": "spread evenly around the scorecard's lines: every rule exercised (tests)",
+        "programme": "the programme's firms as the brief describes them (the review target); "
+        "shares: DOMAIN.md's 6 % trained at all, the rest tool assumptions "
+        "(diagnose/diagnosis/synthetic.py, PROGRAMME_ASSUMPTIONS)",
+    }
+    for offset, (population, what) in enumerate(samples.items()):
+        rng = np.random.default_rng(args.seed + offset)
+        firms = [synthetic_firm(rng, questionnaire, population) for _ in range(args.firms)]
+        print(
+            f"\n== {population}: {len(firms)} generated firms (seed {args.seed + offset}), "
+            f"questionnaire {questionnaire.key}\n   {what}"
+        )
+        predictions = sample_figures(app, questionnaire, firms, args.rescored)
+        if population == "even":
+            even = (firms, predictions)
 
     # --- the shadow model
+    firms, predictions = even
     model = TrackModel.load(current_model_path(Path("/nonexistent")))
     shadow = model.tracks(questionnaire, firms)
     agree = np.mean([s == p.track for s, p in zip(shadow, predictions, strict=True)])
     promotion = model.card.get("promotion") or {}
     print(
-        f"shadow model {model.version}: agrees with the scorecard on {agree:.1%}; "
+        f"\nshadow model {model.version}: agrees with the scorecard on {agree:.1%} (even sample); "
         f"{'promoted' if model.promoted else 'in shadow'} "
         f"({promotion.get('why', 'trained on generated firms only (cold start)')})"
     )

@@ -588,7 +588,7 @@ def sentences_of(words: Mapping[str, Any]) -> list[str]:
         *words["toward"],
         *words["away"],
         *words["ceo_reasons"],
-        *words["review"],
+        *(part for parts in words["review_parts"] for part in parts),
         *words["notes"],
         *(line["text"] for line in words["lines"]),
         *words["counterfactual_steps"],

@@ -197,8 +197,11 @@ def test_the_model_never_decides_it_is_kept_beside_the_track(shipped, small):
         assert a.decisive == b.decisive and a.review == b.review
         assert a.shadow["model_version"] == shipped.version and not a.shadow["promoted"]
         differs += a.shadow["track"] != a.track or b.shadow["track"] != b.track
-        if decision.near:
-            assert a.needs_review and any(r["kind"] == "near_line" for r in a.review)
+        steps = [r for r in a.review if r["kind"] == "one_step"]  # near lines ride on it
+        if steps:
+            assert a.needs_review and [n["line"] for n in steps[0]["near"]] == [
+                f.line for f in decision.near
+            ]
     assert differs < 300
 
 

@@ -388,20 +388,37 @@ INCONSISTENCIES = {
 
 def review_text(item: Any, prediction: Prediction) -> str:
     """A review item in words: what to re-check and why."""
+    return " ".join(review_parts(item, prediction))
+
+
+def _near_text(line: str, value: float, threshold: float) -> str:
+    return _(
+        "Within %(near)s points of a line: %(sentence)s",
+        near=shown(NEAR),
+        sentence=_line_text(line, float(value), float(threshold)),
+    )
+
+
+def review_parts(item: Any, prediction: Prediction) -> list[str]:
+    """A review item as sentences: what to re-check, then why (the lines the firm sits near,
+    for the answers one step from another track)."""
     if isinstance(item, str):  # a diagnosis stored before review items had names
-        return _legacy_review_text(item)
+        return [_legacy_review_text(item)]
     kind, code, detail = item["kind"], item["code"], item.get("detail") or ()
-    if kind == "near_line":
-        return _(
-            "Within %(near)s points of a line: %(sentence)s",
-            near=shown(NEAR),
-            sentence=_line_text(code, float(item["value"]), float(item["threshold"])),
-        )
+    if kind == "near_line":  # stored before issue 15 merged it into the one-step item
+        return [_near_text(code, item["value"], item["threshold"])]
     if kind == "one_step":
-        return _(
-            "One answer from another track: re-check %(answers)s.",
-            answers=", ".join(f"‘{item_name(i)}’" for i in item.get("items") or ()),
-        )
+        return [
+            _(
+                "One answer from another track: re-check %(answers)s.",
+                answers=", ".join(f"‘{item_name(i)}’" for i in item.get("items") or ()),
+            ),
+            *(_near_text(n["line"], n["value"], n["threshold"]) for n in item.get("near") or ()),
+        ]
+    return [_review_sentence(item, kind, code, detail)]
+
+
+def _review_sentence(item: Any, kind: str, code: str, detail: Any) -> str:
     if kind == "inconsistent":
         return str(INCONSISTENCIES[code]) % {"areas": _names(detail, AI_USE_NAMES)}
     if kind == "above_sme_line":
@@ -639,6 +656,7 @@ def explain(
     head, steps = counterfactual_parts(prediction, questionnaire, lang)
     shadow = prediction.shadow or {}
     promoted = bool(shadow.get("promoted"))
+    review = [review_parts(item, prediction) for item in prediction.review]
     return {
         "track_name": track_name(prediction.track),
         "rival": rival,
@@ -654,7 +672,8 @@ def explain(
         "rule_track_name": track_name(prediction.rule_track) if prediction.rule_track else "",
         "agrees_with_rules": prediction.rule_track in ("", prediction.track),
         "experience": experience_text(prediction.experience),
-        "review": [review_text(item, prediction) for item in prediction.review],
+        "review": [" ".join(parts) for parts in review],
+        "review_parts": review,  # each item as sentences: what to re-check, then why
         "notes": [exception_text(e) for e in prediction.exceptions]
         + ([support_text(prediction.support)] if prediction.support else []),
         "lines": lines_used(prediction),

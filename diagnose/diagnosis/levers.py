@@ -91,10 +91,23 @@ class _Book:
         )
 
 
-def gate_shortfall(questionnaire: Questionnaire, firm: Firm) -> float:
-    """How far a firm is from the gate out of the beginner track: 0 exactly when it is out."""
+EXPERIENCE_ITEMS = (*AI_USE_ITEMS, "train_ai_courses")  # all that ``experience_grade`` reads
+
+
+def gate_shortfall(
+    questionnaire: Questionnaire, firm: Firm, grades: dict[tuple, str | None] | None = None
+) -> float:
+    """How far a firm is from the gate out of the beginner track: 0 exactly when it is out.
+
+    ``grades`` keeps the experience grade by the answers it reads, for a search that rescores
+    many one-answer variants of one firm (most of which leave those answers alone)."""
+    if grades is None:
+        grade = experience_grade(firm)
+    else:
+        key = tuple(repr(firm.answers.get(i)) for i in EXPERIENCE_ITEMS)
+        grade = grades[key] if key in grades else grades.setdefault(key, experience_grade(firm))
     # graded like the gate: trying AI or one short course is a step toward it, not past it
-    shortfall = {"none": 100.0, "lacking": 60.0}.get(experience_grade(firm) or "", 0.0)
+    shortfall = {"none": 100.0, "lacking": 60.0}.get(grade or "", 0.0)
     readiness = firm.readiness if firm.readiness is not None else 0.0
     shortfall += max(0.0, READINESS_FLOOR - readiness)
     use, training = firm.score("ai_use"), firm.score("training_system")
@@ -158,8 +171,9 @@ def find(questionnaire: Questionnaire, firm: Firm, track: str, decision: Decisio
     if track != decision.track:
         return None  # the model and the rules disagree: the consultant decides, not a lever
     if track == "beginner":
+        grades: dict[tuple, str | None] = {}
         changes, moved, reached = _greedy(
-            questionnaire, firm, lambda f: gate_shortfall(questionnaire, f)
+            questionnaire, firm, lambda f: gate_shortfall(questionnaire, f, grades)
         )
         if not changes:
             return None

@@ -28,10 +28,11 @@ The rules decide in two stages, in the policy's order (seed 000, line 45):
      first find one (``job_analysis_first``).
 
 Beside the track the scorecard raises **review items**, each naming the answers to re-check
-(``review_items``): an answer near a line, an inconsistency between answers (in the manner of
-SIRI's guiding statements), a firm above the SME line (고용보험법 시행령 제12조: flagged, never
-refused), AX support already received by a beginner (seed 000, line 57). The answers one step
-from another track are found exactly in ``levers.one_step_changes``.
+(``review_items``): an inconsistency between answers (in the manner of SIRI's guiding
+statements), a firm above the SME line (고용보험법 시행령 제12조: flagged, never refused). The
+answers one step from another track are found exactly in ``levers.one_step_changes`` and
+raised as one item naming them, with the lines the firm sits near (``near_lines``) as the
+reason; a line near but out of any one answer's reach raises nothing.
 
 Each rule is monotone by construction: a better answer can only take a firm out of the
 beginner track, never into it; a hands-on need it cannot train for can only take it toward
@@ -409,8 +410,9 @@ class Finding:
 class ReviewItem:
     """An answer (or answers) the consultant should re-check, and why.
 
-    ``kind``: ``near_line``, ``inconsistent``, ``above_sme_line`` or ``one_step``
-    (added by ``levers``). ``code`` names the line or the check.
+    ``kind``: ``inconsistent``, ``above_sme_line`` or ``one_step`` (added by
+    ``scorecard.assess``, with the near lines beside it). ``code`` names the check. Diagnoses
+    stored before issue 15 may hold a ``near_line`` item, still shown as such.
     """
 
     kind: str
@@ -428,8 +430,8 @@ class Decision:
     ``decisive`` are the findings that decided the track (most important first); ``others``
     the rest, for the consultant. ``exceptions`` names the rules that set aside the usual
     course (notes for the consultant, not review items); ``near`` the lines the firm is within
-    ``NEAR`` points of where crossing one alone would change the track; ``review`` what to
-    re-check.
+    ``NEAR`` points of where crossing one alone would change the track (``near_lines``, by
+    the rules themselves); ``review`` what to re-check.
     """
 
     track: str
@@ -482,6 +484,7 @@ def _experience(firm: Firm) -> tuple[Finding, Finding]:
 def decide(firm: Firm) -> Decision:
     """The scorecard's track for ``firm``: the first rule that holds in the policy's order."""
     decision = _decide(firm)
+    decision = Decision(**{**decision.__dict__, "near": near_lines(firm, decision.track)})
     return Decision(
         **{
             **decision.__dict__,
@@ -502,7 +505,6 @@ def _decide(firm: Firm) -> Decision:
         else Finding("no_concrete_problem", "beginner", ("need_problem_clarity",))
     )
     maturity = _line(firm, "readiness_mature", "beginner")
-    near: list[Finding] = []
 
     # Stage 1: the gate (seed 000 line 45).
     if grade in ("none", "lacking"):
@@ -517,10 +519,6 @@ def _decide(firm: Firm) -> Decision:
     gate = _line(firm, "readiness_floor", "beginner")
     use_floor = _line(firm, "ai_use_floor", "beginner", "ai_use")
     training_floor = _line(firm, "training_floor", "beginner", "training_system")
-    # A line counts as near only where crossing it alone would change the track.
-    near += [gate] if gate.near() else []
-    near += [use_floor] if use_floor.near() and training_floor.below else []
-    near += [training_floor] if training_floor.near() and use_floor.below else []
     if low_readiness(firm):
         below = [f for f in (use_floor, training_floor) if f.below]
         if firm.readiness is None or gate.below:
@@ -534,16 +532,11 @@ def _decide(firm: Firm) -> Decision:
             "low_readiness",
             decisive,
             tuple(experience),
-            near=tuple(near),
             experience=grade,
         )
 
     data = _line(firm, "data_base", "beginner", "data_infra")
     leadership = _line(firm, "leadership", "beginner", "leadership")
-    if concrete_problem(firm) and not mature(firm):
-        near += [f for f in (data, leadership) if f.near()]
-    if maturity.near() and not ax_ready(firm):
-        near.append(maturity)
     if not (ax_ready(firm) or mature(firm)):
         missing = [problem] if not concrete_problem(firm) else []
         missing += [f for f in (data, leadership) if concrete_problem(firm) and f.below]
@@ -552,7 +545,6 @@ def _decide(firm: Firm) -> Decision:
             "not_ready",
             (maturity, *missing),
             tuple(experience),
-            near=tuple(near),
             experience=grade,
         )
 
@@ -588,7 +580,6 @@ def _decide(firm: Firm) -> Decision:
             tuple(opened),
             # "only for want of the people" is true only when no heavy equipment is lacking
             exceptions=("cannot_train_alone",) if light and not heavy else (),
-            near=tuple(near),
             lacking=lacking,
             experience=grade,
         )
@@ -608,7 +599,6 @@ def _decide(firm: Firm) -> Decision:
             ),
             tuple(opened),
             exceptions=("no_training_capacity",),
-            near=tuple(near),
             experience=grade,
         )
     ready = ax_ready(firm)
@@ -639,7 +629,6 @@ def _decide(firm: Firm) -> Decision:
         decisive,
         tuple(others),
         exceptions=("mature_no_problem",) if rule == "mature_no_problem" else (),
-        near=tuple(near),
         job_analysis_first=not concrete_problem(firm),
         experience=grade,
     )
@@ -656,6 +645,43 @@ def track_for(firm: Firm) -> str:
     if any(not can_train_alone(firm, n) for n in hands_on_needs(firm)):
         return "shared_center"
     return "shared_center" if no_training_capacity(firm) else "ax"
+
+
+# The score each point line is drawn on (None: AI readiness, the mean of the dimensions).
+LINE_DIMENSIONS = {
+    "readiness_floor": None,
+    "ai_use_floor": "ai_use",
+    "training_floor": "training_system",
+    "readiness_mature": None,
+    "data_base": "data_infra",
+    "leadership": "leadership",
+}
+
+
+def near_lines(firm: Firm, track: str) -> tuple[Finding, ...]:
+    """The lines the firm is within ``NEAR`` points of *and* whose crossing alone, every other
+    score and answer held, gives another track: found by applying the rules to the firm with
+    that one score moved just across the line, not by a reading of the rules' structure.
+
+    A line the firm is close to but whose crossing cannot move it (a beginner held by the
+    gate, or by another line as well) is not near in this sense: nothing to re-check there.
+    """
+    near = []
+    for line, dimension in LINE_DIMENSIONS.items():
+        finding = _line(firm, line, "beginner", dimension)
+        if not finding.near():
+            continue
+        threshold = LINES[line].value
+        across = threshold if finding.below else threshold - 0.05
+        if dimension is None:
+            moved = Firm(firm.profile, firm.answers, firm.scores, across)
+        else:
+            moved = Firm(
+                firm.profile, firm.answers, {**firm.scores, dimension: across}, firm.readiness
+            )
+        if track_for(moved) != track:
+            near.append(finding)
+    return tuple(near)
 
 
 # --- review items: what the consultant should re-check ----------------------------------------
@@ -697,12 +723,11 @@ def inconsistencies(firm: Firm) -> list[ReviewItem]:
 
 
 def review_items(firm: Firm, decision: Decision) -> tuple[ReviewItem, ...]:
-    """Near a line, an inconsistency, above the SME line."""
-    items = [
-        ReviewItem("near_line", f.line or f.code, f.items, f.value, f.threshold)
-        for f in decision.near
-    ]
-    items += inconsistencies(firm)
+    """An inconsistency, above the SME line. The answers one step from another track are added
+    by ``scorecard.assess`` (exact, ``levers.one_step_changes``), with the near lines as the
+    reason beside them: a line near but out of any one answer's reach is no item of its own
+    (nothing for the consultant to re-check; issue 15)."""
+    items = inconsistencies(firm)
     line = sme_line(firm.industry)
     if firm.employees > line:
         items.append(

@@ -1,8 +1,10 @@
 """The published scorecard as a diagnosis: the rules' track, their reasons, what to re-check.
 
 One function, ``assess``, for every entry point (pages, API, CLI, jobs, benchmarks): the
-track and findings from ``policy.decide``, the review items, every one-step answer change
-that would give another track (``levers.one_step_changes``, exact), the fewest steps toward
+track and findings from ``policy.decide``, the review items (the answers one step from
+another track first, with the lines the firm sits near; then inconsistencies and the SME
+line), every one-step answer change that would give another track
+(``levers.one_step_changes``, exact), the fewest steps toward
 the neighbouring track where no single step is enough, and, when a model is given, its
 shadow track beside them.
 """
@@ -44,7 +46,10 @@ def assess(
     steps = levers.one_step_changes(questionnaire, firm, decision.track)
     review = [asdict(r) for r in decision.review]
     if steps:
-        review.append(
+        # one item: the answers to re-check, and the lines the firm sits near as the reason
+        # (a line near but out of any one answer's reach raises no item: issue 15)
+        review.insert(
+            0,
             {
                 "kind": "one_step",
                 "code": "one_step",
@@ -52,7 +57,11 @@ def assess(
                 "value": None,
                 "threshold": None,
                 "detail": sorted({s.track for s in steps}),
-            }
+                "near": [
+                    {"line": f.line, "value": f.value, "threshold": f.threshold}
+                    for f in decision.near
+                ],
+            },
         )
     shadow = model.shadow(questionnaire, firm) if model is not None else None
     return Prediction(
