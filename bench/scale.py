@@ -17,6 +17,7 @@ Then prints, each on a line of its own:
 
     database size: <MB> MB
     backup under writes: <seconds> s       (20 consultants autosaving at the page's pace)
+    dashboard idle: <ms> ms                (one request at a time, median of 20; kept and afresh)
     dashboard p99 under load: <ms> ms      (20 savers and 50 staff, gunicorn -w 2 --threads 8)
     firm list last page: <ms> ms           (the largest center, staff, median of 5)
     xlsx export of one center: <seconds> s, <MB> MB   (growth of the process's peak memory)
@@ -435,6 +436,44 @@ def export_all_centers(env: dict, out: Path) -> tuple[float, float, float]:
     return seconds, peak, start_up
 
 
+def idle_dashboard(port: int, database: Path, center: dict) -> dict:
+    """The largest center's dashboard, one request at a time (median of 20): as kept, and
+    computed afresh (the center's version raised before each request, as a change would)."""
+    import sqlite3
+
+    client = Client(port)
+    client.login(_staff_email(database, center), "scale-pass-1234")
+    client.request("GET", "/center")
+    kept, fresh = [], []
+    conn = sqlite3.connect(database, timeout=30)
+    for _ in range(20):
+        began = time.perf_counter()
+        status, _body = client.request("GET", "/center")
+        kept.append((time.perf_counter() - began) * 1000)
+        assert status == 200, status
+    for _ in range(20):
+        with conn:
+            conn.execute(
+                "UPDATE center_versions SET version = version + 1 WHERE center_id = ?",
+                [center["center_id"]],
+            )
+        began = time.perf_counter()
+        status, _body = client.request("GET", "/center")
+        fresh.append((time.perf_counter() - began) * 1000)
+        assert status == 200, status
+    conn.close()
+    return {"kept": statistics.median(kept), "fresh": statistics.median(fresh)}
+
+
+def _staff_email(database: Path, center: dict) -> str:
+    import sqlite3
+
+    conn = sqlite3.connect(database)
+    row = conn.execute("SELECT email FROM users WHERE id = ?", [center["staff"].id]).fetchone()
+    conn.close()
+    return row[0]
+
+
 def under_load(args, env, logins, port, database: Path, backup_to: Path) -> dict:
     """20 savers and 50 staff against gunicorn; a backup taken while they work."""
     from diagnose.services import lifecycle
@@ -560,10 +599,25 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=3.0, help="seconds staff read a page")
     parser.add_argument("--seconds", type=float, default=40, help="the load's length")
     parser.add_argument("--keep", action="store_true", help="keep the instance folder")
+    parser.add_argument(
+        "--instance",
+        type=Path,
+        help="the instance folder: built there when it holds none, else measured as it is "
+        "(kept; --firms and --centers are then those it was built with)",
+    )
+    parser.add_argument(
+        "--build-only", action="store_true", help="build the instance (--instance), no measuring"
+    )
     args = parser.parse_args()
     args.seconds = min(args.seconds, 300)
 
-    instance = Path(tempfile.mkdtemp(prefix="diagnose-scale-"))
+    if args.instance:
+        instance = args.instance.resolve()
+        instance.mkdir(parents=True, exist_ok=True)
+        args.keep = True
+    else:
+        instance = Path(tempfile.mkdtemp(prefix="diagnose-scale-"))
+    saved = instance / "scale-logins.json"
     port = free_port()
     env = {
         "DIAGNOSE_INSTANCE_PATH": str(instance),
@@ -579,20 +633,34 @@ def main() -> None:
     from diagnose import create_app
 
     app = create_app({"QUEUE_IMMEDIATE": True})
-    began = time.perf_counter()
-    with app.app_context():
-        logins = build(app, args.firms, args.centers, args.savers)
-    built = time.perf_counter() - began
     database = Path(app.config["DATABASE"])
-    print(f"built {args.firms} firms over {args.centers} centers in {built:.0f} s", flush=True)
-    began = time.perf_counter()
-    with app.app_context():
-        read_themes(app, logins["people"])
-    print(
-        f"task themes read for the decided firms: {time.perf_counter() - began:.0f} s (once, "
-        "as a running instance has them: the first cohort suggestions read and store them)",
-        flush=True,
-    )
+    if saved.exists():
+        logins = _loaded(saved)
+        print(f"instance {instance} as it was built: {logins['built']}", flush=True)
+    else:
+        began = time.perf_counter()
+        with app.app_context():
+            logins = build(app, args.firms, args.centers, max(args.savers, 20))
+        built = time.perf_counter() - began
+        logins["built"] = f"{args.firms} firms over {args.centers} centers"
+        print(f"built {logins['built']} in {built:.0f} s", flush=True)
+        began = time.perf_counter()
+        with app.app_context():
+            read_themes(app, logins["people"])
+        print(
+            f"task themes read for the decided firms: {time.perf_counter() - began:.0f} s "
+            "(once, as a running instance has them: the first cohort suggestions read and "
+            "store them)",
+            flush=True,
+        )
+        _save(saved, logins)
+    if args.build_only:
+        return
+    if saved.exists():  # fits a newer schema keeps may be missing: computed once, as built
+        began = time.perf_counter()
+        with app.app_context():
+            read_themes(app, logins["people"])
+        print(f"cohort fits checked: {time.perf_counter() - began:.0f} s", flush=True)
     sizes = _counts(database)
     print("rows: " + ", ".join(f"{k} {v}" for k, v in sizes.items()), flush=True)
     print(f"database size: {database.stat().st_size / 1e6:.0f} MB", flush=True)
@@ -640,6 +708,7 @@ def main() -> None:
                     break
             except OSError:
                 time.sleep(0.2)
+        idle = idle_dashboard(port, database, largest)
         load = under_load(args, env, logins, port, database, instance / "backup.sqlite3")
     finally:
         server.send_signal(signal.SIGTERM)
@@ -648,6 +717,12 @@ def main() -> None:
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
+    print(
+        f"dashboard idle: {idle['kept']:.0f} ms (one request at a time, median of 20; "
+        f"figures computed afresh: {idle['fresh']:.0f} ms, the center's version raised before "
+        "each)",
+        flush=True,
+    )
     print(f"backup under writes: {load['backup']:.1f} s", flush=True)
     print(f"dashboard p99 under load: {load['dashboard_p99']:.0f} ms", flush=True)
     print(
@@ -664,6 +739,24 @@ def main() -> None:
         shutil.rmtree(instance, ignore_errors=True)
     else:
         print(f"instance kept in {instance}")
+
+
+def _save(path: Path, logins: dict) -> None:
+    """The logins the load needs, beside the instance (to measure it again without a build)."""
+    people = [
+        {**p, "staff": vars(p["staff"]), "doctors": [vars(d) for d in p["doctors"]]}
+        for p in logins["people"]
+    ]
+    path.write_text(json.dumps({**logins, "people": people}))
+
+
+def _loaded(path: Path) -> dict:
+    logins = json.loads(path.read_text())
+    for p in logins["people"]:
+        p["staff"] = SimpleNamespace(**p["staff"])
+        p["doctors"] = [SimpleNamespace(**d) for d in p["doctors"]]
+    logins["drafts"] = [tuple(d) for d in logins["drafts"]]
+    return logins
 
 
 def _counts(database: Path) -> dict[str, int]:
