@@ -465,6 +465,26 @@ def idle_dashboard(port: int, database: Path, center: dict) -> dict:
     return {"kept": statistics.median(kept), "fresh": statistics.median(fresh)}
 
 
+def _children(pid: int) -> list[int]:
+    """The gunicorn master's workers."""
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time of these processes (all their threads), in seconds."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def _staff_email(database: Path, center: dict) -> str:
     import sqlite3
 
@@ -709,7 +729,13 @@ def main() -> None:
             except OSError:
                 time.sleep(0.2)
         idle = idle_dashboard(port, database, largest)
+        workers = _children(server.pid)
+        cpu_before, own_before = _cpu_seconds(workers), time.process_time()
+        began = time.perf_counter()
         load = under_load(args, env, logins, port, database, instance / "backup.sqlite3")
+        load["seconds"] = time.perf_counter() - began
+        load["server_cpu"] = _cpu_seconds(workers) - cpu_before
+        load["bench_cpu"] = time.process_time() - own_before
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -730,6 +756,12 @@ def main() -> None:
         f"autosave p50 {load['save_p50']:.0f} ms, p99 {load['save_p99']:.0f} ms over "
         f"{load['saves']} saves; 5xx {load['5xx']}; {args.savers} savers, {args.staff} staff "
         f"reading {args.think:.0f} s a page)"
+    )
+    print(
+        f"  (CPU during the load: the server's workers {load['server_cpu']:.0f} s, this "
+        f"script's clients {load['bench_cpu']:.0f} s, in {load['seconds']:.0f} s of 2 cores; "
+        f"load average {os.getloadavg()[0]:.1f} at the end)",
+        flush=True,
     )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     print(f"peak memory of this script: {peak} MB")

@@ -14,7 +14,7 @@ from test_exports import _fill
 
 from diagnose.assessments import FirmFilter, search_firms
 from diagnose.diagnosis.store import override_rates
-from diagnose.services import audit, caseload, dashboard, export, requests
+from diagnose.services import audit, caseload, cohorts, dashboard, export, requests
 from diagnose.storage import connect
 
 # Tables that grow with firms, diagnoses and use; a scan of a small one (users, centers,
@@ -32,6 +32,10 @@ LARGE = {
     "self_assessments",
     "batch_items",
     "login_sessions",
+    "assessment_themes",
+    "task_readings",
+    "cohort_fits",
+    "cohort_members",
 }
 
 
@@ -75,7 +79,7 @@ def centers(app):
     _fill(db, other["center_id"], other["id"], [f"나기업{n}" for n in range(60)], 1000)
     db.execute(
         "INSERT INTO consultant_requests (center_id, firm_id, assessment_id, contact_name, "
-        "consent_at, created_at) VALUES (?, 1, 1, 'n', 'x', 'x')",
+        "consent_at, created_at) VALUES (?, 1, 1, 'n', 'x', '2026-01-05T10:00:00+00:00')",
         [staff["center_id"]],
     )
     db.conn.close()
@@ -115,6 +119,9 @@ def _every_page_query(app, db, staff, doctor) -> None:
     override_rates(db, staff.center_id)
     search_firms(db, staff.center_id, "기업")
     requests.center_requests(db, staff.center_id, "new")
+    requests.tracking(db, staff.center_id, 5)
+    cohorts.suggestions(db, staff)  # computes the fits of the decided diagnoses
+    cohorts.suggestions(db, staff)  # reads them
     audit.entries(db, staff.center_id)
     for file_format in export.FORMATS:
         export.export(db, staff, FirmFilter(), file_format, questionnaire, io.BytesIO())
