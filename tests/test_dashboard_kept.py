@@ -143,3 +143,25 @@ def test_threads_asking_for_the_same_figures_at_once_compute_them_once(app):
     for thread in threads:
         thread.join()
     assert len(computed) == 1 and values == [{"total": 1}] * 8
+
+
+def test_an_erased_firm_leaves_the_kept_figures_at_once(app, db):
+    """The kept overrides name firms (and the kept suggestions their contacts): an erasure
+    drops the center's kept rows, not only their use."""
+    from test_exports import _fill
+
+    a = add_user(app, "staff@a.example", role="center_staff")
+    b = add_user(app, "staff@b.example", center="센터 B", role="center_staff")
+    _fill(db, a["center_id"], a["id"], ["지울기업", "남을기업"])
+    _fill(db, b["center_id"], b["id"], ["다른기업"], 10)
+    for person in (a, b):
+        data = dashboard.dashboard(db, _staff(person), FirmFilter(), [])
+        assert data["overrides"]["ax"]["reasons"]
+    kept = db.execute("SELECT value FROM dashboard_kept WHERE center_id = ?", [a["center_id"]])
+    assert "지울기업" in kept.fetchone()[0]
+    with db.conn:
+        db.execute(
+            "UPDATE firms SET erased_at = ?, name = '(삭제됨)' WHERE name = '지울기업'", [STAMP]
+        )
+    centers = [r[0] for r in db.execute("SELECT center_id FROM dashboard_kept")]
+    assert centers == [b["center_id"]]

@@ -64,6 +64,17 @@ AFTER UPDATE OF profile, status, submitted_at, firm_id ON assessments
 BEGIN
     DELETE FROM cohort_fits WHERE assessment_id = NEW.id;
 END;
+-- The dashboard's aggregates as last computed, shared by every worker: one row per center
+-- and filters in use (the service keeps at most a few hundred), valid while the center's
+-- version is the one it was computed at and for a minute at most.
+CREATE TABLE dashboard_kept (
+    key TEXT PRIMARY KEY,
+    center_id INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    made_at REAL NOT NULL,
+    value TEXT NOT NULL
+);
+CREATE INDEX dashboard_kept_made ON dashboard_kept (made_at);
 -- A version per center, raised by every change of what the dashboard's aggregates count
 -- (firms, their latest state, decisions, predictions, cohort fits and cohorts): the key of
 -- the shared cache below, one primary-key read per view. An autosave changes none of it.
@@ -86,11 +97,15 @@ BEGIN
         ON CONFLICT (center_id) DO UPDATE SET version = version + 1;
     INSERT INTO center_versions (center_id, version) VALUES (NEW.center_id, 1)
         ON CONFLICT (center_id) DO UPDATE SET version = version + 1;
+    -- an erased firm's name and contact leave the kept figures at once, not when replaced
+    DELETE FROM dashboard_kept WHERE OLD.erased_at IS NOT NEW.erased_at
+        AND center_id IN (OLD.center_id, NEW.center_id);
 END;
 CREATE TRIGGER center_versions_firm_delete AFTER DELETE ON firms
 BEGIN
     INSERT INTO center_versions (center_id, version) VALUES (OLD.center_id, 1)
         ON CONFLICT (center_id) DO UPDATE SET version = version + 1;
+    DELETE FROM dashboard_kept WHERE center_id = OLD.center_id;
 END;
 CREATE TRIGGER center_versions_latest_insert AFTER INSERT ON firm_latest
 BEGIN
@@ -192,17 +207,6 @@ BEGIN
         SELECT center_id, 1 FROM cohorts WHERE id = OLD.cohort_id
         ON CONFLICT (center_id) DO UPDATE SET version = version + 1;
 END;
--- The dashboard's aggregates as last computed, shared by every worker: one row per center
--- and filters in use (the service keeps at most a few hundred), valid while the center's
--- version is the one it was computed at and for a minute at most.
-CREATE TABLE dashboard_kept (
-    key TEXT PRIMARY KEY,
-    center_id INTEGER NOT NULL,
-    version INTEGER NOT NULL,
-    made_at REAL NOT NULL,
-    value TEXT NOT NULL
-);
-CREATE INDEX dashboard_kept_made ON dashboard_kept (made_at);
 -- The requests merged into one (the answering counts each request once): by index, not a
 -- pass over every request for each of the center's requests.
 CREATE INDEX consultant_requests_merged ON consultant_requests (merged_into)

@@ -137,39 +137,42 @@ def overrides(
 ) -> dict[str, Any]:
     """Each track the model recommended: decisions, overrides, where they went, and the most
     recent reasons (each diagnosis counted once, with its latest decision), for the firms
-    ``user`` may see that match ``filters``: counted in SQL, only the shown reasons read."""
+    ``user`` may see that match ``filters``: one pass over their decisions' narrow columns
+    (the latest of each diagnosis through the index of decisions by diagnosis), then only the
+    shown reasons read whole."""
     selection, params = ops.firm_selection(
         access.firm_scope(user),
         filters,
         "JOIN assessments a ON a.firm_id = f.id JOIN decisions d ON d.assessment_id = a.id",
     )
-    latest = f"""
-        SELECT d.*, f.id AS firm_id, f.name AS firm_name {selection}
-          AND d.id = (SELECT MAX(x.id) FROM decisions x WHERE x.assessment_id = a.id)
-    """
     by_track = {t: {"decisions": 0, "overrides": 0, "to": {}, "reasons": []} for t in TRACKS}
-    for predicted, final, action, count in db.execute(
-        f"SELECT predicted_track, final_track, action, COUNT(*) FROM ({latest}) "
-        "GROUP BY predicted_track, final_track, action",
+    latest_overrides: dict[str, list[tuple[str, int]]] = {t: [] for t in TRACKS}
+    for decision_id, predicted, final, action, decided_at in db.execute(
+        f"SELECT d.id, d.predicted_track, d.final_track, d.action, d.decided_at {selection} "
+        "AND d.id = (SELECT MAX(x.id) FROM decisions x WHERE x.assessment_id = a.id)",
         params,
     ):
         track = by_track[predicted]
-        track["decisions"] += count
+        track["decisions"] += 1
         if action == "override":
-            track["overrides"] += count
-            track["to"][final] = track["to"].get(final, 0) + count
-    for row in db.query(
-        f"""
-        SELECT o.*, u.name AS consultant FROM (
-            SELECT latest.*, ROW_NUMBER() OVER (
-                PARTITION BY predicted_track ORDER BY decided_at DESC, id DESC) AS n
-            FROM ({latest}) latest WHERE action = 'override'
-        ) o JOIN users u ON u.id = o.decided_by
-        WHERE o.n <= :reasons ORDER BY o.decided_at DESC, o.id DESC
-        """,
-        {**params, "reasons": reasons_per_track},
-    ):
-        by_track[row["predicted_track"]]["reasons"].append(row)
+            track["overrides"] += 1
+            track["to"][final] = track["to"].get(final, 0) + 1
+            latest_overrides[predicted].append((decided_at, decision_id))
+    shown = [
+        decision_id
+        for found in latest_overrides.values()
+        for _at, decision_id in sorted(found, reverse=True)[:reasons_per_track]
+    ]
+    if shown:
+        for row in db.query(
+            "SELECT d.*, f.id AS firm_id, f.name AS firm_name, u.name AS consultant "
+            "FROM decisions d JOIN assessments a ON a.id = d.assessment_id "
+            "JOIN firms f ON f.id = a.firm_id JOIN users u ON u.id = d.decided_by "
+            f"WHERE d.id IN ({','.join('?' * len(shown))}) "
+            "ORDER BY d.decided_at DESC, d.id DESC",
+            shown,
+        ):
+            by_track[row["predicted_track"]]["reasons"].append(row)
     for stats in by_track.values():
         stats["rate"] = stats["overrides"] / stats["decisions"] if stats["decisions"] else None
     return by_track
