@@ -17,6 +17,7 @@ Then prints, each on a line of its own:
 
     database size: <MB> MB
     backup under writes: <seconds> s       (20 consultants autosaving at the page's pace)
+    dashboard idle: <ms> ms                (one request at a time, median of 20; kept and afresh)
     dashboard p99 under load: <ms> ms      (20 savers and 50 staff, gunicorn -w 2 --threads 8)
     firm list last page: <ms> ms           (the largest center, staff, median of 5)
     xlsx export of one center: <seconds> s, <MB> MB   (growth of the process's peak memory)
@@ -364,7 +365,7 @@ def last_page_ms(app, staff) -> float:
 EXPORT_ONE = """
 import json, sys, time
 from diagnose import create_app
-from diagnose.assessments import FirmFilter
+from diagnose.records.firms import FirmFilter
 from diagnose.services import export
 from diagnose.storage import connect
 
@@ -436,8 +437,77 @@ def export_all_centers(env: dict, out: Path) -> tuple[float, float, float]:
     return seconds, peak, start_up
 
 
-def under_load(args, env, logins, port, database: Path, backup_to: Path) -> dict:
-    """20 savers and 50 staff against gunicorn; a backup taken while they work."""
+def idle_dashboard(port: int, database: Path, center: dict, workers: list[int]) -> dict:
+    """The largest center's dashboard, one request at a time (median of 20): as kept, and
+    computed afresh (the center's version raised before each request, as a change would);
+    with the server's CPU time a view (less moved by a shared machine than the clock)."""
+    import sqlite3
+
+    client = Client(port)
+    client.login(_staff_email(database, center), "scale-pass-1234")
+    client.request("GET", "/center")
+    kept, fresh = [], []
+    conn = sqlite3.connect(database, timeout=30)
+    cpu = [_cpu_seconds(workers)]
+    for _ in range(20):
+        began = time.perf_counter()
+        status, _body = client.request("GET", "/center")
+        kept.append((time.perf_counter() - began) * 1000)
+        assert status == 200, status
+    cpu.append(_cpu_seconds(workers))
+    for _ in range(20):
+        with conn:
+            conn.execute(
+                "UPDATE center_versions SET version = version + 1 WHERE center_id = ?",
+                [center["center_id"]],
+            )
+        began = time.perf_counter()
+        status, _body = client.request("GET", "/center")
+        fresh.append((time.perf_counter() - began) * 1000)
+        assert status == 200, status
+    cpu.append(_cpu_seconds(workers))
+    conn.close()
+    return {
+        "kept": statistics.median(kept),
+        "fresh": statistics.median(fresh),
+        "kept_cpu": (cpu[1] - cpu[0]) * 1000 / 20,
+        "fresh_cpu": (cpu[2] - cpu[1]) * 1000 / 20,
+    }
+
+
+def _children(pid: int) -> list[int]:
+    """The gunicorn master's workers."""
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time of these processes (all their threads), in seconds."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _staff_email(database: Path, center: dict) -> str:
+    import sqlite3
+
+    conn = sqlite3.connect(database)
+    row = conn.execute("SELECT email FROM users WHERE id = ?", [center["staff"].id]).fetchone()
+    conn.close()
+    return row[0]
+
+
+def under_load(args, env, logins, port, database: Path, backup_to: Path, cpu) -> dict:
+    """20 savers and 50 staff against gunicorn; a backup taken while they work. ``cpu()``:
+    the server's CPU seconds, this script's, and the clock, read when the load starts (after
+    the logins) and when it ends."""
     from diagnose.services import lifecycle
 
     stop = threading.Event()
@@ -521,6 +591,7 @@ def under_load(args, env, logins, port, database: Path, backup_to: Path) -> dict
             time.sleep(args.think)
 
     warm = time.monotonic() + 5
+    cpu_before = cpu()
     threads = [
         threading.Thread(target=saver, args=(email, draft, i))
         for i, (email, draft) in enumerate(logins["drafts"][: args.savers])
@@ -538,6 +609,7 @@ def under_load(args, env, logins, port, database: Path, backup_to: Path) -> dict
     for thread in threads:
         thread.join(timeout=args.seconds + 60)
     stop.set()
+    cpu_after = cpu()
     for failure in sorted(set(failures))[:5]:
         print("  thread failed:", failure, file=sys.stderr)
     return {
@@ -549,6 +621,9 @@ def under_load(args, env, logins, port, database: Path, backup_to: Path) -> dict
         "save_p99": percentile(saves, 0.99) * 1000,
         "saves": len(saves),
         "5xx": errors["5xx"],
+        "server_cpu": cpu_after[0] - cpu_before[0],
+        "bench_cpu": cpu_after[1] - cpu_before[1],
+        "seconds": cpu_after[2] - cpu_before[2],
     }
 
 
@@ -561,10 +636,25 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=3.0, help="seconds staff read a page")
     parser.add_argument("--seconds", type=float, default=40, help="the load's length")
     parser.add_argument("--keep", action="store_true", help="keep the instance folder")
+    parser.add_argument(
+        "--instance",
+        type=Path,
+        help="the instance folder: built there when it holds none, else measured as it is "
+        "(kept; --firms and --centers are then those it was built with)",
+    )
+    parser.add_argument(
+        "--build-only", action="store_true", help="build the instance (--instance), no measuring"
+    )
     args = parser.parse_args()
     args.seconds = min(args.seconds, 300)
 
-    instance = Path(tempfile.mkdtemp(prefix="diagnose-scale-"))
+    if args.instance:
+        instance = args.instance.resolve()
+        instance.mkdir(parents=True, exist_ok=True)
+        args.keep = True
+    else:
+        instance = Path(tempfile.mkdtemp(prefix="diagnose-scale-"))
+    saved = instance / "scale-logins.json"
     port = free_port()
     env = {
         "DIAGNOSE_INSTANCE_PATH": str(instance),
@@ -580,20 +670,34 @@ def main() -> None:
     from diagnose import create_app
 
     app = create_app({"QUEUE_IMMEDIATE": True})
-    began = time.perf_counter()
-    with app.app_context():
-        logins = build(app, args.firms, args.centers, args.savers)
-    built = time.perf_counter() - began
     database = Path(app.config["DATABASE"])
-    print(f"built {args.firms} firms over {args.centers} centers in {built:.0f} s", flush=True)
-    began = time.perf_counter()
-    with app.app_context():
-        read_themes(app, logins["people"])
-    print(
-        f"task themes read for the decided firms: {time.perf_counter() - began:.0f} s (once, "
-        "as a running instance has them: the first cohort suggestions read and store them)",
-        flush=True,
-    )
+    if saved.exists():
+        logins = _loaded(saved)
+        print(f"instance {instance} as it was built: {logins['built']}", flush=True)
+    else:
+        began = time.perf_counter()
+        with app.app_context():
+            logins = build(app, args.firms, args.centers, max(args.savers, 20))
+        built = time.perf_counter() - began
+        logins["built"] = f"{args.firms} firms over {args.centers} centers"
+        print(f"built {logins['built']} in {built:.0f} s", flush=True)
+        began = time.perf_counter()
+        with app.app_context():
+            read_themes(app, logins["people"])
+        print(
+            f"task themes read for the decided firms: {time.perf_counter() - began:.0f} s "
+            "(once, as a running instance has them: the first cohort suggestions read and "
+            "store them)",
+            flush=True,
+        )
+        _save(saved, logins)
+    if args.build_only:
+        return
+    if saved.exists():  # fits a newer schema keeps may be missing: computed once, as built
+        began = time.perf_counter()
+        with app.app_context():
+            read_themes(app, logins["people"])
+        print(f"cohort fits checked: {time.perf_counter() - began:.0f} s", flush=True)
     sizes = _counts(database)
     print("rows: " + ", ".join(f"{k} {v}" for k, v in sizes.items()), flush=True)
     print(f"database size: {database.stat().st_size / 1e6:.0f} MB", flush=True)
@@ -641,7 +745,17 @@ def main() -> None:
                     break
             except OSError:
                 time.sleep(0.2)
-        load = under_load(args, env, logins, port, database, instance / "backup.sqlite3")
+        workers = _children(server.pid)
+        idle = idle_dashboard(port, database, largest, workers)
+        load = under_load(
+            args,
+            env,
+            logins,
+            port,
+            database,
+            instance / "backup.sqlite3",
+            lambda: (_cpu_seconds(workers), time.process_time(), time.perf_counter()),
+        )
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -649,6 +763,13 @@ def main() -> None:
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
+    print(
+        f"dashboard idle: {idle['kept']:.0f} ms (one request at a time, median of 20; "
+        f"figures computed afresh: {idle['fresh']:.0f} ms, the center's version raised before "
+        f"each; server CPU a view {idle['kept_cpu']:.0f} ms kept, {idle['fresh_cpu']:.0f} ms "
+        "afresh)",
+        flush=True,
+    )
     print(f"backup under writes: {load['backup']:.1f} s", flush=True)
     print(f"dashboard p99 under load: {load['dashboard_p99']:.0f} ms", flush=True)
     print(
@@ -656,6 +777,12 @@ def main() -> None:
         f"autosave p50 {load['save_p50']:.0f} ms, p99 {load['save_p99']:.0f} ms over "
         f"{load['saves']} saves; 5xx {load['5xx']}; {args.savers} savers, {args.staff} staff "
         f"reading {args.think:.0f} s a page)"
+    )
+    print(
+        f"  (CPU during the load: the server's workers {load['server_cpu']:.0f} s, this "
+        f"script's clients {load['bench_cpu']:.0f} s, in {load['seconds']:.0f} s of 2 cores; "
+        f"load average {os.getloadavg()[0]:.1f} at the end)",
+        flush=True,
     )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     print(f"peak memory of this script: {peak} MB")
@@ -665,6 +792,24 @@ def main() -> None:
         shutil.rmtree(instance, ignore_errors=True)
     else:
         print(f"instance kept in {instance}")
+
+
+def _save(path: Path, logins: dict) -> None:
+    """The logins the load needs, beside the instance (to measure it again without a build)."""
+    people = [
+        {**p, "staff": vars(p["staff"]), "doctors": [vars(d) for d in p["doctors"]]}
+        for p in logins["people"]
+    ]
+    path.write_text(json.dumps({**logins, "people": people}))
+
+
+def _loaded(path: Path) -> dict:
+    logins = json.loads(path.read_text())
+    for p in logins["people"]:
+        p["staff"] = SimpleNamespace(**p["staff"])
+        p["doctors"] = [SimpleNamespace(**d) for d in p["doctors"]]
+    logins["drafts"] = [tuple(d) for d in logins["drafts"]]
+    return logins
 
 
 def _counts(database: Path) -> dict[str, int]:

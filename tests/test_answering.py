@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 from conftest import register_firm, start_assessment
 
-from diagnose import assessments as ops
+from diagnose.records import assessments as ops
 from diagnose.questionnaire.types import NOT_APPLICABLE
 from diagnose.services import answering, self_assessment
 from diagnose.services.answering import REVIEW, Answering

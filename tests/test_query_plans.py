@@ -14,7 +14,7 @@ from test_exports import _fill
 
 from diagnose.diagnosis.store import override_rates
 from diagnose.records.firms import FirmFilter, search_firms
-from diagnose.services import audit, caseload, dashboard, export, requests
+from diagnose.services import audit, caseload, cohorts, dashboard, export, requests
 from diagnose.storage import connect
 
 # Tables that grow with firms, diagnoses and use; a scan of a small one (users, centers,
@@ -32,6 +32,10 @@ LARGE = {
     "self_assessments",
     "batch_items",
     "login_sessions",
+    "assessment_themes",
+    "task_readings",
+    "cohort_fits",
+    "cohort_members",
 }
 
 
@@ -75,9 +79,36 @@ def centers(app):
     _fill(db, other["center_id"], other["id"], [f"나기업{n}" for n in range(60)], 1000)
     db.execute(
         "INSERT INTO consultant_requests (center_id, firm_id, assessment_id, contact_name, "
-        "consent_at, created_at) VALUES (?, 1, 1, 'n', 'x', 'x')",
+        "consent_at, created_at) VALUES (?, 1, 1, 'n', 'x', '2026-01-05T10:00:00+00:00')",
         [staff["center_id"]],
     )
+    # Four AX diagnoses decided with a PBL theme set: the cohort suggestions' fits, the
+    # planner's reading and the tasks are read for them too.
+    undecided = db.execute(
+        "SELECT p.id, p.assessment_id FROM predictions p JOIN assessments a "
+        "ON a.id = p.assessment_id WHERE a.center_id = ? AND NOT EXISTS "
+        "(SELECT 1 FROM decisions d WHERE d.assessment_id = a.id) ORDER BY p.id LIMIT 4",
+        [staff["center_id"]],
+    ).fetchall()
+    with db.conn:
+        for prediction, assessment in undecided:
+            db.execute(
+                "INSERT INTO decisions (assessment_id, prediction_id, predicted_track, "
+                "final_track, action, decided_by, decided_at) VALUES (?, ?, 'ax', 'ax', "
+                "'confirm', ?, '2026-01-06T10:00:00+00:00')",
+                [assessment, prediction, doctor["id"]],
+            )
+            db.execute(
+                "INSERT INTO assessment_themes (assessment_id, theme, confidence, source, "
+                "set_by, set_at) VALUES (?, 'visual_inspection', 1.0, 'consultant', ?, "
+                "'2026-01-06T10:00:00+00:00')",
+                [assessment, doctor["id"]],
+            )
+            db.execute(
+                "INSERT INTO answers (assessment_id, item_id, value, note, updated_at) VALUES "
+                "(?, 'need_urgency', '\"within_6_months\"', '', '2026-01-06T10:00:00+00:00')",
+                [assessment],
+            )
     db.conn.close()
 
     def user(person, role):
@@ -115,6 +146,9 @@ def _every_page_query(app, db, staff, doctor) -> None:
     override_rates(db, staff.center_id)
     search_firms(db, staff.center_id, "기업")
     requests.center_requests(db, staff.center_id, "new")
+    requests.tracking(db, staff.center_id, 5)
+    cohorts.suggestions(db, staff)  # computes the fits of the decided diagnoses
+    assert cohorts.suggestions(db, staff)  # reads them: one cohort of the four
     audit.entries(db, staff.center_id)
     for file_format in export.FORMATS:
         export.export(db, staff, FirmFilter(), file_format, questionnaire, io.BytesIO())

@@ -47,32 +47,29 @@ class CohortError(ValueError):
 
 
 def _themes(db: sqlite_utils.Database, ids: list[int]) -> dict[int, list[Theme]]:
-    """The PBL themes of each AX or joint-center assessment in ``ids``: its task's themes
-    (``roadmap.themes``: a consultant's setting, else the model's reading). A theme counts as
-    confirmed when a consultant set it, or decided the diagnosis whose roadmap is built on it;
-    a task the model abstained on, with no setting, has none (the consultant sets it first)."""
+    """The PBL themes of each decided AX or joint-center assessment in ``ids`` (its latest
+    decision's track): its task's themes (``roadmap.themes``: a consultant's setting, else the
+    model's reading), all confirmed (a consultant set them, or decided the diagnosis whose
+    roadmap is built on them); a task the model abstained on, with no setting, has none (the
+    consultant sets it first)."""
     from ..roadmap.themes import themes_for_assessments
 
     if not ids:
         return {}
     marks = ",".join("?" * len(ids))
-    tracks = {
-        row[0]: (row[1] or row[2], row[1] is not None)
+    wanted = [
+        row[0]
         for row in db.execute(
             f"""
-            SELECT a.id,
-                   (SELECT d.final_track FROM decisions d WHERE d.assessment_id = a.id
-                    ORDER BY d.id DESC LIMIT 1),
-                   (SELECT p.track FROM predictions p WHERE p.assessment_id = a.id
-                    ORDER BY p.id DESC LIMIT 1)
-            FROM assessments a WHERE a.id IN ({marks})
+            SELECT a.id FROM assessments a WHERE a.id IN ({marks})
+            AND (SELECT d.final_track FROM decisions d WHERE d.assessment_id = a.id
+                 ORDER BY d.id DESC LIMIT 1) IN ('ax', 'shared_center')
             """,
             ids,
         )
-    }
-    wanted = [i for i in ids if tracks.get(i, (None, False))[0] in ("ax", "shared_center")]
+    ]
     return {
-        i: [Theme(t.theme, t.confidence, t.confirmed or tracks[i][1]) for t in themes]
+        i: [Theme(t.theme, t.confidence, True) for t in themes]
         for i, themes in themes_for_assessments(db, wanted).items()
     }
 
@@ -87,36 +84,83 @@ def _window(submitted_at: str, urgency: str | None) -> str | None:
     return f"{year}-Q{month // 3 + 1}"
 
 
+# The center's firms whose latest decided diagnosis is a candidate (not already invited to
+# or in a forming cohort), with that diagnosis's kept fit (``cohort_fits``, NULL when it is
+# to be computed): the firms are read through the center's index, the fits by primary key,
+# and only candidates with a theme (or a fit still to compute) come back.
+CANDIDATES_SQL = """
+    SELECT f.id AS firm_id, f.name, f.contact_email, f.contact_name, a.id AS assessment_id,
+           a.submitted_at, fit.basis, fit.theme, fit.start_window, fit.trainees
+    FROM firms f JOIN assessments a ON a.id = (
+        SELECT a2.id FROM assessments a2 WHERE a2.firm_id = f.id
+        AND a2.status = 'submitted'
+        AND EXISTS (SELECT 1 FROM decisions d WHERE d.assessment_id = a2.id)
+        ORDER BY a2.submitted_at DESC, a2.id DESC LIMIT 1)
+    LEFT JOIN cohort_fits fit ON fit.assessment_id = a.id
+    WHERE f.center_id = :center AND f.erased_at IS NULL
+      AND (fit.theme IS NOT NULL OR fit.basis IS NOT :basis)
+      AND NOT EXISTS (SELECT 1 FROM cohort_members m JOIN cohorts c ON c.id = m.cohort_id
+                      WHERE m.firm_id = f.id AND c.status = 'forming'
+                      AND m.status IN ('proposed', 'invited', 'joined'))
+    ORDER BY a.submitted_at, f.id
+"""
+FIT_CHUNK = 10  # fits computed and stored per write transaction (a cold start: every one)
+
+
+def _basis(db: sqlite_utils.Database) -> str:
+    """What a fit depends on besides its diagnosis's rows: the theme corpus (the model's
+    readings are redone when it changes) and the roadmap data's revision (the planner's
+    modules)."""
+    from ..roadmap.themes import load_corpus_digest
+
+    row = db.execute("SELECT revision FROM roadmap_revision WHERE id = 1").fetchone()
+    return f"{load_corpus_digest()}:{row[0] if row else 0}"
+
+
 def _candidates(db: sqlite_utils.Database, center_id: int) -> list[dict[str, Any]]:
     """The center's firms with a consultant-decided AX or joint-center diagnosis (their
-    latest), not already invited to or in a cohort."""
-    rows = list(
-        db.query(
-            """
-            SELECT f.id AS firm_id, f.name, f.contact_email, f.contact_name, a.id AS assessment_id,
-                   a.submitted_at,
-                   (SELECT value FROM answers WHERE assessment_id = a.id
-                    AND item_id = 'need_urgency') AS urgency,
-                   (SELECT value FROM answers WHERE assessment_id = a.id
-                    AND item_id = 'need_task') AS task
-            FROM firms f JOIN assessments a ON a.id = (
-                SELECT a2.id FROM assessments a2 WHERE a2.firm_id = f.id
-                AND a2.status = 'submitted'
-                AND EXISTS (SELECT 1 FROM decisions d WHERE d.assessment_id = a2.id)
-                ORDER BY a2.submitted_at DESC, a2.id DESC LIMIT 1)
-            WHERE f.center_id = ? AND f.erased_at IS NULL
-              AND NOT EXISTS (SELECT 1 FROM cohort_members m JOIN cohorts c ON c.id = m.cohort_id
-                              WHERE m.firm_id = f.id AND c.status = 'forming'
-                              AND m.status IN ('proposed', 'invited', 'joined'))
-            ORDER BY a.submitted_at, f.id
-            """,
-            [center_id],
-        )
-    )
-    for row in rows:
-        row["urgency"] = json.loads(row["urgency"]) if row["urgency"] else None
-        row["task"] = json.loads(row["task"]) if row["task"] else ""
-    return rows
+    latest) that has a confirmed theme, not already invited to or in a cohort, each with its
+    theme, start window and trainees. A diagnosis's fit is computed once and kept
+    (``cohort_fits``) until what it depends on changes (the migration's triggers drop it)."""
+    basis = _basis(db)
+    rows = list(db.query(CANDIDATES_SQL, {"center": center_id, "basis": basis}))
+    missing = [r for r in rows if r["basis"] != basis]
+    for first in range(0, len(missing), FIT_CHUNK):
+        _store_fits(db, missing[first : first + FIT_CHUNK], basis)
+    return [r for r in rows if r["theme"]]
+
+
+def _store_fits(db: sqlite_utils.Database, rows: list[dict[str, Any]], basis: str) -> None:
+    """Compute the fits of ``rows`` (their theme, window and trainees, set on each row) and
+    keep them; inside one short write transaction, so no change of a diagnosis can slip in
+    between the reading and the keeping (its trigger would then drop the kept fit). The task
+    model reads a new task before it, outside the write lock (its readings are kept)."""
+    ids = [r["assessment_id"] for r in rows]
+    _themes(db, ids)
+    with transaction(db):
+        themes = _themes(db, ids)
+        marks = ",".join("?" * len(ids))
+        urgency = {
+            i: json.loads(v) if v else None
+            for i, v in db.execute(
+                f"SELECT assessment_id, value FROM answers WHERE assessment_id IN ({marks}) "
+                "AND item_id = 'need_urgency'",
+                ids,
+            )
+        }
+        for row in rows:
+            found = themes.get(row["assessment_id"], [])
+            row["theme"] = found[0].theme if found else None
+            row["start_window"] = (
+                _window(row["submitted_at"], urgency.get(row["assessment_id"])) if found else None
+            )
+            row["trainees"] = _trainees(db, row["assessment_id"], row["theme"]) if found else None
+            db.execute(
+                "INSERT OR REPLACE INTO cohort_fits (assessment_id, basis, theme, start_window, "
+                "trainees) VALUES (?, ?, ?, ?, ?)",
+                [row["assessment_id"], basis, row["theme"], row["start_window"], row["trainees"]],
+            )
+            row["basis"] = basis
 
 
 def suggestions(
@@ -125,18 +169,27 @@ def suggestions(
     """Cohorts worth forming in the user's center: per confirmed theme and start window, the
     firms (earliest diagnosed first) that fill one course's seats; a larger group gives
     several. Each: ``theme``, ``window`` (None: firms with no fixed timing only),
-    ``firms`` (firm id, name, trainees, task) and ``trainees``."""
+    ``firms`` (firm id, name, trainees, task) and ``trainees``.
+
+    One query gives the candidates with their kept fits; what is left here is the filling of
+    courses, over the candidates only."""
     access.require(user, access.STAFF)
     candidates = _candidates(db, user.center_id)
-    themes = _themes(db, [c["assessment_id"] for c in candidates])
+    tasks = _tasks(db, [c["assessment_id"] for c in candidates])
     groups: dict[str, dict[str | None, list[dict[str, Any]]]] = {}
-    for firm in candidates:
-        confirmed = [t for t in themes.get(firm["assessment_id"], []) if t.confirmed]
-        if not confirmed:
-            continue
-        firm = {**firm, "trainees": _trainees(db, firm["assessment_id"], confirmed[0].theme)}
-        window = _window(firm["submitted_at"], firm["urgency"])
-        groups.setdefault(confirmed[0].theme, {}).setdefault(window, []).append(firm)
+    for row in candidates:
+        firm = {
+            "firm_id": row["firm_id"],
+            "name": row["name"],
+            "contact_email": row["contact_email"],
+            "contact_name": row["contact_name"],
+            "assessment_id": row["assessment_id"],
+            "submitted_at": row["submitted_at"],
+            "urgency": tasks.get(row["assessment_id"], {}).get("need_urgency"),
+            "task": tasks.get(row["assessment_id"], {}).get("need_task") or "",
+            "trainees": row["trainees"],
+        }
+        groups.setdefault(row["theme"], {}).setdefault(row["start_window"], []).append(firm)
     found = []
     for theme, windows in groups.items():
         flexible = windows.pop(None, [])
@@ -146,6 +199,22 @@ def suggestions(
             flexible = [f for f in flexible if f["firm_id"] not in taken]
         found += _fill(theme, None, flexible, seats, min_firms)
     return sorted(found, key=lambda s: (-len(s["firms"]), s["window"] or "9999", s["theme"]))
+
+
+def _tasks(db: sqlite_utils.Database, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The stated task and timing of each assessment (its ``need_task`` and ``need_urgency``
+    answers), read by primary key in pages of ids."""
+    found: dict[int, dict[str, Any]] = {}
+    for first in range(0, len(ids), 500):
+        part = ids[first : first + 500]
+        marks = ",".join("?" * len(part))
+        for i, item, value in db.execute(
+            f"SELECT assessment_id, item_id, value FROM answers WHERE assessment_id IN ({marks}) "
+            "AND item_id IN ('need_task', 'need_urgency')",
+            part,
+        ):
+            found.setdefault(i, {})[item] = json.loads(value) if value else None
+    return found
 
 
 def _fill(theme, window, firms, seats, min_firms) -> list[dict[str, Any]]:

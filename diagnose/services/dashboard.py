@@ -3,30 +3,35 @@ overrides per track with their reasons, incoming requests, movement after re-dia
 
 Every figure covers the firms the user may see that match the dashboard's filters.
 
-The aggregates (pipeline, tracks, overrides, movement) are kept for ``KEPT_SECONDS`` per
-database, firms in view and filters, in each worker process (``kept``): fifty staff opening
-a dashboard every few seconds would otherwise each redo them over the center's firms (about
-200 ms at 5,000 firms a center), which two cores cannot serve. A new firm, diagnosis,
-decision, training record, request or cohort shows at once (the tables' largest ids are part
-of the key: one index look-up each); an edit of an existing row (a firm's industry, an
-assignment, a request answered) within ``KEPT_SECONDS``. The incoming requests are read
-fresh on every view.
+Each part costs what it shows: the counts are one grouped pass over the center's firms and
+their latest state (``firm_latest``, kept by triggers), the overrides and the movement one
+query each over the center's decided diagnoses, the cohort suggestions one query over kept
+fits (``services.cohorts``), the incoming requests the oldest few by index.
+
+As a second line, the aggregates are kept in the database (``dashboard_kept``), shared by
+every worker, under the center's version (``center_versions``, raised by the triggers of
+migration 0038 whenever a firm, its latest state, a decision, a prediction, a cohort fit or
+a cohort of the center changes) and for ``KEPT_SECONDS`` at most (an edit the version does
+not see, a consultant's new name, shows within that). At most ``KEPT_MAX`` rows: the oldest
+go first. The incoming requests and their answering are read fresh on every view.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+import zlib
 from collections import Counter
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from typing import Any
 
 import sqlite_utils
 
 from ..diagnosis.policy import TRACKS
 from ..records.firms import SIZE_BANDS, FirmFilter, firm_selection
+from ..storage import transaction
 from . import access, rediagnosis
-from .requests import center_requests
 
 # found → diagnosed → referred → trained → re-diagnosed, with the steps before a diagnosis
 STAGES = ("registered", "requested", "draft", "diagnosed", "referred", "in_training", "rediagnosed")
@@ -48,66 +53,69 @@ STAGE_SQL = """CASE
 # 60 s: a tool assumption (figures for reporting, not for acting on a single firm; a page
 # that is a minute old is what a staff member reading it would have seen anyway).
 KEPT_SECONDS = 60.0
-_KEPT_MAX = 256  # entries per process: centers x filters in use; the oldest go first
-_kept: dict[tuple, tuple[float, Any]] = {}
-_kept_lock = threading.Lock()
-_computing: dict[tuple, threading.Lock] = {}  # one lock per key being computed
-# What a new row of any table the aggregates read changes (ids only grow: never reused; the
-# cohort members have no id of their own: their row number and count).
-_GROWTH = (
-    "SELECT "
-    + ", ".join(
-        f"(SELECT MAX(id) FROM {table})"
-        for table in (
-            "firms",
-            "assessments",
-            "predictions",
-            "decisions",
-            "training_records",
-            "consultant_requests",
-            "cohorts",
-        )
-    )
-    + ", (SELECT MAX(rowid) FROM cohort_members), (SELECT COUNT(*) FROM cohort_members)"
-)
+KEPT_MAX = 256  # rows kept: centers x filters in use; the oldest go first
+# Requests to assign listed on the dashboard, the longest waiting first (the kpi above them
+# counts all; once these are assigned the next show): a tool assumption, a screenful.
+REQUESTS_SHOWN = 20
+# One lock per slot, not per key: threads of a worker asking for the same figures at once
+# wait for the first one's (a fixed number, however many keys are asked for).
+_LOCKS = tuple(threading.Lock() for _ in range(64))
+
+
+def center_version(db: sqlite_utils.Database, center_id: int) -> int:
+    row = db.execute(
+        "SELECT version FROM center_versions WHERE center_id = ?", [center_id]
+    ).fetchone()
+    return row[0] if row else 0
 
 
 def kept(
     db: sqlite_utils.Database,
-    key: Hashable,
+    center_id: int,
+    key: Any,
     compute: Callable[[], Any],
     seconds: float | None = None,
 ) -> Any:
-    """``compute()``, or what it returned for ``key`` on this database less than ``seconds``
-    (``KEPT_SECONDS``) ago when no row was added since. ``key`` must name everything the
-    value depends on besides the database (the scope: one center never gets another's). The
-    value is shared between requests: callers read it, never change it."""
+    """``compute()``, or the value it gave for ``key`` in ``center_id`` while the center's
+    version is unchanged and less than ``seconds`` (``KEPT_SECONDS``) ago. ``key`` (JSON)
+    must name everything besides the center's rows the value depends on; the value must be
+    JSON (it is read back as JSON: lists for tuples)."""
     seconds = KEPT_SECONDS if seconds is None else seconds
-    path = db.execute("PRAGMA database_list").fetchone()[2]
-    if not path or seconds <= 0:  # an in-memory database has no name to key on
+    name = json.dumps([center_id, key], sort_keys=True, ensure_ascii=False)
+    if seconds <= 0:
         return compute()
-    full = (path, key, tuple(db.execute(_GROWTH).fetchone()))
-    with _kept_lock:
-        found = _kept.get(full)
-        computing = _computing.setdefault(full, threading.Lock())
-    if found is not None and time.monotonic() - found[0] < seconds:
-        return found[1]
-    # One thread computes a key; the others asking meanwhile wait for its value (eight
-    # threads of a worker computing the same figures at once kept two cores busy for tens of
-    # seconds at 50,000 firms).
-    with computing:
-        with _kept_lock:
-            found = _kept.get(full)
-        if found is not None and time.monotonic() - found[0] < seconds:
-            return found[1]
+
+    def lookup(version: int) -> Any:
+        row = db.execute(
+            "SELECT version, made_at, value FROM dashboard_kept WHERE key = ?", [name]
+        ).fetchone()
+        if row and row[0] == version and time.time() - row[1] < seconds:
+            return json.loads(row[2])
+        return None
+
+    version = center_version(db, center_id)
+    found = lookup(version)
+    if found is not None:
+        return found
+    with _LOCKS[zlib.crc32(name.encode()) % len(_LOCKS)]:
+        version = center_version(db, center_id)
+        found = lookup(version)
+        if found is not None:
+            return found
         value = compute()
-        with _kept_lock:
-            if len(_kept) >= _KEPT_MAX:
-                for old in sorted(_kept, key=lambda k: _kept[k][0])[: _KEPT_MAX // 4]:
-                    del _kept[old]
-                    _computing.pop(old, None)
-            _kept[full] = (time.monotonic(), value)
-    return value
+        text = json.dumps(value, ensure_ascii=False)
+        with transaction(db):
+            db.execute(
+                "INSERT OR REPLACE INTO dashboard_kept (key, center_id, version, made_at, value) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [name, center_id, version, time.time(), text],
+            )
+            db.execute(
+                "DELETE FROM dashboard_kept WHERE key IN (SELECT key FROM dashboard_kept "
+                "ORDER BY made_at LIMIT max(0, (SELECT COUNT(*) FROM dashboard_kept) - ?))",
+                [KEPT_MAX],
+            )
+    return json.loads(text)
 
 
 def _size_band_sql() -> str:
@@ -129,59 +137,94 @@ def overrides(
 ) -> dict[str, Any]:
     """Each track the model recommended: decisions, overrides, where they went, and the most
     recent reasons (each diagnosis counted once, with its latest decision), for the firms
-    ``user`` may see that match ``filters``: counted in SQL, only the shown reasons read."""
+    ``user`` may see that match ``filters``: one pass over their decisions' narrow columns
+    (the latest of each diagnosis through the index of decisions by diagnosis), then only the
+    shown reasons read whole."""
     selection, params = firm_selection(
         access.firm_scope(user),
         filters,
         "JOIN assessments a ON a.firm_id = f.id JOIN decisions d ON d.assessment_id = a.id",
     )
-    latest = f"""
-        SELECT d.*, f.id AS firm_id, f.name AS firm_name {selection}
-          AND d.id = (SELECT MAX(x.id) FROM decisions x WHERE x.assessment_id = a.id)
-    """
     by_track = {t: {"decisions": 0, "overrides": 0, "to": {}, "reasons": []} for t in TRACKS}
-    for predicted, final, action, count in db.execute(
-        f"SELECT predicted_track, final_track, action, COUNT(*) FROM ({latest}) "
-        "GROUP BY predicted_track, final_track, action",
+    latest_overrides: dict[str, list[tuple[str, int]]] = {t: [] for t in TRACKS}
+    for decision_id, predicted, final, action, decided_at in db.execute(
+        f"SELECT d.id, d.predicted_track, d.final_track, d.action, d.decided_at {selection} "
+        "AND d.id = (SELECT MAX(x.id) FROM decisions x WHERE x.assessment_id = a.id)",
         params,
     ):
         track = by_track[predicted]
-        track["decisions"] += count
+        track["decisions"] += 1
         if action == "override":
-            track["overrides"] += count
-            track["to"][final] = track["to"].get(final, 0) + count
-    for row in db.query(
-        f"""
-        SELECT o.*, u.name AS consultant FROM (
-            SELECT latest.*, ROW_NUMBER() OVER (
-                PARTITION BY predicted_track ORDER BY decided_at DESC, id DESC) AS n
-            FROM ({latest}) latest WHERE action = 'override'
-        ) o JOIN users u ON u.id = o.decided_by
-        WHERE o.n <= :reasons ORDER BY o.decided_at DESC, o.id DESC
-        """,
-        {**params, "reasons": reasons_per_track},
-    ):
-        by_track[row["predicted_track"]]["reasons"].append(row)
+            track["overrides"] += 1
+            track["to"][final] = track["to"].get(final, 0) + 1
+            latest_overrides[predicted].append((decided_at, decision_id))
+    shown = [
+        decision_id
+        for found in latest_overrides.values()
+        for _at, decision_id in sorted(found, reverse=True)[:reasons_per_track]
+    ]
+    if shown:
+        for row in db.query(
+            "SELECT d.*, f.id AS firm_id, f.name AS firm_name, u.name AS consultant "
+            "FROM decisions d JOIN assessments a ON a.id = d.assessment_id "
+            "JOIN firms f ON f.id = a.firm_id JOIN users u ON u.id = d.decided_by "
+            f"WHERE d.id IN ({','.join('?' * len(shown))}) "
+            "ORDER BY d.decided_at DESC, d.id DESC",
+            shown,
+        ):
+            by_track[row["predicted_track"]]["reasons"].append(row)
     for stats in by_track.values():
         stats["rate"] = stats["overrides"] / stats["decisions"] if stats["decisions"] else None
     return by_track
 
 
 def dashboard(
-    db: sqlite_utils.Database, user: Any, filters: FirmFilter, dimension_ids: list[str]
+    db: sqlite_utils.Database,
+    user: Any,
+    filters: FirmFilter,
+    dimension_ids: list[str],
+    requests_shown: int = REQUESTS_SHOWN,
 ) -> dict[str, Any]:
-    """Everything the dashboard shows, for the firms ``user`` may see matching ``filters``."""
+    """Everything the dashboard shows, for the firms ``user`` may see matching ``filters``:
+    the aggregates, the ``requests_shown`` requests to assign waiting longest and how many
+    wait in all (``requests_waiting``)."""
     access.require(user, access.STAFF)
     scope = access.firm_scope(user)
-    key = (
+    key = [
         "dashboard",
         scope[0],
-        tuple(sorted(scope[1].items())),
-        tuple(sorted(filters.as_dict().items())),
-        tuple(dimension_ids),
+        sorted(scope[1].items()),
+        sorted(filters.as_dict().items()),
+        list(dimension_ids),
+    ]
+    figures = kept(
+        db, user.center_id, key, lambda: _figures(db, user, scope, filters, dimension_ids)
     )
-    figures = kept(db, key, lambda: _figures(db, user, scope, filters, dimension_ids))
-    return {**figures, "requests": center_requests(db, user.center_id, "new")}
+    for part in ("pipeline", "by_industry", "by_size"):  # pairs, as computed
+        figures[part] = [tuple(pair) for pair in figures[part]]
+    shown, waiting = waiting_requests(db, user.center_id, requests_shown)
+    return {**figures, "requests": shown, "requests_waiting": waiting}
+
+
+def waiting_requests(
+    db: sqlite_utils.Database, center_id: int, limit: int
+) -> tuple[list[dict[str, Any]], int]:
+    """The center's new requests (no consultant yet), the ``limit`` oldest with their firm,
+    and how many there are: both through the index of the center's requests by status."""
+    rows = list(
+        db.query(
+            "SELECT r.*, f.name AS firm_name, f.region, f.industry, f.employees, "
+            "u.name AS assigned_name FROM consultant_requests r "
+            "JOIN firms f ON f.id = r.firm_id LEFT JOIN users u ON u.id = r.assigned_to "
+            "WHERE r.center_id = ? AND r.status = 'new' ORDER BY r.id LIMIT ?",
+            [center_id, limit],
+        )
+    )
+    count = db.execute(
+        "SELECT COUNT(*) FROM consultant_requests WHERE center_id = ? AND status = 'new'",
+        [center_id],
+    ).fetchone()[0]
+    return rows, count
 
 
 def _figures(

@@ -147,11 +147,13 @@ def dashboard_page():
 
 
 def _followed(db) -> dict[str, Any]:
-    """The requests' answering on the dashboard (the page ``/center/requests`` details it)."""
+    """The requests' answering on the dashboard (the page ``/center/requests`` details it),
+    with each request's waiting time by its id (``waits``) for the requests listed."""
     promise = requests.answer_days(
         db, current_user.center_id, current_app.config["REQUEST_ANSWER_DAYS"]
     )
-    return requests.tracking(db, current_user.center_id, promise)
+    followed = requests.tracking(db, current_user.center_id, promise)
+    return {**followed, "waits": {r["id"]: r for r in followed["requests"]}}
 
 
 def STAGE_NAMES() -> dict[str, str]:  # noqa: N802  (a table in the UI language)

@@ -35,15 +35,16 @@ def window_label(window: str | None) -> str:
 
 def _suggestion_views(db, kept: bool = False) -> list[dict]:
     """The center's cohort suggestions in the UI language; ``kept``: as the dashboard shows
-    them, computed at most once a ``dashboard.KEPT_SECONDS`` per center (they read every
-    decided firm's task themes), the cohorts page always fresh."""
+    them, kept with its figures (``dashboard.kept``: until the center's version changes, a
+    minute at most), the cohorts page always fresh."""
     lang = ui_language()
     if kept:
         from ..services.dashboard import kept as kept_for
 
         found = kept_for(
             db,
-            ("cohort_suggestions", current_user.center_id),
+            current_user.center_id,
+            ["cohort_suggestions"],
             lambda: cohorts.suggestions(db, current_user),
         )
     else:
