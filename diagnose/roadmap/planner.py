@@ -492,7 +492,7 @@ def project_briefs(
         module_id = (
             _project_module(track, job, task, modules)
             if theme is None
-            else _theme_module(track, theme[0] if theme else None, modules, done, goods)
+            else _theme_module(track, theme[0] if theme else None, modules, done, goods, groups)
         )
         group = JOB_TO_GROUP.get(job, "office")
         # The people the firm says the task is most urgent for, when it named their jobs, the
@@ -550,11 +550,13 @@ def _theme_module(
     modules: Mapping[str, Module],
     done=frozenset(),
     goods: bool = True,
+    groups: list[str] | None = None,
 ) -> str | None:
     """The project module of a theme the track offers and the firm has not completed; a
     project on the firm's own words without one. A beginner's first project follows the
     theme too (photos for an inspection task, its own records for a forecast), the
-    generative-AI one where the theme names none."""
+    generative-AI one where the theme names none. A project for none of the firm's
+    ``groups`` (an engineers' project in a firm without engineers) is passed over."""
     from .themes import theme_specs
 
     spec = theme_specs().get(theme) if theme else None
@@ -567,6 +569,7 @@ def _theme_module(
             and track in module.tracks
             and module_id not in done
             and (goods or not module.goods_only)
+            and (groups is None or any(g in module.job_groups for g in groups))
         ):
             return module_id
     return None
@@ -1018,13 +1021,25 @@ def _phases(placed: list[PlannedModule], track: str, months: int, modules) -> li
                 continue
             if sum(1 for x in items if index_of(x) == index_of(m)) < 2:
                 continue
-            busy = max(
-                (x.end_month for x in items if x is not m and x.job_group == m.job_group),
-                default=0,
+            # the first month of the phase from which the group's people are free for it
+            # (no other module of theirs runs then), and it still ends by the plan's end
+            taken = [
+                (x.start_month, x.end_month)
+                for x in items
+                if x is not m
+                and x.job_group == m.job_group
+                and (not m.lane or x.lane in (m.lane, ""))
+            ]
+            start = next(
+                (
+                    s
+                    for s in range(bounds[target][0], bounds[target][1])
+                    if s + m.months <= months and all(s + m.months <= a or s >= b for a, b in taken)
+                ),
+                None,
             )
-            start = max(bounds[target][0], busy)
-            if start >= bounds[target][1] or start + m.months > months:
-                continue  # moved later, it still ends by the plan's end
+            if start is None:
+                continue
             items[items.index(m)] = replace(m, start_month=start)
             break
     phases = []
