@@ -170,6 +170,17 @@ def _check_fit(p, track, answers, profile, themes, done, view):
                 number = re.search(r"(\d+)명$", part)
                 assert number and int(number.group(1)) in counted, (part, counted)
 
+    # a project's brief names the people its row does
+    for b in view["briefs"]:
+        rows = [
+            r
+            for ph in view["phases"]
+            for r in ph["rows"]
+            if r["tasks"] and r["title"] == b["module"]
+        ]
+        if rows:
+            assert any(b["who"] in r["who"].split(" · ") for r in rows), (b["who"], rows[0]["who"])
+
     # one course a person: never the same one twice, nor two that teach the same basics
     overlap = DATA.catalogue.overlapping
     by_person: dict[tuple[str, str], list[str]] = {}
@@ -285,7 +296,7 @@ def test_the_start_up_trains_the_four_developers_it_named_and_nothing_of_a_facto
         start_up.plan.job_groups
     ) == {"engineers", "executives"}
     assert start_up.plan.trainees["engineers"] == 4
-    assert not [m for m in start_up.plan.modules if MODULES[m.module_id].goods_only]
+    assert not [m for m in start_up.plan.modules if MODULES[m.module_id].plant_only]
     assert start_up.plan.briefs[0].module_id == "sc_gpu_model_training"
 
 

@@ -34,8 +34,15 @@ JOB_GROUPS: tuple[str, ...] = ("executives", "office", "engineers", "production"
 GOODS_INDUSTRIES = ("A", "B", "C")
 
 
+PLANT_INDUSTRIES = ("B", "C")  # mining and manufacturing: firms with a plant
+
+
 def makes_goods(profile: dict[str, Any]) -> bool:
     return str(profile.get("industry") or "") in GOODS_INDUSTRIES
+
+
+def has_plant(profile: dict[str, Any]) -> bool:
+    return str(profile.get("industry") or "") in PLANT_INDUSTRIES
 
 
 class _Frozen(BaseModel):
@@ -100,8 +107,9 @@ class Module(_Frozen):
     # The summary said to a firm that makes no goods (KSIC sections other than A, B, C),
     # where the summary speaks of products, samples or defects.
     services_summary: Text | None = None
-    # Only for firms that make goods (KSIC A, B, C): factory lines, machines, inspection.
-    goods_only: bool = False
+    # Only for firms with a plant (KSIC B mining, C manufacturing): factory lines, the smart
+    # factory; a farm or a shop never reads of them.
+    plant_only: bool = False
 
     def applies(self, answers: dict[str, Any]) -> bool:
         return self.applies_if is None or self.applies_if.holds(answers)

@@ -24,7 +24,7 @@ from datetime import date
 from typing import Any
 
 from ..diagnosis.scoring import NOT_APPLICABLE
-from .catalogue import JOB_GROUPS, Center, Module, RoadmapData, makes_goods
+from .catalogue import JOB_GROUPS, Center, Module, RoadmapData, has_plant
 from .themes import TASK_ITEMS
 
 PLAN_MONTHS = {"beginner": 6, "ax": 12, "shared_center": 9}
@@ -467,7 +467,7 @@ def project_briefs(
     groups: list[str],
     themes: list[tuple[str, float, bool]] | None = None,
     done=frozenset(),
-    goods: bool = True,
+    plant: bool = True,
     stated=frozenset(),
 ) -> list[ProjectBrief]:
     """One brief per stated task (at most three), each in the firm's own words.
@@ -492,7 +492,7 @@ def project_briefs(
         module_id = (
             _project_module(track, job, task, modules)
             if theme is None
-            else _theme_module(track, theme[0] if theme else None, modules, done, goods, groups)
+            else _theme_module(track, theme[0] if theme else None, modules, done, plant, groups)
         )
         group = JOB_TO_GROUP.get(job, "office")
         # The people the firm says the task is most urgent for, when it named their jobs, the
@@ -549,7 +549,7 @@ def _theme_module(
     theme: str | None,
     modules: Mapping[str, Module],
     done=frozenset(),
-    goods: bool = True,
+    plant: bool = True,
     groups: list[str] | None = None,
 ) -> str | None:
     """The project module of a theme the track offers and the firm has not completed; a
@@ -568,7 +568,7 @@ def _theme_module(
             module
             and track in module.tracks
             and module_id not in done
-            and (goods or not module.goods_only)
+            and (plant or not module.plant_only)
             and (groups is None or any(g in module.job_groups for g in groups))
         ):
             return module_id
@@ -620,7 +620,7 @@ def plan(
     )
     gap_of = {d: 100.0 - s for d, s in gaps}
     stated_counts = stated_headcounts(answers, employees)
-    goods = makes_goods(profile)
+    plant = has_plant(profile)
     # The task's own jobs point to the groups that do it, as much as the jobs the firm named.
     # A technical task of a group the firm says it has not (no production staff) is done by
     # its engineers, when it has them.
@@ -643,7 +643,7 @@ def plan(
     clarity = answers.get("need_problem_clarity")
     analysis_first = track == "ax" and (job_analysis_first or clarity in ("none", "vague"))
     briefs = project_briefs(
-        answers, track, modules, trainees, groups, themes, done, goods, set(stated_counts)
+        answers, track, modules, trainees, groups, themes, done, plant, set(stated_counts)
     )
     if analysis_first and track == "ax":
         briefs = [replace_module(b, None) for b in briefs]
@@ -687,12 +687,16 @@ def plan(
                 if brief.job_group in module.job_groups
                 else next((g for g in groups if g in module.job_groups), module.job_groups[0])
             )
+            if group != brief.job_group:  # the brief names who takes its project
+                briefs[index] = replace_brief(
+                    brief, job_group=group, trainees=trainees.get(group, 1)
+                )
             requested.append((module, group, index, 100.0 - index))
     for module_id in _requested_modules(answers, track):
         module = modules.get(module_id)
         if module is None or any(r[0].id == module_id for r in requested):
             continue
-        if module.goods_only and not goods:
+        if module.plant_only and not plant:
             continue
         group = next((g for g in groups if g in module.job_groups), None)
         if group:
@@ -709,7 +713,7 @@ def plan(
             or module.delivery not in mix
             or module.id in done
             or not module.applies(answers)
-            or (module.goods_only and not goods)
+            or (module.plant_only and not plant)
             or not _module_level_fits(module, scores)
             or not any(d in gap_of for d in module.closes)
         ):
@@ -820,6 +824,12 @@ def _with_coaching(placed, coaching: Module, groups, trainees, release: float, h
         coaching.funding, start, duration,
     )  # fmt: skip
     return [*placed, copy(item, impact=10.0)]
+
+
+def replace_brief(brief: ProjectBrief, **changes: Any) -> ProjectBrief:
+    from dataclasses import replace
+
+    return replace(brief, **changes)
 
 
 def replace_module(brief: ProjectBrief, module_id: str | None) -> ProjectBrief:

@@ -420,6 +420,9 @@ def _plan_view(
 
         return [label("need_target_jobs", j) for j in named if JOB_TO_GROUP.get(j) == group]
 
+    # Briefs whose project other people of the group take side by side (named by job).
+    in_lane = {m.brief for m in roadmap.modules if m.brief is not None and m.lane}
+
     def assumed(group: str) -> bool:
         """The plan's own number for a group the firm gave none for (never the CEO)."""
         return group != "executives" and group not in roadmap.trainees_stated
@@ -585,7 +588,9 @@ def _plan_view(
                 "who": people_label(
                     b.job_group,
                     b.trainees,
-                    [label("need_target_jobs", b.job)] if b.job in named else jobs_of(b.job_group),
+                    [label("need_target_jobs", b.job)]
+                    if index in in_lane
+                    else jobs_of(b.job_group),
                     lang,
                     employees,
                     assumed(b.job_group),
@@ -598,7 +603,7 @@ def _plan_view(
                     (r["when"] for r in rows if r["id"] == b.module_id and r["tasks"]), ""
                 ),
             }
-            for b in roadmap.briefs
+            for index, b in enumerate(roadmap.briefs)
         ],
         "referrals": [
             {
