@@ -133,6 +133,7 @@ def _pointed_groups(answers, themes, stated) -> set[str]:
 
 def _check_fit(p, track, answers, profile, themes, done, view):
     planned = p.modules
+    overlap = DATA.catalogue.overlapping
     pairs = [(m.module_id, m.job_group, m.lane) for m in planned]
     ids = {m for m, _g, _l in pairs}
 
@@ -170,6 +171,10 @@ def _check_fit(p, track, answers, profile, themes, done, view):
                 number = re.search(r"(\d+)명$", part)
                 assert number and int(number.group(1)) in counted, (part, counted)
 
+    # "left for next year" never names what is planned, nor what a planned module teaches
+    for u in p.unplaced:
+        assert u not in ids and not overlap[u] & ids, u
+
     # a project's brief names the people its row does
     for b in view["briefs"]:
         rows = [
@@ -182,7 +187,6 @@ def _check_fit(p, track, answers, profile, themes, done, view):
             assert any(b["who"] in r["who"].split(" · ") for r in rows), (b["who"], rows[0]["who"])
 
     # one course a person: never the same one twice, nor two that teach the same basics
-    overlap = DATA.catalogue.overlapping
     by_person: dict[tuple[str, str], list[str]] = {}
     for i, g, lane in pairs:
         by_person.setdefault((g, lane), []).append(i)

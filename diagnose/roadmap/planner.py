@@ -751,7 +751,13 @@ def plan(
         _in_order(chosen), modules, trainees, release, months, gap_of, lanes
     )
     placed_ids = {m.module_id for m in placed}
-    unplaced = list(dict.fromkeys(unplaced + [m for m in left_out if m not in placed_ids]))
+    # Not "left for next year": a module planned after all, or one teaching what a planned
+    # module teaches.
+    unplaced = [
+        m
+        for m in dict.fromkeys(unplaced + left_out)
+        if m not in placed_ids and not catalogue.overlapping.get(m, frozenset()) & placed_ids
+    ]
     if track in ("ax", "shared_center") and any(m.brief is not None for m in placed):
         placed = _with_coaching(placed, modules[COACHING], groups, trainees, release, months)
     phases = _phases(placed, track, months, modules)
