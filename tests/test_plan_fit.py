@@ -205,7 +205,7 @@ def _check_fit(p, track, answers, profile, themes, done, view):
     # a beginner's first project follows the theme of its task
     if track == "beginner":
         for b in p.briefs:
-            if b.theme in FIRST_PROJECT and FIRST_PROJECT[b.theme] not in done:
+            if b.theme in FIRST_PROJECT and not b.completed and FIRST_PROJECT[b.theme] not in done:
                 assert b.module_id == FIRST_PROJECT[b.theme], (b.theme, b.module_id)
 
     # the task's data is prepared by those who hold it: the engineers where the plan trains
@@ -238,6 +238,25 @@ def test_every_plan_fits_the_firm(app_context, index, firm, profile, answers, th
     track = track_for(firm)
     p = plan(firm.scores, track, answers, profile, DATA, DAY, themes=themes, done=done)
     _check_fit(p, track, answers, profile, themes, done, _view(p, answers, profile))
+
+
+def test_a_completed_project_is_not_planned_again_and_coaching_carries_its_results():
+    firm = ISSUE_FIRMS["ulsan_auto_parts"]
+    answers = answers_at(Q, firm["level"], firm["said"])
+    scored = Firm.of(Q, firm["profile"], answers)
+    themes = [("visual_inspection", 0.9, False)]
+    done = {"sc_vision_inspection"}
+    p = plan(scored.scores, "ax", answers, firm["profile"], DATA, DAY, themes=themes, done=done)
+    ids = {m.module_id for m in p.modules}
+    assert p.briefs[0].completed == "sc_vision_inspection" and p.briefs[0].module_id is None
+    assert not ids & {"sc_vision_inspection", "pbl_quality_data_analysis"}
+    # what the completed project needed was done with it
+    assert "data_literacy_basics" not in {
+        m.module_id for m in p.modules if m.job_group == "production"
+    }
+    assert "ax_coaching" in ids
+    reasons = module_reasons(SimpleNamespace(plan=p, answers=answers, data=DATA))
+    assert {"after": "sc_vision_inspection"} in reasons[("ax_coaching", "executives")]
 
 
 # --- the six firms of the issue, as their CEOs read them -----------------------------------

@@ -259,6 +259,9 @@ class ProjectBrief:
     module_id: str | None
     theme: str | None = None  # the task theme it works on; None: the firm's own words
     theme_confirmed: bool = False
+    # The theme's project the firm's training records show it completed: not planned again,
+    # its results carried into daily work by coaching.
+    completed: str | None = None
 
 
 @dataclass(frozen=True)
@@ -534,6 +537,7 @@ def project_briefs(
                 module_id=module_id,
                 theme=theme[0] if theme else None,
                 theme_confirmed=bool(theme and theme[2]),
+                completed=_completed_project(theme[0] if theme else None, done),
             )
         )
     # A task's second theme whose project is the first's (a beginner's one first project)
@@ -542,6 +546,14 @@ def project_briefs(
     for brief in briefs:
         distinct.setdefault((brief.task, brief.module_id), brief)
     return list(distinct.values())
+
+
+def _completed_project(theme: str | None, done) -> str | None:
+    """The project of ``theme`` the firm completed, if its training records show one."""
+    from .themes import theme_specs
+
+    spec = theme_specs().get(theme) if theme else None
+    return next((p for p in (spec.projects if spec else ()) if p in done), None)
 
 
 def _theme_module(
@@ -561,6 +573,8 @@ def _theme_module(
 
     spec = theme_specs().get(theme) if theme else None
     projects = spec.projects if spec else ()
+    if _completed_project(theme, done):  # done once: its results go into daily work
+        return None
     fallback = BEGINNER_PROJECT if track == "beginner" else FALLBACK_PROJECT.get(track, "")
     for module_id in projects + (fallback,):
         module = modules.get(module_id)
@@ -613,6 +627,14 @@ def plan(
     answers = dict(answers)
     catalogue = data.catalogue
     modules = catalogue.by_id
+    # What a completed module needed was done with it (a PBL's job analysis and basics).
+    done = set(done)
+    stack = [m for m in done if m in modules]
+    while stack:
+        for prerequisite in modules[stack.pop()].prerequisites:
+            if prerequisite not in done:
+                done.add(prerequisite)
+                stack.append(prerequisite)
     employees = employees_of(profile)
     gaps = sorted(
         ((d, s or 0.0) for d, s in scores.items() if (s or 0.0) < GAP_CEILING),
@@ -758,7 +780,9 @@ def plan(
         for m in dict.fromkeys(unplaced + left_out)
         if m not in placed_ids and not catalogue.overlapping.get(m, frozenset()) & placed_ids
     ]
-    if track in ("ax", "shared_center") and any(m.brief is not None for m in placed):
+    if track in ("ax", "shared_center") and (
+        any(m.brief is not None for m in placed) or any(b.completed for b in briefs)
+    ):
         placed = _with_coaching(placed, modules[COACHING], groups, trainees, release, months)
     phases = _phases(placed, track, months, modules)
     return Plan(
@@ -819,7 +843,7 @@ def _with_coaching(placed, coaching: Module, groups, trainees, release: float, h
 
     lead = _lead_group(groups)
     duration = max(1, math.ceil(coaching.hours / release))
-    projects_end = max(m.end_month for m in placed if m.brief is not None)
+    projects_end = max((m.end_month for m in placed if m.brief is not None), default=0)
     busy = max((m.end_month for m in placed if m.job_group == lead), default=0)
     start = min(max(projects_end, busy), horizon - duration)
     clash = [m for m in placed if m.job_group == lead and m.end_month > start]

@@ -27,7 +27,7 @@ from ..templating import KST
 from .catalogue import RoadmapData, makes_goods
 from .charts import radar_svg
 from .pdf import render_html, svg
-from .planner import DATA_PREPARATION, Plan, employees_of, month_date
+from .planner import COACHING, DATA_PREPARATION, Plan, employees_of, month_date
 from .themes import theme_name
 
 log = logging.getLogger(__name__)
@@ -596,7 +596,16 @@ def _plan_view(
                     assumed(b.job_group),
                 ),
                 "measures": [BENEFIT_MEASURES()[v] for v in b.benefits],
-                "module": modules[b.module_id].title.get(lang) if b.module_id else "",
+                "module": modules[b.module_id].title.get(lang)
+                if b.module_id
+                else _(
+                    "%(module)s, completed earlier: its results go into daily work with "
+                    "%(coaching)s",
+                    module=modules[b.completed].title.get(lang),
+                    coaching=modules[COACHING].title.get(lang),
+                )
+                if b.completed and b.completed in modules and COACHING in modules
+                else "",
                 "theme": theme_name(b.theme, lang) if b.theme else "",
                 "theme_confirmed": b.theme_confirmed,
                 "when": next(
