@@ -434,7 +434,13 @@ def _plan_view(
         route = catalogue.funding(m.funding)
         amounts = [module.cost.firm_pays(x.trainees) for x in group]
         amount = None if None in amounts else sum(amounts)
-        tasks = [b.task for b in roadmap.briefs if b.module_id == m.module_id]
+        tasks = [
+            b.task
+            for b in roadmap.briefs
+            if b.module_id == m.module_id
+            # coaching carries a completed project of the task into daily work
+            or (m.module_id == COACHING and b.completed and not b.module_id)
+        ]
         first_month, last_month = (
             min(x.start_month for x in group),
             max(x.end_month for x in group) - 1,
