@@ -240,7 +240,7 @@ def test_every_plan_fits_the_firm(app_context, index, firm, profile, answers, th
     _check_fit(p, track, answers, profile, themes, done, _view(p, answers, profile))
 
 
-def test_a_completed_project_is_not_planned_again_and_coaching_carries_its_results():
+def test_a_completed_project_is_not_planned_again_and_coaching_carries_its_results(app_context):
     firm = ISSUE_FIRMS["ulsan_auto_parts"]
     answers = answers_at(Q, firm["level"], firm["said"])
     scored = Firm.of(Q, firm["profile"], answers)
@@ -257,6 +257,11 @@ def test_a_completed_project_is_not_planned_again_and_coaching_carries_its_resul
     assert "ax_coaching" in ids
     reasons = module_reasons(SimpleNamespace(plan=p, answers=answers, data=DATA))
     assert {"after": "sc_vision_inspection"} in reasons[("ax_coaching", "executives")]
+    # the report then speaks of no job analysis and of no new project on the task
+    view = _view(p, answers, firm["profile"])
+    assert view["projects_completed"] and not view["job_analysis_planned"]
+    assert "이미 마친" in view["briefs"][0]["module"]
+    assert any(r["id"] == "ax_coaching" and r["tasks"] for r in view["first"])
 
 
 # --- the six firms of the issue, as their CEOs read them -----------------------------------

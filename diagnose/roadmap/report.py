@@ -27,7 +27,7 @@ from ..templating import KST
 from .catalogue import RoadmapData, makes_goods
 from .charts import radar_svg
 from .pdf import render_html, svg
-from .planner import COACHING, DATA_PREPARATION, Plan, employees_of, month_date
+from .planner import COACHING, DATA_PREPARATION, JOB_ANALYSIS, Plan, employees_of, month_date
 from .themes import theme_name
 
 log = logging.getLogger(__name__)
@@ -639,6 +639,10 @@ def _plan_view(
         or (roadmap.track == "shared_center" and not referral_centers),
         "needs": equipment + uses,
         "theme_to_confirm": roadmap.theme_to_confirm,
+        # what the sentences about the projects may say: a job analysis, projects done
+        "job_analysis_planned": any(m.module_id == JOB_ANALYSIS for m in roadmap.modules),
+        "projects_completed": bool(roadmap.briefs)
+        and all(b.completed and not b.module_id for b in roadmap.briefs),
         # Headcounts the plan assumes (the firm gave no number for the group): said so.
         "assumed_counts": [
             people_label(g, roadmap.trainees[g], jobs_of(g), lang, employees)
