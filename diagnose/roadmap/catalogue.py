@@ -135,9 +135,10 @@ class Catalogue(_Frozen):
     def funding(self, route_id: str) -> FundingRoute:
         return next(r for r in self.funding_routes if r.id == route_id)
 
-    @cached_property
+    @property
     def overlapping(self) -> dict[str, frozenset[str]]:
-        """Per module, the modules that teach the same basics (both ways)."""
+        """Per module, the modules that teach the same basics (both ways). Not cached: a
+        catalogue copied with other modules (``services.registry``) must not keep it."""
         found: dict[str, set[str]] = {m.id: set() for m in self.modules}
         for m in self.modules:
             for other in m.overlaps:

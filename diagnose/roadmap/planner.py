@@ -627,6 +627,7 @@ def plan(
     answers = dict(answers)
     catalogue = data.catalogue
     modules = catalogue.by_id
+    overlapping = catalogue.overlapping
     # What a completed module needed was done with it (a PBL's job analysis and basics).
     done = set(done)
     stack = [m for m in done if m in modules]
@@ -759,7 +760,7 @@ def plan(
         months,
         limit=_limit(track, groups) + len(requested),
         done=done,
-        overlap=catalogue.overlapping,
+        overlap=overlapping,
     )
     # Two projects of different target jobs in one group run side by side, by different
     # people, where the firm is large enough to have them (50 or more employees: a tool
@@ -778,7 +779,7 @@ def plan(
     unplaced = [
         m
         for m in dict.fromkeys(unplaced + left_out)
-        if m not in placed_ids and not catalogue.overlapping.get(m, frozenset()) & placed_ids
+        if m not in placed_ids and not overlapping.get(m, frozenset()) & placed_ids
     ]
     if track in ("ax", "shared_center") and (
         any(m.brief is not None for m in placed) or any(b.completed for b in briefs)
