@@ -29,6 +29,20 @@ JobGroup = Literal["executives", "office", "engineers", "production"]
 Delivery = Literal["free_online", "blended", "onsite_pbl", "shared_center"]
 Track = Literal["beginner", "ax", "shared_center"]
 JOB_GROUPS: tuple[str, ...] = ("executives", "office", "engineers", "production")
+# KSIC sections of firms that make goods (farming and fishing, mining, manufacturing): only
+# they read of products, samples and defects.
+GOODS_INDUSTRIES = ("A", "B", "C")
+
+
+PLANT_INDUSTRIES = ("B", "C")  # mining and manufacturing: firms with a plant
+
+
+def makes_goods(profile: dict[str, Any]) -> bool:
+    return str(profile.get("industry") or "") in GOODS_INDUSTRIES
+
+
+def has_plant(profile: dict[str, Any]) -> bool:
+    return str(profile.get("industry") or "") in PLANT_INDUSTRIES
 
 
 class _Frozen(BaseModel):
@@ -87,6 +101,15 @@ class Module(_Frozen):
     has_if: dict[str, Condition] = Field(default_factory=dict)
     # Only planned for a stated task, a piece of equipment or a use the firm named.
     on_request: bool = False
+    # Modules teaching the same basics (the relation is symmetric): a person takes one of
+    # them, and one taken stands for the others as a prerequisite.
+    overlaps: tuple[str, ...] = ()
+    # The summary said to a firm that makes no goods (KSIC sections other than A, B, C),
+    # where the summary speaks of products, samples or defects.
+    services_summary: Text | None = None
+    # Only for firms with a plant (KSIC B mining, C manufacturing): factory lines, the smart
+    # factory; a farm or a shop never reads of them.
+    plant_only: bool = False
 
     def applies(self, answers: dict[str, Any]) -> bool:
         return self.applies_if is None or self.applies_if.holds(answers)
@@ -111,6 +134,18 @@ class Catalogue(_Frozen):
 
     def funding(self, route_id: str) -> FundingRoute:
         return next(r for r in self.funding_routes if r.id == route_id)
+
+    @property
+    def overlapping(self) -> dict[str, frozenset[str]]:
+        """Per module, the modules that teach the same basics (both ways). Not cached: a
+        catalogue copied with other modules (``services.registry``) must not keep it."""
+        found: dict[str, set[str]] = {m.id: set() for m in self.modules}
+        for m in self.modules:
+            for other in m.overlaps:
+                if other in found:
+                    found[m.id].add(other)
+                    found[other].add(m.id)
+        return {k: frozenset(v) for k, v in found.items()}
 
 
 class Specialisation(_Frozen):
@@ -178,13 +213,21 @@ class LevelTexts(_Frozen):
     # A level's sentence is not printed to a firm whose answers contradict it (by dimension,
     # then level 1..5); the level number still is.
     contradicted_by: dict[str, dict[int, Condition]] = Field(default_factory=dict)
+    # The sentence for a firm that makes goods, where it speaks of products (by dimension,
+    # then level); every other firm reads the main one.
+    goods: dict[str, dict[int, Text]] = Field(default_factory=dict)
 
-    def text_for(self, dimension: str, level: int, answers: dict[str, Any]) -> Text | None:
+    def text_for(
+        self, dimension: str, level: int, answers: dict[str, Any], goods: bool = False
+    ) -> Text | None:
         """The level's sentence for a firm, or None where its answers say otherwise (a stated
-        task is never "not picked yet" or "still vague")."""
+        task is never "not picked yet" or "still vague"); ``goods``: the firm makes goods."""
         texts = self.dimensions.get(dimension)
         if not texts or not 1 <= level <= 5:
             return None
+        if goods and level in self.goods.get(dimension, {}):
+            texts = tuple(self.goods[dimension][level] if i == level - 1 else t
+                          for i, t in enumerate(texts))  # fmt: skip
         condition = self.contradicted_by.get(dimension, {}).get(level)
         if condition is not None and condition.holds(answers):
             return None
@@ -278,6 +321,11 @@ def roadmap_problems(
             Problem(cat_file, where, f"unknown dimension '{d}'")
             for d in module.closes
             if d not in dimension_ids
+        ]
+        problems += [
+            Problem(cat_file, where, f"unknown overlapping module '{o}'")
+            for o in module.overlaps
+            if o not in catalogue.by_id
         ]
         if module.funding not in routes:
             problems.append(Problem(cat_file, where, f"unknown funding route '{module.funding}'"))

@@ -25,7 +25,7 @@ from typing import Any
 
 from ..diagnosis.scoring import NOT_APPLICABLE
 from ..profile import employees_of
-from .catalogue import JOB_GROUPS, Center, Module, RoadmapData
+from .catalogue import JOB_GROUPS, Center, Module, RoadmapData, has_plant
 from .themes import TASK_ITEMS
 
 PLAN_MONTHS = {"beginner": 6, "ax": 12, "shared_center": 9}
@@ -204,6 +204,7 @@ USE_AREA_TO_MODULE = {
 # What the firm hopes for, and how its project measures it.
 BENEFIT_MEASURES = ("time_saving", "quality", "cost", "sales", "safety", "skill_transfer",
                     "labour_shortage")  # fmt: skip
+LANE_EMPLOYEES = 50  # firms this large run two projects of one group side by side
 TASK_LIMIT = 3  # briefs a plan holds: more than three projects in a year is not a plan
 TEXT_LIMIT = 400  # characters of the firm's own words a brief prints
 
@@ -220,6 +221,9 @@ class PlannedModule:
     months: int  # how many months it runs at the firm's release hours
     brief: int | None = None  # the project brief it works on
     impact: float = 0.0  # how much of the firm's gaps it closes (for the summary's ranking)
+    # A project run by other people of the group alongside another (the target job, e.g.
+    # "quality" beside "maintenance" in a large plant); "" for the group's common modules.
+    lane: str = ""
 
     @property
     def total_hours(self) -> float:
@@ -256,6 +260,9 @@ class ProjectBrief:
     module_id: str | None
     theme: str | None = None  # the task theme it works on; None: the firm's own words
     theme_confirmed: bool = False
+    # The theme's project the firm's training records show it completed: not planned again,
+    # its results carried into daily work by coaching.
+    completed: str | None = None
 
 
 @dataclass(frozen=True)
@@ -299,11 +306,12 @@ class Plan:
         return [m for p in self.phases for m in p.modules]
 
     def busiest_month(self) -> float:
-        """The most hours any one person of any group trains in one month."""
+        """The most hours any one person of any group trains in one month (a project's lane is
+        other people of the group: the group's common modules never run beside it)."""
         load: dict[tuple[str, int], float] = {}
         for m in self.modules:
             for month in range(m.start_month, m.end_month):
-                key = (m.job_group, month)
+                key = (m.job_group, m.lane, month)
                 load[key] = load.get(key, 0.0) + m.hours / m.months
         return round(max(load.values(), default=0.0), 1)
 
@@ -367,13 +375,25 @@ def _as_list(value: Any) -> list:
     return list(value) if isinstance(value, list) else [value]
 
 
-def job_groups_to_train(answers: Mapping[str, Any], track: str) -> list[str]:
-    """The firm's job groups, most urgent first; groups it said it does not have are left out."""
-    present = [
-        g for g in JOB_GROUPS if not all(answers.get(i) == NOT_APPLICABLE for i in SKILL_ITEMS[g])
-    ]
+def _has_group(answers: Mapping[str, Any], group: str) -> bool:
+    """The firm has the group: it did not answer "not applicable" for all of its skills."""
+    return not all(answers.get(i) == NOT_APPLICABLE for i in SKILL_ITEMS[group])
+
+
+def job_groups_to_train(
+    answers: Mapping[str, Any], track: str, stated: Mapping[str, int] | None = None
+) -> list[str]:
+    """The job groups the plan trains, most urgent first: the executives, and the groups the
+    firm pointed to (the jobs it named for AI, its most urgent group, a group it gave a
+    number for); a group it said it does not have is left out. A group the firm only
+    answered a skill question for is not trained: nothing it said asks for it. Only a firm
+    that named no job at all is planned for every group it has."""
+    present = [g for g in JOB_GROUPS if _has_group(answers, g)]
     named_groups = {JOB_TO_GROUP.get(j) for j in _as_list(answers.get("need_target_jobs"))}
     urgent = answers.get("need_urgent_group")
+    pointed = named_groups | {urgent} | set(stated or ())
+    if pointed - {None, "executives"}:
+        present = [g for g in present if g == "executives" or g in pointed]
 
     def rank(group: str) -> tuple[int, int, int]:
         return (group != urgent, group not in named_groups, JOB_GROUPS.index(group))
@@ -444,6 +464,8 @@ def project_briefs(
     groups: list[str],
     themes: list[tuple[str, float, bool]] | None = None,
     done=frozenset(),
+    plant: bool = True,
+    stated=frozenset(),
 ) -> list[ProjectBrief]:
     """One brief per stated task (at most three), each in the firm's own words.
 
@@ -461,12 +483,36 @@ def project_briefs(
         if len(tasks) == 1 and len(themes) > 1:  # one task of two themes: a brief for each
             plan_of.append((tasks[0], themes[1]))
         plan_of = plan_of[:TASK_LIMIT]
+    urgent = answers.get("need_urgent_group")
     for index, (task, theme) in enumerate(plan_of):
         job = THEME_JOB.get(theme[0], "admin") if theme else _job_of(task, named, used)
-        used.add(job)
+        module_id = (
+            _project_module(track, job, task, modules)
+            if theme is None
+            else _theme_module(track, theme[0] if theme else None, modules, done, plant, groups)
+        )
         group = JOB_TO_GROUP.get(job, "office")
+        # The people the firm says the task is most urgent for, when it named their jobs, the
+        # project trains them, and the firm's words count them or name no job of the theme's
+        # own group (six architects drafting permit papers are not office staff).
+        module = modules.get(module_id or "")
+        urgent_jobs = [j for j in named if JOB_TO_GROUP[j] == urgent]
+        if (
+            theme
+            and urgent != group
+            and urgent_jobs
+            and urgent in groups
+            and (module is None or urgent in module.job_groups)
+            and (urgent in stated or group not in {JOB_TO_GROUP[j] for j in named})
+        ):
+            group, job = urgent, urgent_jobs[0]
+        used.add(job)
         if group not in groups:  # a task of a group the firm has not: its nearest group
-            group = next((g for g in groups if g != "executives"), groups[0] if groups else group)
+            nearest = ("engineers",) if theme and theme[0] in DATA_THEMES else ()
+            group = next(
+                (g for g in (*nearest, *groups) if g in groups and g != "executives"),
+                groups[0] if groups else group,
+            )
         briefs.append(
             ProjectBrief(
                 task=_clip(task),
@@ -482,13 +528,10 @@ def project_briefs(
                 ],  # fmt: skip
                 urgency=answers.get("need_urgency"),
                 trainees=trainees.get(group, 1),
-                module_id=(
-                    _project_module(track, job, task, modules)
-                    if theme is None
-                    else _theme_module(track, theme[0] if theme else None, modules, done)
-                ),
+                module_id=module_id,
                 theme=theme[0] if theme else None,
                 theme_confirmed=bool(theme and theme[2]),
+                completed=_completed_project(theme[0] if theme else None, done),
             )
         )
     # A task's second theme whose project is the first's (a beginner's one first project)
@@ -499,19 +542,43 @@ def project_briefs(
     return list(distinct.values())
 
 
-def _theme_module(
-    track: str, theme: str | None, modules: Mapping[str, Module], done=frozenset()
-) -> str | None:
-    """The project module of a theme the track offers and the firm has not completed; a
-    project on the firm's own words without one."""
-    if track == "beginner":
-        return BEGINNER_PROJECT
+def _completed_project(theme: str | None, done) -> str | None:
+    """The project of ``theme`` the firm completed, if its training records show one."""
     from .themes import theme_specs
 
     spec = theme_specs().get(theme) if theme else None
-    for module_id in (spec.projects if spec else ()) + (FALLBACK_PROJECT.get(track, ""),):
+    return next((p for p in (spec.projects if spec else ()) if p in done), None)
+
+
+def _theme_module(
+    track: str,
+    theme: str | None,
+    modules: Mapping[str, Module],
+    done=frozenset(),
+    plant: bool = True,
+    groups: list[str] | None = None,
+) -> str | None:
+    """The project module of a theme the track offers and the firm has not completed; a
+    project on the firm's own words without one. A beginner's first project follows the
+    theme too (photos for an inspection task, its own records for a forecast), the
+    generative-AI one where the theme names none. A project for none of the firm's
+    ``groups`` (an engineers' project in a firm without engineers) is passed over."""
+    from .themes import theme_specs
+
+    spec = theme_specs().get(theme) if theme else None
+    projects = spec.projects if spec else ()
+    if _completed_project(theme, done):  # done once: its results go into daily work
+        return None
+    fallback = BEGINNER_PROJECT if track == "beginner" else FALLBACK_PROJECT.get(track, "")
+    for module_id in projects + (fallback,):
         module = modules.get(module_id)
-        if module and track in module.tracks and module_id not in done:
+        if (
+            module
+            and track in module.tracks
+            and module_id not in done
+            and (plant or not module.plant_only)
+            and (groups is None or any(g in module.job_groups for g in groups))
+        ):
             return module_id
     return None
 
@@ -554,15 +621,35 @@ def plan(
     answers = dict(answers)
     catalogue = data.catalogue
     modules = catalogue.by_id
+    overlapping = catalogue.overlapping
+    # What a completed module needed was done with it (a PBL's job analysis and basics).
+    done = set(done)
+    stack = [m for m in done if m in modules]
+    while stack:
+        for prerequisite in modules[stack.pop()].prerequisites:
+            if prerequisite not in done:
+                done.add(prerequisite)
+                stack.append(prerequisite)
     employees = employees_of(profile)
     gaps = sorted(
         ((d, s or 0.0) for d, s in scores.items() if (s or 0.0) < GAP_CEILING),
         key=lambda g: g[1],
     )
     gap_of = {d: 100.0 - s for d, s in gaps}
-    groups = job_groups_to_train(answers, track) or ["executives"]
-    trainees = trainees_per_group(employees, groups)
     stated_counts = stated_headcounts(answers, employees)
+    plant = has_plant(profile)
+    # The task's own jobs point to the groups that do it, as much as the jobs the firm named.
+    # A technical task of a group the firm says it has not (no production staff) is done by
+    # its engineers, when it has them.
+    task_groups = {
+        group if _has_group(answers, group) or t[0] not in DATA_THEMES else "engineers"
+        for t in themes or ()
+        if t[0] in THEME_JOB
+        for group in [JOB_TO_GROUP[THEME_JOB[t[0]]]]
+    }
+    groups = job_groups_to_train(answers, track, {**dict.fromkeys(task_groups, 0),
+                                                  **stated_counts}) or ["executives"]  # fmt: skip
+    trainees = trainees_per_group(employees, groups)
     # The people the firm named take part; a group of one person is never planned as more.
     trainees.update({g: n for g, n in stated_counts.items() if g in trainees})
     stated = _number(answers.get("need_release_hours"))
@@ -572,7 +659,9 @@ def plan(
     # A mature AX firm with no concrete problem: the job analysis must find it first.
     clarity = answers.get("need_problem_clarity")
     analysis_first = track == "ax" and (job_analysis_first or clarity in ("none", "vague"))
-    briefs = project_briefs(answers, track, modules, trainees, groups, themes, done)
+    briefs = project_briefs(
+        answers, track, modules, trainees, groups, themes, done, plant, set(stated_counts)
+    )
     if analysis_first and track == "ax":
         briefs = [replace_module(b, None) for b in briefs]
     # A project the firm completed is not planned again: its brief stays, for its new round.
@@ -615,10 +704,16 @@ def plan(
                 if brief.job_group in module.job_groups
                 else next((g for g in groups if g in module.job_groups), module.job_groups[0])
             )
+            if group != brief.job_group:  # the brief names who takes its project
+                briefs[index] = replace_brief(
+                    brief, job_group=group, trainees=trainees.get(group, 1)
+                )
             requested.append((module, group, index, 100.0 - index))
     for module_id in _requested_modules(answers, track):
         module = modules.get(module_id)
         if module is None or any(r[0].id == module_id for r in requested):
+            continue
+        if module.plant_only and not plant:
             continue
         group = next((g for g in groups if g in module.job_groups), None)
         if group:
@@ -635,6 +730,7 @@ def plan(
             or module.delivery not in mix
             or module.id in done
             or not module.applies(answers)
+            or (module.plant_only and not plant)
             or not _module_level_fits(module, scores)
             or not any(d in gap_of for d in module.closes)
         ):
@@ -658,11 +754,30 @@ def plan(
         months,
         limit=_limit(track, groups) + len(requested),
         done=done,
+        overlap=overlapping,
     )
-    placed, unplaced = _schedule(_in_order(chosen), modules, trainees, release, months, gap_of)
+    # Two projects of different target jobs in one group run side by side, by different
+    # people, where the firm is large enough to have them (50 or more employees: a tool
+    # assumption, to be validated): a press plant's maintenance and inspection staff.
+    lanes = (
+        {i: b.job for i, b in enumerate(briefs)}
+        if employees >= LANE_EMPLOYEES and len({(b.job_group, b.job) for b in briefs}) > 1
+        else {}
+    )
+    placed, unplaced = _schedule(
+        _in_order(chosen), modules, trainees, release, months, gap_of, lanes
+    )
     placed_ids = {m.module_id for m in placed}
-    unplaced = list(dict.fromkeys(unplaced + [m for m in left_out if m not in placed_ids]))
-    if track in ("ax", "shared_center") and any(m.brief is not None for m in placed):
+    # Not "left for next year": a module planned after all, or one teaching what a planned
+    # module teaches.
+    unplaced = [
+        m
+        for m in dict.fromkeys(unplaced + left_out)
+        if m not in placed_ids and not overlapping.get(m, frozenset()) & placed_ids
+    ]
+    if track in ("ax", "shared_center") and (
+        any(m.brief is not None for m in placed) or any(b.completed for b in briefs)
+    ):
         placed = _with_coaching(placed, modules[COACHING], groups, trainees, release, months)
     phases = _phases(placed, track, months, modules)
     return Plan(
@@ -723,7 +838,7 @@ def _with_coaching(placed, coaching: Module, groups, trainees, release: float, h
 
     lead = _lead_group(groups)
     duration = max(1, math.ceil(coaching.hours / release))
-    projects_end = max(m.end_month for m in placed if m.brief is not None)
+    projects_end = max((m.end_month for m in placed if m.brief is not None), default=0)
     busy = max((m.end_month for m in placed if m.job_group == lead), default=0)
     start = min(max(projects_end, busy), horizon - duration)
     clash = [m for m in placed if m.job_group == lead and m.end_month > start]
@@ -734,6 +849,12 @@ def _with_coaching(placed, coaching: Module, groups, trainees, release: float, h
         coaching.funding, start, duration,
     )  # fmt: skip
     return [*placed, copy(item, impact=10.0)]
+
+
+def replace_brief(brief: ProjectBrief, **changes: Any) -> ProjectBrief:
+    from dataclasses import replace
+
+    return replace(brief, **changes)
 
 
 def replace_module(brief: ProjectBrief, module_id: str | None) -> ProjectBrief:
@@ -758,13 +879,31 @@ def _lead_group(groups: list[str]) -> str:
     return "executives" if "executives" in groups else groups[0]
 
 
+def _data_holders(group: str, groups: list[str], preparation: Module) -> str:
+    """Who prepares a project's data: the people who hold it. The engineers and IT staff
+    where the plan trains them (they keep the systems the records are in), else the
+    project's own group; office staff only for an office project or when no one else can."""
+    for candidate in ("engineers", group):
+        if candidate in groups and candidate in preparation.job_groups:
+            return candidate
+    return next((g for g in groups if g in preparation.job_groups), preparation.job_groups[0])
+
+
 def _limit(track: str, groups: list[str]) -> int:
     """How many module placements a plan holds besides what was asked for."""
     return min(10, 2 + 2 * len(groups)) if track != "beginner" else min(8, 2 + 2 * len(groups))
 
 
 def _select(
-    candidates, modules, groups, answers, release: float, horizon: int, limit: int, done=()
+    candidates,
+    modules,
+    groups,
+    answers,
+    release: float,
+    horizon: int,
+    limit: int,
+    done=(),
+    overlap: Mapping[str, frozenset[str]] | None = None,
 ):
     """Take candidates in order, each with its missing prerequisites before it (a
     prerequisite the group already has counts as done), while the group's months allow:
@@ -778,6 +917,14 @@ def _select(
     def months(module: Module) -> int:
         return max(1, math.ceil(module.hours / release))
 
+    def covered(module_id: str, group: str, into: list) -> bool:
+        """The group takes (or the firm completed) a module teaching the same basics."""
+        others = (overlap or {}).get(module_id, frozenset())
+        return any(
+            o in done or (o, group) in seen or any(m.id == o and g == group for m, g in into)
+            for o in others
+        )
+
     def chain(module: Module, group: str, into: list) -> None:
         for prerequisite in module.prerequisites:
             required = modules[prerequisite]
@@ -786,9 +933,15 @@ def _select(
                 if group in required.job_groups
                 else next((g for g in groups if g in required.job_groups), required.job_groups[0])
             )
+            if prerequisite == DATA_PREPARATION:
+                target = _data_holders(group, groups, required)
             if prerequisite in FIRM_WIDE:
                 target = _lead_group(groups)  # once for the firm, led from the top
-            elif required.already_had(target, answers) or prerequisite in done:
+            elif (
+                required.already_had(target, answers)
+                or prerequisite in done
+                or covered(prerequisite, target, into)
+            ):
                 continue
             chain(required, target, into)
         if module.id in FIRM_WIDE:
@@ -801,6 +954,8 @@ def _select(
     for module, group, brief, value, asked in candidates:
         if not asked and len(chosen) >= limit:
             break
+        if covered(module.id, group, []):  # one basics course a person, never two alike
+            continue
         steps: list[tuple[Module, str]] = []
         chain(module, group, steps)
         need: dict[str, int] = {}
@@ -817,20 +972,26 @@ def _select(
     return chosen, left_out
 
 
-def _schedule(chosen, modules, trainees, release: float, horizon: int, gap_of):
+def _schedule(chosen, modules, trainees, release: float, horizon: int, gap_of, lanes=None):
     """Each group's modules one after another, each after its prerequisites, taking as many
     months as its hours need at the firm's release hours. What would not end by the plan's
     end (or needs a module that does not) is reported, not hidden, and never scheduled past
     it: a nine-month plan ends in its ninth month."""
-    free_from: dict[str, int] = {}
+    free_from: dict[str, int] = {}  # the group's people, after everything placed so far
+    common_end: dict[str, int] = {}  # the group, after its common modules
+    lane_end: dict[tuple[str, str], int] = {}  # a project lane of the group
     ends: dict[str, int] = {}  # module id -> first month it is done (by any group)
     placed: list[PlannedModule] = []
     unplaced: list[str] = []
     for module, group, brief, value, asked in chosen:
         duration = max(1, math.ceil(module.hours / release))
-        start = max(
-            [free_from.get(group, 0)] + [ends[p] for p in module.prerequisites if p in ends]
+        lane = (lanes or {}).get(brief, "") if brief is not None else ""
+        after = (
+            max(common_end.get(group, 0), lane_end.get((group, lane), 0))
+            if lane
+            else free_from.get(group, 0)
         )
+        start = max([after] + [ends[p] for p in module.prerequisites if p in ends])
         if start + duration > horizon or any(
             p in unplaced and p not in ends for p in module.prerequisites
         ):
@@ -849,9 +1010,14 @@ def _schedule(chosen, modules, trainees, release: float, horizon: int, gap_of):
                 duration,
                 brief,
                 round(value if asked else _gap_value(module, gap_of), 1),
+                lane,
             )
         )
-        free_from[group] = start + duration
+        if lane:
+            lane_end[(group, lane)] = start + duration
+        else:
+            common_end[group] = start + duration
+        free_from[group] = max(free_from.get(group, 0), start + duration)
         ends[module.id] = min(ends.get(module.id, 10**6), start + duration)
     placed_ids = {m.module_id for m in placed}
     unplaced = [m for m in dict.fromkeys(unplaced) if m not in placed_ids]
@@ -890,13 +1056,25 @@ def _phases(placed: list[PlannedModule], track: str, months: int, modules) -> li
                 continue
             if sum(1 for x in items if index_of(x) == index_of(m)) < 2:
                 continue
-            busy = max(
-                (x.end_month for x in items if x is not m and x.job_group == m.job_group),
-                default=0,
+            # the first month of the phase from which the group's people are free for it
+            # (no other module of theirs runs then), and it still ends by the plan's end
+            taken = [
+                (x.start_month, x.end_month)
+                for x in items
+                if x is not m
+                and x.job_group == m.job_group
+                and (not m.lane or x.lane in (m.lane, ""))
+            ]
+            start = next(
+                (
+                    s
+                    for s in range(bounds[target][0], bounds[target][1])
+                    if s + m.months <= months and all(s + m.months <= a or s >= b for a, b in taken)
+                ),
+                None,
             )
-            start = max(bounds[target][0], busy)
-            if start >= bounds[target][1] or start + m.months > months:
-                continue  # moved later, it still ends by the plan's end
+            if start is None:
+                continue
             items[items.index(m)] = replace(m, start_month=start)
             break
     phases = []

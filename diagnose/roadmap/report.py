@@ -25,15 +25,14 @@ from ..diagnosis.scoring import is_visible
 from ..profile import employees_of
 from ..services.peers import peer_scores
 from ..templating import KST
-from .catalogue import RoadmapData
+from .catalogue import RoadmapData, makes_goods
 from .charts import radar_svg
 from .pdf import render_html, svg
-from .planner import Plan, month_date
+from .planner import COACHING, DATA_PREPARATION, JOB_ANALYSIS, Plan, month_date
 from .themes import theme_name
 
 log = logging.getLogger(__name__)
 
-GOODS_INDUSTRIES = ("A", "B", "C")  # KSIC: farming and fishing, mining, manufacturing
 ANSWER_LIMIT = 600  # characters of one free-text answer or note the appendix prints
 REASON_LIMIT = 3
 _CODE_PREFIX = re.compile(r"^[A-Z]\.\s*")
@@ -86,13 +85,18 @@ def won(amount: int, lang: str) -> str:
     return format_currency(amount, "KRW", format=pattern, locale=lang, currency_digits=True)
 
 
-def people_label(group: str, count: int, jobs: list[str], lang: str, employees: int) -> str:
-    """Who attends, by role: "대표", "경영지원 담당 2명", "Office staff (2)"."""
+def people_label(
+    group: str, count: int, jobs: list[str], lang: str, employees: int, assumed: bool = False
+) -> str:
+    """Who attends, by role: "대표", "경영지원 담당 2명", "Office staff (2)"; a number the firm
+    did not give is marked as the plan's assumption ("사무직 6명(가정)")."""
     if group == "executives":
         if count == 1:
             return _("The CEO")
         return _("The CEO and %(n)s other executive", n=count - 1)
     role = jobs[0] if len(jobs) == 1 else GROUP_NAMES()[group]
+    if assumed:
+        return _("%(role)s (%(n)s people, assumed)", role=role, n=count)
     return _("%(role)s (%(n)s people)", role=role, n=count)
 
 
@@ -175,13 +179,20 @@ def report_context(
                 "score": scores.get(d.id),
                 "level": diagnosis["scores"][d.id]["level"],
                 "level_text": _level_text(
-                    data, d.id, diagnosis["scores"][d.id]["level"], answers, lang
-                ),  # fmt: skip
+                    data,
+                    d.id,
+                    diagnosis["scores"][d.id]["level"],
+                    answers,
+                    lang,
+                    makes_goods(profile),
+                ),
                 "peer": round(peers[d.id]) if show_peers and d.id in peers else None,
             }
             for d in questionnaire.dimensions
         ]
-        plan_view = _plan_view(roadmap, data, questionnaire, answers, lang, employees)
+        plan_view = _plan_view(
+            roadmap, data, questionnaire, answers, lang, employees, makes_goods(profile)
+        )
         people = _people(db, record)
         peer_readiness = (
             round(sum(d["peer"] for d in dimensions) / len(dimensions))
@@ -192,7 +203,7 @@ def report_context(
             "firm": {
                 "name": record["firm_name"],
                 # Factory wording (products, samples) only for firms that make goods.
-                "makes_goods": profile.get("industry", "") in GOODS_INDUSTRIES,
+                "makes_goods": makes_goods(profile),
                 "employees": employees,
                 "region": questionnaire.profile_field("region").choice_label(
                     profile.get("region", ""), lang
@@ -273,8 +284,10 @@ def answers_record(questionnaire, answers, notes, lang: str) -> list[dict[str, A
     ]
 
 
-def _level_text(data: RoadmapData, dimension: str, level: int | None, answers, lang: str) -> str:
-    text = data.levels.text_for(dimension, level or 0, answers)
+def _level_text(
+    data: RoadmapData, dimension: str, level: int | None, answers, lang: str, goods: bool
+) -> str:
+    text = data.levels.text_for(dimension, level or 0, answers, goods)
     return text.get(lang) if text else ""
 
 
@@ -374,8 +387,10 @@ def _plan_view(
     answers: dict[str, Any],
     lang: str,
     employees: int,
+    goods: bool = True,
 ) -> dict[str, Any]:
-    """The plan with every id turned into words of the report's language."""
+    """The plan with every id turned into words of the report's language (``goods``: the
+    firm makes goods; a service firm reads the summaries written for it)."""
     catalogue, centers = data.catalogue, data.centers
     modules = catalogue.by_id
     start = date.fromisoformat(roadmap.start)
@@ -392,6 +407,13 @@ def _plan_view(
 
         return [label("need_target_jobs", j) for j in named if JOB_TO_GROUP.get(j) == group]
 
+    # Briefs whose project other people of the group take side by side (named by job).
+    in_lane = {m.brief for m in roadmap.modules if m.brief is not None and m.lane}
+
+    def assumed(group: str) -> bool:
+        """The plan's own number for a group the firm gave none for (never the CEO)."""
+        return group != "executives" and group not in roadmap.trainees_stated
+
     def row(group: list) -> dict[str, Any]:
         """One module as the report lists it: every group taking it in a phase together."""
         m = group[0]
@@ -399,7 +421,13 @@ def _plan_view(
         route = catalogue.funding(m.funding)
         amounts = [module.cost.firm_pays(x.trainees) for x in group]
         amount = None if None in amounts else sum(amounts)
-        tasks = [b.task for b in roadmap.briefs if b.module_id == m.module_id]
+        tasks = [
+            b.task
+            for b in roadmap.briefs
+            if b.module_id == m.module_id
+            # coaching carries a completed project of the task into daily work
+            or (m.module_id == COACHING and b.completed and not b.module_id)
+        ]
         first_month, last_month = (
             min(x.start_month for x in group),
             max(x.end_month for x in group) - 1,
@@ -407,11 +435,21 @@ def _plan_view(
         return {
             "id": m.module_id,
             "title": module.title.get(lang),
-            "summary": module.summary.get(lang),
+            "summary": (
+                module.summary if goods or not module.services_summary else module.services_summary
+            ).get(lang),
             "tasks": tasks,
             "tasks_short": [clip(t, 80) for t in tasks],
+            "prepares": any((x.module_id, x.job_group) in preparing for x in group),
             "who": " · ".join(
-                people_label(x.job_group, x.trainees, jobs_of(x.job_group), lang, employees)
+                people_label(
+                    x.job_group,
+                    x.trainees,
+                    [label("need_target_jobs", x.lane)] if x.lane else jobs_of(x.job_group),
+                    lang,
+                    employees,
+                    assumed(x.job_group),
+                )
                 for x in group
             ),
             "group": m.job_group if len(group) == 1 else "mixed",
@@ -437,6 +475,27 @@ def _plan_view(
             "rank": max(x.impact for x in group) / (1 + m.hours / 40),
         }
 
+    # What the task's projects need before them, for the people who take them: their
+    # prerequisites all the way down (a firm-wide one for whoever leads it), and the
+    # preparation of their data (by whoever holds it).
+    from .planner import FIRM_WIDE
+
+    preparing: set[tuple[str, str]] = set()
+    for project in (m for m in roadmap.modules if m.brief is not None):
+        needed, stack = set(), [project.module_id]
+        while stack:
+            for prerequisite in modules[stack.pop()].prerequisites:
+                if prerequisite not in needed:
+                    needed.add(prerequisite)
+                    stack.append(prerequisite)
+        preparing |= {
+            (m.module_id, m.job_group)
+            for m in roadmap.modules
+            if m.module_id == DATA_PREPARATION
+            or (m.module_id in needed and (m.job_group == project.job_group
+                                           or m.module_id in FIRM_WIDE))
+        }  # fmt: skip
+
     def rows_of(phase) -> list[dict[str, Any]]:
         grouped: dict[str, list] = {}
         for m in phase.modules:
@@ -456,7 +515,9 @@ def _plan_view(
             "rows": rows_of(p),
             "lanes": [
                 {
-                    "who": people_label(g, roadmap.trainees.get(g, 1), jobs_of(g), lang, employees),
+                    "who": people_label(
+                        g, roadmap.trainees.get(g, 1), jobs_of(g), lang, employees, assumed(g)
+                    ),
                     "titles": [
                         modules[i].title.get(lang)
                         for i in dict.fromkeys(m.module_id for m in p.modules if m.job_group == g)
@@ -517,16 +578,34 @@ def _plan_view(
                 "data": label("need_data_ready", b.data_ready),
                 "data_description": b.data_description,
                 "owner": OWNER_TEXT().get(b.owner or "", ""),
-                "who": people_label(b.job_group, b.trainees, jobs_of(b.job_group), lang, employees),
+                "who": people_label(
+                    b.job_group,
+                    b.trainees,
+                    [label("need_target_jobs", b.job)]
+                    if index in in_lane
+                    else jobs_of(b.job_group),
+                    lang,
+                    employees,
+                    assumed(b.job_group),
+                ),
                 "measures": [BENEFIT_MEASURES()[v] for v in b.benefits],
-                "module": modules[b.module_id].title.get(lang) if b.module_id else "",
+                "module": modules[b.module_id].title.get(lang)
+                if b.module_id
+                else _(
+                    "%(module)s, completed earlier: its results go into daily work with "
+                    "%(coaching)s",
+                    module=modules[b.completed].title.get(lang),
+                    coaching=modules[COACHING].title.get(lang),
+                )
+                if b.completed and b.completed in modules and COACHING in modules
+                else "",
                 "theme": theme_name(b.theme, lang) if b.theme else "",
                 "theme_confirmed": b.theme_confirmed,
                 "when": next(
                     (r["when"] for r in rows if r["id"] == b.module_id and r["tasks"]), ""
                 ),
             }
-            for b in roadmap.briefs
+            for index, b in enumerate(roadmap.briefs)
         ],
         "referrals": [
             {
@@ -547,6 +626,10 @@ def _plan_view(
         or (roadmap.track == "shared_center" and not referral_centers),
         "needs": equipment + uses,
         "theme_to_confirm": roadmap.theme_to_confirm,
+        # what the sentences about the projects may say: a job analysis, projects done
+        "job_analysis_planned": any(m.module_id == JOB_ANALYSIS for m in roadmap.modules),
+        "projects_completed": bool(roadmap.briefs)
+        and all(b.completed and not b.module_id for b in roadmap.briefs),
         # Headcounts the plan assumes (the firm gave no number for the group): said so.
         "assumed_counts": [
             people_label(g, roadmap.trainees[g], jobs_of(g), lang, employees)
@@ -557,15 +640,25 @@ def _plan_view(
 
 
 def first_actions(rows: list[dict[str, Any]], first_phase_end: int) -> list[dict[str, Any]]:
-    """The first three actions: the task's project (and what prepares it) always among them,
-    then the most impact for the effort among what starts first; printed in date order."""
+    """The first three actions: the task's first project and what prepares it (its
+    prerequisites, its data) first, then the most impact for the effort among what starts
+    first; printed in date order."""
     ranked = sorted(
         rows, key=lambda r: (r["start_month"] >= first_phase_end, -r["rank"], r["start_month"])
     )
-    chosen = ranked[:3]
     project = next((r for r in sorted(rows, key=lambda r: r["start_month"]) if r["tasks"]), None)
-    if project and project not in chosen:
-        chosen = [*chosen[:2], project]
+    if project is None:
+        chosen = ranked[:3]
+    else:
+        preparing = [
+            r for r in ranked
+            if r is not project and r.get("prepares") and r["start_month"] <= project["start_month"]
+        ]  # fmt: skip
+        chosen = [project, *preparing[:2]]
+        # then the task's other projects, then the most impact for the effort
+        for r in [*(r for r in ranked if r["tasks"]), *ranked]:
+            if len(chosen) < 3 and all(r is not c for c in chosen):
+                chosen.append(r)
     return sorted(chosen, key=lambda r: (r["start_month"], -r["rank"]))
 
 

@@ -140,7 +140,11 @@ def module_reasons(p: Planned) -> dict[tuple[str, str], list[dict[str, Any]]]:
             if d in gaps:
                 why.append({"dimension": d, "score": gaps[d]})
         if m.module_id == COACHING:  # carries the projects' results into daily work
-            why += [{"after": b.module_id} for b in roadmap.briefs if b.module_id]
+            why += [
+                {"after": b.module_id or b.completed}
+                for b in roadmap.briefs
+                if b.module_id or b.completed
+            ]
         if m.module_id == JOB_ANALYSIS and roadmap.job_analysis_first:
             why.append(
                 {"item": "need_problem_clarity", "answer": answers.get("need_problem_clarity")}
