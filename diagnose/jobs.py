@@ -231,7 +231,11 @@ def main(argv: list[str] | None = None) -> None:
     queue = consumer_queue(settings, instance)
     log.info("queue consumer: %s workers on %s", workers, type(queue.storage).__name__)
     consumer = queue.create_consumer(
-        workers=workers,
+        # One thread more than render children: a task builds its report's HTML (a
+        # twentieth of a second) while the children lay out the reports before it, so no
+        # child waits for its next HTML; renders still run ``workers`` at once (each borrows
+        # a child from the pool, ``render_into``).
+        workers=workers + 1,
         worker_type="thread",
         initial_delay=0.05,
         backoff=1.3,

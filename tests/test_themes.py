@@ -184,9 +184,10 @@ def test_when_the_model_abstains_the_plan_works_on_the_firms_words_and_asks_the_
     assert p.briefs[0].task == answers["need_task"]
 
 
-def test_the_model_for_the_current_corpus_is_shipped_and_loads_with_trusted_types():
+def test_the_model_for_the_current_corpus_is_shipped_as_plain_arrays():
     """No request trains the model: the file for this corpus is in diagnose/trained_models
-    (``flask roadmap train-themes`` writes one with the consultants' labels)."""
+    (``flask roadmap train-themes`` writes one with the consultants' labels), plain arrays
+    loaded without pickle."""
     path = themes.model_path(themes.SHIPPED, CORPUS)
     assert path.exists(), "corpus changed: ship a model trained on it (see the docstring)"
     model = themes.load_model(path)
@@ -208,3 +209,68 @@ def test_the_cli_retrains_with_the_consultants_labels(app, db, runner):
     assert "1 consultants' settings" in result.output
     saved = themes.model_path(Path(app.instance_path) / "models", CORPUS)
     assert saved.exists() and themes.load_model(saved).version != themes.current_model().version
+
+
+def test_the_arrays_give_the_fitted_pipelines_probabilities():
+    """The saved model (plain arrays, computed with NumPy alone) is the fitted scikit-learn
+    pipeline: the same probabilities for every statement of the corpus and for the issue's
+    tasks, and it survives a save and a load."""
+    import numpy as np
+
+    train, held = _held_out(CORPUS)
+    fitted = themes.train(CORPUS, indices=train)
+    arrays = themes.ArrayPipeline.from_pipeline(fitted.pipeline)
+    tasks = ["프레스 라인 설비의 고장 예측(예지보전)과 프레스 부품 외관 불량 검출",
+             "reduce errors - especially in invoices"]  # fmt: skip
+    texts = [themes.morphemes(t) for t in (*CORPUS.texts, *tasks)]
+    expected = fitted.pipeline.predict_proba(texts)
+    assert np.abs(arrays.predict_proba(texts) - expected).max() < 1e-9
+    # a text of words the model never saw: the intercepts and calibration alone
+    assert (
+        np.abs(arrays.predict_proba(["zzz"]) - fitted.pipeline.predict_proba(["zzz"])).max() < 1e-9
+    )
+
+
+def test_a_saved_model_loads_back_the_same(tmp_path):
+    model = themes.current_model()
+    path = themes.save_model(model, tmp_path / "m.npz")
+    loaded = themes.load_model(path)
+    assert (loaded.ids, loaded.version) == (model.ids, model.version)
+    texts = list(CORPUS.texts[::7])
+    assert loaded.probabilities(texts) == model.probabilities(texts)
+
+
+def test_reading_a_task_needs_neither_scikit_learn_nor_skops():
+    """A queue consumer's first report reads the task with the shipped model: it loads in
+    milliseconds, importing neither scikit-learn's estimators nor skops (seconds each)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from diagnose.roadmap import themes\n"
+        "m = themes.current_model()\n"
+        "assert m.read('Automate the routine weekly report').themes[0].theme == "
+        "'reporting_automation'\n"
+        "print(sorted(k for k in sys.modules if k.split('.')[0] in ('sklearn', 'skops')))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )  # fmt: skip
+    assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_the_quicker_analyser_cuts_the_corpus_like_the_default_one():
+    """Kiwi without its multi-word dictionary (``themes.KIWI_OPTIONS``: a third of the load
+    time) reads every statement of the corpus into the same morphemes as Kiwi's defaults."""
+    from kiwipiepy import Kiwi
+
+    default = Kiwi()
+    kept = themes._KEPT_TAGS
+    for text in CORPUS.texts:
+        tokens = default.tokenize(text)
+        words = " ".join(
+            t.form.lower() if t.tag == "SL" else t.form for t in tokens if t.tag in kept
+        )
+        assert themes.morphemes(text) == words, text
