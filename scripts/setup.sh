@@ -108,7 +108,8 @@ case "$command" in
     install_test_tools
     .venv/bin/ruff check .
     shift
-    exec .venv/bin/python -m pytest "$@"
+    # over every core (pytest-xdist); `-n 0` after `test` runs in one process
+    exec .venv/bin/python -m pytest -n auto "$@"
     ;;
   *)
     echo "usage: bash scripts/setup.sh serve|test" >&2

@@ -21,7 +21,10 @@ PASSWORD = "correct horse battery staple"
 
 def pytest_sessionstart(session):
     """The translations compiled as installing compiles them (``scripts/setup.sh``): the app
-    itself only checks that they are there."""
+    itself only checks that they are there. Once, before pytest-xdist starts its workers (a
+    worker finds them compiled), so that no two processes write the same file."""
+    if hasattr(session.config, "workerinput"):
+        return
     from diagnose.i18n import compile_catalogues
 
     compile_catalogues()
