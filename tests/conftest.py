@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import threading
@@ -16,12 +17,19 @@ from diagnose.auth import create_center, create_user
 from diagnose.storage import connect
 
 DATA = Path(__file__).parent / "data"
+# A render on a shared two-core machine, with two test workers and their render children,
+# can take longer than the production limit (30 s) with nothing wrong; the tests of the limit
+# set their own (RENDER_TIMEOUT). From the environment, so the consumers tests start get it too.
+os.environ.setdefault("DIAGNOSE_RENDER_TIMEOUT", "120")
 PASSWORD = "correct horse battery staple"
 
 
 def pytest_sessionstart(session):
     """The translations compiled as installing compiles them (``scripts/setup.sh``): the app
-    itself only checks that they are there."""
+    itself only checks that they are there. Once, before pytest-xdist starts its workers (a
+    worker finds them compiled), so that no two processes write the same file."""
+    if hasattr(session.config, "workerinput"):
+        return
     from diagnose.i18n import compile_catalogues
 
     compile_catalogues()

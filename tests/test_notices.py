@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
 
 import pytest
 from answering import all_answers
@@ -178,7 +177,6 @@ def test_the_loop_sends_each_notice_through_smtp(make_app, smtp):
     assert "훈련 컨설턴트가 확정함" in shown and "확정된 로드맵 내려받기" in shown
     confirmed_pdf = owner.get(f"/r/{token}/confirmed.pdf")
     assert confirmed_pdf.status_code == 200 and confirmed_pdf.data.startswith(b"%PDF")
-    (Path("/tmp/issue-18") / "confirmed.pdf").write_bytes(confirmed_pdf.data)
     assert app.test_client().get(f"/r/{token}x/confirmed.pdf").status_code == 404
     statuses = [r[0] for r in db.execute("SELECT status FROM outbox")]
     assert statuses == ["sent"] * 5
