@@ -274,7 +274,8 @@ def main() -> None:
     print(
         "task-theme model, a new process reading one task: median "
         f"{statistics.median(t['wall'] for t in theme_loads):.2f} s wall from its start; CPU: "
-        f"{model_cpu:.2f} s to import the package and load the shipped model (plain arrays), {read_cpu:.2f} s for "
+        f"{model_cpu:.2f} s to import the package and load the shipped model (plain arrays), "
+        f"{read_cpu:.2f} s for "
         f"the first reading (Kiwi's load and the analysis), "
         f"{statistics.median(t['cpu'] for t in theme_loads):.2f} s in all with the imports"
     )

@@ -5,8 +5,8 @@ from types import SimpleNamespace
 
 from conftest import register_firm, start_assessment
 
-from diagnose.records import assessments as ops
 from diagnose.questionnaire.types import NOT_APPLICABLE
+from diagnose.records import assessments as ops
 from diagnose.services import answering, self_assessment
 from diagnose.services.answering import REVIEW, Answering
 

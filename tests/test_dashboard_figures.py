@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from diagnose.records.firms import SIZE_BANDS, FirmFilter
 from diagnose.diagnosis.policy import TRACKS
+from diagnose.records.firms import SIZE_BANDS, FirmFilter
 from diagnose.services import cohorts, dashboard
 from diagnose.storage import connect
 
