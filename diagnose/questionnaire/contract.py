@@ -62,6 +62,10 @@ ITEMS = (
     Needs("data_it_staff", ("single",), ("dedicated", "team"), None, ("review",)),
     Needs("lead_external", ("multi",), ("smart_factory", "voucher"), None, ("review",)),
     Needs("train_ai_courses", ("multi",), ("none",), True, ("policy", "model")),
+    # set by the generator's programme sample only (diagnosis/synthetic.py)
+    Needs("train_hours", ("number",), (), None, ("generator",)),
+    Needs("train_employer_funded", ("single",), ("unaware", "aware_unused"), None, ("generator",)),
+    Needs("train_card", ("single",), ("none", "few_personal"), None, ("generator",)),
     Needs("train_past", ("single",), ("none",), True, ("levers",)),
     Needs("train_hrd_owner", ("single",), ("none",), True, ("policy", "model", "levers")),
     Needs(
