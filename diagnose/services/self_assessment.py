@@ -31,7 +31,7 @@ from ..records.questionnaire_versions import questionnaire_of
 from ..records.self_assessed import UNASSIGNED_CENTER, assessment_by_result_token
 from ..storage import now, transaction
 from . import submissions
-from .answering import Answering, Page
+from .answering import REVIEW, Answering, Page
 from .submissions import hash_token
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,6 @@ PROFILE_SCREENS = (
     ("size", ("employees", "revenue_band")),
     ("contact", ("contact_name", "contact_phone", "contact_email")),
 )
-REVIEW = "review"
 FORMS = ("short", "full")
 # About what one question takes on a phone: reading ~160 characters of question and options
 # (at ~600 a minute) and a tap. An estimate, stated on the start page as "about N minutes".

@@ -29,6 +29,7 @@ from ..diagnosis.explanations import TRACK_NAMES
 from ..questionnaire.schema import Dimension, Item, ProfileField, Questionnaire
 from ..questionnaire.types import (
     MultiCheckboxField,
+    _strip,
     check_email,
     check_phone,
     item_problem,
@@ -124,10 +125,6 @@ def _profile_field(spec: ProfileField, lang: str) -> Field:
     )
 
 
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
-
-
 def profile_form_class(
     questionnaire: Questionnaire, lang: str, fields: Sequence[str] | None = None
 ) -> type[FlaskForm]:
@@ -186,7 +183,7 @@ class SectionForm(FlaskForm):
 
     def answers(self) -> dict[str, Any]:
         """The answers on this page as stored: option value(s), number text, or text."""
-        return {item.id: stored_value(item, field.data) for item, field, _ in self.answer_fields()}
+        return {item.id: item.kind.stored(field.data) for item, field, _ in self.answer_fields()}
 
     def notes(self) -> dict[str, str]:
         return {
@@ -307,11 +304,6 @@ class ConfirmForm(FlaskForm):
         _l("I have checked the answers. Once submitted they cannot be changed."),
         validators=[DataRequired(_l("Confirm that you have checked the answers."))],
     )
-
-
-def stored_value(item: Item, data: Any) -> Any:
-    """A form field's data as stored (a multi item marked only "not applicable": the marker)."""
-    return item.kind.stored(data)
 
 
 def form_data(dimension: Dimension, answers: Mapping[str, Any], notes: Mapping[str, str]):
