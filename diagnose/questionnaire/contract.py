@@ -14,11 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
-# A loaded questionnaire (``schema.Questionnaire``), which checks itself against this list as
-# it loads: the list names no model, so that the models import the list and not both ways.
-Questionnaire = Any
+if TYPE_CHECKING:  # the models import this list as they load, not the other way round
+    from .schema import Questionnaire
 
 # The questionnaires the diagnosis and the roadmap are built for.
 CONTRACTED = ("ai_training_needs",)
