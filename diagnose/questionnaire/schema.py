@@ -283,14 +283,14 @@ class Questionnaire(_Frozen):
         values: dict[str, str] = {}
         errors: list[tuple[str, Any]] = []
         for spec in self.profile:
-            given = profile.get(spec.id)
-            value = spec.kind.normalise("" if given is None else str(given)) or ""
-            values[spec.id] = spec.kind.stored(value) if value else ""
-            problem = spec.kind.limit_problem(value)
+            kind, given = spec.kind, profile.get(spec.id)
+            value = kind.normalise("" if given is None else str(given)) or ""
+            values[spec.id] = kind.stored(value) if value else ""
+            problem = kind.limit_problem(value)
             if problem is None and not value:
-                problem = spec.kind.required_message if spec.required else None
+                problem = kind.required_message if spec.required else None
             elif problem is None:
-                problem = spec.kind.check(value)
+                problem = kind.check(value)
             if problem is not None:
                 errors.append((spec.id, problem))
         return values, errors

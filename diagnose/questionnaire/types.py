@@ -484,6 +484,7 @@ class ProfileType:
     has_choices: ClassVar[bool] = False
     digits: ClassVar[bool] = False  # typed digits are normalised (full width → ASCII)
     text_limit: ClassVar[int | None] = inputs.PROFILE_TEXT_MAX
+    json_help: ClassVar[Any] = _l("Send text (a JSON string).")
 
     def __init__(self, spec: ProfileField):
         self.spec = spec
@@ -530,10 +531,6 @@ class ProfileType:
 
     def json_type(self) -> Any:
         return StrictStr | None
-
-    @property
-    def json_help(self) -> Any:
-        return _l("Send text (a JSON string).")
 
     def json_extra(self) -> dict[str, Any]:
         return {}
@@ -600,6 +597,7 @@ class BusinessNumberField(ProfileType):
 class IntegerField(ProfileType):
     name = "integer"
     digits = True
+    json_help = _l("Send a whole number.")
 
     def check(self, value: str) -> Any:
         text = str(value).strip().replace(",", "")
@@ -612,10 +610,6 @@ class IntegerField(ProfileType):
 
     def json_type(self) -> Any:
         return StrictInt | StrictStr | None
-
-    @property
-    def json_help(self) -> Any:
-        return _l("Send a whole number.")
 
     def json_extra(self) -> dict[str, Any]:
         return {"min": self.spec.min, "max": self.spec.max}
