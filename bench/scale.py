@@ -671,7 +671,8 @@ def main() -> None:
 
     app = create_app({"QUEUE_IMMEDIATE": True})
     database = Path(app.config["DATABASE"])
-    if saved.exists():
+    reused = saved.exists()
+    if reused:
         logins = _loaded(saved)
         print(f"instance {instance} as it was built: {logins['built']}", flush=True)
     else:
@@ -693,7 +694,7 @@ def main() -> None:
         _save(saved, logins)
     if args.build_only:
         return
-    if saved.exists():  # fits a newer schema keeps may be missing: computed once, as built
+    if reused:  # fits a newer schema keeps may be missing: computed once, as built
         began = time.perf_counter()
         with app.app_context():
             read_themes(app, logins["people"])

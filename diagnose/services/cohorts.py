@@ -139,21 +139,12 @@ def _store_fits(db: sqlite_utils.Database, rows: list[dict[str, Any]], basis: st
     _themes(db, ids)
     with transaction(db):
         themes = _themes(db, ids)
-        marks = ",".join("?" * len(ids))
-        urgency = {
-            i: json.loads(v) if v else None
-            for i, v in db.execute(
-                f"SELECT assessment_id, value FROM answers WHERE assessment_id IN ({marks}) "
-                "AND item_id = 'need_urgency'",
-                ids,
-            )
-        }
+        tasks = _tasks(db, ids)
         for row in rows:
             found = themes.get(row["assessment_id"], [])
+            urgency = tasks.get(row["assessment_id"], {}).get("need_urgency")
             row["theme"] = found[0].theme if found else None
-            row["start_window"] = (
-                _window(row["submitted_at"], urgency.get(row["assessment_id"])) if found else None
-            )
+            row["start_window"] = _window(row["submitted_at"], urgency) if found else None
             row["trainees"] = _trainees(db, row["assessment_id"], row["theme"]) if found else None
             db.execute(
                 "INSERT OR REPLACE INTO cohort_fits (assessment_id, basis, theme, start_window, "
@@ -178,6 +169,7 @@ def suggestions(
     tasks = _tasks(db, [c["assessment_id"] for c in candidates])
     groups: dict[str, dict[str | None, list[dict[str, Any]]]] = {}
     for row in candidates:
+        stated = tasks.get(row["assessment_id"], {})
         firm = {
             "firm_id": row["firm_id"],
             "name": row["name"],
@@ -185,8 +177,8 @@ def suggestions(
             "contact_name": row["contact_name"],
             "assessment_id": row["assessment_id"],
             "submitted_at": row["submitted_at"],
-            "urgency": tasks.get(row["assessment_id"], {}).get("need_urgency"),
-            "task": tasks.get(row["assessment_id"], {}).get("need_task") or "",
+            "urgency": stated.get("need_urgency"),
+            "task": stated.get("need_task") or "",
             "trainees": row["trainees"],
         }
         groups.setdefault(row["theme"], {}).setdefault(row["start_window"], []).append(firm)

@@ -32,6 +32,7 @@ from ..diagnosis.policy import TRACKS
 from ..records.firms import SIZE_BANDS, FirmFilter, firm_selection
 from ..storage import transaction
 from . import access, rediagnosis
+from .requests import waiting_requests
 
 # found → diagnosed → referred → trained → re-diagnosed, with the steps before a diagnosis
 STAGES = ("registered", "requested", "draft", "diagnosed", "referred", "in_training", "rediagnosed")
@@ -81,9 +82,9 @@ def kept(
     must name everything besides the center's rows the value depends on; the value must be
     JSON (it is read back as JSON: lists for tuples)."""
     seconds = KEPT_SECONDS if seconds is None else seconds
-    name = json.dumps([center_id, key], sort_keys=True, ensure_ascii=False)
     if seconds <= 0:
         return compute()
+    name = json.dumps([center_id, key], sort_keys=True, ensure_ascii=False)
 
     def lookup(version: int) -> Any:
         row = db.execute(
@@ -204,27 +205,6 @@ def dashboard(
         figures[part] = [tuple(pair) for pair in figures[part]]
     shown, waiting = waiting_requests(db, user.center_id, requests_shown)
     return {**figures, "requests": shown, "requests_waiting": waiting}
-
-
-def waiting_requests(
-    db: sqlite_utils.Database, center_id: int, limit: int
-) -> tuple[list[dict[str, Any]], int]:
-    """The center's new requests (no consultant yet), the ``limit`` oldest with their firm,
-    and how many there are: both through the index of the center's requests by status."""
-    rows = list(
-        db.query(
-            "SELECT r.*, f.name AS firm_name, f.region, f.industry, f.employees, "
-            "u.name AS assigned_name FROM consultant_requests r "
-            "JOIN firms f ON f.id = r.firm_id LEFT JOIN users u ON u.id = r.assigned_to "
-            "WHERE r.center_id = ? AND r.status = 'new' ORDER BY r.id LIMIT ?",
-            [center_id, limit],
-        )
-    )
-    count = db.execute(
-        "SELECT COUNT(*) FROM consultant_requests WHERE center_id = ? AND status = 'new'",
-        [center_id],
-    ).fetchone()[0]
-    return rows, count
 
 
 def _figures(

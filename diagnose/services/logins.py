@@ -25,8 +25,7 @@ def centers(db: sqlite_utils.Database) -> list[dict[str, Any]]:
 
 def act_for(db: sqlite_utils.Database, actor: Any, center_id: int) -> None:
     """Audit an administrator choosing the center they act for."""
-    with transaction(db):
-        audit.record(db, "act", "center", center_id, center_id=center_id, user_id=actor.id)
+    audit.record_alone(db, "act", "center", center_id, center_id=center_id, user_id=actor.id)
 
 
 def create_login(

@@ -179,6 +179,14 @@ def get_request(db: sqlite_utils.Database, center_id: int, request_id: int) -> d
     return rows[0] if rows else None
 
 
+# A request row as the lists show it: with its firm and the assigned consultant's name.
+_REQUEST_ROWS = (
+    "SELECT r.*, f.name AS firm_name, f.region, f.industry, f.employees, "
+    "u.name AS assigned_name FROM consultant_requests r "
+    "JOIN firms f ON f.id = r.firm_id LEFT JOIN users u ON u.id = r.assigned_to"
+)
+
+
 def center_requests(
     db: sqlite_utils.Database, center_id: int, status: str | None = None
 ) -> list[dict[str, Any]]:
@@ -187,14 +195,30 @@ def center_requests(
         raise ValueError(f"unknown status {status!r}")
     return list(
         db.query(
-            "SELECT r.*, f.name AS firm_name, f.region, f.industry, f.employees, "
-            "u.name AS assigned_name FROM consultant_requests r "
-            "JOIN firms f ON f.id = r.firm_id LEFT JOIN users u ON u.id = r.assigned_to "
-            "WHERE r.center_id = ? AND (? IS NULL OR r.status = ?) "
+            f"{_REQUEST_ROWS} WHERE r.center_id = ? AND (? IS NULL OR r.status = ?) "
             "ORDER BY r.status = 'closed', r.id",
             [center_id, status, status],
         )
     )
+
+
+def waiting_requests(
+    db: sqlite_utils.Database, center_id: int, limit: int
+) -> tuple[list[dict[str, Any]], int]:
+    """The center's new requests (no consultant yet), the ``limit`` oldest with their firm
+    (as ``center_requests`` gives them), and how many there are: both through the index of
+    the center's requests by status."""
+    rows = list(
+        db.query(
+            f"{_REQUEST_ROWS} WHERE r.center_id = ? AND r.status = 'new' ORDER BY r.id LIMIT ?",
+            [center_id, limit],
+        )
+    )
+    count = db.execute(
+        "SELECT COUNT(*) FROM consultant_requests WHERE center_id = ? AND status = 'new'",
+        [center_id],
+    ).fetchone()[0]
+    return rows, count
 
 
 def assign_request(
