@@ -33,8 +33,6 @@ JOB_GROUPS: tuple[str, ...] = ("executives", "office", "engineers", "production"
 # KSIC sections of firms that make goods (farming and fishing, mining, manufacturing): only
 # they read of products, samples and defects.
 GOODS_INDUSTRIES = ("A", "B", "C")
-
-
 PLANT_INDUSTRIES = ("B", "C")  # mining and manufacturing: firms with a plant
 
 
