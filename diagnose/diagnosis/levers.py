@@ -177,7 +177,7 @@ def find(questionnaire: Questionnaire, firm: Firm, track: str, decision: Decisio
         )
         if not changes:
             return None
-        target = decide(moved).track if reached else "ax"
+        target = track_for(moved) if reached else "ax"
         return Levers(target, changes if reached else changes[:3], reached)
     if track == "shared_center" and decision.rule == "no_training_capacity":
         book = _Book(questionnaire, firm)
@@ -186,7 +186,7 @@ def find(questionnaire: Questionnaire, firm: Firm, track: str, decision: Decisio
             for item_id, value in scored_steps(questionnaire, firm.answers)
             if item_id in CAPACITY_ITEMS
             and item_id in book.parts
-            and decide(book.changed(item_id, value)).track == "ax"
+            and track_for(book.changed(item_id, value)) == "ax"
         ]
         return Levers("ax", options[:3], True, alternatives=True) if options else None
     if track == "shared_center" and decision.rule == "cannot_train_alone":

@@ -484,10 +484,10 @@ def _experience(firm: Firm) -> tuple[Finding, Finding]:
 def decide(firm: Firm) -> Decision:
     """The scorecard's track for ``firm``: the first rule that holds in the policy's order."""
     decision = _decide(firm)
-    decision = Decision(**{**decision.__dict__, "near": near_lines(firm, decision.track)})
     return Decision(
         **{
             **decision.__dict__,
+            "near": near_lines(firm, decision.track),
             "review": review_items(firm, decision),
             "support": external_support(firm),
         }

@@ -7,6 +7,7 @@ with a cycle of prerequisites, so the planner never meets a module it cannot pla
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -32,8 +33,6 @@ JOB_GROUPS: tuple[str, ...] = ("executives", "office", "engineers", "production"
 # KSIC sections of firms that make goods (farming and fishing, mining, manufacturing): only
 # they read of products, samples and defects.
 GOODS_INDUSTRIES = ("A", "B", "C")
-
-
 PLANT_INDUSTRIES = ("B", "C")  # mining and manufacturing: firms with a plant
 
 
@@ -43,6 +42,18 @@ def makes_goods(profile: dict[str, Any]) -> bool:
 
 def has_plant(profile: dict[str, Any]) -> bool:
     return str(profile.get("industry") or "") in PLANT_INDUSTRIES
+
+
+def prerequisites_of(modules: Mapping[str, Module], ids: Iterable[str]) -> set[str]:
+    """Every module the modules ``ids`` need before them, all the way down."""
+    found: set[str] = set()
+    stack = list(ids)
+    while stack:
+        for prerequisite in modules[stack.pop()].prerequisites:
+            if prerequisite not in found:
+                found.add(prerequisite)
+                stack.append(prerequisite)
+    return found
 
 
 class _Frozen(BaseModel):

@@ -19,13 +19,13 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from ..diagnosis.scoring import NOT_APPLICABLE
 from ..profile import employees_of
-from .catalogue import JOB_GROUPS, Center, Module, RoadmapData, has_plant
+from .catalogue import JOB_GROUPS, Center, Module, RoadmapData, has_plant, prerequisites_of
 from .themes import TASK_ITEMS
 
 PLAN_MONTHS = {"beginner": 6, "ax": 12, "shared_center": 9}
@@ -623,13 +623,7 @@ def plan(
     modules = catalogue.by_id
     overlapping = catalogue.overlapping
     # What a completed module needed was done with it (a PBL's job analysis and basics).
-    done = set(done)
-    stack = [m for m in done if m in modules]
-    while stack:
-        for prerequisite in modules[stack.pop()].prerequisites:
-            if prerequisite not in done:
-                done.add(prerequisite)
-                stack.append(prerequisite)
+    done = set(done) | prerequisites_of(modules, [m for m in done if m in modules])
     employees = employees_of(profile)
     gaps = sorted(
         ((d, s or 0.0) for d, s in scores.items() if (s or 0.0) < GAP_CEILING),
@@ -663,9 +657,9 @@ def plan(
         answers, track, modules, trainees, groups, themes, done, plant, set(stated_counts)
     )
     if analysis_first and track == "ax":
-        briefs = [replace_module(b, None) for b in briefs]
+        briefs = [replace(b, module_id=None) for b in briefs]
     # A project the firm completed is not planned again: its brief stays, for its new round.
-    briefs = [replace_module(b, None) if b.module_id in done else b for b in briefs]
+    briefs = [replace(b, module_id=None) if b.module_id in done else b for b in briefs]
 
     # 1. What the firm asked for: its tasks' projects and the equipment it lacks.
     requested: list[tuple[Module, str, int | None, float]] = []
@@ -705,9 +699,7 @@ def plan(
                 else next((g for g in groups if g in module.job_groups), module.job_groups[0])
             )
             if group != brief.job_group:  # the brief names who takes its project
-                briefs[index] = replace_brief(
-                    brief, job_group=group, trainees=trainees.get(group, 1)
-                )
+                briefs[index] = replace(brief, job_group=group, trainees=trainees.get(group, 1))
             requested.append((module, group, index, 100.0 - index))
     for module_id in _requested_modules(answers, track):
         module = modules.get(module_id)
@@ -834,8 +826,6 @@ def _order_key(item, index: int) -> tuple:
 def _with_coaching(placed, coaching: Module, groups, trainees, release: float, horizon: int):
     """Coaching after the projects, to carry their results into daily work (once, led by the
     executives), in the plan's last months."""
-    from dataclasses import replace as copy
-
     lead = _lead_group(groups)
     duration = max(1, math.ceil(coaching.hours / release))
     projects_end = max((m.end_month for m in placed if m.brief is not None), default=0)
@@ -848,19 +838,7 @@ def _with_coaching(placed, coaching: Module, groups, trainees, release: float, h
         coaching.id, lead, trainees.get(lead, 1), coaching.hours, coaching.delivery,
         coaching.funding, start, duration,
     )  # fmt: skip
-    return [*placed, copy(item, impact=10.0)]
-
-
-def replace_brief(brief: ProjectBrief, **changes: Any) -> ProjectBrief:
-    from dataclasses import replace
-
-    return replace(brief, **changes)
-
-
-def replace_module(brief: ProjectBrief, module_id: str | None) -> ProjectBrief:
-    from dataclasses import replace
-
-    return replace(brief, module_id=module_id)
+    return [*placed, replace(item, impact=10.0)]
 
 
 def first_month(diagnosed_on: date) -> date:
@@ -1036,8 +1014,6 @@ def _phases(placed: list[PlannedModule], track: str, months: int, modules) -> li
     """Modules into the phase they start in. An empty phase takes a module that nothing
     depends on from an earlier phase that keeps another, when its group is free by then:
     moving it later never puts it before a prerequisite or over the release hours."""
-    from dataclasses import replace
-
     bounds = phase_bounds(track, months)
 
     def index_of(m: PlannedModule) -> int:

@@ -25,10 +25,10 @@ from ..diagnosis.scoring import is_visible
 from ..profile import employees_of
 from ..services.peers import peer_scores
 from ..templating import KST
-from .catalogue import RoadmapData, makes_goods
+from .catalogue import RoadmapData, makes_goods, prerequisites_of
 from .charts import radar_svg
 from .pdf import render_html, svg
-from .planner import COACHING, DATA_PREPARATION, JOB_ANALYSIS, Plan, month_date
+from .planner import COACHING, DATA_PREPARATION, FIRM_WIDE, JOB_ANALYSIS, Plan, month_date
 from .themes import theme_name
 
 log = logging.getLogger(__name__)
@@ -167,6 +167,7 @@ def report_context(
     prediction = diagnosis["prediction"]
     decision = diagnosis["decision"]
     employees = employees_of(profile)
+    goods = makes_goods(profile)  # factory wording (products, samples) only for them
     # Other centers' confirmed diagnoses only, enough firms and centers, rounded, no count.
     comparison = peer_scores(db, profile.get("industry", ""), employees, record["firm_id"])
     peers = comparison.means if comparison else {}
@@ -179,20 +180,13 @@ def report_context(
                 "score": scores.get(d.id),
                 "level": diagnosis["scores"][d.id]["level"],
                 "level_text": _level_text(
-                    data,
-                    d.id,
-                    diagnosis["scores"][d.id]["level"],
-                    answers,
-                    lang,
-                    makes_goods(profile),
+                    data, d.id, diagnosis["scores"][d.id]["level"], answers, lang, goods
                 ),
                 "peer": round(peers[d.id]) if show_peers and d.id in peers else None,
             }
             for d in questionnaire.dimensions
         ]
-        plan_view = _plan_view(
-            roadmap, data, questionnaire, answers, lang, employees, makes_goods(profile)
-        )
+        plan_view = _plan_view(roadmap, data, questionnaire, answers, lang, employees, goods)
         people = _people(db, record)
         peer_readiness = (
             round(sum(d["peer"] for d in dimensions) / len(dimensions))
@@ -202,8 +196,7 @@ def report_context(
         context = {
             "firm": {
                 "name": record["firm_name"],
-                # Factory wording (products, samples) only for firms that make goods.
-                "makes_goods": makes_goods(profile),
+                "makes_goods": goods,
                 "employees": employees,
                 "region": questionnaire.profile_field("region").choice_label(
                     profile.get("region", ""), lang
@@ -478,16 +471,9 @@ def _plan_view(
     # What the task's projects need before them, for the people who take them: their
     # prerequisites all the way down (a firm-wide one for whoever leads it), and the
     # preparation of their data (by whoever holds it).
-    from .planner import FIRM_WIDE
-
     preparing: set[tuple[str, str]] = set()
     for project in (m for m in roadmap.modules if m.brief is not None):
-        needed, stack = set(), [project.module_id]
-        while stack:
-            for prerequisite in modules[stack.pop()].prerequisites:
-                if prerequisite not in needed:
-                    needed.add(prerequisite)
-                    stack.append(prerequisite)
+        needed = prerequisites_of(modules, [project.module_id])
         preparing |= {
             (m.module_id, m.job_group)
             for m in roadmap.modules
