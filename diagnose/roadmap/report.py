@@ -123,7 +123,7 @@ def BENEFIT_MEASURES() -> dict[str, str]:  # noqa: N802
         "time_saving": _("hours the task takes, before and after"),
         "quality": _("defect rate, before and after"),
         "cost": _("cost of the task per month, before and after"),
-        "sales": _("enquiries and sales won, before and after"),
+        "sales": _("enquiries and sales, before and after"),
         "safety": _("incidents and near misses, before and after"),
         "skill_transfer": _("staff who can do the task from the written standard"),
         "labour_shortage": _("work handled without extra staff"),
