@@ -255,6 +255,8 @@ def pushed(rng: np.random.Generator, reference: Reference, firm: Firm) -> Firm:
             del answers[item.id]
         elif item.allow_na and item.id in answers and rng.random() < 0.05:
             answers[item.id] = NOT_APPLICABLE
+    if q.find_item("need_equipment") and rng.random() < 0.2:  # a need it may teach itself
+        answers["need_equipment"] = [str(rng.choice(["iot_sensors", "gpu"]))]
     if rng.random() < 0.3:
         profile["employees"] = str(int(rng.choice([0, 3, 49, 50, 120, 400, 800])))
     return reference.firm(profile, answers)

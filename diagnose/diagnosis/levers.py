@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..questionnaire.schema import Questionnaire
+from . import scoring
 from .policy import (
     AI_USE_FLOOR,
     AI_USE_ITEMS,
@@ -37,7 +38,7 @@ from .policy import (
     scored_steps,
     track_for,
 )
-from .scoring import counted, is_visible, item_score
+from .scoring import is_visible
 
 MAX_STEPS = 4
 CAPACITY_ITEMS = ("train_hrd_owner", "train_facility", "train_instructors")
@@ -57,24 +58,24 @@ class _Book:
     """A firm's dimension sums, so that one changed answer is rescored in constant time."""
 
     def __init__(self, questionnaire: Questionnaire, firm: Firm):
-        self.questionnaire = questionnaire
+        self.scorer = scorer = scoring.scorer(questionnaire)
         self.firm = firm
         self.sums: dict[str, tuple[float, float]] = {}
         self.parts: dict[str, tuple[str, float, float | None]] = {}
         answers = firm.answers
-        for dimension in questionnaire.dimensions:
+        for dimension, entries in scorer.dimensions:
             total = weight = 0.0
-            for item, score in counted(dimension, answers):
-                self.parts[item.id] = (dimension.id, item.weight, score)
+            for entry, score in scorer.counted(entries, answers):
+                self.parts[entry.id] = (dimension, entry.weight, score)
                 if score is not None:
-                    total += score * item.weight
-                    weight += item.weight
-            self.sums[dimension.id] = (total, weight)
+                    total += score * entry.weight
+                    weight += entry.weight
+            self.sums[dimension] = (total, weight)
 
     def changed(self, item_id: str, value: Any) -> Firm:
         """The firm with one answer changed, rescored."""
         dimension, weight, old = self.parts[item_id]
-        new = item_score(self.questionnaire.item(item_id), value)
+        new = self.scorer.score(item_id, value)
         total, count = self.sums[dimension]
         if old is not None:
             total, count = total - old * weight, count - weight
@@ -83,11 +84,8 @@ class _Book:
         scores = dict(self.firm.scores)
         scores[dimension] = round(total / count, 1) if count else None
         known = [s for s in scores.values() if s is not None]
-        return Firm(
-            profile=self.firm.profile,
-            answers={**self.firm.answers, item_id: value},
-            scores=scores,
-            readiness=round(sum(known) / len(known), 1) if known else None,
+        return self.firm.varied(
+            item_id, value, scores, round(sum(known) / len(known), 1) if known else None
         )
 
 
@@ -104,7 +102,7 @@ def gate_shortfall(
     if grades is None:
         grade = experience_grade(firm)
     else:
-        key = tuple(repr(firm.answers.get(i)) for i in EXPERIENCE_ITEMS)
+        key = repr(tuple(map(firm.answers.get, EXPERIENCE_ITEMS)))
         grade = grades[key] if key in grades else grades.setdefault(key, experience_grade(firm))
     # graded like the gate: trying AI or one short course is a step toward it, not past it
     shortfall = {"none": 100.0, "lacking": 60.0}.get(grade or "", 0.0)
@@ -116,10 +114,12 @@ def gate_shortfall(
     if use < AI_USE_FLOOR and training < TRAINING_FLOOR:
         shortfall += min(AI_USE_FLOOR - use, TRAINING_FLOOR - training)
     if not (ax_ready(firm) or mature(firm)):
-        clarity_item = questionnaire.find_item("need_problem_clarity")
         clarity = (
-            item_score(clarity_item, firm.answers.get("need_problem_clarity")) or 0.0
-            if clarity_item
+            scoring.scorer(questionnaire).score(
+                "need_problem_clarity", firm.answers.get("need_problem_clarity")
+            )
+            or 0.0
+            if questionnaire.find_item("need_problem_clarity")
             else 0.0
         )
         to_ax = (
@@ -140,6 +140,7 @@ def _greedy(
     """Take the one-option step that closes the most of ``shortfall``, up to ``MAX_STEPS``."""
     allowed = set(items) if items is not None else None
     changes: list[tuple[str, Any]] = []
+    done: set[str] = set()
     current = firm
     gap = shortfall(current)
     order = {item: i for i, item in enumerate(PREFERRED)}
@@ -149,7 +150,7 @@ def _greedy(
         for item_id, value in scored_steps(questionnaire, current.answers):
             if allowed is not None and item_id not in allowed:
                 continue
-            if any(item_id == done for done, _value in changes):
+            if item_id in done:
                 continue  # one step per answer: a lever, not a leap
             if item_id not in book.parts:
                 continue
@@ -161,6 +162,7 @@ def _greedy(
             break
         _key, item_id, value = best
         changes.append((item_id, value))
+        done.add(item_id)
         current = Firm.of(questionnaire, firm.profile, {**current.answers, item_id: value})
         gap = shortfall(current)
     return changes, current, gap <= 0
@@ -171,7 +173,7 @@ def find(questionnaire: Questionnaire, firm: Firm, track: str, decision: Decisio
     if track != decision.track:
         return None  # the model and the rules disagree: the consultant decides, not a lever
     if track == "beginner":
-        grades: dict[tuple, str | None] = {}
+        grades: dict[str, str | None] = {}
         changes, moved, reached = _greedy(
             questionnaire, firm, lambda f: gate_shortfall(questionnaire, f, grades)
         )
@@ -228,14 +230,14 @@ def one_step_changes(questionnaire: Questionnaire, firm: Firm, track: str) -> li
     found = []
     for up in (True, False):
         for item_id, value in scored_steps(questionnaire, firm.answers, up):
-            answers = {**firm.answers, item_id: value}
+            shows = dependents.get(item_id, ())
+            answers = {**firm.answers, item_id: value} if shows else None
             if item_id in book.parts and not any(
-                is_visible(d, answers) != is_visible(d, firm.answers)
-                for d in dependents.get(item_id, ())
+                is_visible(d, answers) != is_visible(d, firm.answers) for d in shows
             ):
                 moved = book.changed(item_id, value)
             else:
-                moved = Firm.of(questionnaire, firm.profile, answers)
+                moved = Firm.of(questionnaire, firm.profile, {**firm.answers, item_id: value})
             after = track_for(moved)
             if after != track:
                 found.append(OneStep(item_id, firm.answers.get(item_id), value, after))

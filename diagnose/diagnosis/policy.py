@@ -48,7 +48,7 @@ from typing import Any
 from ..profile import employees_of
 from ..questionnaire.schema import Questionnaire
 from ..vocabulary import TRACKS, Track  # noqa: F401  (stated once there; imported from here)
-from .scoring import NOT_APPLICABLE, dimension_scores, is_visible, readiness
+from .scoring import NOT_APPLICABLE, scorer
 
 ASSUMPTION = "tool assumption, to be validated"
 
@@ -218,16 +218,23 @@ class Firm:
     def of(
         cls, questionnaire: Questionnaire, profile: Mapping[str, Any], answers: Mapping[str, Any]
     ) -> Firm:
-        scores = dimension_scores(questionnaire, answers)
-        return cls(
-            profile=profile,
-            answers=answers,
-            scores={k: s.score for k, s in scores.items()},
-            readiness=readiness(scores),
-        )
+        # ``scoring.dimension_scores`` and ``readiness``, compiled once per questionnaire
+        scores, ready = scorer(questionnaire).scores(answers)
+        return cls(profile=profile, answers=answers, scores=scores, readiness=ready)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_chosen", {})  # the rules read an answer many times
+
+    def varied(
+        self, item_id: str, value: Any, scores: Mapping[str, float | None], readiness: float | None
+    ) -> Firm:
+        """The firm with one answer changed, scored as given: what it chose elsewhere is
+        already read (a search reads thousands of such variants of one firm)."""
+        firm = Firm(self.profile, {**self.answers, item_id: value}, scores, readiness)
+        chosen = dict(self._chosen)
+        chosen.pop(item_id, None)
+        object.__setattr__(firm, "_chosen", chosen)
+        return firm
 
     def chosen(self, item_id: str) -> list[str]:
         found = self._chosen.get(item_id)
@@ -759,11 +766,5 @@ def scored_steps(questionnaire: Questionnaire, answers: Mapping[str, Any], up: b
     "none" option dropped), a number into the next score band. Down: the reverse. Items that
     are hidden, unanswered or "not applicable" have no step.
     """
-    for item in questionnaire.items():
-        if not item.is_scored or not is_visible(item, answers):
-            continue
-        given = answers.get(item.id)
-        if given in (None, "", [], NOT_APPLICABLE):
-            continue
-        for value in item.kind.steps(given, up):
-            yield item.id, value
+    # each item's ``kind.steps``, remembered by answer (``scoring.Scorer.steps``)
+    yield from scorer(questionnaire).steps(answers, up)
