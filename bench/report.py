@@ -143,7 +143,7 @@ def _reports(app, db) -> list[tuple[str, str, str]]:
 
     from diagnose.business_number import check_digit
     from diagnose.records.assessments import assessment_record
-    from diagnose.roadmap.report import report_html
+    from diagnose.services.roadmaps import report_html
 
     center, user = db.execute("SELECT center_id, id FROM users LIMIT 1").fetchone()
     ids = {"demo firm 1 (한빛정밀)": 1}

@@ -80,9 +80,11 @@ class TemplateModel:
         return getattr(self.model, name)
 
     def predict(self, questionnaire, profile, answers):
+        from diagnose.diagnosis.scorecard import assess
+
         key = id(answers)
         if key not in self.cache:
-            self.cache[key] = self.model.predict(questionnaire, profile, answers)
+            self.cache[key] = assess(questionnaire, profile, answers, model=self.model)
         return self.cache[key]
 
 

@@ -123,8 +123,8 @@ class _Extensions(dict):
 def register_tasks(queue, config: dict[str, Any], instance: Path, app) -> None:
     """Give the queue its tasks, in the web app and in a consumer alike: each service that
     owns a task registers it (``app`` builds the app a task needs, on its first call)."""
-    from . import mailing, maintenance
-    from .services import batch, reports
+    from . import maintenance
+    from .services import batch, mailing, reports
 
     reports.register_tasks(queue, config, instance, app)
     batch.register_tasks(queue, app)
@@ -220,19 +220,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from . import jobs
 
     jobs.init_app(app)  # the task queue: reports are rendered by its consumers
-    from . import mailing
+    from .services import mailing
 
     mailing.init_app(app)  # notices by e-mail, sent from the outbox on the queue
 
     from .limits import limiter
-    from .web import admin, api, center, consultant, errors, public, self_assessment
+    from .web import admin, api, center, consultant, errors, login, public, self_assessment
     from .web.ids import IdConverter
 
     app.url_map.converters["int"] = IdConverter  # ids past SQLite's INTEGER are a 404
     from .web import cohorts as _cohort_pages  # noqa: F401  (pages on the center blueprint)
     from .web import kpi as _kpi_pages  # noqa: F401  (pages on the center blueprint)
 
-    app.register_blueprint(auth.bp)
+    app.register_blueprint(login.bp)  # /login, /logout (the auth blueprint)
     app.register_blueprint(consultant.bp)
     app.register_blueprint(center.bp)
     app.register_blueprint(admin.bp)

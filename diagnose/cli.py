@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
     init_roadmap_commands(app)
     init_export_command(app)
     init_report_commands(app)
+    init_mail_commands(app)
 
     @app.cli.command("migrate")
     def migrate_command() -> None:
@@ -604,3 +605,33 @@ def init_report_commands(app: Flask) -> None:
             f"{output}: {len(content) // 1024} KB, {centers} center(s), "
             f"{period.start} – {period.end}"
         )
+
+
+def init_mail_commands(app: Flask) -> None:
+    """``flask mail send`` and ``flask mail list``: the outbox (``services/mailing.py``)."""
+    from flask import current_app
+    from flask.cli import AppGroup
+
+    from .services import mail, mailing
+    from .storage import get_db
+
+    mail_command = AppGroup("mail", help="The outbox: mails to firms and consultants.")
+    app.cli.add_command(mail_command)
+
+    @mail_command.command("send")
+    def send_command():
+        """Queue every mail not sent yet (after configuring DIAGNOSE_MAIL_SERVER)."""
+        if not mailing.configured(current_app._get_current_object()):
+            raise click.ClickException("DIAGNOSE_MAIL_SERVER is not set: the mails keep waiting")
+        ids = mail.unsent(get_db())
+        click.echo(f"{mailing.send_soon(ids)} mails queued")
+
+    @mail_command.command("list")
+    @click.option("--center", "center_id", type=int, required=True)
+    def list_command(center_id: int):
+        """A center's outbox, waiting first."""
+        for row in mail.center_outbox(get_db(), center_id):
+            click.echo(
+                f"{row['id']:>6} {row['status']:<8} {row['kind']:<20} {row['recipient']} "
+                f"{row['created_at']} {row['last_error'] or ''}"
+            )

@@ -88,7 +88,7 @@ class Settings(BaseSettings):
     retain_login_sessions_days: int = 30
     retain_report_files_days: int = 14
     retain_idempotency_hours: int = 24
-    # --- notices by e-mail (diagnose/mailing.py, Flask-Mailman) ---
+    # --- notices by e-mail (diagnose/services/mailing.py, Flask-Mailman) ---
     # No server: the mails wait in the outbox, listed for staff, until one is set
     # (`flask mail send`).
     mail_server: str = ""

@@ -200,8 +200,8 @@ def test_the_registry_is_edited_in_the_app_validated_and_printed_only_when_real(
     assert ok.status_code == 302
     # the report reads the current data: the real center is named, samples never
     from diagnose.records.assessments import assessment_record
-    from diagnose.roadmap.report import report_html
     from diagnose.services.registry import current_data
+    from diagnose.services.roadmaps import report_html
 
     db = _db(app)
     try:
@@ -320,7 +320,7 @@ def test_a_rediagnosis_starts_from_the_answers_and_shows_t0_against_t1(app, worl
     assert "2026-01-05" in firm_page  # the training taken
     # the PDF has the same comparison
     from diagnose.records.assessments import assessment_record
-    from diagnose.roadmap.report import report_html
+    from diagnose.services.roadmaps import report_html
 
     db = _db(app)
     try:

@@ -85,13 +85,14 @@ def test_what_would_change_the_track_names_the_answers_not_the_questions(app):
     import numpy as np
 
     from diagnose.diagnosis.explanations import ITEM_NAMES, counterfactual_text
+    from diagnose.diagnosis.scorecard import assess
     from diagnose.diagnosis.synthetic import bootstrap_set
 
     model = app.extensions["track_model"]
     q = app.extensions["questionnaires"].current
     single = levers = None
     for firm, _track in bootstrap_set(q, 400, np.random.default_rng(11), 0):
-        prediction = model.predict(q, firm.profile, firm.answers)
+        prediction = assess(q, firm.profile, firm.answers, model=model)
         if prediction.sensitivity and single is None:
             single = prediction  # answers one option away: exact, each alone
         if prediction.counterfactual and prediction.counterfactual.changes and levers is None:

@@ -156,23 +156,23 @@ def test_one_render_per_report_at_a_time_and_batches_never_fill_the_download_lim
     browser = Browser(app)
     browser.login(doctor["email"])
     url = f"/assessments/{mine}/roadmap.pdf"
-    from diagnose.roadmap import report
+    from diagnose.services import roadmaps
 
     builds = []
-    real_html = report.report_html
+    real_html = roadmaps.report_html
 
     def counted_html(*args, **kwargs):
         builds.append(1)
         return real_html(*args, **kwargs)
 
-    report.report_html = counted_html
+    roadmaps.report_html = counted_html
     try:
         for _poll in range(4):  # the page reloads itself: one render queued, not four
             waiting = browser.get(url)
             assert waiting.status_code == 503 and waiting.headers["Retry-After"] == "5"
             assert "보고서를 만들고 있습니다" in waiting.get_data(as_text=True)
     finally:
-        report.report_html = real_html
+        roadmaps.report_html = real_html
     assert jobs.people_waiting(queue) == 1
     assert len(builds) == 1  # the report's HTML is built once, not at every poll
     # the API answers in its usual error shape

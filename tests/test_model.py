@@ -11,6 +11,7 @@ from test_policy import NO_AI, firm
 from diagnose.diagnosis import store
 from diagnose.diagnosis.model import TRUSTED_TYPES, TrackModel, firm_features, stage_features
 from diagnose.diagnosis.policy import TRACKS, Firm, decide, scored_steps
+from diagnose.diagnosis.scorecard import assess
 from diagnose.diagnosis.store import SHIPPED_MODELS, current_model_path
 from diagnose.diagnosis.synthetic import synthetic_firm
 from diagnose.diagnosis.training import (
@@ -141,7 +142,7 @@ def test_the_check_can_fail():
 def test_each_track_is_explained_by_the_rule_that_decided_it(shipped, answers, track, rule):
     answers = dict(answers)
     case = firm(answers.pop("level"), employees=answers.pop("employees", 30), **answers)
-    prediction = shipped.predict(Q, case.profile, case.answers)
+    prediction = assess(Q, case.profile, case.answers, model=shipped)
     assert (prediction.track, prediction.rule_track, prediction.rule) == (track, track, rule)
     assert abs(sum(prediction.shadow["probabilities"].values()) - 1) < 1e-3
     assert prediction.decisive, "no reason given"
@@ -175,7 +176,7 @@ def test_a_shared_firm_without_capacity_is_shown_its_own_capacity(shipped):
         train_facility="none",
         train_instructors="ojt_only",
     )
-    prediction = shipped.predict(Q, case.profile, case.answers)
+    prediction = assess(Q, case.profile, case.answers, model=shipped)
     to_ax = {s["item"] for s in prediction.sensitivity if s["track"] == "ax"}
     assert to_ax >= {"train_hrd_owner", "train_instructors"}
     for step in prediction.sensitivity:  # each one alone is enough
@@ -190,8 +191,8 @@ def test_the_model_never_decides_it_is_kept_beside_the_track(shipped, small):
     differs = 0
     for _ in range(300):
         case = synthetic_firm(rng, Q)
-        a = shipped.predict(Q, case.profile, case.answers)
-        b = small.predict(Q, case.profile, case.answers)
+        a = assess(Q, case.profile, case.answers, model=shipped)
+        b = assess(Q, case.profile, case.answers, model=small)
         decision = decide(case)
         assert a.track == b.track == decision.track
         assert a.decisive == b.decisive and a.review == b.review
@@ -356,7 +357,7 @@ def test_a_model_that_learned_how_consultants_decide_is_promoted():
     assert model.promoted
     # shown beside the scorecard's track, never in its place
     f = next(e.firm for e in held_out if e.source == "override")
-    prediction = model.predict(Q, f.profile, f.answers)
+    prediction = assess(Q, f.profile, f.answers, model=model)
     assert prediction.track == decide(f).track and prediction.shadow["promoted"]
 
 

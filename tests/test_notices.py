@@ -14,8 +14,7 @@ from icalendar import Calendar
 from smtp_loopback import LoopbackSMTP, MailBox, calendar_of, mail_settings, text_of
 from test_self_assessment import answer_all, start, submit
 
-from diagnose import mailing
-from diagnose.services import mail
+from diagnose.services import mail, mailing
 from diagnose.storage import connect
 
 OWNER_EMAIL = "owner@firm.example"

@@ -13,8 +13,8 @@ from firms import FIRMS, store_firm
 from diagnose import create_app
 from diagnose.auth import create_center, create_user
 from diagnose.records.assessments import assessment_record
-from diagnose.roadmap.report import report_html
 from diagnose.services import registry
+from diagnose.services.roadmaps import report_html
 from diagnose.storage import connect
 
 

@@ -19,8 +19,8 @@ from diagnose.diagnosis.store import decide
 from diagnose.records.assessments import assessment_record
 from diagnose.roadmap.pdf import WORD_JOINER, cache_path, keep_korean_words, render_pdf
 from diagnose.roadmap.render import LockedFetcher
-from diagnose.roadmap.report import report_html
 from diagnose.services import reports as report_service
+from diagnose.services.roadmaps import report_html
 from diagnose.storage import connect
 
 CENTER = ("경남 중소기업 AI 훈련 확산센터", "055-270-1234", "center@center.test", "경상남도 창원시")

@@ -260,7 +260,7 @@ def test_linking_never_widens_what_the_anonymous_link_shows(app, center):
     owner = app.test_client()
     page = owner.get(f"/r/{token}").get_data(as_text=True)
     assert "비밀스러운 사내 비전검사 과정" not in page
-    from diagnose.roadmap.report import report_context, report_html
+    from diagnose.services.roadmaps import report_context, report_html
 
     _row, record = service.result_of(db, token)
     assert record["firm_id"] == firm_id  # filed under the registered firm …

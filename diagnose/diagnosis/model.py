@@ -384,15 +384,3 @@ class TrackModel:
             "model_version": self.version,
             "promoted": self.promoted,
         }
-
-    def predict(
-        self,
-        questionnaire: Questionnaire,
-        profile: Mapping[str, Any],
-        answers: Mapping[str, Any],
-        explain: bool = True,
-    ) -> Prediction:
-        """The scorecard's diagnosis, with this model's shadow track beside it."""
-        from .scorecard import assess
-
-        return assess(questionnaire, profile, answers, model=self)

@@ -4,7 +4,8 @@ The questionnaire is data that people who are not programmers edit and version. 
 the model, the planner and the report read some of its answers by id ("need_equipment",
 option "vision"). A new version that renames or drops one of them would silently change
 diagnoses, so loading checks every version of a contracted questionnaire against this list
-and refuses to start with all the breaks listed, each with who depends on it.
+(``schema.breaks``) and refuses to start with all the breaks listed, each with who depends
+on it.
 
 ``tests/test_contract.py`` keeps the list honest: every item id written in the code of the
 stages must be declared here.
@@ -12,12 +13,7 @@ stages must be declared here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # the models import this list as they load, not the other way round
-    from .schema import Questionnaire
 
 # The questionnaires the diagnosis and the roadmap are built for.
 CONTRACTED = ("ai_training_needs",)
@@ -146,36 +142,3 @@ ITEMS = (
     Needs("need_problem", ("text",), (), False, ("planner", "report")),
     Needs("need_data_desc", ("text",), (), False, ("planner", "report")),
 )
-
-
-def breaks(questionnaire: Questionnaire) -> Iterator[tuple[str, str]]:
-    """Every way ``questionnaire`` breaks the contract: ``(where, what)``."""
-    if questionnaire.id not in CONTRACTED:
-        return
-    dimensions = {d.id for d in questionnaire.dimensions}
-    for dimension in DIMENSIONS:
-        if dimension not in dimensions:
-            yield (
-                f"dimension {dimension}",
-                "missing; the model, the policy and the report read its score",
-            )
-    for needs in ITEMS:
-        users = ", ".join(needs.users)
-        item = questionnaire.find_item(needs.item)
-        if item is None:
-            yield f"item {needs.item}", f"missing; read by {users}"
-            continue
-        if item.type not in needs.types:
-            yield (
-                f"item {needs.item}",
-                f"is a {item.type} item; {users} read it as {' or '.join(needs.types)}",
-            )
-        if needs.scored is not None and item.is_scored != needs.scored:
-            yield (
-                f"item {needs.item}",
-                f"must {'' if needs.scored else 'not '}be scored; read by {users}",
-            )
-        known = {o.value for o in item.options}
-        for value in needs.options:
-            if value not in known:
-                yield f"item {needs.item} option {value}", f"missing; read by {users}"

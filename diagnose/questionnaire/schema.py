@@ -29,7 +29,7 @@ from pydantic import (
     model_validator,
 )
 
-from .contract import breaks
+from .contract import CONTRACTED, DIMENSIONS, ITEMS
 from .types import (
     ITEM_TYPES,
     PROFILE_TYPES,
@@ -391,6 +391,39 @@ def read_yaml(text: str) -> Any:
 # session makes hundreds) parses and checks a file once; an edited file has a new digest.
 # The models are frozen, so sharing them is safe.
 _LOADED: dict[str, Questionnaire] = {}
+
+
+def breaks(questionnaire: Questionnaire) -> Iterator[tuple[str, str]]:
+    """Every way ``questionnaire`` breaks the contract (``contract.py``): ``(where, what)``."""
+    if questionnaire.id not in CONTRACTED:
+        return
+    dimensions = {d.id for d in questionnaire.dimensions}
+    for dimension in DIMENSIONS:
+        if dimension not in dimensions:
+            yield (
+                f"dimension {dimension}",
+                "missing; the model, the policy and the report read its score",
+            )
+    for needs in ITEMS:
+        users = ", ".join(needs.users)
+        item = questionnaire.find_item(needs.item)
+        if item is None:
+            yield f"item {needs.item}", f"missing; read by {users}"
+            continue
+        if item.type not in needs.types:
+            yield (
+                f"item {needs.item}",
+                f"is a {item.type} item; {users} read it as {' or '.join(needs.types)}",
+            )
+        if needs.scored is not None and item.is_scored != needs.scored:
+            yield (
+                f"item {needs.item}",
+                f"must {'' if needs.scored else 'not '}be scored; read by {users}",
+            )
+        known = {o.value for o in item.options}
+        for value in needs.options:
+            if value not in known:
+                yield f"item {needs.item} option {value}", f"missing; read by {users}"
 
 
 def load_questionnaire(path: Path | str) -> Questionnaire:

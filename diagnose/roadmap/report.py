@@ -16,18 +16,16 @@ from typing import Any
 import sqlite_utils
 from babel.dates import format_date, format_interval, format_skeleton
 from babel.numbers import format_currency, format_decimal, format_percent
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from ..diagnosis.explanations import track_name
 from ..diagnosis.scoring import is_visible
 from ..profile import employees_of
-from ..services.peers import peer_scores
 from ..templating import KST
 from .catalogue import RoadmapData, makes_goods, prerequisites_of
 from .charts import radar_svg
-from .pdf import render_html, svg
+from .pdf import svg
 from .planner import COACHING, DATA_PREPARATION, FIRM_WIDE, JOB_ANALYSIS, Plan, month_date
 from .themes import theme_name
 
@@ -147,19 +145,20 @@ def _answer(item, value: Any, lang: str) -> str:
 # --- the context -----------------------------------------------------------------------------
 
 
-def report_context(
+def report_values(
     db: sqlite_utils.Database,
     record: dict[str, Any],
     lang: str,
-    data: RoadmapData | None = None,
+    built: Any,
+    comparison: Any,
+    compared: dict[str, Any] | None,
     issue: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The values the report template needs for one submitted assessment: with ``data``, the
-    catalogue and registry the report is issued with (the report service passes them);
-    ``issue`` marks a revised report (its revision, its date, the first issue's date)."""
-    from ..services.roadmaps import planned
-
-    built = planned(db, current_app, record, lang, data)
+    """The values the report template needs for one submitted assessment, from what the
+    services found (``services.roadmaps.report_context``): ``built``, the firm's plan with
+    the catalogue and registry it is issued with; ``comparison``, its peers' scores (None
+    when too few to show); ``compared``, T0 against T1 when this diagnosis follows an earlier
+    one; ``issue`` marks a revised report (its revision, its date, the first issue's date)."""
     data, questionnaire, diagnosis = built.data, built.questionnaire, built.diagnosis
     answers, notes, track, scores = built.answers, built.notes, built.track, built.scores
     roadmap, words, submitted = built.plan, built.words, built.submitted
@@ -168,8 +167,6 @@ def report_context(
     decision = diagnosis["decision"]
     employees = employees_of(profile)
     goods = makes_goods(profile)  # factory wording (products, samples) only for them
-    # Other centers' confirmed diagnoses only, enough firms and centers, rounded, no count.
-    comparison = peer_scores(db, profile.get("industry", ""), employees, record["firm_id"])
     peers = comparison.means if comparison else {}
     show_peers = comparison is not None
     with force_locale(lang):
@@ -250,9 +247,7 @@ def report_context(
             "issue": issue,
             # A result link shows only what its holder typed (and the decision on it): never
             # the registered firm's earlier diagnoses or training (issue 17, item 2).
-            "progress": None
-            if record.get("link_view")
-            else _progress(db, questionnaire, record["id"], lang),
+            "progress": None if record.get("link_view") else _progress(compared, lang),
         }
     return context
 
@@ -284,13 +279,11 @@ def _level_text(
     return text.get(lang) if text else ""
 
 
-def _progress(db: sqlite_utils.Database, questionnaire, assessment_id: int, lang: str):
-    """T0 against T1 when this diagnosis follows an earlier one: the table with its bars,
-    what moved, and the training taken in between."""
-    from ..services.rediagnosis import comparison
+def _progress(compared: dict[str, Any] | None, lang: str):
+    """T0 against T1 when this diagnosis follows an earlier one (``services.rediagnosis``):
+    the table with its bars, what moved, and the training taken in between."""
     from .movement import movement_table
 
-    compared = comparison(db, questionnaire, assessment_id, lang)
     if compared is None:
         return None
     t0 = datetime.fromisoformat(compared["t0"]["submitted_at"]).astimezone(KST).date()
@@ -660,14 +653,3 @@ def registry_needs_real_entries(data: RoadmapData) -> bool:
     """True while the registry of shared centers holds only sample entries: referrals then
     name no center in a firm's report, and the consultant should enter the real ones."""
     return all(data.centers.is_sample(c) for c in data.centers.centers)
-
-
-def report_html(
-    db: sqlite_utils.Database,
-    record: dict[str, Any],
-    lang: str,
-    data: RoadmapData | None = None,
-    issue: dict[str, Any] | None = None,
-) -> str:
-    """The report's HTML: what the PDF is rendered from, and what its cache key is made of."""
-    return render_html("report.html", report_context(db, record, lang, data, issue), lang)

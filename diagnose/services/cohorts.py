@@ -423,7 +423,7 @@ def invite(
             user_id=user.id, detail=f"{len(mails)} invited",
         )  # fmt: skip
     if outbox_ids:  # after the commit: queued for sending (kept waiting without a server)
-        from .. import mailing
+        from . import mailing
 
         mailing.send_soon(outbox_ids)
     return mails

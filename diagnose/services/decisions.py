@@ -45,7 +45,7 @@ def _tell_owner(db: sqlite_utils.Database, assessment_id: int) -> None:
         "SELECT COUNT(*) FROM decisions WHERE assessment_id = ?", [assessment_id]
     ).fetchone()[0]
     if first == 1 and has_app_context():
-        from .. import mailing
+        from . import mailing
 
         mailing.notify_roadmap_ready(db, assessment_id)
 
@@ -54,6 +54,6 @@ def _send_mail() -> None:
     from flask import has_app_context
 
     if has_app_context():
-        from .. import mailing
+        from . import mailing
 
         mailing.send_soon()

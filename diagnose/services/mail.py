@@ -2,7 +2,7 @@
 
 A notice is written into ``outbox`` in the same transaction as the change it tells of (a
 request assigned, a visit booked, a decision made), then handed to the task queue
-(``diagnose/mailing.py``), which sends it through the SMTP server of the ``DIAGNOSE_MAIL_*``
+(``services/mailing.py``), which sends it through the SMTP server of the ``DIAGNOSE_MAIL_*``
 settings, with retries. Without a mail server the mails stay ``waiting``, listed for the
 center's staff (``/center/outbox``), and go out once one is configured (``flask mail send``):
 nothing is lost.

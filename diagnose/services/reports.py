@@ -38,7 +38,7 @@ from .. import jobs
 from ..jobs import QueueFull, ReportFailed, ReportNotReady  # noqa: F401  (their home for callers)
 from ..roadmap import pdf
 from ..storage import connect, now, transaction
-from . import access, audit
+from . import access, audit, roadmaps
 
 log = logging.getLogger(__name__)
 LANGUAGES = jobs.LANGUAGES
@@ -147,7 +147,6 @@ def issue(
     """The report of ``record`` in ``lang`` as issued: the newest revision, issued now if
     there is none, if the diagnosis changed since (a new decision), or if ``revise``.
     Runs in an app context (the report's words are translated)."""
-    from ..roadmap.report import report_html
     from ..templating import KST
 
     key_lang = edition(record, lang)
@@ -175,7 +174,7 @@ def issue(
         if revised or (found and found["revision"] > 1 and revision == found["revision"])
         else None
     )
-    html = report_html(db, record, lang, data=data, issue=mark)
+    html = roadmaps.report_html(db, record, lang, data=data, issue=mark)
     key = pdf.cache_key(html)
     with transaction(db):
         db.execute(

@@ -414,7 +414,7 @@ def _notify(name: str, db: sqlite_utils.Database, request_id: int) -> None:
     if not has_app_context():
         log.warning("no app: notice %s of request %s not written", name, request_id)
         return
-    from .. import mailing
+    from . import mailing
 
     getattr(mailing, name)(db, request_id)
 
@@ -423,7 +423,7 @@ def _send() -> None:
     from flask import has_app_context
 
     if has_app_context():
-        from .. import mailing
+        from . import mailing
 
         mailing.send_soon()
 

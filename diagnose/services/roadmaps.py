@@ -12,13 +12,16 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlite_utils
+from flask import current_app
 from flask_babel import force_locale
 
 from ..diagnosis.explanations import explain
 from ..diagnosis.store import latest_diagnosis
+from ..profile import employees_of
 from ..records.assessments import load_answers
 from ..records.questionnaire_versions import questionnaire_of
 from ..roadmap.catalogue import RoadmapData
+from ..roadmap.pdf import render_html
 from ..roadmap.planner import (
     COACHING,
     DATA_PREPARATION,
@@ -29,8 +32,11 @@ from ..roadmap.planner import (
     month_date,
     plan,
 )
+from ..roadmap.report import answers_record, report_values
 from ..roadmap.themes import Theme, suggested_theme, theme_name, themes_for_assessments
 from ..templating import KST
+from .peers import peer_scores
+from .rediagnosis import comparison
 
 
 @dataclass(frozen=True)
@@ -252,7 +258,6 @@ def set_task_themes(db: sqlite_utils.Database, assessment_id: int, themes: list[
 
 def task_view(db: sqlite_utils.Database, app, record: dict[str, Any], lang: str) -> dict:
     """The task's themes as the consultant's page shows them, with the answers record."""
-    from ..roadmap.report import answers_record
     from ..roadmap.themes import theme_specs
 
     questionnaire = questionnaire_of(db, app.extensions["questionnaires"], record)
@@ -274,3 +279,38 @@ def task_view(db: sqlite_utils.Database, app, record: dict[str, Any], lang: str)
         "choices": [(t, spec.name.get(lang, t)) for t, spec in theme_specs().items()],
         "record": answers_record(questionnaire, answers, notes, lang),
     }
+
+
+# --- the report ------------------------------------------------------------------------------
+
+
+def report_context(
+    db: sqlite_utils.Database,
+    record: dict[str, Any],
+    lang: str,
+    data: RoadmapData | None = None,
+    issue: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The values the report template needs for one submitted assessment: with ``data``, the
+    catalogue and registry the report is issued with (the report service passes them);
+    ``issue`` marks a revised report (its revision, its date, the first issue's date)."""
+    built = planned(db, current_app, record, lang, data)
+    profile = record["profile"]
+    # Other centers' confirmed diagnoses only, enough firms and centers, rounded, no count.
+    peers = peer_scores(db, profile.get("industry", ""), employees_of(profile), record["firm_id"])
+    # A result link shows only what its holder typed: never the firm's earlier diagnoses.
+    compared = (
+        None if record.get("link_view") else comparison(db, built.questionnaire, record["id"], lang)
+    )
+    return report_values(db, record, lang, built, peers, compared, issue)
+
+
+def report_html(
+    db: sqlite_utils.Database,
+    record: dict[str, Any],
+    lang: str,
+    data: RoadmapData | None = None,
+    issue: dict[str, Any] | None = None,
+) -> str:
+    """The report's HTML: what the PDF is rendered from, and what its cache key is made of."""
+    return render_html("report.html", report_context(db, record, lang, data, issue), lang)

@@ -18,6 +18,7 @@ from ..auth import user_for_token
 from ..diagnosis.explanations import diagnosis_json
 from ..diagnosis.store import latest_diagnosis
 from ..limits import limiter
+from ..links import external_url
 from ..questionnaire.types import NOT_APPLICABLE
 from ..records.assessments import get_assessment, load_answers
 from ..records.questionnaire_versions import questionnaire_of
@@ -26,7 +27,7 @@ from ..services import access, audit, schemas, submissions
 from ..services.access import Right, requires
 from ..services.submissions import hash_token
 from ..storage import get_db
-from . import external_url, pdf_download
+from . import pdf_download
 from .forms import ui_language
 from .openapi import (
     ANONYMOUS,

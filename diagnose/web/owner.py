@@ -24,8 +24,8 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from .. import mailing
 from ..limits import limiter
+from ..services import mailing
 from ..services import self_assessment as service
 from ..services.access import Right, requires
 from ..storage import get_db

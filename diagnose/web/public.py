@@ -28,10 +28,10 @@ from ..diagnosis.store import latest_diagnosis
 from ..limits import limiter
 from ..records.assessments import load_answers
 from ..records.questionnaire_versions import questionnaire_of
-from ..roadmap.report import report_context
 from ..services import audit, requests
 from ..services import self_assessment as service
 from ..services.access import Right, requires
+from ..services.roadmaps import report_context
 from ..storage import get_db
 from . import pdf_download
 from .forms import ConsultantRequestForm, StartForm, ui_language
@@ -185,7 +185,7 @@ def consultant_request(token: str):
         except requests.RequestError:
             abort(400)
         if form.contact_email.data and _row is not None and not _row.get("notify_email"):
-            from .. import mailing
+            from ..services import mailing
 
             # The address given for the request also hears when the confirmed roadmap is
             # ready (the request's consent: to arrange and follow the consultation).

@@ -28,6 +28,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError, generate_csrf
 
 from ..limits import limiter
+from ..links import external_url
 from ..questionnaire.schema import Questionnaire
 from ..services import self_assessment as service
 from ..services.access import Right, requires
@@ -100,8 +101,6 @@ class ByLink:
 
 def link_url(token: str) -> str:
     """The link the owner keeps (an absolute address on ``DIAGNOSE_BASE_URL``)."""
-    from . import external_url
-
     return external_url("public.result", token=token)
 
 

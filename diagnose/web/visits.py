@@ -12,8 +12,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import mailing
-from ..services import mail, requests
+from ..services import mail, mailing, requests
 from ..services.access import Right, requires
 from ..storage import get_db
 from .center_forms import ActionForm

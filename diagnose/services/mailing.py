@@ -19,15 +19,14 @@ import logging
 from datetime import date, time
 from typing import Any
 
-import click
 import sqlite_utils
 from flask import Flask, current_app, g, has_app_context, render_template
-from flask.cli import AppGroup
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from .services import mail
-from .storage import connect, now
+from ..links import external_url
+from ..storage import connect, now
+from . import mail
 
 log = logging.getLogger(__name__)
 RETRY_DELAY = 60  # seconds between tries of a mail the server refused or did not answer
@@ -131,8 +130,6 @@ def send_soon(ids: list[int] | None = None) -> int:
 
 
 def _url(endpoint: str, **values) -> str:
-    from .web import external_url
-
     base = current_app.config.get("BASE_URL") or "http://localhost"
     try:
         return external_url(endpoint, **values)
@@ -374,35 +371,6 @@ def init_app(app: Flask) -> None:
     from flask_mailman import Mail
 
     Mail().init_app(app)
-    app.cli.add_command(mail_command)
-
-
-mail_command = AppGroup("mail", help="The outbox: mails to firms and consultants.")
-
-
-@mail_command.command("send")
-def send_command():
-    """Queue every mail not sent yet (after configuring DIAGNOSE_MAIL_SERVER)."""
-    from .storage import get_db
-
-    app = current_app._get_current_object()
-    if not configured(app):
-        raise click.ClickException("DIAGNOSE_MAIL_SERVER is not set: the mails keep waiting")
-    ids = mail.unsent(get_db())
-    click.echo(f"{send_soon(ids)} mails queued")
-
-
-@mail_command.command("list")
-@click.option("--center", "center_id", type=int, required=True)
-def list_command(center_id: int):
-    """A center's outbox, waiting first."""
-    from .storage import get_db
-
-    for row in mail.center_outbox(get_db(), center_id):
-        click.echo(
-            f"{row['id']:>6} {row['status']:<8} {row['kind']:<20} {row['recipient']} "
-            f"{row['created_at']} {row['last_error'] or ''}"
-        )
 
 
 # --- the owner's address -----------------------------------------------------------------------
@@ -418,7 +386,7 @@ def owner_gives_email(
 ) -> int | None:
     """Keep the owner's address (with the time they consented) and their link sealed, and
     write the link's mail (``send_link``); the notices of their request go there too."""
-    from .storage import transaction
+    from ..storage import transaction
 
     with transaction(db):
         db.execute(
@@ -445,7 +413,7 @@ def owner_gives_email(
 
 def notify_link_again_now(db: sqlite_utils.Database, email: str) -> int:
     """``notify_link_again`` in its own transaction, then sent."""
-    from .storage import transaction
+    from ..storage import transaction
 
     with transaction(db):
         written = notify_link_again(db, email)
