@@ -23,6 +23,7 @@ from diagnose.diagnosis import levers
 from diagnose.diagnosis.levers import (
     CAPACITY_ITEMS,
     EXPERIENCE_ITEMS,
+    GATE_READS,
     MAX_STEPS,
     PREFERRED,
     Levers,
@@ -34,6 +35,7 @@ from diagnose.diagnosis.policy import (
     LEADERSHIP_MIN,
     READINESS_FLOOR,
     READINESS_MATURE,
+    TRACK_READS,
     TRAINING_FLOOR,
     Firm,
     ax_ready,
@@ -316,3 +318,28 @@ def test_one_step_changes_and_levers_are_exactly_the_plain_searchs(firms):
     assert met["steps"] >= 20 and met["beginner"] >= 20, met
     if q.key.endswith("v2") and len(list(q.items())) > 40:
         assert met["no_training_capacity"] >= 1 and met["cannot_train_alone"] >= 1, met
+
+
+def test_the_rules_read_no_answer_beyond_their_lists(firms):
+    """The fast search judges a step on an answer that ``track_for`` (``TRACK_READS``) or the
+    gate's shortfall (``GATE_READS``) does not read by its dimension's score alone. So every
+    other answer, changed to any other option or dropped with the scores held, moves neither:
+    a rule that comes to read another answer fails here until its list names it."""
+    q, _reference, sample = firms
+    rng = np.random.default_rng(SEED + 1)
+    for firm in sample:
+        for reads, judge in (
+            (TRACK_READS, track_for),
+            (GATE_READS, lambda f: levers.gate_shortfall(q, f)),
+        ):
+            answers = dict(firm.answers)
+            for item in q.items():
+                if item.id in reads:
+                    continue
+                if item.options and rng.random() < 0.8:
+                    value = str(rng.choice([o.value for o in item.options]))
+                    answers[item.id] = [value] if item.type == "multi" else value
+                else:
+                    answers.pop(item.id, None)
+            other = Firm(firm.profile, answers, firm.scores, firm.readiness)
+            assert judge(other) == judge(firm)

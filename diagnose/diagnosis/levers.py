@@ -28,6 +28,7 @@ from .policy import (
     LEADERSHIP_MIN,
     READINESS_FLOOR,
     READINESS_MATURE,
+    TRACK_READS,
     TRAINING_FLOOR,
     Decision,
     Firm,
@@ -74,6 +75,10 @@ class _Book:
 
     def changed(self, item_id: str, value: Any) -> Firm:
         """The firm with one answer changed, rescored."""
+        return self.varied(item_id, value, *self.score_after(item_id, value))
+
+    def score_after(self, item_id: str, value: Any) -> tuple[str, float | None]:
+        """The item's dimension and its score with the one answer changed."""
         dimension, weight, old = self.parts[item_id]
         new = self.scorer.score(item_id, value)
         total, count = self.sums[dimension]
@@ -81,15 +86,21 @@ class _Book:
             total, count = total - old * weight, count - weight
         if new is not None:
             total, count = total + new * weight, count + weight
+        return dimension, round(total / count, 1) if count else None
+
+    def varied(self, item_id: str, value: Any, dimension: str, score: float | None) -> Firm:
+        """The firm with one answer changed and its dimension scored ``score``."""
         scores = dict(self.firm.scores)
-        scores[dimension] = round(total / count, 1) if count else None
+        scores[dimension] = score
         known = [s for s in scores.values() if s is not None]
-        return self.firm.varied(
-            item_id, value, scores, round(sum(known) / len(known), 1) if known else None
-        )
+        readiness = round(sum(known) / len(known), 1) if known else None
+        return self.firm.varied(item_id, value, scores, readiness)
 
 
 EXPERIENCE_ITEMS = (*AI_USE_ITEMS, "train_ai_courses")  # all that ``experience_grade`` reads
+# Every answer ``gate_shortfall`` reads besides the scores: the grade's, and the problem's
+# (``ax_ready``'s concrete problem and its score).
+GATE_READS = (*EXPERIENCE_ITEMS, "need_problem_clarity")
 
 
 def gate_shortfall(
@@ -136,8 +147,14 @@ def _greedy(
     firm: Firm,
     shortfall,
     items: Iterable[str] | None = None,
+    reads: Iterable[str] | None = None,
 ) -> tuple[list[tuple[str, Any]], Firm, bool]:
-    """Take the one-option step that closes the most of ``shortfall``, up to ``MAX_STEPS``."""
+    """Take the one-option step that closes the most of ``shortfall``, up to ``MAX_STEPS``.
+
+    ``reads``: the answers ``shortfall`` reads besides the scores (None: it may read any).
+    A step on any other answer then matters only by the score it gives its dimension, so
+    steps that give one dimension the same score are judged once."""
+    reads = frozenset(reads) if reads is not None else None
     allowed = set(items) if items is not None else None
     changes: list[tuple[str, Any]] = []
     done: set[str] = set()
@@ -146,6 +163,7 @@ def _greedy(
     order = {item: i for i, item in enumerate(PREFERRED)}
     while gap > 0 and len(changes) < MAX_STEPS:
         book = _Book(questionnaire, current)
+        judged: dict[tuple[str, float | None], float] = {}  # by dimension and its new score
         best = None
         for item_id, value in scored_steps(questionnaire, current.answers):
             if allowed is not None and item_id not in allowed:
@@ -154,7 +172,12 @@ def _greedy(
                 continue  # one step per answer: a lever, not a leap
             if item_id not in book.parts:
                 continue
-            after = shortfall(book.changed(item_id, value))
+            dimension, score = book.score_after(item_id, value)
+            if reads is None or item_id in reads:
+                after = shortfall(book.varied(item_id, value, dimension, score))
+            elif (after := judged.get((dimension, score))) is None:
+                after = shortfall(book.varied(item_id, value, dimension, score))
+                judged[dimension, score] = after
             key = (after, order.get(item_id, len(order)))
             if after < gap and (best is None or key < best[0]):
                 best = (key, item_id, value)
@@ -175,7 +198,10 @@ def find(questionnaire: Questionnaire, firm: Firm, track: str, decision: Decisio
     if track == "beginner":
         grades: dict[str, str | None] = {}
         changes, moved, reached = _greedy(
-            questionnaire, firm, lambda f: gate_shortfall(questionnaire, f, grades)
+            questionnaire,
+            firm,
+            lambda f: gate_shortfall(questionnaire, f, grades),
+            reads=GATE_READS,
         )
         if not changes:
             return None
@@ -227,18 +253,27 @@ def one_step_changes(questionnaire: Questionnaire, firm: Firm, track: str) -> li
     """
     book = _Book(questionnaire, firm)
     dependents = _dependents(questionnaire)
+    # a change to an answer the rules do not read moves the track only by its dimension's
+    # score: the track is looked up once per dimension and score
+    judged: dict[tuple[str, float | None], str] = {}
     found = []
     for up in (True, False):
         for item_id, value in scored_steps(questionnaire, firm.answers, up):
             shows = dependents.get(item_id, ())
             answers = {**firm.answers, item_id: value} if shows else None
-            if item_id in book.parts and not any(
+            if item_id not in book.parts or any(
                 is_visible(d, answers) != is_visible(d, firm.answers) for d in shows
             ):
-                moved = book.changed(item_id, value)
+                after = track_for(
+                    Firm.of(questionnaire, firm.profile, {**firm.answers, item_id: value})
+                )
             else:
-                moved = Firm.of(questionnaire, firm.profile, {**firm.answers, item_id: value})
-            after = track_for(moved)
+                dimension, score = book.score_after(item_id, value)
+                if item_id in TRACK_READS:
+                    after = track_for(book.varied(item_id, value, dimension, score))
+                elif (after := judged.get((dimension, score))) is None:
+                    after = track_for(book.varied(item_id, value, dimension, score))
+                    judged[dimension, score] = after
             if after != track:
                 found.append(OneStep(item_id, firm.answers.get(item_id), value, after))
     return found

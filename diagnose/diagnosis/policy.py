@@ -654,6 +654,20 @@ def track_for(firm: Firm) -> str:
     return "shared_center" if no_training_capacity(firm) else "ax"
 
 
+# Every answer ``track_for`` reads besides the scores and the profile. A search over one-answer
+# variants of a firm (``levers``) judges a step on any other answer by the score it gives its
+# dimension alone; ``tests/test_levers_fast.py`` checks that no other answer moves the track.
+TRACK_READS = (
+    *AI_USE_ITEMS,
+    "train_ai_courses",
+    "need_problem_clarity",
+    "need_equipment",
+    "train_instructors",
+    "train_facility",
+    "skill_eng_data",
+    "train_hrd_owner",
+)
+
 # The score each point line is drawn on (None: AI readiness, the mean of the dimensions).
 LINE_DIMENSIONS = {
     "readiness_floor": None,
