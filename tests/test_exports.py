@@ -272,10 +272,10 @@ def test_the_xlsx_writer_keeps_every_text_and_type_as_given(tmp_path):
     path = tmp_path / "x.xlsx"
     with path.open("wb") as out:
         export.write_xlsx(
-            _Sheets({"첫 시트": (columns, iter(rows)), "it's": (columns[:1], iter([]))}), out
+            _Sheets({"첫 시트": (columns, iter(rows)), "it's & co": (columns[:1], iter([]))}), out
         )
     book = load_workbook(path)
-    assert book.sheetnames == ["첫 시트", "it's"]
+    assert book.sheetnames == ["첫 시트", "it's & co"]
     sheet = book["첫 시트"]
     read = list(sheet.iter_rows(min_row=2, values_only=True))
 
@@ -290,5 +290,5 @@ def test_the_xlsx_writer_keeps_every_text_and_type_as_given(tmp_path):
     assert read[-1][0] is None and read[-1][2] is None and read[-1][3] is None
     assert all(r[4] is None for r in read)
     assert sheet.auto_filter.ref == f"A1:E{len(rows) + 1}"
-    empty = book["it's"]
+    empty = book["it's & co"]
     assert [c.value for c in empty[1]] == ["텍스트"] and empty.auto_filter.ref == "A1:A1"

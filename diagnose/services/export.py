@@ -474,12 +474,16 @@ def _workbook(names: list[str], filters: list[str]) -> str:
     def quoted(name: str) -> str:
         return "'" + name.replace("'", "''") + "'"
 
+    def escaped(text: str) -> str:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
     sheets = "".join(
-        f'<sheet name="{name}" sheetId="{n}" r:id="rId{n}"/>' for n, name in enumerate(names, 1)
+        f'<sheet name="{escaped(name).replace(chr(34), "&quot;")}" sheetId="{n}" r:id="rId{n}"/>'
+        for n, name in enumerate(names, 1)
     )
     ranges = "".join(
         f'<definedName name="_xlnm._FilterDatabase" localSheetId="{n}" hidden="1">'
-        f"{quoted(name)}!{ref}</definedName>"
+        f"{escaped(quoted(name))}!{ref}</definedName>"
         for n, (name, ref) in enumerate(zip(names, filters, strict=True))
     )
     return (
