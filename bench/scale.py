@@ -18,6 +18,7 @@ Then prints, each on a line of its own:
     database size: <MB> MB
     backup under writes: <seconds> s       (20 consultants autosaving at the page's pace)
     dashboard idle: <ms> ms                (one request at a time, median of 20; kept and afresh)
+      (idle: a firm list page and an autosave, each with the server's CPU time a request)
     dashboard p99 under load: <ms> ms      (20 savers and 50 staff, gunicorn -w 2 --threads 8)
     firm list last page: <ms> ms           (the largest center, staff, median of 5)
     xlsx export of one center: <seconds> s, <MB> MB   (growth of the process's peak memory)
@@ -477,6 +478,40 @@ def idle_dashboard(port: int, database: Path, center: dict, workers: list[int]) 
     }
 
 
+def idle_pages(port: int, database: Path, center: dict, logins: dict, workers: list[int]) -> dict:
+    """The other requests of the load, one at a time (median of 20), with the server's CPU
+    time a request: the firm list's first page (the largest center's staff) and an autosave
+    of one changed note (a consultant's open draft)."""
+    staff = Client(port)
+    staff.login(_staff_email(database, center), "scale-pass-1234")
+    staff.request("GET", "/firms")
+    times, cpu = [], _cpu_seconds(workers)
+    for _ in range(20):
+        began = time.perf_counter()
+        status, _body = staff.request("GET", "/firms")
+        times.append((time.perf_counter() - began) * 1000)
+        assert status == 200, status
+    listed = (statistics.median(times), (_cpu_seconds(workers) - cpu) * 1000 / 20)
+    email, draft = logins["drafts"][0]
+    saver = Client(port)
+    saver.login(email, "scale-pass-1234")
+    token = saver.csrf(f"/assessments/{draft}/{logins['step']}")
+    times, cpu = [], _cpu_seconds(workers)
+    for n in range(20):
+        form = {"csrf_token": token, "step": logins["step"], f"{logins['item']}__note": f"idle {n}"}
+        began = time.perf_counter()
+        status, _body = saver.request(
+            "POST",
+            f"/assessments/{draft}/autosave",
+            form,
+            {"X-Requested-With": "fetch", "Accept": "application/json"},
+        )
+        times.append((time.perf_counter() - began) * 1000)
+        assert status == 200, status
+    saved = (statistics.median(times), (_cpu_seconds(workers) - cpu) * 1000 / 20)
+    return {"list": listed, "save": saved}
+
+
 def _children(pid: int) -> list[int]:
     """The gunicorn master's workers."""
     try:
@@ -750,6 +785,7 @@ def main() -> None:
                 time.sleep(0.2)
         workers = _children(server.pid)
         idle = idle_dashboard(port, database, largest, workers)
+        pages = idle_pages(port, database, largest, logins, workers)
         load = under_load(
             args,
             env,
@@ -771,6 +807,12 @@ def main() -> None:
         f"figures computed afresh: {idle['fresh']:.0f} ms, the center's version raised before "
         f"each; server CPU a view {idle['kept_cpu']:.0f} ms kept, {idle['fresh_cpu']:.0f} ms "
         "afresh)",
+        flush=True,
+    )
+    print(
+        f"  (idle, one request at a time, median of 20: firm list page {pages['list'][0]:.0f} ms, "
+        f"server CPU {pages['list'][1]:.0f} ms; autosave {pages['save'][0]:.0f} ms, server CPU "
+        f"{pages['save'][1]:.1f} ms)",
         flush=True,
     )
     print(f"backup under writes: {load['backup']:.1f} s", flush=True)

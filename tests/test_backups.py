@@ -7,6 +7,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+
 from diagnose.services import lifecycle
 from diagnose.storage import connect
 
@@ -126,3 +128,21 @@ def test_the_nightly_task_on_the_queue_backs_up_and_purges(app):
 def test_no_nightly_task_without_an_hour(make_app):
     quiet = make_app(MAINTENANCE_HOUR="")
     assert "nightly_maintenance" not in quiet.extensions["queue_tasks"]
+
+
+def test_the_copy_and_its_check_run_at_a_lower_priority_and_say_what_failed():
+    """The backup's work yields the cores to the app's requests (``nice -n 10`` for its own
+    thread only); the caller keeps its priority, and an error in the work reaches it."""
+
+    def mine() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    before = mine()
+    assert lifecycle._in_background(mine) == min(19, before + lifecycle.BACKUP_NICENESS)
+    assert mine() == before
+
+    def broken() -> str:
+        raise sqlite3.DatabaseError("disk I/O error")
+
+    with pytest.raises(sqlite3.DatabaseError, match="disk I/O"):
+        lifecycle._in_background(broken)

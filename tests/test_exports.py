@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import subprocess
 import sys
 import tracemalloc
@@ -228,3 +229,66 @@ def test_a_command_starts_without_the_track_model_and_reads_it_on_first_use(tmp_
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
     assert result.stdout.split("\n")[:2] == ["False False", "True TrackModel True"]
+
+
+class _Sheets:
+    """An export's sheets as ``write_xlsx`` reads them, from given rows."""
+
+    def __init__(self, sheets):
+        self._sheets = sheets
+
+    def sheets(self):
+        return self._sheets
+
+
+def test_the_xlsx_writer_keeps_every_text_and_type_as_given(tmp_path):
+    """Texts a naive XML writer would lose or damage (markup, leading and trailing spaces,
+    line breaks, a control character, text that looks like the spreadsheet's own escape,
+    a sheet name with a quote) read back as written; numbers, dates and booleans keep their
+    types; an empty cell stays empty."""
+    from datetime import date
+
+    texts = [
+        "<b>A&B</b> \"quoted\" 'single'",
+        "  two spaces before",
+        "after ",
+        "line one\nline two",
+        "bell\x07here",
+        "_x0041_ stays as typed",
+        "한국어 기업명 (주)",
+    ]
+    columns = [
+        ("텍스트", 10, lambda r, _: r["text"]),
+        ("수", 6, lambda r, _: r["number"]),
+        ("날짜", 12, lambda r, _: r["day"]),
+        ("여부", 6, lambda r, _: r["flag"]),
+        ("빈칸", 6, lambda r, _: ""),
+    ]
+    rows = [
+        {"text": t, "number": n, "day": date(2026, 1, n + 1), "flag": n % 2 == 0}
+        for n, t in enumerate(texts)
+    ]
+    rows.append({"text": "", "number": 2.5, "day": "", "flag": None})
+    path = tmp_path / "x.xlsx"
+    with path.open("wb") as out:
+        export.write_xlsx(
+            _Sheets({"첫 시트": (columns, iter(rows)), "it's & co": (columns[:1], iter([]))}), out
+        )
+    book = load_workbook(path)
+    assert book.sheetnames == ["첫 시트", "it's & co"]
+    sheet = book["첫 시트"]
+    read = list(sheet.iter_rows(min_row=2, values_only=True))
+
+    # a spreadsheet decodes its escape ``_xHHHH_`` (openpyxl leaves it as it is)
+    def decoded(text):
+        return re.sub(r"_x([0-9A-F]{4})_", lambda m: chr(int(m.group(1), 16)), text)
+
+    assert [decoded(r[0]) for r in read[:-1]] == texts
+    assert [r[1] for r in read] == [*range(len(texts)), 2.5]
+    assert [r[2].date() for r in read[:-1]] == [r["day"] for r in rows[:-1]]
+    assert [r[3] for r in read[:-1]] == [n % 2 == 0 for n in range(len(texts))]
+    assert read[-1][0] is None and read[-1][2] is None and read[-1][3] is None
+    assert all(r[4] is None for r in read)
+    assert sheet.auto_filter.ref == f"A1:E{len(rows) + 1}"
+    empty = book["it's & co"]
+    assert [c.value for c in empty[1]] == ["텍스트"] and empty.auto_filter.ref == "A1:A1"

@@ -361,3 +361,67 @@ def test_submitting_a_draft_five_times_at_once_gives_one_diagnosis(consultant, a
     finally:
         db.conn.close()
     assert count == 1
+
+
+def test_an_autosave_writes_what_changed_and_confirms_what_was_carried(consultant, app):
+    """A background save sends the whole page every few seconds; it writes the questions whose
+    answer or note changed, and every answer still carried over from the last diagnosis
+    (saving it on its page confirms it), not the untouched rest of the page."""
+    questionnaire = app.extensions["questionnaires"].current
+    firm_id = register_firm(consultant)
+    first = start_assessment(consultant, firm_id)
+    pages = all_answers(questionnaire)
+    for dimension_id, data in pages.items():
+        response = consultant.post_form(_step_url(first, dimension_id), {**data, "action": "next"})
+        assert response.status_code == 302
+    assert consultant.post_form(_step_url(first, "review"), {"confirm": "y"}).status_code == 302
+    draft = start_assessment(consultant, firm_id)  # a re-diagnosis: the answers carried over
+    dimension = questionnaire.dimensions[0]
+    items = [i.id for i in dimension.items if i.id in pages[dimension.id]]
+    assert len(items) >= 2
+
+    def rows():
+        db = connect(app.config["DATABASE"])
+        try:
+            return {
+                r["item_id"]: r
+                for r in db.query(
+                    "SELECT item_id, value, note, updated_at, carried_from FROM answers "
+                    "WHERE assessment_id = ?",
+                    [draft],
+                )
+            }
+        finally:
+            db.conn.close()
+
+    def autosave(notes: dict):
+        form = {"csrf_token": _token_of(consultant), "step": dimension.id, **pages[dimension.id]}
+        form.update({f"{i}__note": notes.get(i, "") for i in items})
+        saved = consultant.client.post(f"/assessments/{draft}/autosave", data=form)
+        assert saved.status_code == 200, saved.get_data(as_text=True)
+
+    def age_every_row():
+        db = connect(app.config["DATABASE"])
+        with db.conn:
+            db.execute("UPDATE answers SET updated_at = 'before' WHERE assessment_id = ?", [draft])
+        db.conn.close()
+
+    assert all(rows()[i]["carried_from"] == first for i in items)
+    age_every_row()
+    autosave({items[0]: "첫 메모"})  # unchanged answers, all carried: every one confirmed
+    saved = rows()
+    assert all(
+        saved[i]["carried_from"] is None and saved[i]["updated_at"] != "before" for i in items
+    )
+    assert saved[items[0]]["note"] == "첫 메모"
+    age_every_row()
+    autosave({items[0]: "첫 메모", items[1]: "둘째 메모"})  # one note typed: one row written
+    saved = rows()
+    assert [i for i in items if saved[i]["updated_at"] != "before"] == [items[1]]
+    assert saved[items[1]]["note"] == "둘째 메모" and saved[items[0]]["note"] == "첫 메모"
+    assert _answers(app, draft)[0] == _answers(app, first)[0]
+    age_every_row()
+    autosave({})  # both notes cleared: both rows written, the answers kept
+    saved = rows()
+    assert sorted(i for i in items if saved[i]["updated_at"] != "before") == sorted(items[:2])
+    assert _answers(app, draft) == (_answers(app, first)[0], {})

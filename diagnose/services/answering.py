@@ -121,17 +121,38 @@ class Answering:
         notes: Mapping[str, str] | None = None,
     ) -> str:
         """Store what a page holds, valid or not (a draft never loses what was typed), and
-        hold it here too, so that the counters beside a refused page are right."""
+        hold it here too, so that the counters beside a refused page are right.
+
+        Only the questions whose answer or note differs from what is held, or whose answer is
+        still carried over (saving it on its page confirms it), are written: a background save
+        every few seconds rewrites the one note being typed, not the whole page."""
+        answers, notes = answers or {}, notes or {}
+        written = {
+            item_id
+            for item_id in answers.keys() | notes.keys()
+            if item_id in self.carried
+            or (
+                item_id in answers
+                and (None if is_empty(answers[item_id]) else answers[item_id])
+                != self.answers.get(item_id)
+            )
+            or (item_id in notes and (notes[item_id] or "") != self.notes.get(item_id, ""))
+        }
         if profile is not None:
             self.profile.update(profile)
-        for item_id, value in (answers or {}).items():
+        for item_id, value in answers.items():
             if is_empty(value):
                 self.answers.pop(item_id, None)
             else:
                 self.answers[item_id] = value
             self.carried.pop(item_id, None)
-        self.notes.update(notes or {})
-        return self.store.save(page, profile, answers or {}, notes or {})
+        self.notes.update(notes)
+        return self.store.save(
+            page,
+            profile,
+            {i: v for i, v in answers.items() if i in written},
+            {i: n for i, n in notes.items() if i in written},
+        )
 
     def choice_answers(self) -> dict[str, list[str]]:
         """The option answers, as lists, for a page's live skip logic."""

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import sqlite3
+import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
@@ -26,27 +31,62 @@ def backup(database: Path | str, target: Path | str) -> Path:
     starts again from page 1 whenever another connection commits, and under steady
     autosaves never finishes). The file is written 0600 beside the target, checked with
     ``PRAGMA integrity_check`` and only then moved into place. Kept apart from ``restore``.
+    The copy and the check run in a thread of lower priority (``BACKUP_NICENESS``).
     """
     target = Path(target)
     target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
     partial.touch(mode=0o600)  # never readable by others, not even while it is written
-    source = sqlite3.connect(str(database), timeout=30)
-    copy = sqlite3.connect(str(partial))
-    try:
-        source.backup(copy, pages=-1)  # every page in one step: one read transaction
-        copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
-    finally:
-        copy.close()
-        source.close()
-    verdict = check_integrity(partial)
+
+    def copy_and_check() -> str:
+        source = sqlite3.connect(str(database), timeout=30)
+        copy = sqlite3.connect(str(partial))
+        try:
+            source.backup(copy, pages=-1)  # every page in one step: one read transaction
+            copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+        finally:
+            copy.close()
+            source.close()
+        return check_integrity(partial)
+
+    verdict = _in_background(copy_and_check)
     if verdict != "ok":
         partial.unlink(missing_ok=True)
         raise ValueError(f"the backup of {database} failed its integrity check: {verdict}")
     partial.chmod(0o600)
     partial.replace(target)
     return target
+
+
+# The copy and its check (about 4 s of CPU at 50,000 firms, three quarters of it the check)
+# run in a thread of lower priority: on a machine as busy as its cores, the people's
+# requests go first and the backup takes what is left (a tool assumption: the niceness).
+BACKUP_NICENESS = 10
+
+
+def _in_background(work: Callable[[], str]) -> str:
+    """``work()`` in a thread of its own at ``BACKUP_NICENESS`` (Linux gives each thread its
+    own priority; raising it back needs a privilege, so the thread ends with the work)."""
+    result: dict[str, Any] = {}
+
+    def run() -> None:
+        # (no per-thread priority on this system: as it is)
+        with contextlib.suppress(AttributeError, OSError):
+            me = threading.get_native_id()
+            niceness = os.getpriority(os.PRIO_PROCESS, me) + BACKUP_NICENESS
+            os.setpriority(os.PRIO_PROCESS, me, min(19, niceness))  # as ``nice -n 10``
+        try:
+            result["value"] = work()
+        except BaseException as error:  # raised in the caller's thread below
+            result["error"] = error
+
+    thread = threading.Thread(target=run, name="backup")
+    thread.start()
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
 
 
 BACKUP_PATTERN = "diagnose-*.sqlite3"

@@ -494,11 +494,19 @@ def set_answer_days(
 
 
 def tracking(
-    db: sqlite_utils.Database, center_id: int, promise: int, today: Any = None
+    db: sqlite_utils.Database,
+    center_id: int,
+    promise: int,
+    today: Any = None,
+    *,
+    rows: bool = True,
 ) -> dict[str, Any]:
     """Each request's waiting time (business days from the request to the first answer:
     contacted or a visit booked; still waiting: until today) and the share answered within
-    the center's promise. Duplicates merged into another request are not counted."""
+    the center's promise. Duplicates merged into another request are not counted.
+
+    ``rows=False`` (the dashboard's line): the same figures from the requests' dates and
+    status alone, without each request's firm, consultant and merged count."""
     from datetime import datetime
 
     from ..templating import KST
@@ -508,18 +516,35 @@ def tracking(
     def day(stamp: str | None):
         return datetime.fromisoformat(stamp).astimezone(KST).date() if stamp else None
 
-    rows = list(
-        db.query(
-            "SELECT r.*, f.name AS firm_name, u.name AS assigned_name, "
-            "(SELECT COUNT(*) FROM consultant_requests m WHERE m.merged_into = r.id) AS merged "
-            "FROM consultant_requests r JOIN firms f ON f.id = r.firm_id "
-            "LEFT JOIN users u ON u.id = r.assigned_to "
-            "WHERE r.center_id = ? AND r.merged_into IS NULL ORDER BY r.id DESC",
-            [center_id],
+    if rows:
+        found = list(
+            db.query(
+                "SELECT r.*, f.name AS firm_name, u.name AS assigned_name, "
+                "(SELECT COUNT(*) FROM consultant_requests m WHERE m.merged_into = r.id) "
+                "AS merged FROM consultant_requests r JOIN firms f ON f.id = r.firm_id "
+                "LEFT JOIN users u ON u.id = r.assigned_to "
+                "WHERE r.center_id = ? AND r.merged_into IS NULL ORDER BY r.id DESC",
+                [center_id],
+            )
         )
-    )
+    else:
+        found = [
+            {
+                "id": i,
+                "status": status,
+                "created_at": created,
+                "contacted_at": contacted,
+                "booked_at": booked,
+            }
+            for i, status, created, contacted, booked in db.execute(
+                "SELECT id, status, created_at, contacted_at, booked_at "
+                "FROM consultant_requests WHERE center_id = ? AND merged_into IS NULL "
+                "ORDER BY id DESC",
+                [center_id],
+            )
+        ]
     counted = within = 0
-    for r in rows:
+    for r in found:
         first = day(r["contacted_at"] or r["booked_at"])
         r["answered"] = first is not None
         r["waited"] = business_days(day(r["created_at"]), first or today)
@@ -530,10 +555,10 @@ def tracking(
             counted += 1
             within += r["within"]
     return {
-        "requests": rows,
+        "requests": found,
         "promise": promise,
         "counted": counted,
         "within": within,
         "share": round(100 * within / counted) if counted else None,
-        "open": sum(1 for r in rows if r["status"] != "closed"),
+        "open": sum(1 for r in found if r["status"] != "closed"),
     }

@@ -152,7 +152,7 @@ def _followed(db) -> dict[str, Any]:
     promise = requests.answer_days(
         db, current_user.center_id, current_app.config["REQUEST_ANSWER_DAYS"]
     )
-    followed = requests.tracking(db, current_user.center_id, promise)
+    followed = requests.tracking(db, current_user.center_id, promise, rows=False)
     return {**followed, "waits": {r["id"]: r for r in followed["requests"]}}
 
 
