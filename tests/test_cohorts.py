@@ -210,9 +210,7 @@ def test_the_invitations_are_sent_through_the_mail_server(make_app):
         try:
             invited = {
                 r[0]
-                for r in db.execute(
-                    "SELECT recipient FROM outbox WHERE kind = 'cohort_invitation'"
-                )
+                for r in db.execute("SELECT recipient FROM outbox WHERE kind = 'cohort_invitation'")
             }
         finally:
             db.conn.close()
