@@ -482,3 +482,29 @@ def test_the_summary_stays_on_the_first_page_for_a_sample_of_firms(four):
         pages = pdfcheck.pages_text(_pdf(app, assessment_id, "en"))
         assert _summary_on_the_first_page(pages, "en"), (track, index)
     assert set(seen) == {"beginner", "ax", "shared_center"}
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_each_module_of_the_plan_keeps_who_when_hours_and_cost(four, lang):
+    """The plan is one block per module (not a four-column table, which cost a third more to
+    lay out): each block still says what the table said, who, when, hours, cost and route."""
+    import html as html_module
+
+    from diagnose.roadmap.report import report_context
+
+    app, db, ids = four
+    for name in FIRMS:
+        with app.test_request_context():
+            record = assessment_record(db, ids[name])
+            context = report_context(db, record, lang)
+            page = report_html(db, record, lang)
+        flat = html_module.unescape(page.replace(WORD_JOINER, "").replace("\u00a0", " "))
+        plan = flat.split('id="s-plan"', 1)[1].split("</section>", 1)[0]
+        assert "<table" not in plan
+        blocks = plan.split('<div class="module">')[1:]
+        rows = [row for phase in context["plan"]["phases"] for row in phase["rows"]]
+        assert rows and len(blocks) == len(rows), name
+        for row, block in zip(rows, blocks, strict=True):
+            cost = row["cost"] or row["firm_pays"]
+            for part in (row["title"], row["who"], row["when"], row["hours"], cost, row["route"]):
+                assert part and part.replace("\u00a0", " ") in block, (name, part)

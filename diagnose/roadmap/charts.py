@@ -21,6 +21,10 @@ FIRM = 'fill="#1f5fbf" fill-opacity="0.22" stroke="#1f5fbf" stroke-width="2"'
 PEERS = 'fill="none" stroke="#9a5b00" stroke-width="1.6" stroke-dasharray="5 3"'
 
 
+def _xy(point: tuple[float, float]) -> str:
+    return f"{point[0]:.1f},{point[1]:.1f}"
+
+
 def _polygon(points) -> str:
     return " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
 
@@ -49,12 +53,14 @@ def radar_svg(
         f'width="{width}" height="{size}" role="img">'
         + (f"<title>{escape(title)}</title>" if title else "")
     ]
-    for ring in (20, 40, 60, 80, 100):
-        ring_points = [_point(cx, cy, radius, i, count, ring) for i in range(count)]
-        parts.append(f'<polygon points="{_polygon(ring_points)}" {RING}/>')
-    for i in range(count):
-        x, y = _point(cx, cy, radius, i, count, 100)
-        parts.append(f'<line x1="{cx:.1f}" y1="{cy:.1f}" x2="{x:.1f}" y2="{y:.1f}" {AXIS}/>')
+    # The rings are one path, and the axes another: the renderer pays per SVG element.
+    rings = "".join(
+        "M" + "L".join(_xy(_point(cx, cy, radius, i, count, ring)) for i in range(count)) + "Z"
+        for ring in (20, 40, 60, 80, 100)
+    )
+    centre = _xy((cx, cy))
+    axes = "".join(f"M{centre}L{_xy(_point(cx, cy, radius, i, count, 100))}" for i in range(count))
+    parts.append(f'<path d="{rings}" {RING}/><path d="{axes}" {AXIS}/>')
     if peers is not None:
         peer_points = [_point(cx, cy, radius, i, count, v) for i, v in enumerate(peers)]
         parts.append(f'<polygon points="{_polygon(peer_points)}" {PEERS}/>')

@@ -9,8 +9,10 @@ second: the child never pays for Flask, scikit-learn or the model.
   fetcher that refuses every scheme, host and path outside ``static/``.
 - Tagged PDF (PDF/UA-1): headings, paragraphs, tables and the chart's text alternative are
   in the structure tree, the document language is set, and headings give the bookmarks.
-- Speed: the font configuration and the stylesheet are built once per process, and the PDF's
-  streams are deflated at zlib's default level, not pydyf's slowest (``COMPRESSION_LEVEL``).
+- Speed: the font configuration, the stylesheet and the fetcher are built once per process,
+  and the PDF's streams are deflated at zlib's default level, not pydyf's slowest
+  (``COMPRESSION_LEVEL``). The report's cost is in its layout, a millisecond or so per line
+  of text or box: ``roadmap_templates`` keep both few (see ``_plan.html``).
 
 As a script (``render.py serve STATIC_DIR CSS_FILE MEMORY_MB PARENT_PID SECONDS``) it serves
 renders over its standard input and output: it says ``R`` once warmed up; a request is an
@@ -121,11 +123,17 @@ def _fonts() -> FontConfiguration:
 
 
 @cache
+def _fetcher() -> LockedFetcher:
+    """One fetcher a process (building one sets up urllib's handlers: 0.4 ms a render)."""
+    return LockedFetcher()
+
+
+@cache
 def _stylesheet() -> weasyprint.CSS:
     return weasyprint.CSS(
         filename=str(_paths["css"]),
         font_config=_fonts(),
-        url_fetcher=LockedFetcher(),
+        url_fetcher=_fetcher(),
         base_url=BASE_URL,
     )
 
@@ -134,9 +142,7 @@ def render_pdf(html: str) -> bytes:
     """The PDF of ``html`` with the report stylesheet: one layout pass, tagged, bookmarked."""
     with _lock, _no_gc():
         # Identical inputs give identical bytes: the document id comes from the content.
-        return weasyprint.HTML(
-            string=html, base_url=BASE_URL, url_fetcher=LockedFetcher()
-        ).write_pdf(
+        return weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=_fetcher()).write_pdf(
             stylesheets=[_stylesheet()],
             font_config=_fonts(),
             pdf_variant=PDF_VARIANT,
