@@ -490,7 +490,7 @@ def test_each_module_of_the_plan_keeps_who_when_hours_and_cost(four, lang):
     lay out): each block still says what the table said, who, when, hours, cost and route."""
     import html as html_module
 
-    from diagnose.roadmap.report import report_context
+    from diagnose.services.roadmaps import report_context
 
     app, db, ids = four
     for name in FIRMS:
