@@ -352,3 +352,18 @@ def test_a_service_firm_reads_no_factory_level_text():
     service = DATA.levels.text_for("data_infra", 3, answers, False).ko
     goods = DATA.levels.text_for("data_infra", 3, answers, True).ko
     assert "양품" not in service and "양품" in goods
+
+
+@pytest.mark.parametrize("level", [1, 2, 3])
+def test_the_data_level_text_never_contradicts_where_the_firm_keeps_its_data(level):
+    """'Mostly on paper or personal PCs', 'electronic but scattered' and 'record the outcomes
+    too' are left out for a firm whose answers say otherwise (the level number stays)."""
+    said_elsewhere = {
+        1: [{"data_storage": "system"}, {"need_data_ready": "organised"}],
+        2: [{"data_storage": "shared_files"}, {"need_data_ready": "labelled"}],
+        3: [{"need_data_ready": "labelled"}],
+    }
+    plain = DATA.levels.text_for("data_infra", level, {"data_storage": "paper"}, False)
+    assert plain is not None and plain.ko
+    for answers in said_elsewhere[level]:
+        assert DATA.levels.text_for("data_infra", level, answers, False) is None, answers
