@@ -383,6 +383,28 @@ def _build(case: Case) -> list[tuple[re.Pattern, Callable[[Case, Mapping[str, st
 
     add("It lacks the instructors, room or engineers to train for %(equipment)s itself.", cannot)
 
+    def lacks(c: Case, g: Mapping[str, str]) -> None:
+        pieces = set(_names(g["missing"], ex.TRAINING_PIECE_NAMES))
+        expected = set()
+        for need in _names(g["equipment"], ex.EQUIPMENT_NAMES):
+            _check(need in needs(c) and not _can_train(c, need), f"{need}: it can train")
+            if c.first("train_instructors") not in ("some", "pool"):
+                expected.add("instructors")
+            if need == "iot_sensors" and c.first("train_facility") not in (
+                "training_room",
+                "practice_lab",
+            ):
+                expected.add("training_room")
+            if need == "gpu" and c.first("skill_eng_data") not in (
+                "coding",
+                "prototype",
+                "production",
+            ):
+                expected.add("engineers")
+        _check(pieces == expected, f"it lacks {sorted(expected)}, not {sorted(pieces)}")
+
+    add("To train for %(equipment)s itself, it lacks %(missing)s.", lacks)
+
     def alone(c: Case, g: Mapping[str, str]) -> None:
         for need in _names(g["equipment"], ex.EQUIPMENT_NAMES):
             _check(need in needs(c) and _can_train(c, need), f"{need}: it cannot train alone")

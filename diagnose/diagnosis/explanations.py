@@ -24,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..questionnaire.schema import Questionnaire
 from .model import Change, Prediction
-from .policy import LINES, NEAR, RULE_SOURCES, SME_SOURCE
+from .policy import LINES, NEAR, RULE_SOURCES, SME_SOURCE, missing_to_train
 
 TRACK_NAMES = {
     "beginner": _l("Beginner"),
@@ -108,6 +108,12 @@ EQUIPMENT_NAMES = {
     "automation_line": _l("an automation practice line"),
     "gpu": _l("GPU servers"),
     "iot_sensors": _l("IoT sensors"),
+}
+# What a firm lacks to train for a piece of equipment itself (``policy.missing_to_train``).
+TRAINING_PIECE_NAMES = {
+    "instructors": _l("in-house instructors"),
+    "training_room": _l("a training room"),
+    "engineers": _l("engineers who work with data in code"),
 }
 COURSE_NAMES = {
     "free_online": _l("a free online course"),
@@ -318,10 +324,7 @@ def finding_text(finding: Mapping[str, Any], answers: Mapping[str, Any] | None =
             "The training it needs calls for equipment it does not have: %(equipment)s.",
             equipment=_names(detail, EQUIPMENT_NAMES),
         ),
-        "cannot_train_alone": lambda: _(
-            "It lacks the instructors, room or engineers to train for %(equipment)s itself.",
-            equipment=_names(detail, EQUIPMENT_NAMES),
-        ),
+        "cannot_train_alone": lambda: _cannot_train_text(detail, answers),
         "no_training_capacity": lambda: _(
             "With %(employees)s employees (under %(threshold)s, the tool's provisional line for "
             "a small firm), no one in charge of training, no training room and no instructors, "
@@ -336,6 +339,25 @@ def finding_text(finding: Mapping[str, Any], answers: Mapping[str, Any] | None =
         ),
     }
     return texts[code]() if code in texts else code
+
+
+def _cannot_train_text(needs, answers: Mapping[str, Any] | None) -> str:
+    """Why the firm cannot train for its light needs itself, naming what it lacks (a firm with
+    engineers who code is not told it has none)."""
+    needs = [need for need in needs if need in EQUIPMENT_NAMES]
+    missing = dict.fromkeys(
+        piece for need in needs for piece in missing_to_train(answers or {}, need)
+    )
+    if answers is None or not missing:  # a stored finding shown without its answers
+        return _(
+            "It lacks the instructors, room or engineers to train for %(equipment)s itself.",
+            equipment=_names(needs, EQUIPMENT_NAMES),
+        )
+    return _(
+        "To train for %(equipment)s itself, it lacks %(missing)s.",
+        equipment=_names(needs, EQUIPMENT_NAMES),
+        missing=_names(sorted(missing, key=list(TRAINING_PIECE_NAMES).index), TRAINING_PIECE_NAMES),
+    )
 
 
 def experience_text(grade: str | None) -> str:

@@ -354,12 +354,24 @@ def can_train_alone(firm: Firm, need: str) -> bool:
     for IoT sensors when it has a training room and instructors; for GPU work when its
     engineers already work with data in code and it has instructors (GPUs are rented).
     """
-    instructors = firm.chose("train_instructors", *INSTRUCTORS)
-    if need == "iot_sensors":
-        return instructors and firm.chose("train_facility", *TRAINING_ROOM)
-    if need == "gpu":
-        return instructors and firm.chose("skill_eng_data", *ENGINEERS_WHO_CODE)
-    return False
+    return need in LIGHT_EQUIPMENT and not missing_to_train(firm.answers, need)
+
+
+def missing_to_train(answers: Mapping[str, Any], need: str) -> tuple[str, ...]:
+    """What a firm lacks to train for the light ``need`` itself (``can_train_alone``'s pieces,
+    named so that a sentence says exactly which): ``instructors``, ``training_room`` (IoT),
+    ``engineers`` (GPU); empty when it has them all."""
+
+    def chose(item_id: str, values: tuple[str, ...]) -> bool:
+        given = answers.get(item_id)
+        return any(v in values for v in (given if isinstance(given, list) else [given]))
+
+    missing = [] if chose("train_instructors", INSTRUCTORS) else ["instructors"]
+    if need == "iot_sensors" and not chose("train_facility", TRAINING_ROOM):
+        missing.append("training_room")
+    if need == "gpu" and not chose("skill_eng_data", ENGINEERS_WHO_CODE):
+        missing.append("engineers")
+    return tuple(missing)
 
 
 def no_training_capacity(firm: Firm) -> bool:
