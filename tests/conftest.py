@@ -16,6 +16,13 @@ from diagnose import create_app
 from diagnose.auth import create_center, create_user
 from diagnose.storage import connect
 
+# One thread per process for OpenMP and BLAS (scikit-learn's gradient boosting, NumPy): the
+# workers of ``pytest -n`` already occupy every core, and a second thread per worker only
+# spins. The consumers and render children the tests start inherit it. Set before anything
+# imports scikit-learn or NumPy; results do not depend on the thread count.
+for _threads in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_threads, "1")
+
 DATA = Path(__file__).parent / "data"
 # A render on a shared two-core machine, with two test workers and their render children,
 # can take longer than the production limit (30 s) with nothing wrong; the tests of the limit
