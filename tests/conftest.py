@@ -175,6 +175,25 @@ def start_assessment(browser: Browser, firm_id: int) -> int:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _password_hashes_once():
+    """werkzeug's scrypt costs about 0.1 s of CPU per hash and per check, and the suite creates
+    and logs in the same few users (one password) in hundreds of tests: each worker computes a
+    hash of a given password once and checks a given (hash, password) pair once, with
+    werkzeug's own functions, and reuses the answer. A check's answer is the function's own
+    (it is pure); the one difference is that two users given the same password in one worker
+    share a salt. A new password (a reset, the decoy hash of an unknown email) is hashed anew."""
+    from functools import lru_cache
+
+    from diagnose import auth
+
+    generate, check = auth.generate_password_hash, auth.check_password_hash
+    auth.generate_password_hash = lru_cache(maxsize=256)(generate)
+    auth.check_password_hash = lru_cache(maxsize=1024)(check)
+    yield
+    auth.generate_password_hash, auth.check_password_hash = generate, check
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _render_workers_stop():
     """Stop the report's render workers when the tests end, not in interpreter teardown."""
     yield
