@@ -174,6 +174,29 @@ def start_assessment(browser: Browser, firm_id: int) -> int:
     return int(response.headers["Location"].split("/")[-2])
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Opt-in: with ``PYTEST_CPU_LOG=file``, each test's CPU seconds (this process,
+    setup and teardown included; not the render children's), its waited-for children's CPU
+    and its wall seconds are appended to ``file``, one tab-separated line per test."""
+    log = os.environ.get("PYTEST_CPU_LOG")
+    if not log:
+        yield
+        return
+    import time
+
+    cpu, children, wall = time.process_time(), os.times(), time.perf_counter()
+    yield
+    after = os.times()
+    waited = after.children_user + after.children_system
+    waited -= children.children_user + children.children_system
+    with open(log, "a", encoding="utf-8") as out:
+        out.write(
+            f"{item.nodeid}\t{time.process_time() - cpu:.2f}\t{waited:.2f}\t"
+            f"{time.perf_counter() - wall:.2f}\n"
+        )
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _password_hashes_once():
     """werkzeug's scrypt costs about 0.1 s of CPU per hash and per check, and the suite creates
