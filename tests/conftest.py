@@ -16,6 +16,13 @@ from diagnose import create_app
 from diagnose.auth import create_center, create_user
 from diagnose.storage import connect
 
+# One thread per process for OpenMP and BLAS (scikit-learn's gradient boosting, NumPy): the
+# workers of ``pytest -n`` already occupy every core, and a second thread per worker only
+# spins. The consumers and render children the tests start inherit it. Set before anything
+# imports scikit-learn or NumPy; results do not depend on the thread count.
+for _threads in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_threads, "1")
+
 DATA = Path(__file__).parent / "data"
 # A render on a shared two-core machine, with two test workers and their render children,
 # can take longer than the production limit (30 s) with nothing wrong; the tests of the limit
@@ -165,6 +172,48 @@ def start_assessment(browser: Browser, firm_id: int) -> int:
     response = browser.post_form(f"/firms/{firm_id}/assessments", {}, page=f"/firms/{firm_id}")
     assert response.status_code == 302
     return int(response.headers["Location"].split("/")[-2])
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Opt-in: with ``PYTEST_CPU_LOG=file``, each test's CPU seconds (this process,
+    setup and teardown included; not the render children's), its waited-for children's CPU
+    and its wall seconds are appended to ``file``, one tab-separated line per test."""
+    log = os.environ.get("PYTEST_CPU_LOG")
+    if not log:
+        yield
+        return
+    import time
+
+    cpu, children, wall = time.process_time(), os.times(), time.perf_counter()
+    yield
+    after = os.times()
+    waited = after.children_user + after.children_system
+    waited -= children.children_user + children.children_system
+    with open(log, "a", encoding="utf-8") as out:
+        out.write(
+            f"{item.nodeid}\t{time.process_time() - cpu:.2f}\t{waited:.2f}\t"
+            f"{time.perf_counter() - wall:.2f}\n"
+        )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _password_hashes_once():
+    """werkzeug's scrypt costs about 0.1 s of CPU per hash and per check, and the suite creates
+    and logs in the same few users (one password) in hundreds of tests: each worker computes a
+    hash of a given password once and checks a given (hash, password) pair once, with
+    werkzeug's own functions, and reuses the answer. A check's answer is the function's own
+    (it is pure); the one difference is that two users given the same password in one worker
+    share a salt. A new password (a reset, the decoy hash of an unknown email) is hashed anew."""
+    from functools import lru_cache
+
+    from diagnose import auth
+
+    generate, check = auth.generate_password_hash, auth.check_password_hash
+    auth.generate_password_hash = lru_cache(maxsize=256)(generate)
+    auth.check_password_hash = lru_cache(maxsize=1024)(check)
+    yield
+    auth.generate_password_hash, auth.check_password_hash = generate, check
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import get_translations
+from flask_babel import get_locale, get_translations
 
 from diagnose.diagnosis import explanations as ex
 from diagnose.diagnosis.policy import LINES, RULE_SOURCES, Firm, scored_steps, track_for
@@ -61,6 +61,7 @@ class Case:
     prediction: Any
     lang: str
     sides: dict[str, bool] = field(default_factory=dict)  # line -> below, across sentences
+    tracks_after: dict[tuple[str, str], str] = field(default_factory=dict)  # one change -> track
 
     def chosen(self, item_id: str) -> list[str]:
         given = self.firm.answers.get(item_id)
@@ -139,18 +140,34 @@ def _can_train(case: Case, need: str) -> bool:
 
 
 def _track_after(case: Case, item_id: str, value: Any) -> str:
-    firm = case.firm
-    return track_for(Firm.of(case.questionnaire, firm.profile, {**firm.answers, item_id: value}))
+    """The track with that one answer changed, rescored in full (once per change and case:
+    several sentences of one diagnosis ask of the same change)."""
+    key = (item_id, repr(value))
+    if key not in case.tracks_after:
+        firm = case.firm
+        changed = Firm.of(case.questionnaire, firm.profile, {**firm.answers, item_id: value})
+        case.tracks_after[key] = track_for(changed)
+    return case.tracks_after[key]
 
 
 def _label(case: Case, item_id: str, value: Any) -> str:
     return ex.answer_label(case.questionnaire.item(item_id), value, case.lang)
 
 
+_ITEM_IDS: dict[str, dict[str, str]] = {}  # locale -> answer's short name -> item id
+
+
 def _item_by_name(case: Case, name: str) -> str:
-    for item_id in ex.ITEM_NAMES:
-        if str(ex.ITEM_NAMES[item_id]) == name:
-            return item_id
+    """The item whose short name (in the language being spoken) is ``name``: the first one,
+    as a walk over ``ITEM_NAMES`` in order would find it."""
+    locale = str(get_locale())
+    names = _ITEM_IDS.get(locale)
+    if names is None:
+        names = _ITEM_IDS[locale] = {}
+        for item_id in ex.ITEM_NAMES:
+            names.setdefault(str(ex.ITEM_NAMES[item_id]), item_id)
+    if name in names:
+        return names[name]
     raise FalseSentence(f"unknown answer {name!r}")
 
 

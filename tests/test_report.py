@@ -60,10 +60,25 @@ def _pdf(app, assessment_id: int, lang: str) -> bytes:
     return cache_path(jobs.reports_folder(app), key).read_bytes()
 
 
+class _Reports(dict):
+    """Each firm's report in each language, rendered when a test first asks for it: under
+    pytest-xdist the tests of this module are shared between workers, and a worker renders
+    only the reports its own tests read (not all eight in each worker)."""
+
+    def __init__(self, app, ids):
+        super().__init__()
+        self.app, self.ids = app, ids
+
+    def __missing__(self, key):
+        name, lang = key
+        self[key] = _pdf(self.app, self.ids[name], lang)
+        return self[key]
+
+
 @pytest.fixture(scope="module")
 def reports(four):
     app, _db, ids = four
-    return {(name, lang): _pdf(app, ids[name], lang) for name in FIRMS for lang in ("ko", "en")}
+    return _Reports(app, ids)
 
 
 CASES = [(name, lang) for name in FIRMS for lang in ("ko", "en")]
