@@ -1,6 +1,7 @@
 """The six firms of issue 16, as their owners answered: a Busan fish plant, a Daejeon
 architecture office, a 4-person Seoul AI start-up, a 280-person Ulsan auto-parts maker, a
-Jeonnam farm cooperative and a Jeju hotel. Made up, but each answer is one such a firm gives.
+Jeonnam farm cooperative and a Jeju hotel; and a Gwangju bakery no one had seen, whose
+forecasting task never says 예측. Made up, but each answer is one such a firm gives.
 
 Each is a ``tests/firms.py`` firm (``answers_at`` fills the items the firm did not speak to at
 its level); ``said`` is what it actually said where it matters.
@@ -197,6 +198,45 @@ ISSUE_FIRMS = {
             "need_owner": "named_no_time",
             "need_trainees": "department",
             "need_benefit": ["time_saving", "sales"],
+            "need_release_hours": "4",
+            "need_equipment": ["none"],
+            "need_urgency": "within_6_months",
+        },
+    ),
+    # 25 people baking for three shops (production 14, sales and shops 6, office 5): the owner
+    # has tried ChatGPT, sales are kept in spreadsheets, no AI system. Its task is a forecast
+    # said in a baker's words, without 예측.
+    "gwangju_bakery": _firm(
+        "빛고을제과",
+        "gwangju",
+        "C",
+        25,
+        "1b_5b",
+        0.2,
+        {
+            "lead_ceo_understanding": "tried",
+            "use_genai_office": "individual",
+            "skill_exec_ai": "tried",
+            "skill_office_ai": "none",
+            "skill_field_ai": "none",
+            "data_storage": "personal_files",
+            "data_systems": ["accounting"],
+            "use_area_quality": "not_used",
+            "use_area_forecast": "not_used",
+            "use_area_maintenance": "not_used",
+            "use_area_customer": "not_used",
+            "use_area_marketing": "not_used",
+            "train_ai_courses": ["none"],
+            "need_target_jobs": ["production", "sales_marketing"],
+            "need_urgent_group": "production",
+            "need_problem_clarity": "named",
+            "need_task": "매장 세 곳의 요일·날씨별 빵 판매량을 미리 가늠해 아침 굽는 양을 정하기",
+            "need_problem": "남는 빵 폐기와 오후 품절이 반복됨",
+            "need_data_ready": "scattered",
+            "need_data_desc": "매장별 POS 판매 기록 2년치, 엑셀",
+            "need_owner": "not_yet",
+            "need_trainees": "department",
+            "need_benefit": ["cost", "sales"],
             "need_release_hours": "4",
             "need_equipment": ["none"],
             "need_urgency": "within_6_months",

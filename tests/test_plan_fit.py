@@ -10,10 +10,13 @@ themes, some with a module in their training records:
 - no one takes two courses teaching the same basics, nor the same course twice;
 - the first three actions are in date order and name the task's project;
 - a beginner's first project follows its task's theme;
+- a task the model cannot read (it abstains) gets a project on the firm's own words that
+  assumes no kind of AI, for the people the answers point to (never the CEO by default), and
+  the consultant is asked to set the theme;
 - the task's data is prepared by those who hold it;
 - no factory wording for a firm that makes no goods.
-Then the six firms of the issue and the demo's re-diagnosed firm, each as its CEO would read
-the first page.
+Then the six firms of the issue, a bakery no one had seen, and the demo's re-diagnosed firm,
+each as its CEO would read the first page.
 """
 
 from __future__ import annotations
@@ -32,11 +35,12 @@ from test_roadmap import DATA, Q
 from diagnose.diagnosis.policy import Firm, track_for
 from diagnose.diagnosis.synthetic import synthetic_firm
 from diagnose.roadmap import themes as task_themes
-from diagnose.roadmap.catalogue import makes_goods
+from diagnose.roadmap.catalogue import makes_goods, prerequisites_of
 from diagnose.roadmap.planner import (
     CEO_AWARENESS,
     DATA_PREPARATION,
     JOB_TO_GROUP,
+    OWN_WORDS_PROJECT,
     THEME_JOB,
     plan,
     stated_headcounts,
@@ -72,6 +76,7 @@ FIRST_PROJECT = {
 # Words of the factory floor a service firm must not read in its plan (module texts and
 # level sentences; the firm's own words are its own).
 FACTORY = re.compile("양품|작업표준|제품 샘플|스마트공장|금형|생산 라인|공장|도면|제품 설명서")
+GENAI = re.compile("생성형|ChatGPT|챗GPT|generative", re.IGNORECASE)
 
 
 def _firms(count: int = 150, seed: int = 1616):
@@ -208,6 +213,28 @@ def _check_fit(p, track, answers, profile, themes, done, view):
             if b.theme in FIRST_PROJECT and not b.completed and FIRST_PROJECT[b.theme] not in done:
                 assert b.module_id == FIRST_PROJECT[b.theme], (b.theme, b.module_id)
 
+    # a task the model could not read: a project on the firm's own words that assumes no
+    # kind of AI, for the group the answers point to (the named jobs of the group the firm
+    # says most needs training, then the jobs it named), never the CEO by default; the
+    # consultant is asked to set the theme
+    if not themes:
+        assert p.theme_to_confirm == bool(p.briefs)
+        urgent = answers.get("need_urgent_group")
+        named = {
+            JOB_TO_GROUP[j] for j in answers.get("need_target_jobs") or [] if j in JOB_TO_GROUP
+        }
+        named &= set(p.job_groups)
+        for b in p.briefs:
+            if b.module_id is None:
+                continue
+            module = MODULES[b.module_id]
+            assert b.module_id in OWN_WORDS_PROJECT.values() and b.theme is None, b.module_id
+            assert not GENAI.search(module.title.ko + module.summary.ko), b.module_id
+            if urgent in named:
+                assert b.job_group == urgent, (b.job_group, urgent)
+            elif b.job_group == "executives":
+                assert p.job_groups == ["executives"] or (urgent == "executives" and not named)
+
     # the task's data is prepared by those who hold it: the engineers where the plan trains
     # them, else the project's own people; never office staff for a shop-floor project
     preparing = [m for m in planned if m.module_id == DATA_PREPARATION]
@@ -264,7 +291,7 @@ def test_a_completed_project_is_not_planned_again_and_coaching_carries_its_resul
     assert any(r["id"] == "ax_coaching" and r["tasks"] for r in view["first"])
 
 
-# --- the six firms of the issue, as their CEOs read them -----------------------------------
+# --- the six firms of the issue and the bakery, as their CEOs read them ----------------------
 
 
 @pytest.fixture(scope="module")
@@ -345,6 +372,59 @@ def test_a_beginners_first_project_is_named_after_its_task(issue_plans):
     # the CEO opens with one awareness session, and no second basics course
     ceo = [m.module_id for m in fish.modules if m.job_group == "executives"]
     assert ceo.count(CEO_AWARENESS) == 1 and not set(ceo) & (BASICS - {CEO_AWARENESS})
+
+
+def test_the_bakery_forecasts_with_the_production_staff_it_says_need_training_most(issue_plans):
+    """How much to bake from each shop's sales is a forecast (read without 예측), worked on
+    from the firm's own records by its production staff, not by the CEO or by the purchasing
+    job it did not name."""
+    bakery = issue_plans["gwangju_bakery"]
+    assert bakery.track == "beginner"
+    (brief,) = bakery.plan.briefs
+    assert (brief.theme, brief.module_id) == ("demand_forecasting", "first_use_case_data")
+    assert (brief.job, brief.job_group) == ("production", "production")
+    assert ("first_use_case_data", "생산·공정관리 4명(가정)") in _first(
+        issue_plans, "gwangju_bakery"
+    )
+    assert not bakery.plan.theme_to_confirm
+
+
+NONSENSE = "그거 좀 잘 되게 하기"
+
+
+def _bakery(**said):
+    firm = ISSUE_FIRMS["gwangju_bakery"]
+    answers = answers_at(Q, firm["level"], {**firm["said"], **said})
+    scored = Firm.of(Q, firm["profile"], answers)
+    return scored, track_for(scored), answers, firm["profile"]
+
+
+def test_a_task_the_model_cannot_read_gets_a_first_project_on_the_firms_words(app_context):
+    """The bakery's beginner plan when the model abstains: no generative AI assumed, its first
+    project named by its own words, for its production staff (the group it says most needs
+    training, whose job it named), not the CEO; the consultant is asked to set the theme."""
+    scored, track, answers, profile = _bakery(
+        need_task=NONSENSE, need_problem="", need_data_desc=""
+    )
+    assert task_themes.read_task(task_themes.current_model(), answers).abstained
+    p = plan(scored.scores, track, answers, profile, DATA, DAY, themes=[])
+    view = _view(p, answers, profile)
+    _check_fit(p, track, answers, profile, [], set(), view)
+    assert track == "beginner" and p.theme_to_confirm
+    (brief,) = p.briefs
+    assert brief.theme is None and (brief.job, brief.job_group) == ("production", "production")
+    project = next(r for r in view["first"] if r["tasks"])
+    assert project["title"] == f"첫 과제 실습: “{NONSENSE}”" == view["briefs"][0]["module"]
+    assert project["who"] == "생산·공정관리 4명(가정)"
+    assert not GENAI.search(project["title"] + project["summary"])
+    # nor is generative AI what it needs learnt first
+    needed = prerequisites_of(MODULES, [brief.module_id])
+    assert needed and not [i for i in needed if GENAI.search(MODULES[i].title.ko)], needed
+    # a longer task names its project in a short form, cut at a word
+    scored, track, answers, profile = _bakery()
+    p = plan(scored.scores, track, answers, profile, DATA, DAY, themes=[])
+    titles = [r["title"] for r in _view(p, answers, profile)["first"] if r["tasks"]]
+    assert titles == ["첫 과제 실습: “매장 세 곳의 요일·날씨별 빵 판매량을 미리 가늠해…”"]
 
 
 def test_a_service_firm_reads_no_factory_level_text():

@@ -143,6 +143,9 @@ PROJECT_WORDS = {
     "sc_llm_app_dev": ("챗봇", "LLM", "문서 검색", "chatbot", "RAG"),
 }
 FALLBACK_PROJECT = {"ax": "pbl_own_task", "shared_center": "pbl_own_task"}
+# The project on the firm's own words, per track, assuming no kind of AI: for a task the model
+# could not read (it abstained) and for a theme the track has no project of.
+OWN_WORDS_PROJECT = {**FALLBACK_PROJECT, "beginner": "first_use_case_own_task"}
 # The target job a task theme belongs to (themes: ``roadmap/themes.py``).
 THEME_JOB = {
     "predictive_maintenance": "maintenance",
@@ -207,6 +210,7 @@ BENEFIT_MEASURES = ("time_saving", "quality", "cost", "sales", "safety", "skill_
 LANE_EMPLOYEES = 50  # firms this large run two projects of one group side by side
 TASK_LIMIT = 3  # briefs a plan holds: more than three projects in a year is not a plan
 TEXT_LIMIT = 400  # characters of the firm's own words a brief prints
+NAME_LIMIT = 32  # characters of the firm's task a project on its own words is named by
 
 
 @dataclass(frozen=True)
@@ -248,7 +252,7 @@ class ProjectBrief:
     """A project on one task the firm stated, in its own words."""
 
     task: str
-    job: str  # a need_target_jobs value
+    job: str  # a need_target_jobs value; "" for a task of no theme the firm named no job for
     job_group: str
     problem: str
     data_ready: str | None  # a need_data_ready value
@@ -451,6 +455,29 @@ def _project_module(track: str, job: str, task: str, modules: Mapping[str, Modul
     return chosen if chosen in modules and track in modules[chosen].tracks else None
 
 
+# A word ending a clause (a Korean connective ending, a comma): a short form cuts after one
+# rather than inside the next clause ("…미리 가늠해…", not "…미리 가늠해 아침…").
+_CLAUSE_END = re.compile(r"(?:[고며서해여면],?|,)$")
+
+
+def short_task(task: Any, limit: int = NAME_LIMIT) -> str:
+    """A short form of a stated task, to name its project by: whole up to ``limit``
+    characters, else cut after the last clause (or else word) that fits, and marked."""
+    task = " ".join(str(task or "").split())
+    if len(task) <= limit:
+        return task
+    words = task[: limit + 1].split(" ")[:-1]  # the words that fit whole
+    if not words:
+        return task[: limit - 1] + "…"
+    ends = [
+        i
+        for i, w in enumerate(words)
+        if _CLAUSE_END.search(w) and len(" ".join(words[: i + 1])) >= limit // 2
+    ]  # a clause long enough to say what the task is
+    head = " ".join(words[: ends[-1] + 1] if ends else words)
+    return head.rstrip(" ,.·") + "…"
+
+
 def _clip(text: Any) -> str:
     text = str(text or "").strip()
     return text if len(text) <= TEXT_LIMIT else text[: TEXT_LIMIT - 1].rstrip() + "…"
@@ -485,16 +512,21 @@ def project_briefs(
         plan_of = plan_of[:TASK_LIMIT]
     urgent = answers.get("need_urgent_group")
     for index, (task, theme) in enumerate(plan_of):
-        job = THEME_JOB.get(theme[0], "admin") if theme else _job_of(task, named, used)
+        if theme is False:  # the model abstained: no theme says whose job the task is
+            job, group = _own_words_job(named, urgent, groups, used)
+        else:
+            job = THEME_JOB.get(theme[0], "admin") if theme else _job_of(task, named, used)
+            group = JOB_TO_GROUP.get(job, "office")
         module_id = (
             _project_module(track, job, task, modules)
             if theme is None
             else _theme_module(track, theme[0] if theme else None, modules, done, plant, groups)
         )
-        group = JOB_TO_GROUP.get(job, "office")
         # The people the firm says the task is most urgent for, when it named their jobs, the
-        # project trains them, and the firm's words count them or name no job of the theme's
-        # own group (six architects drafting permit papers are not office staff).
+        # project trains them, and the firm's words count them or do not name the theme's own
+        # job (six architects drafting permit papers are not office staff; a bakery whose
+        # production staff decide how much to bake, naming production and sales but not
+        # purchasing, forecasts with its production staff).
         module = modules.get(module_id or "")
         urgent_jobs = [j for j in named if JOB_TO_GROUP[j] == urgent]
         if (
@@ -503,7 +535,7 @@ def project_briefs(
             and urgent_jobs
             and urgent in groups
             and (module is None or urgent in module.job_groups)
-            and (urgent in stated or group not in {JOB_TO_GROUP[j] for j in named})
+            and (urgent in stated or job not in named)
         ):
             group, job = urgent, urgent_jobs[0]
         used.add(job)
@@ -542,6 +574,25 @@ def project_briefs(
     return list(distinct.values())
 
 
+def _own_words_job(
+    named: list[str], urgent: str | None, groups: list[str], used: set[str]
+) -> tuple[str, str]:
+    """Whose job a task is when the model read no theme in it, as (job, group), by the rule a
+    theme's project follows without the theme: the jobs the firm named of the group it says
+    most needs training, then the other jobs it named, each of a group the plan trains. Never
+    the CEO by default: the executives only when the firm says they most need training and
+    named no job, or when the plan trains no one else. ``job`` is "" where none was named."""
+    trained = [j for j in named if JOB_TO_GROUP[j] in groups]
+    for pool in ([j for j in trained if JOB_TO_GROUP[j] == urgent], trained):
+        if pool:
+            job = next((j for j in pool if j not in used), pool[0])
+            return job, JOB_TO_GROUP[job]
+    others = [g for g in groups if g != "executives"]
+    if urgent in groups and (urgent != "executives" or not others):
+        return "", urgent
+    return "", others[0] if others else "executives"
+
+
 def _completed_project(theme: str | None, done) -> str | None:
     """The project of ``theme`` the firm completed, if its training records show one."""
     from .themes import theme_specs
@@ -559,17 +610,18 @@ def _theme_module(
     groups: list[str] | None = None,
 ) -> str | None:
     """The project module of a theme the track offers and the firm has not completed; a
-    project on the firm's own words without one. A beginner's first project follows the
-    theme too (photos for an inspection task, its own records for a forecast), the
-    generative-AI one where the theme names none. A project for none of the firm's
-    ``groups`` (an engineers' project in a firm without engineers) is passed over."""
+    project on the firm's own words without one, and without a theme (the model abstained),
+    assuming no kind of AI. A beginner's first project follows the theme too (photos for an
+    inspection task, its own records for a forecast, generative AI for writing). A project
+    for none of the firm's ``groups`` (an engineers' project in a firm without engineers) is
+    passed over."""
     from .themes import theme_specs
 
     spec = theme_specs().get(theme) if theme else None
     projects = spec.projects if spec else ()
     if _completed_project(theme, done):  # done once: its results go into daily work
         return None
-    fallback = BEGINNER_PROJECT if track == "beginner" else FALLBACK_PROJECT.get(track, "")
+    fallback = OWN_WORDS_PROJECT.get(track, "")
     for module_id in projects + (fallback,):
         module = modules.get(module_id)
         if (
@@ -788,7 +840,8 @@ def plan(
         start=first_month(diagnosed_on).isoformat(),
         unplaced=unplaced,
         themes=[tuple(t) for t in themes] if themes is not None else None,
-        theme_to_confirm=themes == [] and track != "beginner" and bool(briefs),
+        # a beginner's first project too: it is on the firm's words until the theme is set
+        theme_to_confirm=themes == [] and bool(briefs),
         trainees_stated=[g for g in groups if g in stated_counts],
     )
 

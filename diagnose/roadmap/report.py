@@ -26,7 +26,16 @@ from ..templating import KST
 from .catalogue import RoadmapData, makes_goods, prerequisites_of
 from .charts import radar_svg
 from .pdf import svg
-from .planner import COACHING, DATA_PREPARATION, FIRM_WIDE, JOB_ANALYSIS, Plan, month_date
+from .planner import (
+    COACHING,
+    DATA_PREPARATION,
+    FIRM_WIDE,
+    JOB_ANALYSIS,
+    OWN_WORDS_PROJECT,
+    Plan,
+    month_date,
+    short_task,
+)
 from .themes import theme_name
 
 log = logging.getLogger(__name__)
@@ -366,6 +375,16 @@ def _people(db: sqlite_utils.Database, record: dict[str, Any]) -> dict[str, dict
     }
 
 
+def project_title(module, tasks: list[str], lang: str) -> str:
+    """A project on the firm's own words, which assumes no kind of AI, is named by the one
+    task it works on (a short form); every other module by its catalogue title."""
+    if module.id in OWN_WORDS_PROJECT.values() and len(set(tasks)) == 1:
+        if module.delivery == "onsite_pbl":
+            return _("PBL: “%(task)s”", task=short_task(tasks[0]))
+        return _("A first task: “%(task)s”", task=short_task(tasks[0]))
+    return module.title.get(lang)
+
+
 def _plan_view(
     roadmap: Plan,
     data: RoadmapData,
@@ -420,7 +439,7 @@ def _plan_view(
         )
         return {
             "id": m.module_id,
-            "title": module.title.get(lang),
+            "title": project_title(module, tasks, lang),
             "summary": (
                 module.summary if goods or not module.services_summary else module.services_summary
             ).get(lang),
@@ -568,7 +587,11 @@ def _plan_view(
                     assumed(b.job_group),
                 ),
                 "measures": [BENEFIT_MEASURES()[v] for v in b.benefits],
-                "module": modules[b.module_id].title.get(lang)
+                "module": project_title(
+                    modules[b.module_id],
+                    [x.task for x in roadmap.briefs if x.module_id == b.module_id],
+                    lang,
+                )
                 if b.module_id
                 else _(
                     "%(module)s, completed earlier: its results go into daily work with "
