@@ -416,6 +416,9 @@ def test_a_task_the_model_cannot_read_gets_a_first_project_on_the_firms_words(ap
     project = next(r for r in view["first"] if r["tasks"])
     assert project["title"] == f"첫 과제 실습: “{NONSENSE}”" == view["briefs"][0]["module"]
     assert project["who"] == "생산·공정관리 4명(가정)"
+    # the timeline names it so too
+    listed = [title for ph in view["phases"] for lane in ph["lanes"] for title in lane["titles"]]
+    assert project["title"] in listed and MODULES[brief.module_id].title.ko not in listed
     assert not GENAI.search(project["title"] + project["summary"])
     # nor is generative AI what it needs learnt first
     needed = prerequisites_of(MODULES, [brief.module_id])

@@ -412,6 +412,12 @@ def _plan_view(
 
         return [label("need_target_jobs", j) for j in named if JOB_TO_GROUP.get(j) == group]
 
+    def title_of(module_id: str) -> str:
+        """A module's name wherever the report lists it: a project on the firm's own words by
+        its task, as in the plan's table."""
+        tasks = [b.task for b in roadmap.briefs if b.module_id == module_id]
+        return project_title(modules[module_id], tasks, lang)
+
     # Briefs whose project other people of the group take side by side (named by job).
     in_lane = {m.brief for m in roadmap.modules if m.brief is not None and m.lane}
 
@@ -517,7 +523,7 @@ def _plan_view(
                         g, roadmap.trainees.get(g, 1), jobs_of(g), lang, employees, assumed(g)
                     ),
                     "titles": [
-                        modules[i].title.get(lang)
+                        title_of(i)
                         for i in dict.fromkeys(m.module_id for m in p.modules if m.job_group == g)
                     ],
                 }
@@ -587,11 +593,7 @@ def _plan_view(
                     assumed(b.job_group),
                 ),
                 "measures": [BENEFIT_MEASURES()[v] for v in b.benefits],
-                "module": project_title(
-                    modules[b.module_id],
-                    [x.task for x in roadmap.briefs if x.module_id == b.module_id],
-                    lang,
-                )
+                "module": title_of(b.module_id)
                 if b.module_id
                 else _(
                     "%(module)s, completed earlier: its results go into daily work with "
