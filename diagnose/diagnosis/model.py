@@ -205,10 +205,19 @@ def _composites(values: Mapping[str, float], firm: Firm) -> dict[str, float]:
     }
 
 
-def matrix(questionnaire: Questionnaire, firms: Sequence[Firm], stage: str) -> np.ndarray:
+def feature_rows(questionnaire: Questionnaire, firms: Sequence[Firm]) -> list[dict[str, float]]:
+    """Every feature of each firm, computed once for both stages (most of a prediction's CPU)."""
+    return [firm_features(questionnaire, firm) for firm in firms]
+
+
+def stage_matrix(rows: Sequence[Mapping[str, float]], stage: str) -> np.ndarray:
+    """One stage's columns of ``feature_rows``."""
     names = [f.name for f in stage_features(stage)]
-    rows = [firm_features(questionnaire, firm) for firm in firms]
     return np.array([[row[n] for n in names] for row in rows], dtype=float)
+
+
+def matrix(questionnaire: Questionnaire, firms: Sequence[Firm], stage: str) -> np.ndarray:
+    return stage_matrix(feature_rows(questionnaire, firms), stage)
 
 
 # --- prediction ------------------------------------------------------------------------------
@@ -351,9 +360,10 @@ class TrackModel:
         self, questionnaire: Questionnaire, firms: Sequence[Firm]
     ) -> tuple[np.ndarray, np.ndarray]:
         """P(not beginner) and P(shared center | not beginner) for each firm."""
+        rows = feature_rows(questionnaire, firms)
         return (
-            self.stage_probability("gate", matrix(questionnaire, firms, "gate")),
-            self.stage_probability("referral", matrix(questionnaire, firms, "referral")),
+            self.stage_probability("gate", stage_matrix(rows, "gate")),
+            self.stage_probability("referral", stage_matrix(rows, "referral")),
         )
 
     def probabilities(self, questionnaire: Questionnaire, firms: Sequence[Firm]) -> np.ndarray:
