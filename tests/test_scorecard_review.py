@@ -37,16 +37,22 @@ def programme(app):
     return questionnaire, [(f, assess(questionnaire, f.profile, f.answers)) for f in firms]
 
 
+def trained_share(questionnaire, n: int, seed: int = SEED + 1) -> float:
+    """The share of ``n`` generated programme firms that ever trained."""
+    rng = np.random.default_rng(seed)
+    firms = [synthetic_firm(rng, questionnaire, "programme") for _ in range(n)]
+    return float(np.mean([f.answers.get("train_past") not in (None, "none") for f in firms]))
+
+
 def test_the_programme_sample_holds_the_briefs_one_figure(app):
     """DOMAIN.md: ~6 % of insured SME workplaces trained at all; the sample draws that share
-    (3,000 firms: a binomial spread of about 0.4 points)."""
+    (1,000 firms: a binomial spread of about 0.75 points; the evenly spread sample trains at
+    about 84 %). ``bench/suite_samples.py`` prints it for 3,000, these 1,000 among them."""
     questionnaire = app.extensions["questionnaires"].current
-    rng = np.random.default_rng(SEED + 1)
-    firms = [synthetic_firm(rng, questionnaire, "programme") for _ in range(3000)]
-    trained = np.mean([f.answers.get("train_past") not in (None, "none") for f in firms])
-    assert abs(trained - TRAINED_AT_ALL) < 0.015, trained
+    trained = trained_share(questionnaire, 1000)
+    assert abs(trained - TRAINED_AT_ALL) < 0.025, trained
     with pytest.raises(ValueError):
-        synthetic_firm(rng, questionnaire, "everyone")
+        synthetic_firm(np.random.default_rng(SEED), questionnaire, "everyone")
 
 
 def test_every_programme_firm_one_answer_away_is_flagged_and_named(programme):
