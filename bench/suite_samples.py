@@ -1,12 +1,15 @@
 """The full-size runs of the suite's sampled checks: what the tests check on a sample, here on
 all of it, with the tests' own functions and seeds (the suite's sample is part of each run).
 
-    .venv/bin/python bench/suite_samples.py [--only sentences,monotone,programme,keys]
+    .venv/bin/python bench/suite_samples.py [--only sentences,levers,monotone,programme,keys]
 
 - sentences (``tests/test_sentences.py``, 600 firms in the suite): every sentence of 3,000
-  generated firms' diagnoses (ten blocks of 300, block b from seed SEED + b), in Korean and
+  generated firms' diagnoses (ten blocks of 300, block b seeded [SEED, b]), in Korean and
   English, checked against the firm's answers; and every firm one answer from another track
   flagged with the answers that move it;
+- levers (``tests/test_levers_fast.py``, 60 firms of each population in the suite): the fast
+  lever search and one-step changes against the plain search, 90 firms of each population
+  (each also pushed off the generator's paths) for every questionnaire version;
 - monotone (``tests/test_model.py``, 250 firms in the suite): the shipped model and the rules
   over all 500 fixed property firms, every one-option raise and lower and every need the firm
   cannot train for (the release gate's own check);
@@ -52,7 +55,7 @@ def sentences(app) -> bool:
     kinds = Counter(why.split(":")[0] for _lang, _s, why in false)
     print(
         f"sentences: {len(false)} false of {checked} ({10 * t.BLOCK} firms x 2 languages, "
-        f"seeds {t.SEED}..{t.SEED + 9}); {kinds.most_common(8)}"
+        f"seeds [{t.SEED}, 0..9]); {kinds.most_common(8)}"
     )
     for lang, sentence, why in false[:5]:
         print(f"   [{lang}] {sentence} <- {why}")
@@ -97,7 +100,33 @@ def keys(_app) -> bool:
     return not refused
 
 
-RUNS = {"sentences": sentences, "monotone": monotone, "programme": programme, "keys": keys}
+def levers(_app) -> bool:
+    import test_levers_fast as t
+
+    for name, questionnaire in t._questionnaires():
+        found = t.sample(questionnaire, 90)
+        for check in (
+            t.test_firms_are_scored_as_the_plain_scoring_scores_them,
+            t.test_steps_are_the_plain_steps_in_the_same_order,
+            t.test_one_step_changes_and_levers_are_exactly_the_plain_searchs,
+            t.test_the_rules_read_no_answer_beyond_their_lists,
+        ):
+            try:
+                check(found)
+            except AssertionError as exc:
+                print(f"levers: {name}: {check.__name__} fails: {str(exc)[:300]}")
+                return False
+        print(f"levers: {name}: {len(found[2])} firms, the fast search gives the plain one's")
+    return True
+
+
+RUNS = {
+    "sentences": sentences,
+    "levers": levers,
+    "monotone": monotone,
+    "programme": programme,
+    "keys": keys,
+}
 
 
 def main() -> None:

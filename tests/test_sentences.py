@@ -21,14 +21,14 @@ from diagnose.diagnosis.policy import Firm, scored_steps, track_for
 from diagnose.diagnosis.scorecard import assess
 from diagnose.diagnosis.synthetic import synthetic_firm
 
-SEED = 20261202  # fresh: the training, check and property sets use other seeds; block b: SEED + b
+SEED = 20261202  # fresh: the training, check and property sets use other seeds
 TASKS = (
     "용접 불량 사진으로 자동 판정",
     "Forecast weekly demand for our 40 products from three years of orders",
 )
 
 
-def generated(questionnaire, n: int, seed: int):
+def generated(questionnaire, n: int, seed):
     rng = np.random.default_rng(seed)
     firms = []
     for index in range(n):
@@ -49,12 +49,12 @@ _DIAGNOSED: dict[int, list] = {}  # block -> [(firm, its scorecard's diagnosis)]
 
 
 def diagnosed(app, block: int) -> list[tuple]:
-    """The ``BLOCK`` firms of ``block`` (seed ``SEED + block``), each with its diagnosis."""
+    """The ``BLOCK`` firms of ``block`` (seeded ``[SEED, block]``), each with its diagnosis."""
     if block not in _DIAGNOSED:
         questionnaire = app.extensions["questionnaires"].current
         _DIAGNOSED[block] = [
             (firm, assess(questionnaire, firm.profile, firm.answers))
-            for firm in generated(questionnaire, BLOCK, SEED + block)
+            for firm in generated(questionnaire, BLOCK, [SEED, block])
         ]
     return _DIAGNOSED[block]
 
