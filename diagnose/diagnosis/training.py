@@ -334,8 +334,8 @@ def rule_agreement(model: TrackModel, questionnaire: Questionnaire) -> float:
 
 
 def property_firms(questionnaire: Questionnaire) -> list[Firm]:
-    rng = np.random.default_rng(PROPERTY_SEED)
-    return [synthetic_firm(rng, questionnaire) for _ in range(PROPERTY_SIZE)]
+    """The fixed firms of the monotone check, generated once per process like ``check_firms``."""
+    return check_firms(questionnaire, PROPERTY_SEED, PROPERTY_SIZE)
 
 
 def monotone_violations(
