@@ -18,7 +18,7 @@ from diagnose.diagnosis.scorecard import assess
 from diagnose.diagnosis.synthetic import TRAINED_AT_ALL, synthetic_firm
 
 SEED = 20261205  # fresh: no other test or bench draws the programme sample with it
-FIRMS = 400
+FIRMS = 300
 
 
 @pytest.fixture(scope="module")
