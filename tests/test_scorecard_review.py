@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from flask_babel import force_locale
 from sentences import Case, FalseSentence, check_sentence, sentences_of
+from test_sentences import moving_items
 
 from diagnose.diagnosis.explanations import explain
-from diagnose.diagnosis.policy import Firm, scored_steps, track_for
 from diagnose.diagnosis.scorecard import assess
 from diagnose.diagnosis.synthetic import TRAINED_AT_ALL, synthetic_firm
 
@@ -59,13 +59,7 @@ def test_every_programme_firm_one_answer_away_is_flagged_and_named(programme):
     questionnaire, firms = programme
     away = flagged = 0
     for firm, prediction in firms:
-        moving = {
-            item
-            for up in (True, False)
-            for item, value in scored_steps(questionnaire, firm.answers, up)
-            if track_for(Firm.of(questionnaire, firm.profile, {**firm.answers, item: value}))
-            != prediction.track
-        }
+        moving = moving_items(questionnaire, firm, prediction.track)
         steps = [r for r in prediction.review if r["kind"] == "one_step"]
         assert {i for r in steps for i in r["items"]} == moving
         away += bool(moving)

@@ -78,19 +78,23 @@ def false_sentences(app, firms) -> tuple[int, list]:
     return checked, false
 
 
+def moving_items(questionnaire, firm, track: str) -> set[str]:
+    """The answers that, one option up or down, move the firm off ``track``: each change
+    rescored in full, without the scorecard's own search."""
+    return {
+        item
+        for up in (True, False)
+        for item, value in scored_steps(questionnaire, firm.answers, up)
+        if track_for(Firm.of(questionnaire, firm.profile, {**firm.answers, item: value})) != track
+    }
+
+
 def unflagged_moves(questionnaire, firms) -> tuple[int, list]:
-    """Each firm rescored in full at every answer one option away, without the scorecard's
-    search: (firms one answer from another track, the firms whose flagged items differ from
-    the answers that move them or that are not flagged for review)."""
+    """(firms one answer from another track, the firms whose flagged items differ from the
+    answers that move them or that are not flagged for review)."""
     away, wrong = 0, []
     for firm, prediction in firms:
-        moving = {
-            item
-            for up in (True, False)
-            for item, value in scored_steps(questionnaire, firm.answers, up)
-            if track_for(Firm.of(questionnaire, firm.profile, {**firm.answers, item: value}))
-            != prediction.track
-        }
+        moving = moving_items(questionnaire, firm, prediction.track)
         named = {i for r in prediction.review if r["kind"] == "one_step" for i in r["items"]}
         if named != moving or (moving and not prediction.needs_review):
             wrong.append((firm, moving, named))
