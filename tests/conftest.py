@@ -270,3 +270,62 @@ def browser():
         )
         yield browser
         browser.close()
+
+
+# --- trained models, once per session
+
+# A model trained to check a gate's logic (refused, accepted, kept, reproducible) is trained on
+# this many bootstrap firms, not the shipped 8,000: no gate's outcome in the tests depends on
+# the size, and generating the firms is most of a training's CPU.
+SMALL_BOOTSTRAP = 600
+
+
+@pytest.fixture(scope="session")
+def served_questionnaire():
+    """The questionnaire version the app serves, which the shipped model was trained on."""
+    from diagnose.questionnaire.schema import load_questionnaire
+
+    return load_questionnaire(
+        Path(__file__).parent.parent / "questionnaires/ai_training_needs/v2.yaml"
+    )
+
+
+@pytest.fixture(scope="session")
+def small_track_model(served_questionnaire):
+    """A model trained on a small bootstrap set (no test changes it)."""
+    from diagnose.diagnosis.training import train
+
+    model, _ = train(
+        served_questionnaire, seed=7, bootstrap_size=SMALL_BOOTSTRAP, evaluate_it=False
+    )
+    return model
+
+
+@pytest.fixture(scope="session")
+def poor_track_model(served_questionnaire):
+    """A model trained on noisy labels: worse than the shipped one (no test changes it)."""
+    from diagnose.diagnosis.training import train
+
+    model, _ = train(
+        served_questionnaire,
+        seed=3,
+        bootstrap_size=SMALL_BOOTSTRAP,
+        label_noise=0.35,
+        evaluate_it=False,
+    )
+    return model
+
+
+@pytest.fixture(scope="session")
+def held_out_theme_model():
+    """The task model trained on the corpus without its fixed held-out part (every eighth
+    statement of each label): ``(held-out indices, model)``."""
+    from diagnose.roadmap import themes
+
+    corpus = themes.load_corpus()
+    seen: dict[tuple[str, ...], int] = {}
+    train, held = [], []
+    for i, label in enumerate(corpus.labels):
+        seen[label] = seen.get(label, 0) + 1
+        (held if seen[label] % 8 == 0 else train).append(i)
+    return held, themes.train(corpus, indices=train)

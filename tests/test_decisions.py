@@ -122,7 +122,7 @@ def test_retraining_from_the_command_line_keeps_the_model_unless_it_is_not_worse
         page=f"/assessments/{assessment_id}",
     )
     result = app.test_cli_runner().invoke(
-        args=["model", "train", "--bootstrap-size", "1500", "--seed", "5"]
+        args=["model", "train", "--bootstrap-size", "400", "--seed", "5"]
     )
     assert result.exit_code == 1, result.output
     assert "real decisions: 1 (1 overrides" in result.output

@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 from flask_babel import force_locale
 from sentences import Case, FalseSentence, check_sentence, sentences_of
+from test_sentences import moving_items
 
 from diagnose.diagnosis.explanations import explain
-from diagnose.diagnosis.policy import Firm, scored_steps, track_for
 from diagnose.diagnosis.scorecard import assess
 from diagnose.diagnosis.synthetic import TRAINED_AT_ALL, synthetic_firm
 
 SEED = 20261205  # fresh: no other test or bench draws the programme sample with it
-FIRMS = 400
+FIRMS = 300
 
 
 @pytest.fixture(scope="module")
@@ -37,29 +37,29 @@ def programme(app):
     return questionnaire, [(f, assess(questionnaire, f.profile, f.answers)) for f in firms]
 
 
+def trained_share(questionnaire, n: int, seed: int = SEED + 1) -> float:
+    """The share of ``n`` generated programme firms that ever trained."""
+    rng = np.random.default_rng(seed)
+    firms = [synthetic_firm(rng, questionnaire, "programme") for _ in range(n)]
+    return float(np.mean([f.answers.get("train_past") not in (None, "none") for f in firms]))
+
+
 def test_the_programme_sample_holds_the_briefs_one_figure(app):
     """DOMAIN.md: ~6 % of insured SME workplaces trained at all; the sample draws that share
-    (3,000 firms: a binomial spread of about 0.4 points)."""
+    (1,000 firms: a binomial spread of about 0.75 points; the evenly spread sample trains at
+    about 84 %). ``bench/suite_samples.py`` prints it for 3,000, these 1,000 among them."""
     questionnaire = app.extensions["questionnaires"].current
-    rng = np.random.default_rng(SEED + 1)
-    firms = [synthetic_firm(rng, questionnaire, "programme") for _ in range(3000)]
-    trained = np.mean([f.answers.get("train_past") not in (None, "none") for f in firms])
-    assert abs(trained - TRAINED_AT_ALL) < 0.015, trained
+    trained = trained_share(questionnaire, 1000)
+    assert abs(trained - TRAINED_AT_ALL) < 0.025, trained
     with pytest.raises(ValueError):
-        synthetic_firm(rng, questionnaire, "everyone")
+        synthetic_firm(np.random.default_rng(SEED), questionnaire, "everyone")
 
 
 def test_every_programme_firm_one_answer_away_is_flagged_and_named(programme):
     questionnaire, firms = programme
     away = flagged = 0
     for firm, prediction in firms:
-        moving = {
-            item
-            for up in (True, False)
-            for item, value in scored_steps(questionnaire, firm.answers, up)
-            if track_for(Firm.of(questionnaire, firm.profile, {**firm.answers, item: value}))
-            != prediction.track
-        }
+        moving = moving_items(questionnaire, firm, prediction.track)
         steps = [r for r in prediction.review if r["kind"] == "one_step"]
         assert {i for r in steps for i in r["items"]} == moving
         away += bool(moving)

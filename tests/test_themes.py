@@ -21,16 +21,6 @@ CORPUS = themes.load_corpus()
 HANGUL = re.compile(r"[가-힣]")
 
 
-def _held_out(corpus: themes.Corpus) -> tuple[list[int], list[int]]:
-    """Every eighth statement of each theme (and of the two-theme ones) is held out, fixed."""
-    seen: dict[tuple[str, ...], int] = {}
-    train, held = [], []
-    for i, label in enumerate(corpus.labels):
-        seen[label] = seen.get(label, 0) + 1
-        (held if seen[label] % 8 == 0 else train).append(i)
-    return train, held
-
-
 @pytest.fixture(scope="module")
 def model() -> themes.TaskModel:
     return themes.current_model()
@@ -51,9 +41,10 @@ def test_the_corpus_has_every_theme_with_thirty_varied_statements_in_both_langua
     assert text["주간 보고서 자동 작성"] == ("reporting_automation",)
 
 
-def test_a_fixed_held_out_part_is_read_right():
-    train, held = _held_out(CORPUS)
-    model = themes.train(CORPUS, indices=train)
+def test_a_fixed_held_out_part_is_read_right(held_out_theme_model):
+    """Every eighth statement of each theme (and of the two-theme ones) is held out, fixed
+    (``held_out_theme_model`` in conftest.py)."""
+    held, model = held_out_theme_model
     right = answered = 0
     for i, probs in zip(held, model.probabilities([CORPUS.texts[i] for i in held]), strict=True):
         reading = themes.reading_of(probs)
@@ -245,14 +236,13 @@ def test_the_cli_retrains_with_the_consultants_labels(app, db, runner):
     assert saved.exists() and themes.load_model(saved).version != themes.current_model().version
 
 
-def test_the_arrays_give_the_fitted_pipelines_probabilities():
+def test_the_arrays_give_the_fitted_pipelines_probabilities(held_out_theme_model):
     """The saved model (plain arrays, computed with NumPy alone) is the fitted scikit-learn
     pipeline: the same probabilities for every statement of the corpus and for the issue's
     tasks, and it survives a save and a load."""
     import numpy as np
 
-    train, held = _held_out(CORPUS)
-    fitted = themes.train(CORPUS, indices=train)
+    _held, fitted = held_out_theme_model
     arrays = themes.ArrayPipeline.from_pipeline(fitted.pipeline)
     tasks = ["프레스 라인 설비의 고장 예측(예지보전)과 프레스 부품 외관 불량 검출",
              "reduce errors - especially in invoices"]  # fmt: skip

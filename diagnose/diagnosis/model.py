@@ -193,9 +193,10 @@ def _composites(values: Mapping[str, float], firm: Firm) -> dict[str, float]:
     small = 1.0 if 0 < firm.employees < SMALL_FIRM else 0.0
     return {
         "policy:experience": max(values["ai:used"], values["ai:trained"]),
-        "policy:use_or_training": np.nanmax([use, training])
-        if not (math.isnan(use) and math.isnan(training))
-        else math.nan,
+        # the larger of the two that are known (np.nanmax's answer, at a tenth of its cost)
+        "policy:use_or_training": max(
+            (v for v in (use, training) if not math.isnan(v)), default=math.nan
+        ),
         "policy:ax_ready": min(0.0 if math.isnan(r) else r for r in ready),
         "policy:iot_alone_gap": values["need:iot"] * max(0.0, 1 - min(instructors, room) / 70),
         "policy:gpu_alone_gap": values["need:gpu"]
@@ -205,10 +206,19 @@ def _composites(values: Mapping[str, float], firm: Firm) -> dict[str, float]:
     }
 
 
-def matrix(questionnaire: Questionnaire, firms: Sequence[Firm], stage: str) -> np.ndarray:
+def feature_rows(questionnaire: Questionnaire, firms: Sequence[Firm]) -> list[dict[str, float]]:
+    """Every feature of each firm, computed once for both stages (most of a prediction's CPU)."""
+    return [firm_features(questionnaire, firm) for firm in firms]
+
+
+def stage_matrix(rows: Sequence[Mapping[str, float]], stage: str) -> np.ndarray:
+    """One stage's columns of ``feature_rows``."""
     names = [f.name for f in stage_features(stage)]
-    rows = [firm_features(questionnaire, firm) for firm in firms]
     return np.array([[row[n] for n in names] for row in rows], dtype=float)
+
+
+def matrix(questionnaire: Questionnaire, firms: Sequence[Firm], stage: str) -> np.ndarray:
+    return stage_matrix(feature_rows(questionnaire, firms), stage)
 
 
 # --- prediction ------------------------------------------------------------------------------
@@ -351,9 +361,10 @@ class TrackModel:
         self, questionnaire: Questionnaire, firms: Sequence[Firm]
     ) -> tuple[np.ndarray, np.ndarray]:
         """P(not beginner) and P(shared center | not beginner) for each firm."""
+        rows = feature_rows(questionnaire, firms)
         return (
-            self.stage_probability("gate", matrix(questionnaire, firms, "gate")),
-            self.stage_probability("referral", matrix(questionnaire, firms, "referral")),
+            self.stage_probability("gate", stage_matrix(rows, "gate")),
+            self.stage_probability("referral", stage_matrix(rows, "referral")),
         )
 
     def probabilities(self, questionnaire: Questionnaire, firms: Sequence[Firm]) -> np.ndarray:

@@ -40,7 +40,15 @@ from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_
 from sklearn.model_selection import train_test_split
 
 from ..questionnaire.schema import Questionnaire
-from .model import FEATURES, STAGES, TrackModel, matrix, stage_features, track_of
+from .model import (
+    FEATURES,
+    STAGES,
+    TrackModel,
+    feature_rows,
+    stage_features,
+    stage_matrix,
+    track_of,
+)
 from .policy import (
     HANDS_ON_EQUIPMENT,
     TRACKS,
@@ -168,7 +176,8 @@ def train(
         stratify=[e.track for e in boot],
     )
     examples = list(fit_boot) + training
-    firms, cal_firms = _firms(questionnaire, examples), _firms(questionnaire, cal_boot)
+    rows = feature_rows(questionnaire, _firms(questionnaire, examples))
+    cal_rows = feature_rows(questionnaire, _firms(questionnaire, cal_boot))
     y = np.array([e.track for e in examples])
     w = np.array([e.weight for e in examples])
     y_cal = np.array([e.track for e in cal_boot])
@@ -176,10 +185,10 @@ def train(
         "gate": _fit_stage(
             "gate",
             seed,
-            matrix(questionnaire, firms, "gate"),
+            stage_matrix(rows, "gate"),
             (y != "beginner").astype(int),
             w,
-            matrix(questionnaire, cal_firms, "gate"),
+            stage_matrix(cal_rows, "gate"),
             (y_cal != "beginner").astype(int),
         )
     }
@@ -187,14 +196,10 @@ def train(
     stages["referral"] = _fit_stage(
         "referral",
         seed,
-        matrix(questionnaire, [f for f, keep in zip(firms, past, strict=True) if keep], "referral"),
+        stage_matrix([r for r, keep in zip(rows, past, strict=True) if keep], "referral"),
         (y[past] == "shared_center").astype(int),
         w[past],
-        matrix(
-            questionnaire,
-            [f for f, keep in zip(cal_firms, past_cal, strict=True) if keep],
-            "referral",
-        ),
+        stage_matrix([r for r, keep in zip(cal_rows, past_cal, strict=True) if keep], "referral"),
         (y_cal[past_cal] == "shared_center").astype(int),
     )
     check = check_firms(questionnaire)
@@ -329,8 +334,8 @@ def rule_agreement(model: TrackModel, questionnaire: Questionnaire) -> float:
 
 
 def property_firms(questionnaire: Questionnaire) -> list[Firm]:
-    rng = np.random.default_rng(PROPERTY_SEED)
-    return [synthetic_firm(rng, questionnaire) for _ in range(PROPERTY_SIZE)]
+    """The fixed firms of the monotone check, generated once per process like ``check_firms``."""
+    return check_firms(questionnaire, PROPERTY_SEED, PROPERTY_SIZE)
 
 
 def monotone_violations(
