@@ -230,6 +230,9 @@ def main() -> None:
             f"(the rest: other work on this shared machine)"
         )
         print(f"load average at the end: {os.getloadavg()[0]:.1f}")
+        from machine import describe
+
+        print(describe())
         print(
             f"consumer memory (RSS, process + render children): start {samples[0]:.0f} MB, "
             f"peak {max(samples):.0f} MB, end {samples[-1]:.0f} MB"

@@ -304,6 +304,9 @@ def main() -> None:
         f"{statistics.median(cpu_each):.3f} s (target <= 0.3)"
     )
     print(f"load average at the end: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
+    from machine import describe
+
+    print(describe())
 
 
 if __name__ == "__main__":

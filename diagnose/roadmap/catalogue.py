@@ -63,11 +63,18 @@ class _Frozen(BaseModel):
 class FundingRoute(_Frozen):
     id: Slug
     name: Text
+    # the name in a few words, where a line names the route of every module ("사업주훈련"); the
+    # report's funding section gives the full name with its note
+    short: Text | None = None
     note: Text
     firm_pays: Text  # what the firm pays in principle, shown where no amount is known
     firm_pays_short: Text  # the same in a few words, for a table cell
     source: Text  # where the route's terms come from
     checked: date
+
+    @property
+    def short_name(self) -> Text:
+        return self.short or self.name
 
 
 class Cost(_Frozen):

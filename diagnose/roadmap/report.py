@@ -469,7 +469,7 @@ def _plan_view(
             "hours": hours_label(m.hours, lang),
             "per_month": about_hours_label(m.hours / m.months, lang),
             "delivery": DELIVERY_NAMES()[m.delivery],
-            "route": route.name.get(lang),
+            "route": route.short_name.get(lang),
             "cost": _("Free") if amount == 0 else won(amount, lang) if amount else "",
             "cost_basis": _(
                 "Fee %(fee)s a person, %(share)s subsidised (%(source)s, checked %(day)s)",
