@@ -169,6 +169,19 @@ def test_the_logistics_firm_gets_dispatch_and_routing_not_marketing():
                       "pbl_maintenance_data"}  # fmt: skip
 
 
+def test_a_second_task_without_a_theme_goes_to_the_named_job_its_words_name():
+    """The model reads the first task only; the second ("운송 경로 계획") is planned on the
+    firm's own words, for the logistics staff it names, not for customer service, the
+    other job of the group the firm says most needs training."""
+    firm = FIRMS["logistics"]
+    answers = answers_at(Q, firm["level"], firm["said"])
+    scored = Firm.of(Q, firm["profile"], answers)
+    themes = [("dispatch_scheduling", 0.9, False)]
+    p = plan(scored.scores, track_for(scored), answers, firm["profile"], DATA, DAY, themes=themes)
+    second = next(b for b in p.briefs if b.task == "운송 경로 계획")
+    assert (second.job, second.job_group) == ("purchasing_logistics", "office")
+
+
 def test_the_machining_firm_gets_vision_inspection_at_the_nearest_matching_lab():
     track, p, _answers = _four("machining")
     assert track == "shared_center"

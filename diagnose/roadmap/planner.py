@@ -513,7 +513,7 @@ def project_briefs(
     urgent = answers.get("need_urgent_group")
     for index, (task, theme) in enumerate(plan_of):
         if theme is False:  # the model abstained: no theme says whose job the task is
-            job, group = _own_words_job(named, urgent, groups, used)
+            job, group = _own_words_job(task, named, urgent, groups, used)
         else:
             job = THEME_JOB.get(theme[0], "admin") if theme else _job_of(task, named, used)
             group = JOB_TO_GROUP.get(job, "office")
@@ -575,14 +575,20 @@ def project_briefs(
 
 
 def _own_words_job(
-    named: list[str], urgent: str | None, groups: list[str], used: set[str]
+    task: str, named: list[str], urgent: str | None, groups: list[str], used: set[str]
 ) -> tuple[str, str]:
-    """Whose job a task is when the model read no theme in it, as (job, group), by the rule a
-    theme's project follows without the theme: the jobs the firm named of the group it says
-    most needs training, then the other jobs it named, each of a group the plan trains. Never
-    the CEO by default: the executives only when the firm says they most need training and
-    named no job, or when the plan trains no one else. ``job`` is "" where none was named."""
+    """Whose job a task is when the model read no theme in it, as (job, group): a job the firm
+    named that the task itself names ("운송 경로 계획" of a firm naming logistics is its
+    logistics staff's, not the customer service it says most needs training); else by the
+    rule a theme's project follows without the theme: the jobs the firm named of the group it
+    says most needs training, then the other jobs it named, each of a group the plan trains.
+    Never the CEO by default: the executives only when the firm says they most need training
+    and named no job, or when the plan trains no one else. ``job`` is "" where none was named."""
     trained = [j for j in named if JOB_TO_GROUP[j] in groups]
+    lowered = str(task or "").lower()
+    for job in trained:
+        if any(word.lower() in lowered for word in TASK_WORDS.get(job, ())):
+            return job, JOB_TO_GROUP[job]
     for pool in ([j for j in trained if JOB_TO_GROUP[j] == urgent], trained):
         if pool:
             job = next((j for j in pool if j not in used), pool[0])
