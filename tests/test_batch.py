@@ -179,7 +179,9 @@ def test_the_embedded_queue_prints_from_the_command_line_with_a_progress_bar(tmp
     with zipfile.ZipFile(out) as archive:
         assert len([n for n in archive.namelist() if n.endswith(".pdf")]) == 3
     assert (tmp_path / "queue.sqlite3").exists()
-    # the track filter
+    # the track filter: the reports are rendered by now, so the queue runs in this process
+    # (the test mode) rather than in a second consumer that would find them all cached
+    app = _queued_app(tmp_path, QUEUE_IMMEDIATE=True)
     only = tmp_path / "ax.pdf"
     db = connect(app.config["DATABASE"])
     tracks = [r[0] for r in db.execute("SELECT track FROM predictions")]
