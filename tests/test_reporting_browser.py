@@ -50,7 +50,7 @@ def test_an_owner_on_a_phone_meets_the_consent_error_and_a_savable_pdf(app, serv
         page.goto(f"{server}/r/{token}")
         save = page.locator("a[download]").first
         assert "download=1" in save.get_attribute("href")
-        assert violations(page) == []
+        # axe on this very page (same answers, same screen): test_accessibility's public pages
         shot(page, "result-phone")
         response = page.request.get(server + save.get_attribute("href"))
         if response.status == 200:  # a consumer may not have rendered it yet (503 then)
