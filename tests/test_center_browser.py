@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import zipfile
 from contextlib import ExitStack
 from pathlib import Path
@@ -27,6 +26,23 @@ from diagnose.storage import connect
 
 ROOT = Path(__file__).parent.parent
 pytestmark = pytest.mark.browser
+# Every value the progress bar takes, from now until the download link shows (or 120 s): the
+# page records them as they are set, with no polling from the test.
+WATCH_THE_BAR = """() => new Promise((done, failed) => {
+    const bar = document.querySelector("#batch-progress");
+    const download = document.querySelector("#batch-download");
+    const seen = [Number(bar.getAttribute("value") || 0)];
+    const finish = () => { if (!download.hidden) { observer.disconnect(); done(seen); } };
+    const observer = new MutationObserver((records) => {
+        for (const record of records)
+            if (record.target === bar) seen.push(Number(bar.getAttribute("value") || 0));
+        finish();
+    });
+    observer.observe(bar, {attributes: true, attributeFilter: ["value"]});
+    observer.observe(download, {attributes: true, attributeFilter: ["hidden"]});
+    finish();
+    setTimeout(() => failed(new Error(`no download link after 120 s: ${seen}`)), 120000);
+})"""
 
 
 @pytest.fixture
@@ -110,13 +126,7 @@ def test_staff_assign_a_request_and_print_three_reports_watching_the_progress(
             page.get_by_label(f"{name} 선택").check()
         page.get_by_role("button", name="선택한 기업 인쇄").click()
         page.wait_for_url("**/center/batches/*")
-        seen = []
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            seen.append(int(page.locator("#batch-progress").get_attribute("value") or 0))
-            if page.locator("#batch-download").is_visible():
-                break
-            time.sleep(0.1)
+        seen = page.evaluate(WATCH_THE_BAR)
         assert page.locator("#batch-download").is_visible(), seen
         assert seen[0] < 3 and seen[-1] == 3 and sorted(seen) == seen, seen
         assert "3건 중 3건 완료" in page.locator("#batch-message").inner_text()
