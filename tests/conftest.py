@@ -244,6 +244,49 @@ def serve(app) -> Iterator[str]:
         httpd.shutdown()
 
 
+# axe-core (``npm ci``, package.json pins it), served over loopback HTTP rather than sent
+# through the DevTools protocol with each check: a script tag with a URL reaches Chromium once
+# per browser context and is then read from its cache and code cache, where 650 kB of source
+# sent with every check cost a third of a second of CPU each time.
+AXE = Path(__file__).parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+
+
+_axe_served: list[str] = []
+
+
+def axe_url() -> str:
+    """The URL of axe-core on a loopback server of this process's (started on first use)."""
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    if _axe_served:
+        return _axe_served[0]
+    assert AXE.exists(), f"{AXE} is missing: run `bash scripts/setup.sh test` (npm ci)"
+
+    class Handler(SimpleHTTPRequestHandler):
+        def end_headers(self):
+            self.send_header("Cache-Control", "max-age=86400, immutable")
+            super().end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(Handler, directory=str(AXE.parent)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    _axe_served.append(f"http://127.0.0.1:{httpd.server_port}/{AXE.name}")
+    return _axe_served[0]
+
+
+def shot(page, name: str) -> None:
+    """A full-page screenshot ``name``.png for people to look at, taken only when
+    ``DIAGNOSE_SCREENSHOTS`` names a folder for it: it checks nothing, and a full page encoded
+    as PNG costs Chromium a quarter second of CPU."""
+    folder = os.environ.get("DIAGNOSE_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
 @pytest.fixture
 def server(app) -> Iterator[str]:
     with serve(app) as url:

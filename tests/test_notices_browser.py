@@ -2,7 +2,7 @@
 on loopback: the owner on a phone (360 x 740) gives an e-mail and asks for a consultant, staff
 assign, the consultant books the visit and confirms the diagnosis, the owner's link then shows
 the confirmed result. axe-core (WCAG 2.1 A/AA) on every page this work added: 0 violations.
-Screenshots go to /tmp/issue-18/."""
+The mails go to /tmp/issue-18/, the screenshots to $DIAGNOSE_SCREENSHOTS if set."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from answering import all_answers
-from conftest import PASSWORD, Browser, serve
+from conftest import PASSWORD, Browser, serve, shot
 from smtp_loopback import LoopbackSMTP, MailBox, calendar_of, mail_settings, text_of
 from test_accessibility import violations
 from test_notices import OWNER_EMAIL, center_people, wait_for
@@ -43,17 +43,12 @@ def _context(browser, width, height):  # noqa: F811
 
 
 def _axe(page, name: str, found: dict) -> None:
-    for lang in ("ko", "en"):
-        url = page.url.split("#")[0]
-        page.goto(re.sub(r"[?&]lang=\w+", "", url) + ("&" if "?" in url else "?") + f"lang={lang}")
+    """The page in English, then in Korean: the session is left in Korean, as it came."""
+    url = re.sub(r"[?&]lang=\w+", "", page.url.split("#")[0])
+    for lang in ("en", "ko"):
+        page.goto(url + ("&" if "?" in url else "?") + f"lang={lang}")
         if result := violations(page):
             found[f"{name} [{lang}]"] = result
-    page.goto(re.sub(r"[?&]lang=\w+", "", page.url) + ("&" if "?" in page.url else "?") + "lang=ko")
-
-
-def _shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def _log_in(page, server, email):
@@ -84,7 +79,7 @@ def test_the_loop_in_chromium_with_mails_from_loopback(make_app, smtp, browser):
         owner.click(".owner-email button[type=submit]")
         owner.wait_for_selector("#owner-consent-errors")
         assert owner.input_value("#owner-email") == OWNER_EMAIL
-        _shot(owner, "01-owner-email-refused-360")
+        shot(owner, "01-owner-email-refused-360")
         if result := violations(owner):  # the answer to a POST: checked where it stands
             found["owner e-mail refused"] = result
         owner.check(".owner-email input[name=consent]")
@@ -101,7 +96,7 @@ def test_the_loop_in_chromium_with_mails_from_loopback(make_app, smtp, browser):
         owner.check("#consent")
         owner.click("button[type=submit].primary")
         owner.wait_for_url(re.compile(rf"/r/{token}"))
-        _shot(owner, "02-owner-result-asked-360")
+        shot(owner, "02-owner-result-asked-360")
         _axe(owner, "owner result", found)
 
         staff = _context(browser, 1280, 900)
@@ -111,10 +106,10 @@ def test_the_loop_in_chromium_with_mails_from_loopback(make_app, smtp, browser):
         staff.click("#requests button[type=submit]")
         staff.wait_for_load_state()
         staff.goto(f"{server}/center/requests")
-        _shot(staff, "03-staff-requests")
+        shot(staff, "03-staff-requests")
         _axe(staff, "staff requests", found)
         staff.goto(f"{server}/center/outbox")
-        _shot(staff, "04-staff-outbox")
+        shot(staff, "04-staff-outbox")
         _axe(staff, "staff outbox", found)
         assigned = wait_for(box, OWNER_EMAIL, 2)[1]
         assert "이주치" in text_of(assigned) and "010-2222-3333" in text_of(assigned)
@@ -131,7 +126,7 @@ def test_the_loop_in_chromium_with_mails_from_loopback(make_app, smtp, browser):
         doctor.fill("input[name=visit_place]", "부산 강서구 공장 2층")
         doctor.click(".visit-form button[type=submit]")
         doctor.wait_for_load_state()
-        _shot(doctor, "05-consultant-my-assignments")
+        shot(doctor, "05-consultant-my-assignments")
         _axe(doctor, "my assignments", found)
         visit = wait_for(box, OWNER_EMAIL, 3)[2]
         assert b"DTSTART;TZID=Asia/Seoul:20270114T143000" in calendar_of(visit)
@@ -142,7 +137,7 @@ def test_the_loop_in_chromium_with_mails_from_loopback(make_app, smtp, browser):
         )
         doctor.goto(f"{server}/firms/{firm_id}")
         assert "평일 오후 방문 가능합니다" in doctor.content()
-        _shot(doctor, "06-consultant-firm-page")
+        shot(doctor, "06-consultant-firm-page")
         _axe(doctor, "firm page with its request", found)
 
         # the consultant's interview and decision (their own tests drive those pages)
@@ -163,23 +158,24 @@ def test_the_loop_in_chromium_with_mails_from_loopback(make_app, smtp, browser):
         owner.goto(re.search(r"https?://\S+", text_of(ready)).group(0))
         owner.wait_for_selector(".confirmed")
         assert "훈련 컨설턴트가 확정함" in owner.content()
-        _shot(owner, "07-owner-confirmed-360")
+        shot(owner, "07-owner-confirmed-360")
         _axe(owner, "owner confirmed", found)
         width = owner.evaluate("document.documentElement.scrollWidth")
         assert width <= 360, f"the owner's page scrolls sideways ({width}px)"
         owner.goto(f"{server}/")
         assert owner.is_visible("#continue-title")
-        _shot(owner, "08-owner-continue-360")
+        shot(owner, "08-owner-continue-360")
         _axe(owner, "start with continue", found)
         owner.goto(f"{server}/link")
         _axe(owner, "lost link", found)
         owner.fill("#email", OWNER_EMAIL)
         owner.click("button[type=submit].primary")
         owner.wait_for_selector(".flash-success")
-        _shot(owner, "09-owner-lost-link-360")
+        shot(owner, "09-owner-lost-link-360")
         assert len(wait_for(box, OWNER_EMAIL, 5)) == 5
         for context_page in (owner, staff, doctor):
             context_page.context.close()
+    SHOTS.mkdir(parents=True, exist_ok=True)
     mails = SHOTS / "mails.txt"
     mails.write_text(
         "\n\n".join(
