@@ -104,3 +104,29 @@ def test_another_centers_consultant_cannot_see_or_set_the_task(app, consultant):
     stranger = Browser(app)
     stranger.login(other["email"])
     assert stranger.get(f"/assessments/{assessment_id}/task").status_code == 404
+
+
+def test_a_project_on_the_firms_own_words_is_named_by_its_task_as_in_the_report(client, app):
+    """A task the model cannot read is planned on the firm's own words; the JSON names that
+    project by the task, as the PDF does, in the language asked for."""
+    from diagnose.roadmap.planner import OWN_WORDS_PROJECT, short_task
+    from diagnose.roadmap.themes import TASK_ITEMS
+
+    token = _token(app)
+    auth = {"Authorization": f"Bearer {token}"}
+    payload = _payload(app)
+    task = "그거 좀 잘 되게 하기"
+    for item in TASK_ITEMS:  # nothing else to read a theme from
+        payload["answers"].pop(item, None)
+    payload["answers"]["need_task"] = task
+    created = client.post("/api/v1/assessments", json=payload, headers=auth)
+    assert created.status_code == 201, created.get_json()
+    assessment_id = created.get_json()["id"]
+    for lang in ("ko", "en"):
+        body = client.get(
+            f"/api/v1/assessments/{assessment_id}/roadmap?lang={lang}", headers=auth
+        ).get_json()
+        assert body["theme_to_confirm"] is True
+        own = [m for m in body["modules"] if m["module"] in OWN_WORDS_PROJECT.values()]
+        assert own, [m["module"] for m in body["modules"]]
+        assert all(f"“{short_task(task)}”" in m["title"] for m in own), own
