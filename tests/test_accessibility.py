@@ -24,6 +24,10 @@ WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 # it), from loopback (``axe_url``); it reports the violations alone: the rules that run are
 # the same, but it skips collecting and describing every node that passes.
 _AXE_RUN = """async ([source, tags]) => {
+    if (document.readyState === "loading") {  // a page a click has only just opened
+        await new Promise(ready => document.addEventListener("DOMContentLoaded", ready,
+                                                            {once: true}));
+    }
     if (!window.axe) {
         await new Promise((loaded, failed) => {
             const script = document.createElement("script");
@@ -52,7 +56,9 @@ def checker(browser):
 
 
 def violations(page) -> list[dict]:
-    """axe-core's WCAG 2.1 A and AA violations on the page as it stands."""
+    """axe-core's WCAG 2.1 A and AA violations on the page as it stands (once it has loaded:
+    a click that opens a page returns when the new page starts, before its head exists)."""
+    page.wait_for_load_state()
     return page.evaluate(_AXE_RUN, [axe_url(), WCAG_21_AA])
 
 
