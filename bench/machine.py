@@ -7,7 +7,6 @@ runs on different machines be compared: divide a figure by it, or scale a target
 
 from __future__ import annotations
 
-import os
 import statistics
 import time
 
@@ -26,10 +25,9 @@ def python_loop_seconds() -> float:
 
 
 def describe() -> str:
-    load = " ".join(f"{v:.1f}" for v in os.getloadavg())
     return (
         f"machine: a Python loop of {LOOP:,} additions takes {python_loop_seconds():.2f} s of CPU "
-        f"(smaller is faster; compare runs on different machines by it); load average {load}"
+        f"(smaller is faster; compare runs on different machines by it)"
     )
 
 

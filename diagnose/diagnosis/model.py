@@ -217,10 +217,6 @@ def stage_matrix(rows: Sequence[Mapping[str, float]], stage: str) -> np.ndarray:
     return np.array([[row[n] for n in names] for row in rows], dtype=float)
 
 
-def matrix(questionnaire: Questionnaire, firms: Sequence[Firm], stage: str) -> np.ndarray:
-    return stage_matrix(feature_rows(questionnaire, firms), stage)
-
-
 # --- prediction ------------------------------------------------------------------------------
 
 

@@ -428,13 +428,18 @@ def stated_tasks(text: Any) -> list[str]:
     return [p for p in parts if len(p) >= 2]
 
 
+def _jobs_named_in(task: Any) -> list[str]:
+    """The target jobs whose words the task holds, in ``TASK_WORDS`` order."""
+    lowered = str(task or "").lower()
+    return [
+        job for job, words in TASK_WORDS.items() if any(word.lower() in lowered for word in words)
+    ]
+
+
 def _job_of(task: str, named: list[str], used: set[str]) -> str:
     """The target job a task belongs to: by its words among the jobs the firm named, then by
     its words alone, then the first named job not yet given a task."""
-    lowered = task.lower()
-    hits = [
-        job for job, words in TASK_WORDS.items() if any(word.lower() in lowered for word in words)
-    ]
+    hits = _jobs_named_in(task)
     for job in hits:
         if job in named:
             return job
@@ -585,9 +590,9 @@ def _own_words_job(
     Never the CEO by default: the executives only when the firm says they most need training
     and named no job, or when the plan trains no one else. ``job`` is "" where none was named."""
     trained = [j for j in named if JOB_TO_GROUP[j] in groups]
-    lowered = str(task or "").lower()
+    in_words = _jobs_named_in(task)
     for job in trained:
-        if any(word.lower() in lowered for word in TASK_WORDS.get(job, ())):
+        if job in in_words:
             return job, JOB_TO_GROUP[job]
     for pool in ([j for j in trained if JOB_TO_GROUP[j] == urgent], trained):
         if pool:

@@ -385,6 +385,12 @@ def project_title(module, tasks: list[str], lang: str) -> str:
     return module.title.get(lang)
 
 
+def module_title(roadmap: Plan, module, lang: str) -> str:
+    """A module's name wherever the report or the API lists it: a project on the firm's own
+    words by the task of its brief, any other by its catalogue title."""
+    return project_title(module, [b.task for b in roadmap.briefs if b.module_id == module.id], lang)
+
+
 def _plan_view(
     roadmap: Plan,
     data: RoadmapData,
@@ -411,12 +417,6 @@ def _plan_view(
         from .planner import JOB_TO_GROUP
 
         return [label("need_target_jobs", j) for j in named if JOB_TO_GROUP.get(j) == group]
-
-    def title_of(module_id: str) -> str:
-        """A module's name wherever the report lists it: a project on the firm's own words by
-        its task, as in the plan's table."""
-        tasks = [b.task for b in roadmap.briefs if b.module_id == module_id]
-        return project_title(modules[module_id], tasks, lang)
 
     # Briefs whose project other people of the group take side by side (named by job).
     in_lane = {m.brief for m in roadmap.modules if m.brief is not None and m.lane}
@@ -523,7 +523,7 @@ def _plan_view(
                         g, roadmap.trainees.get(g, 1), jobs_of(g), lang, employees, assumed(g)
                     ),
                     "titles": [
-                        title_of(i)
+                        module_title(roadmap, modules[i], lang)
                         for i in dict.fromkeys(m.module_id for m in p.modules if m.job_group == g)
                     ],
                 }
@@ -593,7 +593,7 @@ def _plan_view(
                     assumed(b.job_group),
                 ),
                 "measures": [BENEFIT_MEASURES()[v] for v in b.benefits],
-                "module": title_of(b.module_id)
+                "module": module_title(roadmap, modules[b.module_id], lang)
                 if b.module_id
                 else _(
                     "%(module)s, completed earlier: its results go into daily work with "

@@ -32,7 +32,7 @@ from ..roadmap.planner import (
     month_date,
     plan,
 )
-from ..roadmap.report import answers_record, project_title, report_values
+from ..roadmap.report import answers_record, module_title, report_values
 from ..roadmap.themes import Theme, suggested_theme, theme_name, themes_for_assessments
 from ..templating import KST
 from .peers import peer_scores
@@ -204,7 +204,7 @@ def roadmap_json(db: sqlite_utils.Database, app, record: dict[str, Any], lang: s
             {
                 "module": m.module_id,
                 # named as the report names it: a project on the firm's own words by its task
-                "title": _titled(catalogue.by_id[m.module_id], roadmap.briefs, lang),
+                "title": _titled(roadmap, catalogue.by_id[m.module_id], lang),
                 "phase": phase.key,
                 "why": reasons[(m.module_id, m.job_group)],
                 "who": {"job_group": m.job_group, "trainees": m.trainees},
@@ -229,10 +229,10 @@ def roadmap_json(db: sqlite_utils.Database, app, record: dict[str, Any], lang: s
     return schemas.Roadmap.model_validate(body).model_dump(mode="json")
 
 
-def _titled(module, briefs, lang: str) -> str:
-    """A module's title as the report gives it (``report.project_title``)."""
+def _titled(roadmap, module, lang: str) -> str:
+    """A module's title as the report gives it, in ``lang`` whatever the request's."""
     with force_locale(lang):
-        return project_title(module, [b.task for b in briefs if b.module_id == module.id], lang)
+        return module_title(roadmap, module, lang)
 
 
 def _cost(catalogue, m, lang: str) -> dict[str, Any]:
