@@ -450,3 +450,20 @@ def test_the_data_level_text_never_contradicts_where_the_firm_keeps_its_data(lev
     assert plain is not None and plain.ko
     for answers in said_elsewhere[level]:
         assert DATA.levels.text_for("data_infra", level, answers, False) is None, answers
+
+
+def test_a_firm_that_makes_no_goods_reads_its_data_answer_without_the_factorys_example(
+    app_context,
+):
+    """The data answer "organised" carries a factory's example (양품·불량) in the
+    questionnaire; a hotel's brief gives the answer without it, a food plant's with it."""
+    for name, goods in (("jeju_hotel", False), ("gwangju_bakery", True)):
+        firm = ISSUE_FIRMS[name]
+        said = {**firm["said"], "need_data_ready": "organised"}
+        answers = answers_at(Q, firm["level"], said)
+        scored = Firm.of(Q, firm["profile"], answers)
+        p = plan(scored.scores, track_for(scored), answers, firm["profile"], DATA, DAY)
+        view = _view(p, answers, firm["profile"])
+        data = [b["data"] for b in view["briefs"]]
+        assert data and all(("양품" in d) is goods for d in data), (name, data)
+        assert all(d.startswith("한 시스템에 정리되어 있지만") for d in data), data

@@ -413,6 +413,15 @@ def _plan_view(
         option = item.option(value) if item and value else None
         return option.label.get(lang) if option else ""
 
+    def data_ready_text(value: Any) -> str:
+        """The firm's answer on its data, in the answer's words; the one option whose example
+        is a factory's (pass or fail) reads without it for a firm that makes no goods."""
+        if value == "organised" and not goods:
+            return _(
+                "It is organised in one system, but how each case ended is not recorded with it"
+            )
+        return label("need_data_ready", value)
+
     def jobs_of(group: str) -> list[str]:
         from .planner import JOB_TO_GROUP
 
@@ -579,7 +588,7 @@ def _plan_view(
                 "task": b.task,
                 "job": label("need_target_jobs", b.job) or GROUP_NAMES()[b.job_group],
                 "problem": b.problem,
-                "data": label("need_data_ready", b.data_ready),
+                "data": data_ready_text(b.data_ready),
                 "data_description": b.data_description,
                 "owner": OWNER_TEXT().get(b.owner or "", ""),
                 "who": people_label(
