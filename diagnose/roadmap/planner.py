@@ -21,6 +21,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from ..diagnosis.scoring import NOT_APPLICABLE
@@ -61,7 +62,10 @@ JOB_TO_GROUP = {
     "rnd": "engineers",
     "it_data": "engineers",
 }
-# Words in a stated task that say which job it belongs to (Korean and English).
+# Words in a stated task that say which job it belongs to (Korean and English). An English
+# word is read as a word with its endings ("route": routes, routed, routing; never "routine"),
+# a word in capitals as written ("AS", never the "as" of "wasted"); a Korean word anywhere
+# (particles and compounds attach to it), except inside the words of ``NOT_INSIDE``.
 TASK_WORDS = {
     "purchasing_logistics": (
         "배차",
@@ -76,16 +80,17 @@ TASK_WORDS = {
         "창고",
         "입출고",
         "dispatch",
-        "rout",
+        "route",
         "logistic",
         "freight",
         "deliver",
+        "delivery",
         "stock",
-        "inventor",
-        "purchas",
+        "inventory",
+        "purchase",
     ),
     "quality": ("검사", "불량", "품질", "외관", "비전", "inspect", "defect", "quality", "vision"),
-    "maintenance": ("설비", "고장", "보전", "정비", "예지", "maintenan", "breakdown"),
+    "maintenance": ("설비", "고장", "보전", "정비", "예지", "maintenance", "breakdown"),
     "admin": (
         "회계",
         "세무",
@@ -107,12 +112,69 @@ TASK_WORDS = {
         "filing",
     ),
     "sales_marketing": ("영업", "마케팅", "홍보", "광고", "제안서", "견적", "sales", "marketing"),
-    "customer_service": ("상담", "고객", "문의", "AS", "customer", "enquir", "after-sales"),
+    "customer_service": (
+        "상담",
+        "고객",
+        "문의",
+        "AS",
+        "customer",
+        "enquiry",
+        "enquire",
+        "after-sales",
+    ),
     "production": ("생산", "공정", "작업", "조립", "가공", "포장", "production", "process"),
     "planning": ("기획", "전략", "경영", "planning", "strategy"),
     "rnd": ("설계", "개발", "연구", "design", "r&d", "research"),
     "it_data": ("데이터", "시스템", "전산", "data", "system", "software"),
 }
+# Korean words that hold a task word but mean something else: fair trade is no process, a
+# greeting no personnel work, a cooperative no cobot, a business day no sales.
+NOT_INSIDE = {
+    "공정": ("공정거래", "공정성", "공정한", "공정하", "불공정"),
+    "인사": ("인사말", "인사드", "인사를 드"),
+    "협동": ("협동조합",),
+    "영업": ("영업일", "영업시간", "영업 시간"),
+}
+# The endings an English task word is read with (a word ending in e drops it before -ing and
+# -ion; one ending in y takes -ies); no other letters may follow or precede it.
+_ENDINGS = ("s", "es", "ed", "ing", "er", "ers", "or", "ors", "ion", "ions", "y", "ies")
+_NOT_LATIN_BEFORE, _NOT_LATIN_AFTER = r"(?<![A-Za-z0-9])", r"(?![A-Za-z0-9])"
+
+
+@lru_cache(maxsize=512)
+def _word_pattern(word: str) -> re.Pattern[str] | None:
+    """How one task word is found in a text; ``None`` for a Korean word (found as it is)."""
+    if not re.search(r"[A-Za-z]", word):
+        return None
+    if word.isupper():  # an abbreviation, as written: "AS", "LLM", "RAG" (and "LLMs")
+        return re.compile(_NOT_LATIN_BEFORE + re.escape(word) + "s?" + _NOT_LATIN_AFTER)
+    forms = [re.escape(word) + "(?:" + "|".join(_ENDINGS) + ")?"]
+    if word.endswith("e"):
+        forms.append(re.escape(word[:-1]) + "(?:ing|ion|ions)")
+    if word.endswith("y"):
+        forms.append(re.escape(word[:-1]) + "(?:ies|ied)")
+    return re.compile(
+        _NOT_LATIN_BEFORE + "(?:" + "|".join(forms) + ")" + _NOT_LATIN_AFTER, re.IGNORECASE
+    )
+
+
+def words_in(text: Any, words: tuple[str, ...]) -> bool:
+    """Whether ``text`` holds one of ``words`` as a word (see ``TASK_WORDS``)."""
+    text = str(text or "")
+    for word in words:
+        pattern = _word_pattern(word)
+        if pattern is not None:
+            if pattern.search(text):
+                return True
+            continue
+        plain = text
+        for other in NOT_INSIDE.get(word, ()):
+            plain = plain.replace(other, " ")
+        if word in plain:
+            return True
+    return False
+
+
 # The project module for a stated task, by track and job; words in the task can pick a
 # closer one (demand, vision, work instructions).
 PROJECT_MODULES = {
@@ -138,7 +200,7 @@ PROJECT_WORDS = {
     "pbl_demand_forecasting": ("수요", "예측", "forecast", "demand"),
     "pbl_field_work_instructions": ("작업표준", "안전교육", "표준서", "instruction", "safety"),
     "sc_vision_inspection": ("비전", "외관", "이미지", "사진", "vision", "visual", "image"),
-    "sc_cobot_physical_ai": ("로봇", "협동", "robot", "cobot", "pick"),
+    "sc_cobot_physical_ai": ("로봇", "협동", "robot", "robotics", "cobot", "pick"),
     "sc_predictive_maintenance": ("예지", "센서", "진동", "predictive", "sensor", "vibration"),
     "sc_llm_app_dev": ("챗봇", "LLM", "문서 검색", "chatbot", "RAG"),
 }
@@ -430,10 +492,7 @@ def stated_tasks(text: Any) -> list[str]:
 
 def _jobs_named_in(task: Any) -> list[str]:
     """The target jobs whose words the task holds, in ``TASK_WORDS`` order."""
-    lowered = str(task or "").lower()
-    return [
-        job for job, words in TASK_WORDS.items() if any(word.lower() in lowered for word in words)
-    ]
+    return [job for job, words in TASK_WORDS.items() if words_in(task, words)]
 
 
 def _job_of(task: str, named: list[str], used: set[str]) -> str:
@@ -451,10 +510,9 @@ def _job_of(task: str, named: list[str], used: set[str]) -> str:
 def _project_module(track: str, job: str, task: str, modules: Mapping[str, Module]) -> str | None:
     if track == "beginner":
         return BEGINNER_PROJECT
-    lowered = task.lower()
     for module_id, words in PROJECT_WORDS.items():
         module = modules.get(module_id)
-        if module and track in module.tracks and any(w.lower() in lowered for w in words):
+        if module and track in module.tracks and words_in(task, words):
             return module_id
     chosen = PROJECT_MODULES.get(track, {}).get(job) or FALLBACK_PROJECT.get(track)
     return chosen if chosen in modules and track in modules[chosen].tracks else None
