@@ -1,24 +1,115 @@
-"""Task words are read as words (issue 16): "routine" is no route, "wasted" holds no 'AS',
-"taxi" is no tax; a Korean word inside another one of another meaning (공정거래, 인사말) is
-not read either.
+"""The plan trains the firm's staff and reads task words as words (issue 16).
+
+Over many generated firms (every track, tasks of every kind of theme, some read by the model,
+some by their words), the dental clinic the lead met and the firms of issue 16:
+- no course for job seekers or career changers is planned for the firm's staff, nor listed
+  for next year;
+- a task word is a word: "routine" is no route, "wasted" holds no 'AS', "taxi" is no tax.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import date
 
+import numpy as np
 import pytest
-from test_roadmap import DATA
+from firms import NA_PRODUCTION, _firm, answers_at
+from issue_firms import ISSUE_FIRMS
+from test_roadmap import DATA, Q
 
+from diagnose.diagnosis.policy import Firm, track_for
+from diagnose.diagnosis.synthetic import synthetic_firm
+from diagnose.roadmap import themes as task_themes
 from diagnose.roadmap.planner import (
     PROJECT_WORDS,
     TASK_WORDS,
     _jobs_named_in,
     _project_module,
+    plan,
     words_in,
 )
 
+DAY = date(2026, 11, 22)
 MODULES = DATA.catalogue.by_id
+TASKS = [
+    ("예약 부도 환자를 미리 골라 확인 전화하기", [("customer_service", 0.8, False)]),
+    ("매장별 빵 판매량 예측", [("demand_forecasting", 0.8, False)]),
+    ("주간 보고서 자동 작성", [("reporting_automation", 0.8, True)]),
+    ("포장 라벨 인쇄 오류 검사", [("visual_inspection", 0.9, False)]),
+    ("프레스 설비 고장 예측과 외관 불량 검출",
+     [("predictive_maintenance", 0.8, False), ("visual_inspection", 0.7, False)]),
+    ("제품 소개글과 SNS 홍보물 작성", [("marketing_content", 0.8, False)]),
+    ("Automate the routine weekly report", None),
+    ("time wasted on meeting notes", None),
+    ("그거 좀 잘 되게 하기", []),
+]  # fmt: skip
+# The dental clinic the lead ran: a beginner, its office staff named, a customer-service task.
+DENTAL = _firm("미소가득치과", "daegu", "Q", 18, "1b_5b", 0.3, {
+    **NA_PRODUCTION,
+    "lead_ceo_understanding": "tried", "skill_exec_ai": "uses", "use_genai_office": "individual",
+    "skill_office_ai": "simple", "data_storage": "system", "data_systems": ["crm", "accounting"],
+    "use_area_customer": "considering", "train_ai_courses": ["none"],
+    "need_target_jobs": ["customer_service", "admin"], "need_urgent_group": "office",
+    "need_problem_clarity": "named",
+    "need_task": "예약해 놓고 오지 않을 환자를 미리 골라 전날 확인 전화를 하고, "
+                 "빈 시간에 대기 환자를 넣기",
+    "need_problem": "하루 4~5건씩 예약 부도가 나서 진료 의자가 비고, "
+                    "접수 직원이 그때그때 전화를 돌립니다",
+    "need_data_ready": "organised", "need_data_desc": "전자차트 프로그램의 예약·내원 기록 3년치",
+    "need_owner": "named_no_time", "need_trainees": "department",
+    "need_benefit": ["sales", "time_saving"], "need_release_hours": "4",
+    "need_equipment": ["none"], "need_urgency": "within_6_months",
+})  # fmt: skip
+
+
+def _generated(count: int = 135, seed: int = 1617):
+    rng = np.random.default_rng(seed)
+    for index in range(count):
+        firm = synthetic_firm(rng, Q)
+        answers = dict(firm.answers)
+        task, themes = TASKS[index % len(TASKS)]
+        answers["need_task"] = task
+        if answers.get("need_problem_clarity") in (None, "none"):
+            answers["need_problem_clarity"] = "named"
+        scored = Firm.of(Q, firm.profile, answers)
+        track = track_for(scored)
+        p = plan(scored.scores, track, answers, firm.profile, DATA, DAY, themes=themes)
+        yield pytest.param(p, answers, firm.profile, themes, id=f"generated-{index}")
+
+
+def _met():
+    """The dental clinic and the issue's firms, their tasks read by the task model."""
+    model = task_themes.current_model()
+    for name, firm in {"dental": DENTAL, **ISSUE_FIRMS}.items():
+        answers = answers_at(Q, firm["level"], firm["said"])
+        scored = Firm.of(Q, firm["profile"], answers)
+        reading = task_themes.read_task(model, answers)
+        themes = [(t.theme, t.confidence, t.confirmed) for t in reading.themes]
+        p = plan(scored.scores, track_for(scored), answers, firm["profile"], DATA, DAY, themes)
+        yield pytest.param(p, answers, firm["profile"], themes, id=name)
+
+
+CASES = [*_generated(), *_met()]
+
+
+# --- 3. courses for job seekers and career changers --------------------------------------------
+
+
+def test_the_labeller_course_is_declared_for_job_seekers_and_claims_no_polytech():
+    labeller = MODULES["polytech_ai_data_labeler"]
+    assert labeller.audience == "job_seekers"
+    assert "폴리텍" not in labeller.title.ko and "Polytech" not in labeller.title.en
+    assert labeller.funding != "polytech"
+
+
+@pytest.mark.parametrize(("p", "answers", "profile", "themes"), CASES)
+def test_no_job_seeker_course_in_any_plan(p, answers, profile, themes):
+    for_others = {m.id for m in DATA.catalogue.modules if m.audience != "staff"}
+    assert for_others, "the catalogue declares no course for job seekers"
+    assert not {m.module_id for m in p.modules} & for_others
+    assert not set(p.unplaced) & for_others, p.unplaced
+
 
 # --- 4. task words are words -----------------------------------------------------------------
 
@@ -85,3 +176,18 @@ def test_a_task_is_read_by_its_words_not_by_substrings(task, job, read):
 def test_a_project_is_not_chosen_by_a_word_inside_another(task, track, module):
     assert _project_module(track, "admin", task, MODULES) != module
     assert _project_module(track, "admin", "RAG 기반 사내 문서 챗봇", MODULES) == "sc_llm_app_dev"
+
+
+@pytest.mark.parametrize(("p", "answers", "profile", "themes"), CASES)
+def test_no_task_theme_from_a_substring(p, answers, profile, themes):
+    """A task read by its words is given a job its words name as words, or one the firm
+    named: never one a word inside another word names."""
+    if themes is not None:
+        return
+    named = answers.get("need_target_jobs") or []
+    for brief in p.briefs:
+        task = brief.task.lower()
+        if "routine" in task and "route" not in task:
+            assert brief.job != "purchasing_logistics" or brief.job in named, brief.task
+        if "wasted" in task:
+            assert brief.job != "customer_service" or brief.job in named, brief.task

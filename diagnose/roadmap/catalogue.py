@@ -122,6 +122,9 @@ class Module(_Frozen):
     # Modules teaching the same basics (the relation is symmetric): a person takes one of
     # them, and one taken stands for the others as a prerequisite.
     overlaps: tuple[str, ...] = ()
+    # Who the course is for: a firm's staff, or job seekers and people changing careers (the
+    # source offers it to them, not to a firm's employees); only the first is planned.
+    audience: Literal["staff", "job_seekers"] = "staff"
     # The summary said to a firm that makes no goods (KSIC sections other than A, B, C),
     # where the summary speaks of products, samples or defects.
     services_summary: Text | None = None

@@ -826,6 +826,8 @@ def plan(
         module = modules.get(module_id)
         if module is None or any(r[0].id == module_id for r in requested):
             continue
+        if module.audience != "staff":  # a course for job seekers trains no one of the firm
+            continue
         if module.plant_only and not plant:
             continue
         group = next((g for g in groups if g in module.job_groups), None)
@@ -838,6 +840,7 @@ def plan(
     for module in catalogue.modules:
         if (
             module.on_request
+            or module.audience != "staff"
             or module.id in FIRM_WIDE
             or track not in module.tracks
             or module.delivery not in mix
