@@ -1,7 +1,10 @@
-"""The plan trains the firm's staff and reads task words as words (issue 16).
+"""The plan never trains the same people twice on the same thing, and reads task words as words.
 
 Over many generated firms (every track, tasks of every kind of theme, some read by the model,
 some by their words), the dental clinic the lead met and the firms of issue 16:
+- no group takes two courses that teach the same basics (general and generative-AI basics
+  overlap, as the catalogue declares), and the one it takes fits its task's theme;
+- no group takes a basics course after its own first project;
 - no course for job seekers or career changers is planned for the firm's staff, nor listed
   for next year;
 - a task word is a word: "routine" is no route, "wasted" holds no 'AS', "taxi" is no tax.
@@ -32,6 +35,8 @@ from diagnose.roadmap.planner import (
 
 DAY = date(2026, 11, 22)
 MODULES = DATA.catalogue.by_id
+OVERLAP = DATA.catalogue.overlapping
+BASICS = DATA.catalogue.basics
 TASKS = [
     ("예약 부도 환자를 미리 골라 확인 전화하기", [("customer_service", 0.8, False)]),
     ("매장별 빵 판매량 예측", [("demand_forecasting", 0.8, False)]),
@@ -91,6 +96,94 @@ def _met():
 
 
 CASES = [*_generated(), *_met()]
+
+
+def _by_person(p) -> dict[tuple[str, str], list]:
+    """The modules each person takes: a group's common modules and its project lane's."""
+    found: dict[tuple[str, str], list] = {}
+    for m in p.modules:
+        found.setdefault((m.job_group, m.lane), []).append(m)
+    for (group, lane), taken in found.items():
+        if lane:
+            taken += found.get((group, ""), [])
+    return found
+
+
+# --- 1. basics: one a person, the one that fits, before the group's first project ---------
+
+
+def test_general_and_generative_ai_basics_are_declared_as_overlapping():
+    assert "genai_office_basics" in OVERLAP["ai_basics_all"]
+    assert "ai_basics_all" in OVERLAP["genai_office_basics"]
+    # basics are what the catalogue declares as such: the courses of the overlap relation
+    assert {"ai_basics_all", "genai_office_basics", "exec_ai_awareness"} <= BASICS
+    assert "ai_ethics_security" not in BASICS and "data_literacy_basics" not in BASICS
+
+
+def test_the_themes_a_basics_course_fits_are_task_themes():
+    known = set(task_themes.theme_specs())
+    for module in DATA.catalogue.modules:
+        assert set(module.fits_themes) <= known, (module.id, set(module.fits_themes) - known)
+    assert "customer_service" in MODULES["genai_office_basics"].fits_themes
+    assert "demand_forecasting" in MODULES["ai_basics_all"].fits_themes
+
+
+@pytest.mark.parametrize(("p", "answers", "profile", "themes"), CASES)
+def test_no_group_gets_two_overlapping_basics(p, answers, profile, themes):
+    for person, taken in _by_person(p).items():
+        ids = [m.module_id for m in taken]
+        for a in ids:
+            assert not OVERLAP[a] & set(ids), (person, a, OVERLAP[a] & set(ids))
+
+
+@pytest.mark.parametrize(("p", "answers", "profile", "themes"), CASES)
+def test_no_basics_after_the_same_groups_first_project(p, answers, profile, themes):
+    for person, taken in _by_person(p).items():
+        projects = [m.start_month for m in taken if m.brief is not None]
+        if not projects:
+            continue
+        late = [
+            (m.module_id, m.start_month)
+            for m in taken
+            if m.module_id in BASICS and m.brief is None and m.end_month > min(projects)
+        ]
+        assert not late, (person, min(projects), late)
+
+
+@pytest.mark.parametrize(("p", "answers", "profile", "themes"), CASES)
+def test_a_groups_basics_course_fits_its_tasks_theme(p, answers, profile, themes):
+    """Of overlapping basics courses, the one a group takes fits the task's theme whenever one
+    of them does (unless a module of the group needs the other one first)."""
+    task_themes_ = {b.theme for b in p.briefs if b.theme}
+    if not task_themes_:
+        return
+    needed = {(pre, m.job_group) for m in p.modules for pre in MODULES[m.module_id].prerequisites}
+
+    def fits(module_id: str) -> bool:
+        return bool(set(MODULES[module_id].fits_themes) & task_themes_)
+
+    for m in p.modules:
+        if m.module_id not in BASICS or (m.module_id, m.job_group) in needed or fits(m.module_id):
+            continue
+        better = [
+            o
+            for o in OVERLAP[m.module_id]
+            if fits(o) and m.job_group in MODULES[o].job_groups
+            and not MODULES[o].already_had(m.job_group, answers)
+            and (not MODULES[o].plant_only or profile.get("industry") in ("B", "C"))
+            and p.track in MODULES[o].tracks
+        ]  # fmt: skip
+        assert not better, (m.module_id, m.job_group, task_themes_, better)
+
+
+def test_the_dental_clinics_office_staff_get_one_basics_course_before_their_project():
+    (case,) = [c for c in CASES if c.id == "dental"]
+    p = case.values[0]
+    office = [(m.module_id, m.start_month) for m in p.modules if m.job_group == "office"]
+    project = next(m for m in p.modules if m.brief is not None)
+    basics = [(i, s) for i, s in office if i in BASICS]
+    assert basics == [("genai_office_basics", 0)], office
+    assert project.job_group == "office" and project.start_month >= 2
 
 
 # --- 3. courses for job seekers and career changers --------------------------------------------

@@ -859,6 +859,7 @@ def plan(
             value *= 1.0 - 0.2 * mix.index(module.delivery)
             candidates.append((value, module, group))
     candidates.sort(key=lambda c: (-c[0], c[1].level, c[1].id))
+    candidates = _fitting_basics(candidates, overlapping, {b.theme for b in briefs if b.theme})
 
     chosen, left_out = _select(
         [(m, g, b, v, True) for m, g, b, v in requested]
@@ -881,7 +882,14 @@ def plan(
         else {}
     )
     placed, unplaced = _schedule(
-        _in_order(chosen), modules, trainees, release, months, gap_of, lanes
+        _in_order(chosen, catalogue.basics),
+        modules,
+        trainees,
+        release,
+        months,
+        gap_of,
+        lanes,
+        catalogue.basics,
     )
     placed_ids = {m.module_id for m in placed}
     # Not "left for next year": a module planned after all, or one teaching what a planned
@@ -895,7 +903,7 @@ def plan(
         any(m.brief is not None for m in placed) or any(b.completed for b in briefs)
     ):
         placed = _with_coaching(placed, modules[COACHING], groups, trainees, release, months)
-    phases = _phases(placed, track, months, modules)
+    phases = _phases(placed, track, months, modules, catalogue.basics)
     return Plan(
         track=track,
         gaps=[(d, round(s, 1)) for d, s in gaps],
@@ -918,16 +926,35 @@ def plan(
     )
 
 
-def _in_order(chosen):
+def _fitting_basics(candidates, overlapping, themes: set[str]):
+    """Of overlapping basics courses a group could take, the ones that suit the task's themes
+    (``fits_themes``) where one does: general AI basics for a forecast, generative-AI basics
+    for customer service; with no theme, or none suiting, all stay (one is taken)."""
+    if not themes:
+        return candidates
+
+    def fits(module: Module) -> bool:
+        return bool(set(module.fits_themes) & themes)
+
+    fitting = {(m.id, g) for _v, m, g in candidates if fits(m)}
+    return [
+        (v, m, g)
+        for v, m, g in candidates
+        if fits(m) or not any((o, g) in fitting for o in overlapping.get(m.id, ()))
+    ]
+
+
+def _in_order(chosen, basics=frozenset()):
     """Prerequisites first; otherwise what the firm asked for (its task's project and the
-    preparation it needs) first, then the lower level first (awareness before practice),
-    then by value."""
+    preparation it needs) first, the basics its projects need before any of them (a second
+    project's basics do not wait for the first project), then the lower level first
+    (awareness before practice), then by value."""
     import heapq
 
     ids = {m.id for m, *_ in chosen}
     pending = {i: {p for p in item[0].prerequisites if p in ids} for i, item in enumerate(chosen)}
     done: set[str] = set()
-    ready = [_order_key(item, i) for i, item in enumerate(chosen) if not pending[i]]
+    ready = [_order_key(item, i, basics) for i, item in enumerate(chosen) if not pending[i]]
     heapq.heapify(ready)
     order, queued = [], {i for *_k, i in ready}
     while ready:
@@ -937,15 +964,16 @@ def _in_order(chosen):
         for j, item in enumerate(chosen):
             if j not in queued and pending[j] <= done:
                 queued.add(j)
-                heapq.heappush(ready, _order_key(item, j))
+                heapq.heappush(ready, _order_key(item, j, basics))
     return order
 
 
-def _order_key(item, index: int) -> tuple:
-    """What was asked for first, most valued first (the first task before the second);
-    then the rest by level, awareness before practice."""
-    module, _group, _brief, value, asked = item
-    return (not asked, -value if asked else module.level, index)
+def _order_key(item, index: int, basics=frozenset()) -> tuple:
+    """What was asked for first, its basics before the rest of it, most valued first (the
+    first task before the second); then the rest by level, awareness before practice."""
+    module, _group, brief, value, asked = item
+    basics_first = not (asked and brief is None and module.id in basics)
+    return (not asked, basics_first, -value if asked else module.level, index)
 
 
 def _with_coaching(placed, coaching: Module, groups, trainees, release: float, horizon: int):
@@ -1075,37 +1103,50 @@ def _select(
     return chosen, left_out
 
 
-def _schedule(chosen, modules, trainees, release: float, horizon: int, gap_of, lanes=None):
+def _free_start(taken, earliest: int, duration: int, latest_end: int) -> int | None:
+    """The first month from ``earliest`` at which ``duration`` months fit between the
+    ``(start, end)`` spans of ``taken`` and end by ``latest_end``; None if none do."""
+    for start in range(earliest, latest_end - duration + 1):
+        if all(start + duration <= a or start >= b for a, b in taken):
+            return start
+    return None
+
+
+def _schedule(
+    chosen, modules, trainees, release: float, horizon: int, gap_of, lanes=None, basics=()
+):
     """Each group's modules one after another, each after its prerequisites, taking as many
     months as its hours need at the firm's release hours. What would not end by the plan's
     end (or needs a module that does not) is reported, not hidden, and never scheduled past
-    it: a nine-month plan ends in its ninth month."""
+    it: a nine-month plan ends in its ninth month.
+
+    A basics course (``basics``) comes before its group's first project, in months the group
+    waits anyway (for the job analysis, for its data): after the project it would teach what
+    the project taught, and before it, it would hold the firm's own project back; it is then
+    left out, and so is what needs it."""
     free_from: dict[str, int] = {}  # the group's people, after everything placed so far
     common_end: dict[str, int] = {}  # the group, after its common modules
     lane_end: dict[tuple[str, str], int] = {}  # a project lane of the group
     ends: dict[str, int] = {}  # module id -> first month it is done (by any group)
+    spans: dict[str, list[tuple[int, int, str]]] = {}  # the group's months taken, by lane
+    first_project: dict[str, int] = {}  # the month the group's first project starts
     placed: list[PlannedModule] = []
     unplaced: list[str] = []
-    for module, group, brief, value, asked in chosen:
-        duration = max(1, math.ceil(module.hours / release))
-        lane = (lanes or {}).get(brief, "") if brief is not None else ""
-        after = (
-            max(common_end.get(group, 0), lane_end.get((group, lane), 0))
-            if lane
-            else free_from.get(group, 0)
-        )
-        start = max([after] + [ends[p] for p in module.prerequisites if p in ends])
-        if start + duration > horizon or any(
-            p in unplaced and p not in ends for p in module.prerequisites
-        ):
-            unplaced.append(module.id)
-            continue
-        people = trainees.get(group, 1)
+    dropped: set[tuple[str, str]] = set()
+    # what a project of the group needs first: placed before that project, whatever comes
+    # before it (a second project's basics may follow the first project)
+    for_a_project = {(p, g) for m, g, b, *_ in chosen if b is not None for p in m.prerequisites}
+
+    def taken(group: str, lane: str = "") -> list[tuple[int, int]]:
+        """The months the people of ``lane`` (the group's common modules: all) are busy."""
+        return [(a, b) for a, b, x in spans.get(group, []) if not lane or x in (lane, "")]
+
+    def place(module, group, brief, value, asked, start, duration, lane="") -> None:
         placed.append(
             PlannedModule(
                 module.id,
                 group,
-                people,
+                trainees.get(group, 1),
                 module.hours,
                 module.delivery,
                 module.funding,
@@ -1116,12 +1157,42 @@ def _schedule(chosen, modules, trainees, release: float, horizon: int, gap_of, l
                 lane,
             )
         )
+        end = start + duration
         if lane:
-            lane_end[(group, lane)] = start + duration
+            lane_end[(group, lane)] = end
         else:
-            common_end[group] = start + duration
-        free_from[group] = max(free_from.get(group, 0), start + duration)
-        ends[module.id] = min(ends.get(module.id, 10**6), start + duration)
+            common_end[group] = max(common_end.get(group, 0), end)
+        free_from[group] = max(free_from.get(group, 0), end)
+        spans.setdefault(group, []).append((start, end, lane))
+        ends[module.id] = min(ends.get(module.id, 10**6), end)
+        if brief is not None:
+            first_project[group] = min(first_project.get(group, 10**6), start)
+
+    for module, group, brief, value, asked in chosen:
+        duration = max(1, math.ceil(module.hours / release))
+        lane = (lanes or {}).get(brief, "") if brief is not None else ""
+        ready = max([0] + [ends[p] for p in module.prerequisites if p in ends])
+        waits_on_missing = any(
+            (p in unplaced and p not in ends) or (p, group) in dropped for p in module.prerequisites
+        )
+        if module.id in basics and brief is None and group in first_project:
+            start = _free_start(taken(group), ready, duration, first_project[group])
+            if start is not None and not waits_on_missing:
+                place(module, group, brief, value, asked, start, duration)
+                continue
+            if (module.id, group) not in for_a_project:
+                dropped.add((module.id, group))
+                continue
+        after = (
+            max(common_end.get(group, 0), lane_end.get((group, lane), 0))
+            if lane
+            else free_from.get(group, 0)
+        )
+        start = _free_start(taken(group, lane), max(after, ready), duration, horizon)
+        if start is None or waits_on_missing:
+            unplaced.append(module.id)
+            continue
+        place(module, group, brief, value, asked, start, duration, lane)
     placed_ids = {m.module_id for m in placed}
     unplaced = [m for m in dict.fromkeys(unplaced) if m not in placed_ids]
     return placed, unplaced
@@ -1135,10 +1206,13 @@ def phase_bounds(track: str, months: int) -> list[tuple[int, int]]:
     return [(0, third), (third, 2 * third), (2 * third, months)]
 
 
-def _phases(placed: list[PlannedModule], track: str, months: int, modules) -> list[Phase]:
+def _phases(
+    placed: list[PlannedModule], track: str, months: int, modules, basics=()
+) -> list[Phase]:
     """Modules into the phase they start in. An empty phase takes a module that nothing
     depends on from an earlier phase that keeps another, when its group is free by then:
-    moving it later never puts it before a prerequisite or over the release hours."""
+    moving it later never puts it before a prerequisite or over the release hours, nor a
+    basics course after its group's first project."""
     bounds = phase_bounds(track, months)
 
     def index_of(m: PlannedModule) -> int:
@@ -1166,15 +1240,15 @@ def _phases(placed: list[PlannedModule], track: str, months: int, modules) -> li
                 and x.job_group == m.job_group
                 and (not m.lane or x.lane in (m.lane, ""))
             ]
-            start = next(
-                (
-                    s
-                    for s in range(bounds[target][0], bounds[target][1])
-                    if s + m.months <= months and all(s + m.months <= a or s >= b for a, b in taken)
-                ),
-                None,
-            )
-            if start is None:
+            latest_end = months
+            if m.module_id in basics:  # before the group's first project
+                latest_end = min(
+                    [months]
+                    + [x.start_month for x in items if x.brief is not None
+                       and x.job_group == m.job_group]
+                )  # fmt: skip
+            start = _free_start(taken, bounds[target][0], m.months, latest_end)
+            if start is None or start >= bounds[target][1]:
                 continue
             items[items.index(m)] = replace(m, start_month=start)
             break
