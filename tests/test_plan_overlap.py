@@ -5,6 +5,7 @@ some by their words), the dental clinic the lead met and the firms of issue 16:
 - no group takes two courses that teach the same basics (general and generative-AI basics
   overlap, as the catalogue declares), and the one it takes fits its task's theme;
 - no group takes a basics course after its own first project;
+- the ethics and security course is one line of the plan, not one per group: the CEO's;
 - no course for job seekers or career changers is planned for the firm's staff, nor listed
   for next year;
 - a task word is a word: "routine" is no route, "wasted" holds no 'AS', "taxi" is no tax.
@@ -18,12 +19,14 @@ from datetime import date
 import numpy as np
 import pytest
 from firms import NA_PRODUCTION, _firm, answers_at
+from flask_babel import force_locale
 from issue_firms import ISSUE_FIRMS
 from test_roadmap import DATA, Q
 
 from diagnose.diagnosis.policy import Firm, track_for
 from diagnose.diagnosis.synthetic import synthetic_firm
 from diagnose.roadmap import themes as task_themes
+from diagnose.roadmap.catalogue import makes_goods
 from diagnose.roadmap.planner import (
     PROJECT_WORDS,
     TASK_WORDS,
@@ -32,11 +35,13 @@ from diagnose.roadmap.planner import (
     plan,
     words_in,
 )
+from diagnose.roadmap.report import _plan_view
 
 DAY = date(2026, 11, 22)
 MODULES = DATA.catalogue.by_id
 OVERLAP = DATA.catalogue.overlapping
 BASICS = DATA.catalogue.basics
+ETHICS = "ai_ethics_security"
 TASKS = [
     ("예약 부도 환자를 미리 골라 확인 전화하기", [("customer_service", 0.8, False)]),
     ("매장별 빵 판매량 예측", [("demand_forecasting", 0.8, False)]),
@@ -98,6 +103,21 @@ def _met():
 CASES = [*_generated(), *_met()]
 
 
+@pytest.fixture(scope="module")
+def app_context(tmp_path_factory):
+    from diagnose import create_app
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path_factory.mktemp("overlap") / "instance"),
+            "DEMO_DATA": False,
+        }
+    )
+    with app.test_request_context(), force_locale("ko"):
+        yield app
+
+
 def _by_person(p) -> dict[tuple[str, str], list]:
     """The modules each person takes: a group's common modules and its project lane's."""
     found: dict[tuple[str, str], list] = {}
@@ -117,7 +137,7 @@ def test_general_and_generative_ai_basics_are_declared_as_overlapping():
     assert "ai_basics_all" in OVERLAP["genai_office_basics"]
     # basics are what the catalogue declares as such: the courses of the overlap relation
     assert {"ai_basics_all", "genai_office_basics", "exec_ai_awareness"} <= BASICS
-    assert "ai_ethics_security" not in BASICS and "data_literacy_basics" not in BASICS
+    assert ETHICS not in BASICS and "data_literacy_basics" not in BASICS
 
 
 def test_the_themes_a_basics_course_fits_are_task_themes():
@@ -184,6 +204,24 @@ def test_the_dental_clinics_office_staff_get_one_basics_course_before_their_proj
     basics = [(i, s) for i, s in office if i in BASICS]
     assert basics == [("genai_office_basics", 0)], office
     assert project.job_group == "office" and project.start_month >= 2
+
+
+# --- 2. ethics and security: once in a plan -----------------------------------------------------
+
+
+@pytest.mark.parametrize(("p", "answers", "profile", "themes"), CASES)
+def test_an_ethics_module_appears_at_most_once(app_context, p, answers, profile, themes):
+    """One line of the plan, for one group: the CEO where the plan trains the executives (who
+    decide what may go into AI tools), else the group it was chosen for."""
+    ethics = [m for m in p.modules if m.module_id == ETHICS]
+    assert len(ethics) <= 1, [m.job_group for m in ethics]
+    if ethics and "executives" in p.job_groups:
+        assert ethics[0].job_group == "executives" or MODULES[ETHICS].already_had(
+            "executives", answers
+        )
+    view = _plan_view(p, DATA, Q, answers, "ko", int(profile["employees"]), makes_goods(profile))
+    rows = [r for ph in view["phases"] for r in ph["rows"] if r["id"] == ETHICS]
+    assert len(rows) <= 1, [r["who"] for r in rows]
 
 
 # --- 3. courses for job seekers and career changers --------------------------------------------

@@ -129,6 +129,8 @@ class Module(_Frozen):
     # Who the course is for: a firm's staff, or job seekers and people changing careers (the
     # source offers it to them, not to a firm's employees); only the first is planned.
     audience: Literal["staff", "job_seekers"] = "staff"
+    # Taken once in a plan, by the group that leads the firm's AI work: one line of the plan.
+    once: bool = False
     # The summary said to a firm that makes no goods (KSIC sections other than A, B, C),
     # where the summary speaks of products, samples or defects.
     services_summary: Text | None = None

@@ -881,6 +881,7 @@ def plan(
         if employees >= LANE_EMPLOYEES and len({(b.job_group, b.job) for b in briefs}) > 1
         else {}
     )
+    chosen = _once(chosen, groups, answers)
     placed, unplaced = _schedule(
         _in_order(chosen, catalogue.basics),
         modules,
@@ -942,6 +943,32 @@ def _fitting_basics(candidates, overlapping, themes: set[str]):
         for v, m, g in candidates
         if fits(m) or not any((o, g) in fitting for o in overlapping.get(m.id, ()))
     ]
+
+
+def _once(chosen, groups: list[str], answers):
+    """A module taken once in a plan (``once``: the ethics and security course) is taken by
+    one group: the one that leads the firm's AI work (the executives, who decide what may go
+    into AI tools and write the rules that follow it), when the module serves it and it does
+    not have it yet; else the group it was chosen for first."""
+    lead = _lead_group(groups)
+    kept: dict[str, tuple] = {}
+    for item in chosen:
+        module, group, brief, value, asked = item
+        if not module.once or brief is not None:
+            continue
+        if module.id not in kept:
+            eligible = lead in module.job_groups and not module.already_had(lead, answers)
+            kept[module.id] = (module, lead if eligible else group, None, value, asked)
+    out, seen = [], set()
+    for item in chosen:
+        module, _group, brief, *_rest = item
+        if module.id in kept and brief is None:
+            if module.id not in seen:
+                seen.add(module.id)
+                out.append(kept[module.id])
+            continue
+        out.append(item)
+    return out
 
 
 def _in_order(chosen, basics=frozenset()):
