@@ -120,8 +120,17 @@ class Module(_Frozen):
     # Only planned for a stated task, a piece of equipment or a use the firm named.
     on_request: bool = False
     # Modules teaching the same basics (the relation is symmetric): a person takes one of
-    # them, and one taken stands for the others as a prerequisite.
+    # them, and one taken stands for the others as a prerequisite. The courses of this
+    # relation are the catalogue's basics: a group takes them before its first project.
     overlaps: tuple[str, ...] = ()
+    # Task themes (``task_themes.yaml``) a basics course suits: of overlapping courses, a
+    # group takes one that suits its task's theme where there is one.
+    fits_themes: tuple[str, ...] = ()
+    # Who the course is for: a firm's staff, or job seekers and people changing careers (the
+    # source offers it to them, not to a firm's employees); only the first is planned.
+    audience: Literal["staff", "job_seekers"] = "staff"
+    # Taken once in a plan, by the group that leads the firm's AI work: one line of the plan.
+    once: bool = False
     # The summary said to a firm that makes no goods (KSIC sections other than A, B, C),
     # where the summary speaks of products, samples or defects.
     services_summary: Text | None = None
@@ -164,6 +173,11 @@ class Catalogue(_Frozen):
                     found[m.id].add(other)
                     found[other].add(m.id)
         return {k: frozenset(v) for k, v in found.items()}
+
+    @property
+    def basics(self) -> frozenset[str]:
+        """The basics courses: the modules that overlap another."""
+        return frozenset(k for k, v in self.overlapping.items() if v)
 
 
 class Specialisation(_Frozen):

@@ -21,6 +21,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from ..diagnosis.scoring import NOT_APPLICABLE
@@ -61,7 +62,10 @@ JOB_TO_GROUP = {
     "rnd": "engineers",
     "it_data": "engineers",
 }
-# Words in a stated task that say which job it belongs to (Korean and English).
+# Words in a stated task that say which job it belongs to (Korean and English). An English
+# word is read as a word with its endings ("route": routes, routed, routing; never "routine"),
+# a word in capitals as written ("AS", never the "as" of "wasted"); a Korean word anywhere
+# (particles and compounds attach to it), except inside the words of ``NOT_INSIDE``.
 TASK_WORDS = {
     "purchasing_logistics": (
         "배차",
@@ -76,16 +80,17 @@ TASK_WORDS = {
         "창고",
         "입출고",
         "dispatch",
-        "rout",
+        "route",
         "logistic",
         "freight",
         "deliver",
+        "delivery",
         "stock",
-        "inventor",
-        "purchas",
+        "inventory",
+        "purchase",
     ),
     "quality": ("검사", "불량", "품질", "외관", "비전", "inspect", "defect", "quality", "vision"),
-    "maintenance": ("설비", "고장", "보전", "정비", "예지", "maintenan", "breakdown"),
+    "maintenance": ("설비", "고장", "보전", "정비", "예지", "maintenance", "breakdown"),
     "admin": (
         "회계",
         "세무",
@@ -107,12 +112,69 @@ TASK_WORDS = {
         "filing",
     ),
     "sales_marketing": ("영업", "마케팅", "홍보", "광고", "제안서", "견적", "sales", "marketing"),
-    "customer_service": ("상담", "고객", "문의", "AS", "customer", "enquir", "after-sales"),
+    "customer_service": (
+        "상담",
+        "고객",
+        "문의",
+        "AS",
+        "customer",
+        "enquiry",
+        "enquire",
+        "after-sales",
+    ),
     "production": ("생산", "공정", "작업", "조립", "가공", "포장", "production", "process"),
     "planning": ("기획", "전략", "경영", "planning", "strategy"),
     "rnd": ("설계", "개발", "연구", "design", "r&d", "research"),
     "it_data": ("데이터", "시스템", "전산", "data", "system", "software"),
 }
+# Korean words that hold a task word but mean something else: fair trade is no process, a
+# greeting no personnel work, a cooperative no cobot, a business day no sales.
+NOT_INSIDE = {
+    "공정": ("공정거래", "공정성", "공정한", "공정하", "불공정"),
+    "인사": ("인사말", "인사드", "인사를 드"),
+    "협동": ("협동조합",),
+    "영업": ("영업일", "영업시간", "영업 시간"),
+}
+# The endings an English task word is read with (a word ending in e drops it before -ing and
+# -ion; one ending in y takes -ies); no other letters may follow or precede it.
+_ENDINGS = ("s", "es", "ed", "ing", "er", "ers", "or", "ors", "ion", "ions", "y", "ies")
+_NOT_LATIN_BEFORE, _NOT_LATIN_AFTER = r"(?<![A-Za-z0-9])", r"(?![A-Za-z0-9])"
+
+
+@lru_cache(maxsize=512)
+def _word_pattern(word: str) -> re.Pattern[str] | None:
+    """How one task word is found in a text; ``None`` for a Korean word (found as it is)."""
+    if not re.search(r"[A-Za-z]", word):
+        return None
+    if word.isupper():  # an abbreviation, as written: "AS", "LLM", "RAG" (and "LLMs")
+        return re.compile(_NOT_LATIN_BEFORE + re.escape(word) + "s?" + _NOT_LATIN_AFTER)
+    forms = [re.escape(word) + "(?:" + "|".join(_ENDINGS) + ")?"]
+    if word.endswith("e"):
+        forms.append(re.escape(word[:-1]) + "(?:ing|ion|ions)")
+    if word.endswith("y"):
+        forms.append(re.escape(word[:-1]) + "(?:ies|ied)")
+    return re.compile(
+        _NOT_LATIN_BEFORE + "(?:" + "|".join(forms) + ")" + _NOT_LATIN_AFTER, re.IGNORECASE
+    )
+
+
+def words_in(text: Any, words: tuple[str, ...]) -> bool:
+    """Whether ``text`` holds one of ``words`` as a word (see ``TASK_WORDS``)."""
+    text = str(text or "")
+    for word in words:
+        pattern = _word_pattern(word)
+        if pattern is not None:
+            if pattern.search(text):
+                return True
+            continue
+        plain = text
+        for other in NOT_INSIDE.get(word, ()):
+            plain = plain.replace(other, " ")
+        if word in plain:
+            return True
+    return False
+
+
 # The project module for a stated task, by track and job; words in the task can pick a
 # closer one (demand, vision, work instructions).
 PROJECT_MODULES = {
@@ -138,7 +200,7 @@ PROJECT_WORDS = {
     "pbl_demand_forecasting": ("수요", "예측", "forecast", "demand"),
     "pbl_field_work_instructions": ("작업표준", "안전교육", "표준서", "instruction", "safety"),
     "sc_vision_inspection": ("비전", "외관", "이미지", "사진", "vision", "visual", "image"),
-    "sc_cobot_physical_ai": ("로봇", "협동", "robot", "cobot", "pick"),
+    "sc_cobot_physical_ai": ("로봇", "협동", "robot", "robotics", "cobot", "pick"),
     "sc_predictive_maintenance": ("예지", "센서", "진동", "predictive", "sensor", "vibration"),
     "sc_llm_app_dev": ("챗봇", "LLM", "문서 검색", "chatbot", "RAG"),
 }
@@ -430,10 +492,7 @@ def stated_tasks(text: Any) -> list[str]:
 
 def _jobs_named_in(task: Any) -> list[str]:
     """The target jobs whose words the task holds, in ``TASK_WORDS`` order."""
-    lowered = str(task or "").lower()
-    return [
-        job for job, words in TASK_WORDS.items() if any(word.lower() in lowered for word in words)
-    ]
+    return [job for job, words in TASK_WORDS.items() if words_in(task, words)]
 
 
 def _job_of(task: str, named: list[str], used: set[str]) -> str:
@@ -451,10 +510,9 @@ def _job_of(task: str, named: list[str], used: set[str]) -> str:
 def _project_module(track: str, job: str, task: str, modules: Mapping[str, Module]) -> str | None:
     if track == "beginner":
         return BEGINNER_PROJECT
-    lowered = task.lower()
     for module_id, words in PROJECT_WORDS.items():
         module = modules.get(module_id)
-        if module and track in module.tracks and any(w.lower() in lowered for w in words):
+        if module and track in module.tracks and words_in(task, words):
             return module_id
     chosen = PROJECT_MODULES.get(track, {}).get(job) or FALLBACK_PROJECT.get(track)
     return chosen if chosen in modules and track in modules[chosen].tracks else None
@@ -768,6 +826,8 @@ def plan(
         module = modules.get(module_id)
         if module is None or any(r[0].id == module_id for r in requested):
             continue
+        if module.audience != "staff":  # a course for job seekers trains no one of the firm
+            continue
         if module.plant_only and not plant:
             continue
         group = next((g for g in groups if g in module.job_groups), None)
@@ -780,6 +840,7 @@ def plan(
     for module in catalogue.modules:
         if (
             module.on_request
+            or module.audience != "staff"
             or module.id in FIRM_WIDE
             or track not in module.tracks
             or module.delivery not in mix
@@ -798,6 +859,7 @@ def plan(
             value *= 1.0 - 0.2 * mix.index(module.delivery)
             candidates.append((value, module, group))
     candidates.sort(key=lambda c: (-c[0], c[1].level, c[1].id))
+    candidates = _fitting_basics(candidates, overlapping, {b.theme for b in briefs if b.theme})
 
     chosen, left_out = _select(
         [(m, g, b, v, True) for m, g, b, v in requested]
@@ -819,8 +881,16 @@ def plan(
         if employees >= LANE_EMPLOYEES and len({(b.job_group, b.job) for b in briefs}) > 1
         else {}
     )
+    chosen = _once(chosen, groups, answers)
     placed, unplaced = _schedule(
-        _in_order(chosen), modules, trainees, release, months, gap_of, lanes
+        _in_order(chosen, catalogue.basics),
+        modules,
+        trainees,
+        release,
+        months,
+        gap_of,
+        lanes,
+        catalogue.basics,
     )
     placed_ids = {m.module_id for m in placed}
     # Not "left for next year": a module planned after all, or one teaching what a planned
@@ -834,7 +904,7 @@ def plan(
         any(m.brief is not None for m in placed) or any(b.completed for b in briefs)
     ):
         placed = _with_coaching(placed, modules[COACHING], groups, trainees, release, months)
-    phases = _phases(placed, track, months, modules)
+    phases = _phases(placed, track, months, modules, catalogue.basics)
     return Plan(
         track=track,
         gaps=[(d, round(s, 1)) for d, s in gaps],
@@ -857,16 +927,61 @@ def plan(
     )
 
 
-def _in_order(chosen):
+def _fitting_basics(candidates, overlapping, themes: set[str]):
+    """Of overlapping basics courses a group could take, the ones that suit the task's themes
+    (``fits_themes``) where one does: general AI basics for a forecast, generative-AI basics
+    for customer service; with no theme, or none suiting, all stay (one is taken)."""
+    if not themes:
+        return candidates
+
+    def fits(module: Module) -> bool:
+        return bool(set(module.fits_themes) & themes)
+
+    fitting = {(m.id, g) for _v, m, g in candidates if fits(m)}
+    return [
+        (v, m, g)
+        for v, m, g in candidates
+        if fits(m) or not any((o, g) in fitting for o in overlapping.get(m.id, ()))
+    ]
+
+
+def _once(chosen, groups: list[str], answers):
+    """A module taken once in a plan (``once``: the ethics and security course) is taken by
+    one group: the one that leads the firm's AI work (the executives, who decide what may go
+    into AI tools and write the rules that follow it), when the module serves it and it does
+    not have it yet; else the group it was chosen for first."""
+    lead = _lead_group(groups)
+    kept: dict[str, tuple] = {}
+    for item in chosen:
+        module, group, brief, value, asked = item
+        if not module.once or brief is not None:
+            continue
+        if module.id not in kept:
+            eligible = lead in module.job_groups and not module.already_had(lead, answers)
+            kept[module.id] = (module, lead if eligible else group, None, value, asked)
+    out, seen = [], set()
+    for item in chosen:
+        module, _group, brief, *_rest = item
+        if module.id in kept and brief is None:
+            if module.id not in seen:
+                seen.add(module.id)
+                out.append(kept[module.id])
+            continue
+        out.append(item)
+    return out
+
+
+def _in_order(chosen, basics=frozenset()):
     """Prerequisites first; otherwise what the firm asked for (its task's project and the
-    preparation it needs) first, then the lower level first (awareness before practice),
-    then by value."""
+    preparation it needs) first, the basics its projects need before any of them (a second
+    project's basics do not wait for the first project), then the lower level first
+    (awareness before practice), then by value."""
     import heapq
 
     ids = {m.id for m, *_ in chosen}
     pending = {i: {p for p in item[0].prerequisites if p in ids} for i, item in enumerate(chosen)}
     done: set[str] = set()
-    ready = [_order_key(item, i) for i, item in enumerate(chosen) if not pending[i]]
+    ready = [_order_key(item, i, basics) for i, item in enumerate(chosen) if not pending[i]]
     heapq.heapify(ready)
     order, queued = [], {i for *_k, i in ready}
     while ready:
@@ -876,15 +991,16 @@ def _in_order(chosen):
         for j, item in enumerate(chosen):
             if j not in queued and pending[j] <= done:
                 queued.add(j)
-                heapq.heappush(ready, _order_key(item, j))
+                heapq.heappush(ready, _order_key(item, j, basics))
     return order
 
 
-def _order_key(item, index: int) -> tuple:
-    """What was asked for first, most valued first (the first task before the second);
-    then the rest by level, awareness before practice."""
-    module, _group, _brief, value, asked = item
-    return (not asked, -value if asked else module.level, index)
+def _order_key(item, index: int, basics=frozenset()) -> tuple:
+    """What was asked for first, its basics before the rest of it, most valued first (the
+    first task before the second); then the rest by level, awareness before practice."""
+    module, _group, brief, value, asked = item
+    basics_first = not (asked and brief is None and module.id in basics)
+    return (not asked, basics_first, -value if asked else module.level, index)
 
 
 def _with_coaching(placed, coaching: Module, groups, trainees, release: float, horizon: int):
@@ -1014,37 +1130,50 @@ def _select(
     return chosen, left_out
 
 
-def _schedule(chosen, modules, trainees, release: float, horizon: int, gap_of, lanes=None):
+def _free_start(taken, earliest: int, duration: int, latest_end: int) -> int | None:
+    """The first month from ``earliest`` at which ``duration`` months fit between the
+    ``(start, end)`` spans of ``taken`` and end by ``latest_end``; None if none do."""
+    for start in range(earliest, latest_end - duration + 1):
+        if all(start + duration <= a or start >= b for a, b in taken):
+            return start
+    return None
+
+
+def _schedule(
+    chosen, modules, trainees, release: float, horizon: int, gap_of, lanes=None, basics=()
+):
     """Each group's modules one after another, each after its prerequisites, taking as many
     months as its hours need at the firm's release hours. What would not end by the plan's
     end (or needs a module that does not) is reported, not hidden, and never scheduled past
-    it: a nine-month plan ends in its ninth month."""
+    it: a nine-month plan ends in its ninth month.
+
+    A basics course (``basics``) comes before its group's first project, in months the group
+    waits anyway (for the job analysis, for its data): after the project it would teach what
+    the project taught, and before it, it would hold the firm's own project back; it is then
+    left out, and so is what needs it."""
     free_from: dict[str, int] = {}  # the group's people, after everything placed so far
     common_end: dict[str, int] = {}  # the group, after its common modules
     lane_end: dict[tuple[str, str], int] = {}  # a project lane of the group
     ends: dict[str, int] = {}  # module id -> first month it is done (by any group)
+    spans: dict[str, list[tuple[int, int, str]]] = {}  # the group's months taken, by lane
+    first_project: dict[str, int] = {}  # the month the group's first project starts
     placed: list[PlannedModule] = []
     unplaced: list[str] = []
-    for module, group, brief, value, asked in chosen:
-        duration = max(1, math.ceil(module.hours / release))
-        lane = (lanes or {}).get(brief, "") if brief is not None else ""
-        after = (
-            max(common_end.get(group, 0), lane_end.get((group, lane), 0))
-            if lane
-            else free_from.get(group, 0)
-        )
-        start = max([after] + [ends[p] for p in module.prerequisites if p in ends])
-        if start + duration > horizon or any(
-            p in unplaced and p not in ends for p in module.prerequisites
-        ):
-            unplaced.append(module.id)
-            continue
-        people = trainees.get(group, 1)
+    dropped: set[tuple[str, str]] = set()
+    # what a project of the group needs first: placed before that project, whatever comes
+    # before it (a second project's basics may follow the first project)
+    for_a_project = {(p, g) for m, g, b, *_ in chosen if b is not None for p in m.prerequisites}
+
+    def taken(group: str, lane: str = "") -> list[tuple[int, int]]:
+        """The months the people of ``lane`` (the group's common modules: all) are busy."""
+        return [(a, b) for a, b, x in spans.get(group, []) if not lane or x in (lane, "")]
+
+    def place(module, group, brief, value, asked, start, duration, lane="") -> None:
         placed.append(
             PlannedModule(
                 module.id,
                 group,
-                people,
+                trainees.get(group, 1),
                 module.hours,
                 module.delivery,
                 module.funding,
@@ -1055,12 +1184,42 @@ def _schedule(chosen, modules, trainees, release: float, horizon: int, gap_of, l
                 lane,
             )
         )
+        end = start + duration
         if lane:
-            lane_end[(group, lane)] = start + duration
+            lane_end[(group, lane)] = end
         else:
-            common_end[group] = start + duration
-        free_from[group] = max(free_from.get(group, 0), start + duration)
-        ends[module.id] = min(ends.get(module.id, 10**6), start + duration)
+            common_end[group] = max(common_end.get(group, 0), end)
+        free_from[group] = max(free_from.get(group, 0), end)
+        spans.setdefault(group, []).append((start, end, lane))
+        ends[module.id] = min(ends.get(module.id, 10**6), end)
+        if brief is not None:
+            first_project[group] = min(first_project.get(group, 10**6), start)
+
+    for module, group, brief, value, asked in chosen:
+        duration = max(1, math.ceil(module.hours / release))
+        lane = (lanes or {}).get(brief, "") if brief is not None else ""
+        ready = max([0] + [ends[p] for p in module.prerequisites if p in ends])
+        waits_on_missing = any(
+            (p in unplaced and p not in ends) or (p, group) in dropped for p in module.prerequisites
+        )
+        if module.id in basics and brief is None and group in first_project:
+            start = _free_start(taken(group), ready, duration, first_project[group])
+            if start is not None and not waits_on_missing:
+                place(module, group, brief, value, asked, start, duration)
+                continue
+            if (module.id, group) not in for_a_project:
+                dropped.add((module.id, group))
+                continue
+        after = (
+            max(common_end.get(group, 0), lane_end.get((group, lane), 0))
+            if lane
+            else free_from.get(group, 0)
+        )
+        start = _free_start(taken(group, lane), max(after, ready), duration, horizon)
+        if start is None or waits_on_missing:
+            unplaced.append(module.id)
+            continue
+        place(module, group, brief, value, asked, start, duration, lane)
     placed_ids = {m.module_id for m in placed}
     unplaced = [m for m in dict.fromkeys(unplaced) if m not in placed_ids]
     return placed, unplaced
@@ -1074,10 +1233,13 @@ def phase_bounds(track: str, months: int) -> list[tuple[int, int]]:
     return [(0, third), (third, 2 * third), (2 * third, months)]
 
 
-def _phases(placed: list[PlannedModule], track: str, months: int, modules) -> list[Phase]:
+def _phases(
+    placed: list[PlannedModule], track: str, months: int, modules, basics=()
+) -> list[Phase]:
     """Modules into the phase they start in. An empty phase takes a module that nothing
     depends on from an earlier phase that keeps another, when its group is free by then:
-    moving it later never puts it before a prerequisite or over the release hours."""
+    moving it later never puts it before a prerequisite or over the release hours, nor a
+    basics course after its group's first project."""
     bounds = phase_bounds(track, months)
 
     def index_of(m: PlannedModule) -> int:
@@ -1105,15 +1267,15 @@ def _phases(placed: list[PlannedModule], track: str, months: int, modules) -> li
                 and x.job_group == m.job_group
                 and (not m.lane or x.lane in (m.lane, ""))
             ]
-            start = next(
-                (
-                    s
-                    for s in range(bounds[target][0], bounds[target][1])
-                    if s + m.months <= months and all(s + m.months <= a or s >= b for a, b in taken)
-                ),
-                None,
-            )
-            if start is None:
+            latest_end = months
+            if m.module_id in basics:  # before the group's first project
+                latest_end = min(
+                    [months]
+                    + [x.start_month for x in items if x.brief is not None
+                       and x.job_group == m.job_group]
+                )  # fmt: skip
+            start = _free_start(taken, bounds[target][0], m.months, latest_end)
+            if start is None or start >= bounds[target][1]:
                 continue
             items[items.index(m)] = replace(m, start_month=start)
             break
