@@ -336,8 +336,29 @@ def _build(case: Case) -> list[tuple[re.Pattern, Callable[[Case, Mapping[str, st
         for item_id in _names(g["tried"], ex.AI_USE_NAMES) if "tried" in g else ():
             _check(c.first(item_id) in TRYING, f"{item_id} is not tried")
 
+    def no_use_split(c: Case, g: Mapping[str, str]) -> None:
+        """Areas only being considered are named as such, never as tried, and every area
+        tried or considered is named in its own list."""
+        no_use(c, g)
+        tried = _names(g["tried"], ex.AI_USE_NAMES) if "tried" in g else []
+        considered = _names(g["considered"], ex.AI_USE_NAMES) if "considered" in g else []
+        for item_id in tried:
+            _check(c.first(item_id) in TRYING - {"considering"}, f"{item_id} called tried")
+        for item_id in considered:
+            _check(c.first(item_id) == "considering", f"{item_id} called considered")
+        named = set(tried) | set(considered)
+        for item_id in USE_ITEMS:
+            if c.first(item_id) in TRYING:
+                _check(item_id in named, f"{item_id} tried or considered but not named")
+
     add("No one uses AI at work beyond trying it.", no_use)
-    add("No one uses AI at work beyond trying it (tried: %(tried)s).", no_use)
+    add("No one uses AI at work beyond trying it (tried: %(tried)s).", no_use_split)
+    add(
+        "No one uses AI at work yet: a few people try it in %(tried)s, and it is being "
+        "considered for %(considered)s.",
+        no_use_split,
+    )
+    add("No one uses AI at work yet; it is being considered for %(considered)s.", no_use_split)
     add(
         "AI is in use at work beyond trying it: %(uses)s.",
         lambda c, g: [

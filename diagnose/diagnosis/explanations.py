@@ -275,6 +275,44 @@ OLD_LINE_CODES = {
 }
 
 
+def _no_use_text(detail: tuple | list, answers: Mapping[str, Any] | None) -> str:
+    """No AI at work: the areas where it is only being considered are not called "tried".
+
+    An area answered "considering" (a vendor consulted, an idea weighed) is named as being
+    considered; an item some staff try on their own ("individual") as tried. Without the
+    answers (an old record) the two stay in one list, named for what both share."""
+    if not detail:
+        return _("No one uses AI at work beyond trying it.")
+    if answers is None:
+        return _(
+            "No one uses AI at work beyond trying it (tried or considered: %(items)s).",
+            items=_names(detail, AI_USE_NAMES),
+        )
+
+    def first(item_id: str) -> Any:
+        value = answers.get(item_id)
+        return value[0] if isinstance(value, list | tuple) and value else value
+
+    considered = [i for i in detail if first(i) == "considering"]
+    tried = [i for i in detail if i not in considered]
+    if considered and tried:
+        return _(
+            "No one uses AI at work yet: a few people try it in %(tried)s, and it is being "
+            "considered for %(considered)s.",
+            tried=_names(tried, AI_USE_NAMES),
+            considered=_names(considered, AI_USE_NAMES),
+        )
+    if considered:
+        return _(
+            "No one uses AI at work yet; it is being considered for %(considered)s.",
+            considered=_names(considered, AI_USE_NAMES),
+        )
+    return _(
+        "No one uses AI at work beyond trying it (tried: %(tried)s).",
+        tried=_names(tried, AI_USE_NAMES),
+    )
+
+
 def finding_text(finding: Mapping[str, Any], answers: Mapping[str, Any] | None = None) -> str:
     """One finding of the scorecard as a plain sentence."""
     code = finding["code"]
@@ -288,14 +326,7 @@ def finding_text(finding: Mapping[str, Any], answers: Mapping[str, Any] | None =
         task = task[:59].rstrip() + "…"
     texts = {
         "no_ai_use": lambda: _("No one uses AI at work beyond trying it."),
-        "ai_use_none": lambda: (
-            _(
-                "No one uses AI at work beyond trying it (tried: %(tried)s).",
-                tried=_names(detail, AI_USE_NAMES),
-            )
-            if detail
-            else _("No one uses AI at work beyond trying it.")
-        ),
+        "ai_use_none": lambda: _no_use_text(detail, answers),
         "ai_in_use": lambda: _(
             "AI is in use at work beyond trying it: %(uses)s.", uses=_names(detail, AI_USE_NAMES)
         ),
