@@ -11,6 +11,8 @@ Prints, from one run on this machine:
   Korean and English: pages, KB, the emptiest page's fill (the last page aside), warm p50
   and p90 over repeated renders in the render child the app uses, and Chromium (kept
   running, driven by Playwright) printing the same HTML, with the ratio;
+- each engine's floor, the same stylesheet on a one-paragraph page, and the ratio of what
+  the reports cost above it (what the content costs each engine);
 - the CPU time the render child spends on each report (user + system, from /proc: what the
   report costs, whatever else the machine runs), p50 per report and the median over them;
 - the task-theme model's cold load (a new process reading one task: the shipped arrays and
@@ -240,13 +242,22 @@ def main() -> None:
         path.write_bytes(pdf)
         pages, emptiest = _fill(path)
         rows.append((label, lang, html, sorted(times), len(pdf), pages, emptiest, cpus))
+    # The engines' floor: the same stylesheet on a one-paragraph page (what each pays whatever
+    # the report says), to read the ratio above it.
+    floor_html = reports[0][2].split("<body", 1)[0] + "<body><p>가 A 1</p></body></html>"
+    sandbox.render(floor_html)
+    floor_times = []
+    for _ in range(REPEAT):
+        t = time.perf_counter()
+        sandbox.render(floor_html)
+        floor_times.append(time.perf_counter() - t)
     peak = [
         line.split()[1]
         for line in Path(f"/proc/{sandbox.pid}/status").read_text().splitlines()
         if line.startswith("VmHWM")
     ][0]
     sandbox.close()
-    chrome = chromium([r[2] for r in rows])
+    *chrome, chrome_floor = chromium([r[2] for r in rows] + [floor_html])
 
     with app.test_request_context():
         from diagnose.records.assessments import assessment_record
@@ -299,6 +310,16 @@ def main() -> None:
         )
     print(f"\nratio WeasyPrint (render child) / Chromium, median over the reports: "
           f"{statistics.median(ratios):.2f} (target <= 2.0)")  # fmt: skip
+    floor_w, floor_c = statistics.median(floor_times), statistics.median(chrome_floor)
+    above = statistics.median(
+        (statistics.median(r[3]) - floor_w) / (statistics.median(c) - floor_c)
+        for r, c in zip(rows, chrome, strict=True)
+    )
+    print(
+        f"a one-paragraph page with the same stylesheet: WeasyPrint {floor_w:.3f} s, Chromium "
+        f"{floor_c:.3f} s; above that floor, the reports cost WeasyPrint {above:.1f} x what they "
+        "cost Chromium (median)"
+    )
     print(
         f"render child CPU per report (user + system), median over the reports: "
         f"{statistics.median(cpu_each):.3f} s (target <= 0.3)"
