@@ -269,6 +269,17 @@ def _labels(item_id: str) -> list[str]:
     return [o.label.ko for o in Q.item(item_id).options]
 
 
+# the options of a single choice are sentences of the questionnaire; a multiple choice names
+# things (a system, a course), which a step may name too
+LABELS = [
+    o.label.ko
+    for i in Q.items()
+    if i.is_scored and i.type == "single"
+    for o in i.options
+    if len(o.label.ko) > 4  # not "없다"
+]
+
+
 def test_steps_toward_the_next_track_are_sentences_not_option_labels(app_context):
     from diagnose.roadmap.report import way_forward_steps
 
@@ -286,7 +297,9 @@ def test_steps_toward_the_next_track_are_sentences_not_option_labels(app_context
         assert len(steps) == len(words["ceo_steps"])
         for step in steps:
             checked += 1
-            assert "‘" not in step and "’" not in step, step  # no quoted option label
+            said = re.sub(r" \(이것 하나만으로도 ‘[^’]+’ 트랙\)$", "", step)
+            assert "‘" not in said and "’" not in said, step  # no quoted option label
+            assert not any(label in said for label in LABELS), step
     assert checked >= 40
 
 
@@ -306,6 +319,10 @@ def test_every_option_a_step_can_reach_has_its_phrase(app_context):
                 said = phrases["options"][item.id][option.value]
                 assert said["ko"] and said["en"], (item.id, option.value)
                 assert said["ko"] != option.label.ko, (item.id, option.value)
+    # each step says which answer it changes: no two items share a phrase
+    for lang in ("ko", "en"):
+        said = [o[lang] for options in phrases["options"].values() for o in options.values()]
+        assert len(said) == len(set(said)), [p for p in said if said.count(p) > 1][:3]
 
 
 def test_a_briefs_data_answer_is_a_sentence_without_a_factorys_example(planned):
