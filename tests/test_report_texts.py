@@ -125,9 +125,15 @@ def test_a_beginners_first_step_names_the_plans_first_actions(planned):
         # who is named is who takes those actions: the CEO only where the CEO takes one
         if "대표" in first:
             assert any("대표" in a["who"] for a in starting), (index, first)
+        # the summary's verdict promises a session for the CEO only where the plan holds one
+        verdict = _text(render_html("_summary.html", _summary_context(view, track), "ko"))
+        verdict = verdict.split("먼저 할 일 세 가지", 1)[0]
         ceo_courses = [m.module_id for m in p.modules if m.job_group == "executives"]
         if "exec_ai_awareness" not in ceo_courses:
             without_ceo_awareness += 1
+            assert "대표 대상 짧은 교육" not in verdict, (index, ceo_courses)
+        else:
+            assert "대표 대상 짧은 교육" in verdict, index
         # no named task, no "the person who tries AI on your task"
         if not any(
             r["tasks"] for r in view["first"] + [r for ph in view["phases"] for r in ph["rows"]]
@@ -174,9 +180,9 @@ def test_no_task_line_repeats_a_title_that_quotes_the_whole_task(planned):
     assert whole and shortened
 
 
-def _summary_context(view) -> dict:
+def _summary_context(view, track: str = "ax") -> dict:
     return {
-        "track": "ax",
+        "track": track,
         "track_label": "",
         "plan": view,
         "job_analysis_first": False,
@@ -401,3 +407,4 @@ def test_the_clinic_and_the_bakery_read_true(two_reports, name):
     else:
         # the CEO's only course is on ethics: the first step says so, no "CEO session"
         assert "대표의 ‘AI 윤리와 정보보안’" in text
+        assert "대표 대상 짧은 교육" not in text

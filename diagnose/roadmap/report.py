@@ -29,6 +29,7 @@ from .catalogue import RoadmapData, makes_goods, prerequisites_of
 from .charts import radar_svg
 from .pdf import TEMPLATES, svg
 from .planner import (
+    CEO_AWARENESS,
     COACHING,
     DATA_PREPARATION,
     FIRM_WIDE,
@@ -373,7 +374,7 @@ def ax_needs_text(answers: dict[str, Any]) -> str:
             "department": _("the department chosen, not yet the people"),
         },
         "need_budget_commit": {"free_only": _("only free training possible")},
-    }  # fmt: skip
+    }
     found = [said[answers[i]] for i, said in gaps.items() if answers.get(i) in said]
     hours = answers.get("need_release_hours")
     if _number(hours) == 0:
@@ -754,6 +755,10 @@ def _plan_view(
         "first": first,
         "first_step": first_step,
         "has_project": any(r["tasks"] for r in rows),
+        # the summary speaks of a session for the CEO only where the plan holds one
+        "ceo_session": any(
+            m.module_id == CEO_AWARENESS and m.job_group == "executives" for m in roadmap.modules
+        ),
         "rediagnose": month_label(month_date(start, roadmap.rediagnose_month), lang),
         "plan_end": month_label(month_date(start, roadmap.months - 1), lang),
         "unplaced": [modules[m].title.get(lang) for m in roadmap.unplaced],
@@ -862,7 +867,7 @@ def first_actions(rows: list[dict[str, Any]], first_phase_end: int) -> list[dict
 
 def first_step_text(first: list[dict[str, Any]], lang: str) -> str:
     """What to do this month, from the plan's first actions: the ones that start first, each
-    with who takes it ("대표: ‘경영자를 위한 AI 이해’"), never a course the plan does not hold."""
+    with who takes it ("대표의 ‘경영자를 위한 AI 이해’"), never a course the plan does not hold."""
     if not first:
         return ""
     month = min(a["start_month"] for a in first)
