@@ -299,8 +299,13 @@ def test_steps_toward_the_next_track_are_sentences_not_option_labels(app_context
         words = explain(prediction, Q, firm.scores, "ko", firm.answers)
         if not words["ceo_steps"]:
             continue
-        steps = way_forward_steps(prediction, Q, "ko", words["ceo_steps"])
-        assert len(steps) == len(words["ceo_steps"])
+        steps = way_forward_steps(prediction, Q, "ko", words)
+        if prediction.sensitivity:
+            assert len(steps) == len(words["ceo_steps"])
+        else:  # the head counts the steps ("these 4 … together"): all of them are listed
+            assert len(steps) == len(prediction.counterfactual.changes)
+            counted = re.search(r"다음 (\d+)가지", words["counterfactual_head"])
+            assert not counted or int(counted.group(1)) == len(steps)
         for step in steps:
             checked += 1
             said = re.sub(r" \(이것 하나만으로도 ‘[^’]+’ 트랙\)$", "", step)
@@ -401,6 +406,10 @@ def test_the_clinic_and_the_bakery_read_true(two_reports, name):
     assert "‘사" not in way_forward and "’ " not in way_forward.split("트랙", 1)[-1]
     ax = re.search(r"직무별 AX 수요 \d+ 5단계 중 \d단계\. (\S+)", text)
     assert ax and ax.group(1) != "판단", "the AX needs area has no sentence"
+    counted = re.search(r"다음 (\d+)가지가 한 단계씩", way_forward)
+    if counted:  # as many steps listed as the head counts
+        listed = way_forward.split("트랙이 됩니다:", 1)[1]
+        assert len(re.findall(r"기(?: \(|\s|$)", listed)) == int(counted.group(1)), listed
     assert "결과(양품·불량" not in text
     if name == "bakery":
         assert "남거나 폐기하는 물량(전후 비교); 품절 횟수와 매출(전후 비교)" in text

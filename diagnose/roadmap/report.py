@@ -276,8 +276,7 @@ def report_values(
             "way_forward": {
                 "head": words["counterfactual_head"],
                 "steps": [
-                    clip(s, 240)
-                    for s in way_forward_steps(prediction, questionnaire, lang, words["ceo_steps"])
+                    clip(s, 240) for s in way_forward_steps(prediction, questionnaire, lang, words)
                 ],
             }
             if track == prediction.track == "beginner" and words["counterfactual_steps"]
@@ -430,15 +429,19 @@ def step_text(questionnaire, item_id: str, before: Any, after: Any, lang: str) -
     return phrase.get(lang) if phrase else None
 
 
-def way_forward_steps(prediction, questionnaire, lang: str, said: list[str]) -> list[str]:
+def way_forward_steps(prediction, questionnaire, lang: str, words: dict[str, Any]) -> list[str]:
     """The summary's steps toward the next track, each a step to take in plain words (the
-    scorecard's own lines, which quote the questionnaire's options, where there is none)."""
+    scorecard's own lines, which quote the questionnaire's options, where there is none):
+    the first few answers that alone change the track, or every step of the few a head such
+    as "these 4 one-step changes together" counts."""
     if prediction.sensitivity:
         changes = [(s["item"], s["before"], s["after"], s["track"]) for s in prediction.sensitivity]
+        said = words["ceo_steps"]
     elif prediction.counterfactual is not None:
         changes = [(c.item, c.before, c.after, "") for c in prediction.counterfactual.changes]
+        said = words["counterfactual_steps"]
     else:
-        changes = []
+        changes, said = [], []
     steps = []
     for (item_id, before, after, track), line in zip(changes, said, strict=False):
         text = step_text(questionnaire, item_id, before, after, lang)
