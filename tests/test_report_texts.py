@@ -268,6 +268,41 @@ def test_the_ax_needs_area_always_says_what_its_level_means(app_context):
             assert "참여 인원을 정하면" not in text, index
 
 
+DATA_CLAIMS = {
+    "주로 종이에 남깁니다": ("data_storage", {"paper"}),
+    "자기 엑셀 파일로": ("data_storage", {"personal_files"}),
+    "공유 폴더의 파일로": ("data_storage", {"shared_files"}),
+    "업무 시스템에 입력합니다": ("data_storage", {"system"}),
+    "연동된 시스템에": ("data_storage", {"integrated"}),
+    "업무 시스템 없음": ("data_systems", {"none"}),
+    "전산 기록이 1년이 안 됨": ("data_history", {"under_1_year"}),
+    "보안 규정 없음": ("data_security", {"none"}),
+    "전산을 맡은 사람 없음": ("data_it_staff", {"none"}),
+}
+
+
+def test_the_data_area_says_what_its_level_means_where_the_levels_line_does_not_hold(
+    app_context,
+):
+    """The data area's level line is left out where the answers contradict it (a clinic with
+    its records in a system is not "scattered"); the area then says what its answers do."""
+    replaced = 0
+    for index, firm, profile, answers, _themes in FIRMS:
+        score = firm.scores.get("data_infra")
+        if score is None:
+            continue
+        level, goods = level_for(score), makes_goods(profile)
+        text = _level_text(DATA, "data_infra", level, answers, "ko", goods)
+        assert text, (index, level, answers.get("data_storage"))
+        if DATA.levels.text_for("data_infra", level, answers, goods) is None:
+            replaced += 1
+        for claim, (item, values) in DATA_CLAIMS.items():
+            if claim in text:
+                given = answers.get(item)
+                assert set(given if isinstance(given, list) else [given]) & values, (index, claim)
+    assert replaced
+
+
 # --- 5. sentences, not the questionnaire's option labels ----------------------------------------
 
 
@@ -404,6 +439,8 @@ def test_the_clinic_and_the_bakery_read_true(two_reports, name):
     head, _sep, rest = text.partition("다음 단계로 가려면:")
     way_forward = rest.split("AI 준비도", 1)[0]
     assert "‘사" not in way_forward and "’ " not in way_forward.split("트랙", 1)[-1]
+    data = re.search(r"데이터·디지털 인프라 \d+ 5단계 중 \d단계\. (\S+)", text)
+    assert data and data.group(1) != "업무의", "the data area has no sentence"
     ax = re.search(r"직무별 AX 수요 \d+ 5단계 중 \d단계\. (\S+)", text)
     assert ax and ax.group(1) != "판단", "the AX needs area has no sentence"
     counted = re.search(r"다음 (\d+)가지가 한 단계씩", way_forward)

@@ -333,9 +333,53 @@ def _level_text(
     text = data.levels.text_for(dimension, level or 0, answers, goods)
     if text:
         return text.get(lang)
+    # the level's line would contradict the answers: say what the answers of the area do
     if dimension == "job_ax_needs" and level:
-        return ax_needs_text(answers)  # the level's line would contradict the answers
+        return ax_needs_text(answers)
+    if dimension == "data_infra" and level:
+        return data_infra_text(answers)
     return ""
+
+
+def data_infra_text(answers: dict[str, Any]) -> str:
+    """What the data and digital base score says, from the answers it is made of: where the
+    core records are kept, then what is still missing (the weakest answers of the area)."""
+    head = {
+        "paper": _("Core records are kept mostly on paper."),
+        "personal_files": _("Core records are kept in each person's own spreadsheets."),
+        "shared_files": _("Core records are kept together in shared files."),
+        "system": _("Core records are entered into business systems."),
+        "integrated": _("Core records are in linked systems, viewable in one place."),
+    }.get(answers.get("data_storage"), "")
+    gaps = {
+        "data_systems": {"none": _("no business systems")},
+        "data_history": {
+            "none": _("almost no records kept electronically"),
+            "under_1_year": _("less than a year of electronic records"),
+        },
+        "data_quality": {
+            "unreliable": _("figures that differ with no way to tell which is right"),
+            "person_dependent": _("figures one person must tidy before they can be trusted"),
+        },
+        "data_collection": {
+            "none": _("field data not recorded"),
+            "paper_then_typed": _("field data typed in from paper"),
+        },
+        "data_security": {
+            "none": _("no security rules"),
+            "verbal": _("security rules given only by word of mouth"),
+        },
+        "data_it_staff": {"none": _("no one looking after IT")},
+    }
+    found = []
+    for item, said in gaps.items():
+        given = answers.get(item)
+        values = given if isinstance(given, list) else [given]
+        found += [said[v] for v in values if v in said]
+    if not found:
+        return head
+    missing = _("Still missing: %(list)s.", list=", ".join(found))
+    return f"{head} {missing}" if head else missing
 
 
 def ax_needs_text(answers: dict[str, Any]) -> str:
