@@ -11,9 +11,11 @@ import logging
 import math
 import re
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 import sqlite_utils
+import yaml
 from babel.dates import format_date, format_interval, format_skeleton
 from babel.numbers import format_currency, format_decimal, format_percent
 from flask_babel import force_locale
@@ -25,8 +27,9 @@ from ..profile import employees_of
 from ..templating import KST
 from .catalogue import RoadmapData, makes_goods, prerequisites_of
 from .charts import radar_svg
-from .pdf import svg
+from .pdf import TEMPLATES, svg
 from .planner import (
+    CEO_AWARENESS,
     COACHING,
     DATA_PREPARATION,
     FIRM_WIDE,
@@ -126,15 +129,56 @@ def DELIVERY_NAMES() -> dict[str, str]:  # noqa: N802
 
 
 def BENEFIT_MEASURES() -> dict[str, str]:  # noqa: N802
+    """The measure of each benefit a firm may name, for any task: it names nothing a firm
+    might not have (no enquiries, no written standard; defects only where goods are made)."""
     return {
         "time_saving": _("hours the task takes, before and after"),
-        "quality": _("defect rate, before and after"),
+        "quality": _("errors and rework, before and after"),
         "cost": _("cost of the task per month, before and after"),
-        "sales": _("enquiries and sales, before and after"),
+        "sales": _("sales, before and after"),
         "safety": _("incidents and near misses, before and after"),
-        "skill_transfer": _("staff who can do the task from the written standard"),
+        "skill_transfer": _("staff who can do the task without the expert, before and after"),
         "labour_shortage": _("work handled without extra staff"),
     }
+
+
+def THEME_MEASURES() -> dict[tuple[str, str], str]:  # noqa: N802
+    """The measure of a benefit on a task of a theme, where the theme says what to count (a
+    forecast's waste and sell-outs, an inspection's missed defects)."""
+    return {
+        ("demand_forecasting", "cost"): _("stock left over or thrown away, before and after"),
+        ("demand_forecasting", "sales"): _("times sold out, and sales, before and after"),
+        ("demand_forecasting", "quality"): _("how far forecasts miss, before and after"),
+        ("demand_forecasting", "time_saving"): _(
+            "hours spent setting quantities, before and after"
+        ),
+        ("predictive_maintenance", "cost"): _("repair costs and hours stopped, before and after"),
+        ("predictive_maintenance", "time_saving"): _("hours stopped, before and after"),
+        ("visual_inspection", "quality"): _("defects found and missed, before and after"),
+        ("visual_inspection", "time_saving"): _("hours of inspection, before and after"),
+        ("process_quality_analytics", "quality"): _("defect rate, before and after"),
+        ("customer_service", "sales"): _("enquiries, bookings and sales, before and after"),
+        ("customer_service", "time_saving"): _("time per enquiry or booking, before and after"),
+        ("marketing_content", "sales"): _("enquiries and sales, before and after"),
+        ("marketing_content", "time_saving"): _("hours per piece of content, before and after"),
+        ("genai_writing", "quality"): _("errors found in the documents, before and after"),
+        ("document_processing", "quality"): _("errors found in the documents, before and after"),
+        ("reporting_automation", "quality"): _("errors found in the reports, before and after"),
+        ("dispatch_scheduling", "cost"): _(
+            "empty runs or idle hours and their cost, before and after"
+        ),
+    }
+
+
+def benefit_measures(theme: str | None, benefits: list[str], goods: bool) -> list[str]:
+    """How a task's success is measured: by its theme where the theme says what to count,
+    else by the benefit the firm named (a firm that makes goods counts defects)."""
+    general = BENEFIT_MEASURES()
+    if goods:
+        general["quality"] = _("defect rate, before and after")
+    themed = THEME_MEASURES()
+    measures = [themed.get((theme or "", b)) or general[b] for b in benefits if b in general]
+    return list(dict.fromkeys(measures))
 
 
 def OWNER_TEXT() -> dict[str, str]:  # noqa: N802
@@ -231,7 +275,9 @@ def report_values(
             # few steps do not reach it, those that go furthest), on the model's track only.
             "way_forward": {
                 "head": words["counterfactual_head"],
-                "steps": [clip(s, 240) for s in words["ceo_steps"]],
+                "steps": [
+                    clip(s, 240) for s in way_forward_steps(prediction, questionnaire, lang, words)
+                ],
             }
             if track == prediction.track == "beginner" and words["counterfactual_steps"]
             else None,
@@ -285,7 +331,168 @@ def _level_text(
     data: RoadmapData, dimension: str, level: int | None, answers, lang: str, goods: bool
 ) -> str:
     text = data.levels.text_for(dimension, level or 0, answers, goods)
-    return text.get(lang) if text else ""
+    if text:
+        return text.get(lang)
+    # the level's line would contradict the answers: say what the answers of the area do
+    if dimension == "job_ax_needs" and level:
+        return ax_needs_text(answers)
+    if dimension == "data_infra" and level:
+        return data_infra_text(answers)
+    return ""
+
+
+def data_infra_text(answers: dict[str, Any]) -> str:
+    """What the data and digital base score says, from the answers it is made of: where the
+    core records are kept, then what is still missing (the weakest answers of the area)."""
+    head = {
+        "paper": _("Core records are kept mostly on paper."),
+        "personal_files": _("Core records are kept in each person's own spreadsheets."),
+        "shared_files": _("Core records are kept together in shared files."),
+        "system": _("Core records are entered into business systems."),
+        "integrated": _("Core records are in linked systems, viewable in one place."),
+    }.get(answers.get("data_storage"), "")
+    gaps = {
+        "data_systems": {"none": _("no business systems")},
+        "data_history": {
+            "none": _("almost no records kept electronically"),
+            "under_1_year": _("less than a year of electronic records"),
+        },
+        "data_quality": {
+            "unreliable": _("figures that differ with no way to tell which is right"),
+            "person_dependent": _("figures one person must tidy before they can be trusted"),
+        },
+        "data_collection": {
+            "none": _("field data not recorded"),
+            "paper_then_typed": _("field data typed in from paper"),
+        },
+        "data_security": {
+            "none": _("no security rules"),
+            "verbal": _("security rules given only by word of mouth"),
+        },
+        "data_it_staff": {"none": _("no one looking after IT")},
+    }
+    found = []
+    for item, said in gaps.items():
+        given = answers.get(item)
+        values = given if isinstance(given, list) else [given]
+        found += [said[v] for v in values if v in said]
+    if not found:
+        return head
+    missing = _("Still missing: %(list)s.", list=", ".join(found))
+    return f"{head} {missing}" if head else missing
+
+
+def ax_needs_text(answers: dict[str, Any]) -> str:
+    """What the job-level AX needs score says, from the answers it is made of: how far the
+    task is stated, then what is still open before a project (its data, owner, team, hours,
+    money); where nothing is, that a project can start."""
+    task = str(answers.get("need_task") or "").strip()
+    clarity = answers.get("need_problem_clarity")
+    if clarity == "scoped":
+        head = _("A written brief sets out the task, a target, an owner and the data.")
+    elif clarity == "quantified":
+        head = _("The task for AI is named and its problem put in numbers.")
+    elif clarity == "named":
+        head = _("The task for AI and its problem are named.")
+    elif task:
+        head = _("A task for AI is named, but the problem it should solve is not yet clear.")
+    elif clarity == "vague":
+        head = _("There is a wish to use AI, but no task or problem is named yet.")
+    else:
+        head = _("No task or problem for AI has been picked yet.")
+    gaps = {
+        "need_data_ready": {
+            "none": _("no data recorded for the task"),
+            "paper": _("its data only on paper"),
+            "scattered": _("its data scattered"),
+            "organised": _("the outcome of each case not recorded with its data"),
+        },
+        "need_owner": {
+            "none": _("no one to lead the project"),
+            "not_yet": _("no owner named yet"),
+            "named_no_time": _("no time set aside for the owner"),
+        },
+        "need_trainees": {
+            "none": _("no trainees chosen"),
+            "department": _("the department chosen, not yet the people"),
+        },
+        "need_budget_commit": {"free_only": _("only free training possible")},
+    }
+    found = [said[answers[i]] for i, said in gaps.items() if answers.get(i) in said]
+    hours = answers.get("need_release_hours")
+    if _number(hours) == 0:
+        found.append(_("no working hours released for training"))
+    if found:
+        return head + " " + _("Still open before a project: %(list)s.", list=", ".join(found))
+    settled = (
+        answers.get("need_data_ready") == "labelled"
+        and answers.get("need_owner") == "named_with_time"
+        and answers.get("need_trainees") in ("named", "named_cover")
+    )
+    if settled and clarity in ("named", "quantified", "scoped"):
+        return head + " " + _("The data, the owner and the team are settled: a project can start.")
+    return head
+
+
+def _number(value: Any) -> float | None:
+    """A number answer as a number (None when not given or not a number)."""
+    try:
+        return float(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+@cache
+def _answer_steps() -> dict[str, Any]:
+    return yaml.safe_load((TEMPLATES / "answer_steps.yaml").read_text(encoding="utf-8"))
+
+
+def step_text(questionnaire, item_id: str, before: Any, after: Any, lang: str) -> str | None:
+    """A one-step change of an answer, said as a step to take (``answer_steps.yaml``): the
+    option it reaches, or the number. None for a step down or an option the file lacks."""
+    steps = _answer_steps()
+    item = questionnaire.find_item(item_id)
+    if item is None:
+        return None
+    if not item.kind.has_options:
+        phrase = steps["numbers"].get(item_id)
+        old, new = _number(before), _number(after)
+        if not phrase or new is None or (old is not None and new <= old):
+            return None
+        return phrase[lang].replace("%(n)s", format_decimal(new, "#,##0.#", locale=lang))
+    olds = set(before) if isinstance(before, list) else {before}
+    news = after if isinstance(after, list) else [after]
+    added = [v for v in news if v not in olds]
+    if len(added) != 1 or (item.option(added[0]) is None):
+        return None
+    if not item.kind.many:
+        old = item.option(before)
+        if old is not None and item.option(added[0]).score <= old.score:
+            return None
+    phrase = steps["options"].get(item_id, {}).get(added[0])
+    return phrase.get(lang) if phrase else None
+
+
+def way_forward_steps(prediction, questionnaire, lang: str, words: dict[str, Any]) -> list[str]:
+    """The summary's steps toward the next track, each a step to take in plain words (the
+    scorecard's own lines, which quote the questionnaire's options, where there is none):
+    the first few answers that alone change the track, or every step of the few a head such
+    as "these 4 one-step changes together" counts."""
+    if prediction.sensitivity:
+        changes = [(s["item"], s["before"], s["after"], s["track"]) for s in prediction.sensitivity]
+        said = words["ceo_steps"]
+    elif prediction.counterfactual is not None:
+        changes = [(c.item, c.before, c.after, "") for c in prediction.counterfactual.changes]
+        said = words["counterfactual_steps"]
+    else:
+        changes, said = [], []
+    steps = []
+    for (item_id, before, after, track), line in zip(changes, said, strict=False):
+        text = step_text(questionnaire, item_id, before, after, lang)
+        if text and track:
+            text = _("%(step)s (this alone gives %(track)s)", step=text, track=track_name(track))
+        steps.append(text or line)
+    return steps
 
 
 def _progress(compared: dict[str, Any] | None, lang: str):
@@ -375,10 +582,22 @@ def _people(db: sqlite_utils.Database, record: dict[str, Any]) -> dict[str, dict
     }
 
 
+def _named_by_its_task(module, tasks: list[str]) -> bool:
+    return module.id in OWN_WORDS_PROJECT.values() and len(set(tasks)) == 1
+
+
+def title_holds_task(module, tasks: list[str]) -> bool:
+    """The module's title quotes its one task whole (not a shortened form): a line "On your
+    task: …" under it would only repeat it."""
+    return _named_by_its_task(module, tasks) and short_task(tasks[0]) == " ".join(
+        str(tasks[0]).split()
+    )
+
+
 def project_title(module, tasks: list[str], lang: str) -> str:
     """A project on the firm's own words, which assumes no kind of AI, is named by the one
     task it works on (a short form); every other module by its catalogue title."""
-    if module.id in OWN_WORDS_PROJECT.values() and len(set(tasks)) == 1:
+    if _named_by_its_task(module, tasks):
         if module.delivery == "onsite_pbl":
             return _("PBL: “%(task)s”", task=short_task(tasks[0]))
         return _("A first task: “%(task)s”", task=short_task(tasks[0]))
@@ -413,14 +632,23 @@ def _plan_view(
         option = item.option(value) if item and value else None
         return option.label.get(lang) if option else ""
 
-    def data_ready_text(value: Any) -> str:
-        """The firm's answer on its data, in the answer's words; the one option whose example
-        is a factory's (pass or fail) reads without it for a firm that makes no goods."""
-        if value == "organised" and not goods:
-            return _(
-                "It is organised in one system, but how each case ended is not recorded with it"
-            )
-        return label("need_data_ready", value)
+    def data_ready_text(value: Any, theme: str | None) -> str:
+        """The firm's answer on its data as a sentence of the report (the questionnaire's
+        label is a question's option, with a factory's example in it): what is missing is
+        said in the task's terms: failures for machines, pass or fail where goods are made
+        and the task is an inspection's or of no kind read yet, else how each case ended."""
+        if value == "organised":
+            if theme == "predictive_maintenance":
+                return _("Kept in one system, without the machines' failures.")
+            if goods and theme in (None, "visual_inspection", "process_quality_analytics"):
+                return _("Kept in one system, without whether each item passed or failed.")
+            return _("Kept in one system, without how each case ended.")
+        return {
+            "none": _("Nothing is recorded for this task yet."),
+            "paper": _("Kept only on paper or in people's experience."),
+            "scattered": _("Electronic, but scattered: it needs tidying."),
+            "labelled": _("Plenty of it, organised, with the outcome of each case."),
+        }.get(value, "")
 
     def jobs_of(group: str) -> list[str]:
         from .planner import JOB_TO_GROUP
@@ -460,6 +688,8 @@ def _plan_view(
             ).get(lang),
             "tasks": tasks,
             "tasks_short": [clip(t, 80) for t in tasks],
+            # the title already quotes the whole task: no "On your task" line under it
+            "task_in_title": title_holds_task(module, tasks),
             "prepares": any((x.module_id, x.job_group) in preparing for x in group),
             "who": " · ".join(
                 people_label(
@@ -545,6 +775,7 @@ def _plan_view(
     # The first three actions: the most impact for the effort among what starts in the plan's
     # first months (the first phase, then the next).
     first = first_actions(rows, roadmap.phases[0].end_month)
+    first_step = first_step_text(first, lang)
     routes_used = list(
         dict.fromkeys(modules[m.module_id].funding for p in roadmap.phases for m in p.modules)
     )
@@ -569,6 +800,12 @@ def _plan_view(
         "module_count": len(rows),
         "phases": phases,
         "first": first,
+        "first_step": first_step,
+        "has_project": any(r["tasks"] for r in rows),
+        # the summary speaks of a session for the CEO only where the plan holds one
+        "ceo_session": any(
+            m.module_id == CEO_AWARENESS and m.job_group == "executives" for m in roadmap.modules
+        ),
         "rediagnose": month_label(month_date(start, roadmap.rediagnose_month), lang),
         "plan_end": month_label(month_date(start, roadmap.months - 1), lang),
         "unplaced": [modules[m].title.get(lang) for m in roadmap.unplaced],
@@ -588,7 +825,7 @@ def _plan_view(
                 "task": b.task,
                 "job": label("need_target_jobs", b.job) or GROUP_NAMES()[b.job_group],
                 "problem": b.problem,
-                "data": data_ready_text(b.data_ready),
+                "data": data_ready_text(b.data_ready, b.theme),
                 "data_description": b.data_description,
                 "owner": OWNER_TEXT().get(b.owner or "", ""),
                 "who": people_label(
@@ -601,7 +838,7 @@ def _plan_view(
                     employees,
                     assumed(b.job_group),
                 ),
-                "measures": [BENEFIT_MEASURES()[v] for v in b.benefits],
+                "measures": benefit_measures(b.theme, b.benefits, goods),
                 "module": module_title(roadmap, modules[b.module_id], lang)
                 if b.module_id
                 else _(
@@ -673,6 +910,23 @@ def first_actions(rows: list[dict[str, Any]], first_phase_end: int) -> list[dict
             if len(chosen) < 3 and all(r is not c for c in chosen):
                 chosen.append(r)
     return sorted(chosen, key=lambda r: (r["start_month"], -r["rank"]))
+
+
+def first_step_text(first: list[dict[str, Any]], lang: str) -> str:
+    """What to do this month, from the plan's first actions: the ones that start first, each
+    with who takes it ("대표의 ‘경영자를 위한 AI 이해’"), never a course the plan does not hold."""
+    if not first:
+        return ""
+    month = min(a["start_month"] for a in first)
+    parts = [
+        _("%(who)s: ‘%(title)s’", who=a["who"], title=a["title"])
+        for a in first
+        if a["start_month"] == month
+    ]
+    return _(
+        "This month, sign up for the first steps of the plan — %(list)s.",
+        list=(", " if lang == "ko" else "; ").join(parts),
+    )
 
 
 def _wanted_names(answers, data: RoadmapData, lang: str) -> tuple[list[str], list[str]]:
