@@ -451,6 +451,9 @@ def test_the_clinic_and_the_bakery_read_true(two_reports, name):
     if name == "bakery":
         assert "남거나 폐기하는 물량(전후 비교); 품절 횟수와 매출(전후 비교)" in text
     else:
-        # the CEO's only course is on ethics: the first step says so, no "CEO session"
-        assert "대표의 ‘AI 윤리와 정보보안’" in text
+        # the plan opens with the office staff's generative-AI basics (the CEO's only course,
+        # ethics, comes later): the first step names that course, and no "CEO session"
+        step = re.search(r"이번 달에 [^.]*", text)
+        assert step and "의 ‘업무용 생성형 AI 기초’" in step.group(0), step
+        assert "대표 교육" not in step.group(0)
         assert "대표 대상 짧은 교육" not in text
