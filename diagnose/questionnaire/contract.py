@@ -49,12 +49,24 @@ ITEMS = (
         Needs(item, ("single",), AI_USE_AREA, True, ("policy", "model"))
         for item in ("use_area_customer", "use_area_marketing")
     ),
-    Needs("data_collection", ("single",), (), True, ("generator",)),
+    Needs(
+        "data_collection", ("single",), ("none", "paper_then_typed"), True, ("generator", "report")
+    ),
     # read by the review items only (consistency checks, AX support already received): the
     # track never depends on them, so the owner's short form need not ask them
-    Needs("data_storage", ("single",), ("paper",), True, ("review",)),
-    Needs("data_systems", ("multi",), ("none",), None, ("review",)),
-    Needs("data_it_staff", ("single",), ("dedicated", "team"), None, ("review",)),
+    Needs(
+        "data_storage",
+        ("single",),
+        ("paper", "personal_files", "shared_files", "system", "integrated"),
+        True,
+        ("review", "report"),
+    ),
+    Needs("data_systems", ("multi",), ("none",), None, ("review", "report")),
+    Needs("data_it_staff", ("single",), ("none", "dedicated", "team"), None, ("review", "report")),
+    # what the report's area sentences name as still missing (report.data_infra_text)
+    Needs("data_history", ("single",), ("none", "under_1_year"), True, ("report",)),
+    Needs("data_quality", ("single",), ("unreliable", "person_dependent"), True, ("report",)),
+    Needs("data_security", ("single",), ("none", "verbal"), True, ("report",)),
     Needs("lead_external", ("multi",), ("smart_factory", "voucher"), None, ("review",)),
     Needs("train_ai_courses", ("multi",), ("none",), True, ("policy", "model")),
     # set by the generator's programme sample only (diagnosis/synthetic.py)
@@ -137,7 +149,16 @@ ITEMS = (
     Needs("need_benefit", ("multi",), (), False, ("planner", "report")),
     Needs("need_data_ready", ("single",), (), True, ("planner", "report")),
     Needs("need_release_hours", ("number",), (), True, ("planner",)),
-    Needs("need_owner", ("single",), (), True, ("planner",)),
+    Needs("need_owner", ("single",), (), True, ("planner", "report")),
+    # what the report's AX-needs sentence names as still open (report.ax_needs_text)
+    Needs(
+        "need_trainees",
+        ("single",),
+        ("none", "department", "named", "named_cover"),
+        True,
+        ("report",),
+    ),
+    Needs("need_budget_commit", ("single",), ("free_only",), True, ("report",)),
     Needs("need_task", ("text",), (), False, ("explanations", "planner", "report")),
     Needs("need_problem", ("text",), (), False, ("planner", "report")),
     Needs("need_data_desc", ("text",), (), False, ("planner", "report")),
