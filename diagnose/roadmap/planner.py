@@ -127,14 +127,22 @@ TASK_WORDS = {
     "rnd": ("설계", "개발", "연구", "design", "r&d", "research"),
     "it_data": ("데이터", "시스템", "전산", "data", "system", "software"),
 }
-# Korean words that hold a task word but mean something else: fair trade is no process, a
-# greeting no personnel work, a cooperative no cobot, a business day no sales.
+# Words that hold a task word but mean something else: fair trade is no process, a greeting
+# no personnel work, a cooperative no cobot, a business day no sales, a company's vision
+# ("회사 비전 수립", "비전 2030", "our vision for 2030") no vision inspection. An English
+# entry is found in any case.
 NOT_INSIDE = {
     "공정": ("공정거래", "공정성", "공정한", "공정하", "불공정"),
     "인사": ("인사말", "인사드", "인사를 드"),
     "협동": ("협동조합",),
     "영업": ("영업일", "영업시간", "영업 시간"),
-}
+    "비전": ("회사 비전", "회사비전", "기업 비전", "기업비전", "경영 비전", "경영비전",
+             "중장기 비전", "장기 비전", "미래 비전", "비전 수립", "비전수립", "비전 선포",
+             "비전선포", "비전 제시", "비전 공유", "비전과 목표", "비전과 전략", "비전·",
+             "비전 20", "비전20"),
+    "vision": ("company vision", "corporate vision", "vision statement",
+               "vision and mission", "vision for 20", "vision 20"),
+}  # fmt: skip
 # The endings an English task word is read with (a word ending in e drops it before -ing and
 # -ion; one ending in y takes -ies); no other letters may follow or precede it.
 _ENDINGS = ("s", "es", "ed", "ing", "er", "ers", "or", "ors", "ion", "ions", "y", "ies")
@@ -162,14 +170,14 @@ def words_in(text: Any, words: tuple[str, ...]) -> bool:
     """Whether ``text`` holds one of ``words`` as a word (see ``TASK_WORDS``)."""
     text = str(text or "")
     for word in words:
-        pattern = _word_pattern(word)
-        if pattern is not None:
-            if pattern.search(text):
-                return True
-            continue
         plain = text
         for other in NOT_INSIDE.get(word, ()):
-            plain = plain.replace(other, " ")
+            plain = re.sub(re.escape(other), " ", plain, flags=re.IGNORECASE)
+        pattern = _word_pattern(word)
+        if pattern is not None:
+            if pattern.search(plain):
+                return True
+            continue
         if word in plain:
             return True
     return False
@@ -409,6 +417,14 @@ ROLE_WORDS = {
 _COUNT_AFTER = r"\s*(?:은|는|이|가)?\s*(\d{1,4})\s*(?:명|people|persons)"
 
 
+def _role_pattern(word: str) -> str:
+    """How a role word is found next to a number: an English one as a word, with its plural
+    ("workers"; never the "worker" of "coworker" or "workerless"), a Korean one as written."""
+    if not re.search(r"[a-z]", word):
+        return re.escape(word)
+    return _NOT_LATIN_BEFORE + re.escape(word) + "(?:s|es)?" + _NOT_LATIN_AFTER
+
+
 def stated_headcounts(answers: Mapping[str, Any], employees: int) -> dict[str, int]:
     """How many people of a group the firm said it has, where its own words give a number
     next to a role ("건축사 6명이", "a data team of 3", "5 developers"); never above the firm."""
@@ -416,7 +432,7 @@ def stated_headcounts(answers: Mapping[str, Any], employees: int) -> dict[str, i
     found: dict[str, int] = {}
     for group, words in ROLE_WORDS.items():
         for word in words:
-            w = re.escape(word.lower())
+            w = _role_pattern(word.lower())
             for pattern in (
                 w + _COUNT_AFTER,
                 r"(\d{1,4})\s+" + w,
