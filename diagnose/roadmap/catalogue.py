@@ -137,6 +137,14 @@ class Module(_Frozen):
     # Only for firms with a plant (KSIC B mining, C manufacturing): factory lines, the smart
     # factory; a farm or a shop never reads of them.
     plant_only: bool = False
+    # Follows the firm's projects (coaching on their results): taken by each project's team
+    # after its project, not by whoever leads the firm's AI work alone.
+    follows_projects: bool = False
+    # The executives take it with the teams (they follow the effect in numbers).
+    lead_joins: bool = False
+    # Taken by the one person who runs the firm's training (``train_hrd_owner``: the HR or
+    # general-affairs person, else one office person), not by the staff the plan trains.
+    training_owner: bool = False
 
     def applies(self, answers: dict[str, Any]) -> bool:
         return self.applies_if is None or self.applies_if.holds(answers)

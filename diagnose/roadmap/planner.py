@@ -245,7 +245,8 @@ BEGINNER_PROJECT = "first_use_case_online"
 JOB_ANALYSIS = "job_analysis_workshop"
 COACHING = "ax_coaching"
 CEO_AWARENESS = "exec_ai_awareness"
-# Done once for the whole firm, led by its executives with the staff of the target jobs.
+# Done for the whole firm, not as a group's gap: the job analysis once, led by its executives;
+# coaching by each project's team after its project (``_with_coaching``).
 FIRM_WIDE = (JOB_ANALYSIS, COACHING)
 # The equipment a firm lacks, and the center specialisations and modules that supply it.
 NEED_TO_SPECIALISATIONS = {
@@ -851,7 +852,10 @@ def plan(
             requested.append((module, group, None, 80.0))
 
     # 2. What closes the firm's gaps: modules of the track's mix, for groups it has, in its
-    #    industry, not already had, most valuable first.
+    #    industry, not already had, most valuable first; a course for whoever runs the firm's
+    #    training, for that one person.
+    owner = training_owner(answers, groups)
+    roles = {m.id: (owner[1], 1) for m in catalogue.modules if m.training_owner}
     candidates: list[tuple[float, Module, str]] = []
     for module in catalogue.modules:
         if (
@@ -867,11 +871,13 @@ def plan(
             or not any(d in gap_of for d in module.closes)
         ):
             continue
-        for group in module.job_groups:
-            if group not in groups or module.already_had(group, answers):
+        for group in [owner[0]] if module.training_owner else module.job_groups:
+            if (group not in groups and not module.training_owner) or module.already_had(
+                group, answers
+            ):
                 continue
             value = _gap_value(module, gap_of)
-            value *= 1.0 - 0.15 * groups.index(group)
+            value *= 1.0 - 0.15 * (groups.index(group) if group in groups else len(groups))
             value *= 1.0 - 0.2 * mix.index(module.delivery)
             candidates.append((value, module, group))
     candidates.sort(key=lambda c: (-c[0], c[1].level, c[1].id))
@@ -907,6 +913,7 @@ def plan(
         gap_of,
         lanes,
         catalogue.basics,
+        roles,
     )
     placed_ids = {m.module_id for m in placed}
     # Not "left for next year": a module planned after all, or one teaching what a planned
@@ -919,7 +926,10 @@ def plan(
     if track in ("ax", "shared_center") and (
         any(m.brief is not None for m in placed) or any(b.completed for b in briefs)
     ):
-        placed = _with_coaching(placed, modules[COACHING], groups, trainees, release, months)
+        placed, late = _with_coaching(
+            placed, modules[COACHING], briefs, groups, trainees, release, months
+        )
+        unplaced += [m for m in late if m not in unplaced]
     phases = _phases(placed, track, months, modules, catalogue.basics)
     return Plan(
         track=track,
@@ -1019,22 +1029,53 @@ def _order_key(item, index: int, basics=frozenset()) -> tuple:
     return (not asked, basics_first, -value if asked else module.level, index)
 
 
-def _with_coaching(placed, coaching: Module, groups, trainees, release: float, horizon: int):
-    """Coaching after the projects, to carry their results into daily work (once, led by the
-    executives), in the plan's last months."""
-    lead = _lead_group(groups)
+def _with_coaching(
+    placed, coaching: Module, briefs, groups, trainees, release: float, horizon: int
+) -> tuple[list[PlannedModule], list[str]]:
+    """Coaching carries the projects' results into daily work (``follows_projects``): each
+    project's team takes it after its project (a project the firm completed earlier: when the
+    team is free), and the executives with them where the catalogue says so (``lead_joins``),
+    in months they are free. A team whose project leaves no months for it gets none in this
+    plan, and the coaching is reported as left for the next one (second value)."""
     duration = max(1, math.ceil(coaching.hours / release))
-    projects_end = max((m.end_month for m in placed if m.brief is not None), default=0)
-    busy = max((m.end_month for m in placed if m.job_group == lead), default=0)
-    start = min(max(projects_end, busy), horizon - duration)
-    clash = [m for m in placed if m.job_group == lead and m.end_month > start]
-    if start < 0 or clash:
-        return placed
-    item = PlannedModule(
-        coaching.id, lead, trainees.get(lead, 1), coaching.hours, coaching.delivery,
-        coaching.funding, start, duration,
-    )  # fmt: skip
-    return [*placed, replace(item, impact=10.0)]
+    teams: dict[tuple[str, str], int] = {}  # (group, lane) -> the month its projects end
+    for m in placed:
+        if m.brief is not None:
+            key = (m.job_group, m.lane)
+            teams[key] = max(teams.get(key, 0), m.end_month)
+    for brief in briefs:
+        if brief.completed and not brief.module_id and brief.job_group in groups:
+            teams.setdefault((brief.job_group, ""), 0)
+    if not coaching.follows_projects:  # a catalogue without the relation: led from the top
+        teams = {(_lead_group(groups), ""): max(teams.values(), default=0)}
+
+    def busy(group: str, lane: str, added) -> list[tuple[int, int]]:
+        return [
+            (x.start_month, x.end_month)
+            for x in [*placed, *added]
+            if x.job_group == group and (not lane or x.lane in (lane, ""))
+        ]
+
+    def line(group: str, start: int, lane: str = "") -> PlannedModule:
+        return PlannedModule(
+            coaching.id, group, trainees.get(group, 1), coaching.hours, coaching.delivery,
+            coaching.funding, start, duration, impact=10.0, lane=lane,
+        )  # fmt: skip
+
+    added: list[PlannedModule] = []
+    for (group, lane), ready in teams.items():
+        if group not in coaching.job_groups:
+            continue
+        start = _free_start(busy(group, lane, added), ready, duration, horizon)
+        if start is not None:
+            added.append(line(group, start, lane))
+    lead = _lead_group(groups)
+    if added and coaching.lead_joins and all(m.job_group != lead for m in added):
+        first = min(m.start_month for m in added)
+        start = _free_start(busy(lead, "", added), first, duration, horizon)
+        if start is not None:
+            added.append(line(lead, start))
+    return [*placed, *added], ([] if added else [coaching.id])
 
 
 def first_month(diagnosed_on: date) -> date:
@@ -1046,6 +1087,19 @@ def first_month(diagnosed_on: date) -> date:
 def month_date(start: date, index: int) -> date:
     year, month = divmod(start.year * 12 + start.month - 1 + index, 12)
     return date(year, month + 1, 1)
+
+
+def training_owner(answers: Mapping[str, Any], groups: list[str]) -> tuple[str, str]:
+    """Who runs the firm's training, as (group, lane): the general-affairs or HR person who
+    does it beside other work (``train_hrd_owner``), one office person named by that job
+    (``admin``); where no one does, one office person too, the plan's assumption (the
+    paperwork of employer training is an office job, and the CEO, who the answer says
+    decides training today, is already the busiest person of a small firm's plan); the
+    CEO only in a firm without office staff. Never the staff the plan trains on its task as
+    a group: planning training is not their work."""
+    if answers.get("train_hrd_owner") == "side_job" or _has_group(answers, "office"):
+        return "office", "admin"
+    return _lead_group(groups), ""
 
 
 def _lead_group(groups: list[str]) -> str:
@@ -1156,7 +1210,15 @@ def _free_start(taken, earliest: int, duration: int, latest_end: int) -> int | N
 
 
 def _schedule(
-    chosen, modules, trainees, release: float, horizon: int, gap_of, lanes=None, basics=()
+    chosen,
+    modules,
+    trainees,
+    release: float,
+    horizon: int,
+    gap_of,
+    lanes=None,
+    basics=(),
+    roles: Mapping[str, tuple[str, int]] | None = None,
 ):
     """Each group's modules one after another, each after its prerequisites, taking as many
     months as its hours need at the firm's release hours. What would not end by the plan's
@@ -1166,7 +1228,11 @@ def _schedule(
     A basics course (``basics``) comes before its group's first project, in months the group
     waits anyway (for the job analysis, for its data): after the project it would teach what
     the project taught, and before it, it would hold the firm's own project back; it is then
-    left out, and so is what needs it."""
+    left out, and so is what needs it.
+
+    ``roles``: modules one person of a group takes, by module id as (lane, people): the
+    training planning course, for the one person who runs the firm's training."""
+    roles = roles or {}
     free_from: dict[str, int] = {}  # the group's people, after everything placed so far
     common_end: dict[str, int] = {}  # the group, after its common modules
     lane_end: dict[tuple[str, str], int] = {}  # a project lane of the group
@@ -1189,7 +1255,7 @@ def _schedule(
             PlannedModule(
                 module.id,
                 group,
-                trainees.get(group, 1),
+                roles[module.id][1] if module.id in roles else trainees.get(group, 1),
                 module.hours,
                 module.delivery,
                 module.funding,
@@ -1213,7 +1279,7 @@ def _schedule(
 
     for module, group, brief, value, asked in chosen:
         duration = max(1, math.ceil(module.hours / release))
-        lane = (lanes or {}).get(brief, "") if brief is not None else ""
+        lane = (lanes or {}).get(brief, "") if brief is not None else roles.get(module.id, ("",))[0]
         ready = max([0] + [ends[p] for p in module.prerequisites if p in ends])
         waits_on_missing = any(
             (p in unplaced and p not in ends) or (p, group) in dropped for p in module.prerequisites
