@@ -8,6 +8,7 @@ dental clinic and the firms of issue 16:
 - the training-planning course goes to the one person who runs the firm's training (the HR
   or general-affairs person; one office person where no one does), not to the staff the plan
   trains on its task;
+- a shop reads of the goods it sells, a service firm of its services, a maker of its products;
 """
 
 from __future__ import annotations
@@ -206,3 +207,21 @@ def test_who_runs_training_follows_the_answer(owner, office, who):
             "skill_office_ai": NOT_APPLICABLE,
         }
     assert training_owner(answers, ["executives", "production"]) == who
+
+
+# --- a shop reads of its goods, a service firm of its services ------------------------------------
+
+
+@pytest.mark.parametrize("module_id", [m.id for m in DATA.catalogue.modules if m.services_summary])
+def test_each_kind_of_firm_reads_the_summary_written_for_it(module_id):
+    module = MODULES[module_id]
+    assert module.summary_for({"industry": "C"}) == module.summary  # a maker: its products
+    assert module.summary_for({"industry": "Q"}) == module.services_summary
+    shop = module.summary_for({"industry": "G"})
+    assert "서비스" not in shop.ko and "service" not in shop.en.replace("customer", ""), module_id
+    assert "생산" not in shop.ko and "양품" not in shop.ko, module_id
+
+
+def test_the_shop_reads_of_the_goods_it_sells():
+    shop = MODULES["pbl_sales_marketing_content"].summary_for(SHOP["profile"])
+    assert "상품" in shop.ko and "자사 서비스" not in shop.ko
