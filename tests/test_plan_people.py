@@ -9,6 +9,9 @@ dental clinic and the firms of issue 16:
   or general-affairs person; one office person where no one does), not to the staff the plan
   trains on its task;
 - a shop reads of the goods it sells, a service firm of its services, a maker of its products;
+- a task's project goes to a job the firm named that the task's theme is work of (a clinic's
+  no-show forecast to its customer service, not to purchasing), and a forecast of customers'
+  behaviour is not called demand forecasting;
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from datetime import date
 
 import pytest
 from firms import NA_PRODUCTION, _firm, answers_at
+from issue_firms import ISSUE_FIRMS
 from test_plan_fit import _firms
 from test_roadmap import DATA, Q
 
@@ -24,6 +28,9 @@ from diagnose.diagnosis.policy import Firm, track_for
 from diagnose.diagnosis.scoring import NOT_APPLICABLE
 from diagnose.roadmap.planner import (
     COACHING,
+    JOB_TO_GROUP,
+    THEME_JOB,
+    THEME_OTHER_JOBS,
     _jobs_named_in,
     plan,
     stated_headcounts,
@@ -225,3 +232,37 @@ def test_each_kind_of_firm_reads_the_summary_written_for_it(module_id):
 def test_the_shop_reads_of_the_goods_it_sells():
     shop = MODULES["pbl_sales_marketing_content"].summary_for(SHOP["profile"])
     assert "상품" in shop.ko and "자사 서비스" not in shop.ko
+
+
+# --- a task's job and title follow the firm's named jobs and task -------------------------------
+
+
+@pytest.mark.parametrize(("p", "answers", "themes"), GENERATED)
+def test_a_themed_project_goes_to_a_job_the_firm_named_when_the_theme_is_its_work(
+    p, answers, themes
+):
+    named = [j for j in answers.get("need_target_jobs") or [] if j in JOB_TO_GROUP]
+    for b in p.briefs:
+        if not b.theme:
+            continue
+        jobs = (THEME_JOB[b.theme], *THEME_OTHER_JOBS.get(b.theme, ()))
+        if any(j in named for j in jobs):
+            assert b.job in named, (b.theme, b.job, named)
+
+
+def test_the_clinics_no_show_forecast_is_its_customer_service_and_is_not_called_demand():
+    for track in ("beginner", "ax"):
+        p, _answers = _plan_of(DENTAL, DENTAL_THEMES, track)
+        forecast = next(b for b in p.briefs if b.theme == "demand_forecasting")
+        assert (forecast.job, forecast.job_group) == ("customer_service", "office"), track
+    title = MODULES["pbl_demand_forecasting"].title
+    assert "수요" not in title.ko and "demand" not in title.en.lower()
+    services = MODULES["pbl_demand_forecasting"].summary_for({"industry": "Q"})
+    assert "예약 부도" in services.ko and "no-show" in services.en
+
+
+def test_the_issue_firms_keep_their_project_jobs():
+    """The issue's bakery forecasts with its production staff, as before."""
+    firm = ISSUE_FIRMS["gwangju_bakery"]
+    p, _answers = _plan_of(firm, [("demand_forecasting", 0.9, False)])
+    assert p.briefs[0].job_group == "production"

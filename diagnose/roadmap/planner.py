@@ -234,6 +234,26 @@ THEME_JOB = {
     "reporting_automation": "admin",
     "knowledge_search": "admin",
 }
+# The other target jobs whose work a theme also is, after its own (``THEME_JOB``): a forecast
+# of customers' no-shows is customer service's, of how much to bake production's. A task's
+# project goes to the job the firm named of these, not to the theme's own job it did not name.
+THEME_OTHER_JOBS = {
+    "predictive_maintenance": ("production", "quality"),
+    "visual_inspection": ("production",),
+    "process_quality_analytics": ("production", "maintenance"),
+    "demand_forecasting": ("production", "sales_marketing", "customer_service", "planning",
+                           "admin"),
+    "document_processing": ("purchasing_logistics", "sales_marketing", "customer_service",
+                            "planning"),
+    "genai_writing": ("planning", "sales_marketing", "customer_service", "rnd"),
+    "customer_service": ("sales_marketing",),
+    "dispatch_scheduling": ("production",),
+    "sensor_data_collection": ("maintenance", "quality"),
+    "software_dev_ai": ("rnd",),
+    "llm_engineering": ("rnd",),
+    "reporting_automation": ("planning",),
+    "knowledge_search": ("customer_service", "rnd"),
+}  # fmt: skip
 # Themes whose project learns from the firm's records: unready data is prepared first.
 DATA_THEMES = {
     "predictive_maintenance", "visual_inspection", "process_quality_analytics",
@@ -512,6 +532,21 @@ def _jobs_named_in(task: Any) -> list[str]:
     return [job for job, words in TASK_WORDS.items() if words_in(task, words)]
 
 
+def theme_job(theme: str, task: Any, named: list[str]) -> str:
+    """The target job a task of ``theme`` belongs to: of the jobs the theme is work of (its
+    own first, ``THEME_OTHER_JOBS`` after), one the firm named that the task's words name,
+    else the first the firm named, else the theme's own. A dental clinic naming customer
+    service and administration forecasts its no-shows with customer service, not with the
+    purchasing staff a forecast of stock would have."""
+    jobs = (THEME_JOB.get(theme, "admin"), *THEME_OTHER_JOBS.get(theme, ()))
+    in_words = _jobs_named_in(task)
+    for pool in ([j for j in jobs if j in in_words], jobs):
+        for job in pool:
+            if job in named:
+                return job
+    return jobs[0]
+
+
 def _job_of(task: str, named: list[str], used: set[str]) -> str:
     """The target job a task belongs to: by its words among the jobs the firm named, then by
     its words alone, then the first named job not yet given a task."""
@@ -595,7 +630,7 @@ def project_briefs(
         if theme is False:  # the model abstained: no theme says whose job the task is
             job, group = _own_words_job(task, named, urgent, groups, used)
         else:
-            job = THEME_JOB.get(theme[0], "admin") if theme else _job_of(task, named, used)
+            job = theme_job(theme[0], task, named) if theme else _job_of(task, named, used)
             group = JOB_TO_GROUP.get(job, "office")
         module_id = (
             _project_module(track, job, task, modules)
@@ -773,11 +808,13 @@ def plan(
     # The task's own jobs point to the groups that do it, as much as the jobs the firm named.
     # A technical task of a group the firm says it has not (no production staff) is done by
     # its engineers, when it has them.
+    named = [j for j in _as_list(answers.get("need_target_jobs")) if j in JOB_TO_GROUP]
+    first_task = next(iter(stated_tasks(answers.get("need_task"))), "")
     task_groups = {
         group if _has_group(answers, group) or t[0] not in DATA_THEMES else "engineers"
         for t in themes or ()
         if t[0] in THEME_JOB
-        for group in [JOB_TO_GROUP[THEME_JOB[t[0]]]]
+        for group in [JOB_TO_GROUP[theme_job(t[0], first_task, named)]]
     }
     groups = job_groups_to_train(answers, track, {**dict.fromkeys(task_groups, 0),
                                                   **stated_counts}) or ["executives"]  # fmt: skip
