@@ -909,12 +909,10 @@ def plan(
         ):
             continue
         for group in [owner[0]] if module.training_owner else module.job_groups:
-            if (group not in groups and not module.training_owner) or module.already_had(
-                group, answers
-            ):
+            if group not in groups or module.already_had(group, answers):
                 continue
             value = _gap_value(module, gap_of)
-            value *= 1.0 - 0.15 * (groups.index(group) if group in groups else len(groups))
+            value *= 1.0 - 0.15 * groups.index(group)
             value *= 1.0 - 0.2 * mix.index(module.delivery)
             candidates.append((value, module, group))
     candidates.sort(key=lambda c: (-c[0], c[1].level, c[1].id))
@@ -1133,7 +1131,8 @@ def training_owner(answers: Mapping[str, Any], groups: list[str]) -> tuple[str, 
     paperwork of employer training is an office job, and the CEO, who the answer says
     decides training today, is already the busiest person of a small firm's plan); the
     CEO only in a firm without office staff. Never the staff the plan trains on its task as
-    a group: planning training is not their work."""
+    a group: planning training is not their work. The course is planned where the plan trains
+    that person's group (a plan for production staff alone gets none, as before)."""
     if answers.get("train_hrd_owner") == "side_job" or _has_group(answers, "office"):
         return "office", "admin"
     return _lead_group(groups), ""
