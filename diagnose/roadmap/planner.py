@@ -166,13 +166,21 @@ def _word_pattern(word: str) -> re.Pattern[str] | None:
     )
 
 
+@lru_cache(maxsize=64)
+def _other_meaning(word: str) -> re.Pattern[str] | None:
+    """The words of ``NOT_INSIDE`` that hold ``word`` in another meaning, in any case."""
+    others = NOT_INSIDE.get(word)
+    if not others:
+        return None
+    return re.compile("|".join(re.escape(o) for o in others), re.IGNORECASE)
+
+
 def words_in(text: Any, words: tuple[str, ...]) -> bool:
     """Whether ``text`` holds one of ``words`` as a word (see ``TASK_WORDS``)."""
     text = str(text or "")
     for word in words:
-        plain = text
-        for other in NOT_INSIDE.get(word, ()):
-            plain = re.sub(re.escape(other), " ", plain, flags=re.IGNORECASE)
+        other = _other_meaning(word)
+        plain = other.sub(" ", text) if other else text
         pattern = _word_pattern(word)
         if pattern is not None:
             if pattern.search(plain):
@@ -438,12 +446,17 @@ ROLE_WORDS = {
 _COUNT_AFTER = r"\s*(?:은|는|이|가)?\s*(\d{1,4})\s*(?:명|people|persons)"
 
 
-def _role_pattern(word: str) -> str:
-    """How a role word is found next to a number: an English one as a word, with its plural
-    ("workers"; never the "worker" of "coworker" or "workerless"), a Korean one as written."""
-    if not re.search(r"[a-z]", word):
-        return re.escape(word)
-    return _NOT_LATIN_BEFORE + re.escape(word) + "(?:s|es)?" + _NOT_LATIN_AFTER
+@lru_cache(maxsize=128)
+def _count_patterns(word: str) -> tuple[re.Pattern[str], ...]:
+    """How a number is found next to a role word ("건축사 6명이", "5 developers", "a data team
+    of 3"): an English word as a word, with its plural ("workers"; never the "worker" of
+    "coworker" or "workerless"), a Korean one as written."""
+    w = re.escape(word)
+    if re.search(r"[a-z]", word):
+        w = _NOT_LATIN_BEFORE + w + "(?:s|es)?" + _NOT_LATIN_AFTER
+    return tuple(
+        re.compile(p) for p in (w + _COUNT_AFTER, r"(\d{1,4})\s+" + w, w + r"\s+of\s+(\d{1,4})")
+    )
 
 
 def stated_headcounts(answers: Mapping[str, Any], employees: int) -> dict[str, int]:
@@ -453,13 +466,8 @@ def stated_headcounts(answers: Mapping[str, Any], employees: int) -> dict[str, i
     found: dict[str, int] = {}
     for group, words in ROLE_WORDS.items():
         for word in words:
-            w = _role_pattern(word.lower())
-            for pattern in (
-                w + _COUNT_AFTER,
-                r"(\d{1,4})\s+" + w,
-                w + r"\s+of\s+(\d{1,4})",
-            ):
-                match = re.search(pattern, text)
+            for pattern in _count_patterns(word.lower()):
+                match = pattern.search(text)
                 if match:
                     found[group] = max(found.get(group, 0), min(int(match.group(1)), employees))
     return {g: n for g, n in found.items() if n > 0}
@@ -527,9 +535,14 @@ def stated_tasks(text: Any) -> list[str]:
     return [p for p in parts if len(p) >= 2]
 
 
-def _jobs_named_in(task: Any) -> list[str]:
+def _jobs_named_in(task: Any) -> tuple[str, ...]:
     """The target jobs whose words the task holds, in ``TASK_WORDS`` order."""
-    return [job for job, words in TASK_WORDS.items() if words_in(task, words)]
+    return _jobs_in(str(task or ""))
+
+
+@lru_cache(maxsize=256)
+def _jobs_in(task: str) -> tuple[str, ...]:  # a task is read for each of its themes and briefs
+    return tuple(job for job, words in TASK_WORDS.items() if words_in(task, words))
 
 
 def theme_job(theme: str, task: Any, named: list[str]) -> str:
