@@ -34,10 +34,18 @@ JOB_GROUPS: tuple[str, ...] = ("executives", "office", "engineers", "production"
 # they read of products, samples and defects.
 GOODS_INDUSTRIES = ("A", "B", "C")
 PLANT_INDUSTRIES = ("B", "C")  # mining and manufacturing: firms with a plant
+# KSIC section G, wholesale and retail: firms that sell goods they do not make. They read of
+# their goods (product pages, catalogues), never of production, defects or services.
+TRADE_INDUSTRIES = ("G",)
 
 
 def makes_goods(profile: dict[str, Any]) -> bool:
     return str(profile.get("industry") or "") in GOODS_INDUSTRIES
+
+
+def sells_goods(profile: dict[str, Any]) -> bool:
+    """The firm sells goods it does not make (a shop, a wholesaler)."""
+    return str(profile.get("industry") or "") in TRADE_INDUSTRIES
 
 
 def has_plant(profile: dict[str, Any]) -> bool:
@@ -134,9 +142,30 @@ class Module(_Frozen):
     # The summary said to a firm that makes no goods (KSIC sections other than A, B, C),
     # where the summary speaks of products, samples or defects.
     services_summary: Text | None = None
+    # The summary said to a firm that sells goods it does not make (KSIC G: a shop, a
+    # wholesaler), where the summary speaks of making them and the services one of services.
+    trade_summary: Text | None = None
     # Only for firms with a plant (KSIC B mining, C manufacturing): factory lines, the smart
     # factory; a farm or a shop never reads of them.
     plant_only: bool = False
+    # Follows the firm's projects (coaching on their results): taken by each project's team
+    # after its project, not by whoever leads the firm's AI work alone.
+    follows_projects: bool = False
+    # The executives take it with the teams (they follow the effect in numbers).
+    lead_joins: bool = False
+    # Taken by the one person who runs the firm's training (``train_hrd_owner``: the HR or
+    # general-affairs person, else one office person), not by the staff the plan trains.
+    training_owner: bool = False
+
+    def summary_for(self, profile: dict[str, Any]) -> Text:
+        """The summary said to a firm: the main one to a firm that makes goods; to a shop or
+        wholesaler the one written for a firm that sells goods (``trade_summary``), else the
+        services one; to every other firm the services one, where the module has one."""
+        if makes_goods(profile) or not (self.services_summary or self.trade_summary):
+            return self.summary
+        if sells_goods(profile) and self.trade_summary:
+            return self.trade_summary
+        return self.services_summary or self.summary
 
     def applies(self, answers: dict[str, Any]) -> bool:
         return self.applies_if is None or self.applies_if.holds(answers)

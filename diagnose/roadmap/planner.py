@@ -127,14 +127,22 @@ TASK_WORDS = {
     "rnd": ("설계", "개발", "연구", "design", "r&d", "research"),
     "it_data": ("데이터", "시스템", "전산", "data", "system", "software"),
 }
-# Korean words that hold a task word but mean something else: fair trade is no process, a
-# greeting no personnel work, a cooperative no cobot, a business day no sales.
+# Words that hold a task word but mean something else: fair trade is no process, a greeting
+# no personnel work, a cooperative no cobot, a business day no sales, a company's vision
+# ("회사 비전 수립", "비전 2030", "our vision for 2030") no vision inspection. An English
+# entry is found in any case.
 NOT_INSIDE = {
     "공정": ("공정거래", "공정성", "공정한", "공정하", "불공정"),
     "인사": ("인사말", "인사드", "인사를 드"),
     "협동": ("협동조합",),
     "영업": ("영업일", "영업시간", "영업 시간"),
-}
+    "비전": ("회사 비전", "회사비전", "기업 비전", "기업비전", "경영 비전", "경영비전",
+             "중장기 비전", "장기 비전", "미래 비전", "비전 수립", "비전수립", "비전 선포",
+             "비전선포", "비전 제시", "비전 공유", "비전과 목표", "비전과 전략", "비전·",
+             "비전 20", "비전20"),
+    "vision": ("company vision", "corporate vision", "vision statement",
+               "vision and mission", "vision for 20", "vision 20"),
+}  # fmt: skip
 # The endings an English task word is read with (a word ending in e drops it before -ing and
 # -ion; one ending in y takes -ies); no other letters may follow or precede it.
 _ENDINGS = ("s", "es", "ed", "ing", "er", "ers", "or", "ors", "ion", "ions", "y", "ies")
@@ -158,18 +166,26 @@ def _word_pattern(word: str) -> re.Pattern[str] | None:
     )
 
 
+@lru_cache(maxsize=64)
+def _other_meaning(word: str) -> re.Pattern[str] | None:
+    """The words of ``NOT_INSIDE`` that hold ``word`` in another meaning, in any case."""
+    others = NOT_INSIDE.get(word)
+    if not others:
+        return None
+    return re.compile("|".join(re.escape(o) for o in others), re.IGNORECASE)
+
+
 def words_in(text: Any, words: tuple[str, ...]) -> bool:
     """Whether ``text`` holds one of ``words`` as a word (see ``TASK_WORDS``)."""
     text = str(text or "")
     for word in words:
+        other = _other_meaning(word)
+        plain = other.sub(" ", text) if other else text
         pattern = _word_pattern(word)
         if pattern is not None:
-            if pattern.search(text):
+            if pattern.search(plain):
                 return True
             continue
-        plain = text
-        for other in NOT_INSIDE.get(word, ()):
-            plain = plain.replace(other, " ")
         if word in plain:
             return True
     return False
@@ -226,6 +242,26 @@ THEME_JOB = {
     "reporting_automation": "admin",
     "knowledge_search": "admin",
 }
+# The other target jobs whose work a theme also is, after its own (``THEME_JOB``): a forecast
+# of customers' no-shows is customer service's, of how much to bake production's. A task's
+# project goes to the job the firm named of these, not to the theme's own job it did not name.
+THEME_OTHER_JOBS = {
+    "predictive_maintenance": ("production", "quality"),
+    "visual_inspection": ("production",),
+    "process_quality_analytics": ("production", "maintenance"),
+    "demand_forecasting": ("production", "sales_marketing", "customer_service", "planning",
+                           "admin"),
+    "document_processing": ("purchasing_logistics", "sales_marketing", "customer_service",
+                            "planning"),
+    "genai_writing": ("planning", "sales_marketing", "customer_service", "rnd"),
+    "customer_service": ("sales_marketing",),
+    "dispatch_scheduling": ("production",),
+    "sensor_data_collection": ("maintenance", "quality"),
+    "software_dev_ai": ("rnd",),
+    "llm_engineering": ("rnd",),
+    "reporting_automation": ("planning",),
+    "knowledge_search": ("customer_service", "rnd"),
+}  # fmt: skip
 # Themes whose project learns from the firm's records: unready data is prepared first.
 DATA_THEMES = {
     "predictive_maintenance", "visual_inspection", "process_quality_analytics",
@@ -237,7 +273,8 @@ BEGINNER_PROJECT = "first_use_case_online"
 JOB_ANALYSIS = "job_analysis_workshop"
 COACHING = "ax_coaching"
 CEO_AWARENESS = "exec_ai_awareness"
-# Done once for the whole firm, led by its executives with the staff of the target jobs.
+# Done for the whole firm, not as a group's gap: the job analysis once, led by its executives;
+# coaching by each project's team after its project (``_with_coaching``).
 FIRM_WIDE = (JOB_ANALYSIS, COACHING)
 # The equipment a firm lacks, and the center specialisations and modules that supply it.
 NEED_TO_SPECIALISATIONS = {
@@ -409,6 +446,19 @@ ROLE_WORDS = {
 _COUNT_AFTER = r"\s*(?:은|는|이|가)?\s*(\d{1,4})\s*(?:명|people|persons)"
 
 
+@lru_cache(maxsize=128)
+def _count_patterns(word: str) -> tuple[re.Pattern[str], ...]:
+    """How a number is found next to a role word ("건축사 6명이", "5 developers", "a data team
+    of 3"): an English word as a word, with its plural ("workers"; never the "worker" of
+    "coworker" or "workerless"), a Korean one as written."""
+    w = re.escape(word)
+    if re.search(r"[a-z]", word):
+        w = _NOT_LATIN_BEFORE + w + "(?:s|es)?" + _NOT_LATIN_AFTER
+    return tuple(
+        re.compile(p) for p in (w + _COUNT_AFTER, r"(\d{1,4})\s+" + w, w + r"\s+of\s+(\d{1,4})")
+    )
+
+
 def stated_headcounts(answers: Mapping[str, Any], employees: int) -> dict[str, int]:
     """How many people of a group the firm said it has, where its own words give a number
     next to a role ("건축사 6명이", "a data team of 3", "5 developers"); never above the firm."""
@@ -416,13 +466,8 @@ def stated_headcounts(answers: Mapping[str, Any], employees: int) -> dict[str, i
     found: dict[str, int] = {}
     for group, words in ROLE_WORDS.items():
         for word in words:
-            w = re.escape(word.lower())
-            for pattern in (
-                w + _COUNT_AFTER,
-                r"(\d{1,4})\s+" + w,
-                w + r"\s+of\s+(\d{1,4})",
-            ):
-                match = re.search(pattern, text)
+            for pattern in _count_patterns(word.lower()):
+                match = pattern.search(text)
                 if match:
                     found[group] = max(found.get(group, 0), min(int(match.group(1)), employees))
     return {g: n for g, n in found.items() if n > 0}
@@ -490,9 +535,29 @@ def stated_tasks(text: Any) -> list[str]:
     return [p for p in parts if len(p) >= 2]
 
 
-def _jobs_named_in(task: Any) -> list[str]:
+def _jobs_named_in(task: Any) -> tuple[str, ...]:
     """The target jobs whose words the task holds, in ``TASK_WORDS`` order."""
-    return [job for job, words in TASK_WORDS.items() if words_in(task, words)]
+    return _jobs_in(str(task or ""))
+
+
+@lru_cache(maxsize=256)
+def _jobs_in(task: str) -> tuple[str, ...]:  # a task is read for each of its themes and briefs
+    return tuple(job for job, words in TASK_WORDS.items() if words_in(task, words))
+
+
+def theme_job(theme: str, task: Any, named: list[str]) -> str:
+    """The target job a task of ``theme`` belongs to: of the jobs the theme is work of (its
+    own first, ``THEME_OTHER_JOBS`` after), one the firm named that the task's words name,
+    else the first the firm named, else the theme's own. A dental clinic naming customer
+    service and administration forecasts its no-shows with customer service, not with the
+    purchasing staff a forecast of stock would have."""
+    jobs = (THEME_JOB.get(theme, "admin"), *THEME_OTHER_JOBS.get(theme, ()))
+    in_words = _jobs_named_in(task)
+    for pool in ([j for j in jobs if j in in_words], jobs):
+        for job in pool:
+            if job in named:
+                return job
+    return jobs[0]
 
 
 def _job_of(task: str, named: list[str], used: set[str]) -> str:
@@ -578,7 +643,7 @@ def project_briefs(
         if theme is False:  # the model abstained: no theme says whose job the task is
             job, group = _own_words_job(task, named, urgent, groups, used)
         else:
-            job = THEME_JOB.get(theme[0], "admin") if theme else _job_of(task, named, used)
+            job = theme_job(theme[0], task, named) if theme else _job_of(task, named, used)
             group = JOB_TO_GROUP.get(job, "office")
         module_id = (
             _project_module(track, job, task, modules)
@@ -756,11 +821,13 @@ def plan(
     # The task's own jobs point to the groups that do it, as much as the jobs the firm named.
     # A technical task of a group the firm says it has not (no production staff) is done by
     # its engineers, when it has them.
+    named = [j for j in _as_list(answers.get("need_target_jobs")) if j in JOB_TO_GROUP]
+    first_task = next(iter(stated_tasks(answers.get("need_task"))), "")
     task_groups = {
         group if _has_group(answers, group) or t[0] not in DATA_THEMES else "engineers"
         for t in themes or ()
         if t[0] in THEME_JOB
-        for group in [JOB_TO_GROUP[THEME_JOB[t[0]]]]
+        for group in [JOB_TO_GROUP[theme_job(t[0], first_task, named)]]
     }
     groups = job_groups_to_train(answers, track, {**dict.fromkeys(task_groups, 0),
                                                   **stated_counts}) or ["executives"]  # fmt: skip
@@ -835,7 +902,10 @@ def plan(
             requested.append((module, group, None, 80.0))
 
     # 2. What closes the firm's gaps: modules of the track's mix, for groups it has, in its
-    #    industry, not already had, most valuable first.
+    #    industry, not already had, most valuable first; a course for whoever runs the firm's
+    #    training, for that one person.
+    owner = training_owner(answers, groups)
+    roles = {m.id: (owner[1], 1) for m in catalogue.modules if m.training_owner}
     candidates: list[tuple[float, Module, str]] = []
     for module in catalogue.modules:
         if (
@@ -851,7 +921,7 @@ def plan(
             or not any(d in gap_of for d in module.closes)
         ):
             continue
-        for group in module.job_groups:
+        for group in [owner[0]] if module.training_owner else module.job_groups:
             if group not in groups or module.already_had(group, answers):
                 continue
             value = _gap_value(module, gap_of)
@@ -891,6 +961,7 @@ def plan(
         gap_of,
         lanes,
         catalogue.basics,
+        roles,
     )
     placed_ids = {m.module_id for m in placed}
     # Not "left for next year": a module planned after all, or one teaching what a planned
@@ -903,7 +974,10 @@ def plan(
     if track in ("ax", "shared_center") and (
         any(m.brief is not None for m in placed) or any(b.completed for b in briefs)
     ):
-        placed = _with_coaching(placed, modules[COACHING], groups, trainees, release, months)
+        placed, late = _with_coaching(
+            placed, modules[COACHING], briefs, groups, trainees, release, months
+        )
+        unplaced += [m for m in late if m not in unplaced]
     phases = _phases(placed, track, months, modules, catalogue.basics)
     return Plan(
         track=track,
@@ -1003,22 +1077,53 @@ def _order_key(item, index: int, basics=frozenset()) -> tuple:
     return (not asked, basics_first, -value if asked else module.level, index)
 
 
-def _with_coaching(placed, coaching: Module, groups, trainees, release: float, horizon: int):
-    """Coaching after the projects, to carry their results into daily work (once, led by the
-    executives), in the plan's last months."""
-    lead = _lead_group(groups)
+def _with_coaching(
+    placed, coaching: Module, briefs, groups, trainees, release: float, horizon: int
+) -> tuple[list[PlannedModule], list[str]]:
+    """Coaching carries the projects' results into daily work (``follows_projects``): each
+    project's team takes it after its project (a project the firm completed earlier: when the
+    team is free), and the executives with them where the catalogue says so (``lead_joins``),
+    in months they are free. A team whose project leaves no months for it gets none in this
+    plan, and the coaching is reported as left for the next one (second value)."""
     duration = max(1, math.ceil(coaching.hours / release))
-    projects_end = max((m.end_month for m in placed if m.brief is not None), default=0)
-    busy = max((m.end_month for m in placed if m.job_group == lead), default=0)
-    start = min(max(projects_end, busy), horizon - duration)
-    clash = [m for m in placed if m.job_group == lead and m.end_month > start]
-    if start < 0 or clash:
-        return placed
-    item = PlannedModule(
-        coaching.id, lead, trainees.get(lead, 1), coaching.hours, coaching.delivery,
-        coaching.funding, start, duration,
-    )  # fmt: skip
-    return [*placed, replace(item, impact=10.0)]
+    teams: dict[tuple[str, str], int] = {}  # (group, lane) -> the month its projects end
+    for m in placed:
+        if m.brief is not None:
+            key = (m.job_group, m.lane)
+            teams[key] = max(teams.get(key, 0), m.end_month)
+    for brief in briefs:
+        if brief.completed and not brief.module_id and brief.job_group in groups:
+            teams.setdefault((brief.job_group, ""), 0)
+    if not coaching.follows_projects:  # a catalogue without the relation: led from the top
+        teams = {(_lead_group(groups), ""): max(teams.values(), default=0)}
+
+    def busy(group: str, lane: str, added) -> list[tuple[int, int]]:
+        return [
+            (x.start_month, x.end_month)
+            for x in [*placed, *added]
+            if x.job_group == group and (not lane or x.lane in (lane, ""))
+        ]
+
+    def line(group: str, start: int, lane: str = "") -> PlannedModule:
+        return PlannedModule(
+            coaching.id, group, trainees.get(group, 1), coaching.hours, coaching.delivery,
+            coaching.funding, start, duration, impact=10.0, lane=lane,
+        )  # fmt: skip
+
+    added: list[PlannedModule] = []
+    for (group, lane), ready in teams.items():
+        if group not in coaching.job_groups:
+            continue
+        start = _free_start(busy(group, lane, added), ready, duration, horizon)
+        if start is not None:
+            added.append(line(group, start, lane))
+    lead = _lead_group(groups)
+    if added and coaching.lead_joins and all(m.job_group != lead for m in added):
+        first = min(m.start_month for m in added)
+        start = _free_start(busy(lead, "", added), first, duration, horizon)
+        if start is not None:
+            added.append(line(lead, start))
+    return [*placed, *added], ([] if added else [coaching.id])
 
 
 def first_month(diagnosed_on: date) -> date:
@@ -1030,6 +1135,20 @@ def first_month(diagnosed_on: date) -> date:
 def month_date(start: date, index: int) -> date:
     year, month = divmod(start.year * 12 + start.month - 1 + index, 12)
     return date(year, month + 1, 1)
+
+
+def training_owner(answers: Mapping[str, Any], groups: list[str]) -> tuple[str, str]:
+    """Who runs the firm's training, as (group, lane): the general-affairs or HR person who
+    does it beside other work (``train_hrd_owner``), one office person named by that job
+    (``admin``); where no one does, one office person too, the plan's assumption (the
+    paperwork of employer training is an office job, and the CEO, who the answer says
+    decides training today, is already the busiest person of a small firm's plan); the
+    CEO only in a firm without office staff. Never the staff the plan trains on its task as
+    a group: planning training is not their work. The course is planned where the plan trains
+    that person's group (a plan for production staff alone gets none, as before)."""
+    if answers.get("train_hrd_owner") == "side_job" or _has_group(answers, "office"):
+        return "office", "admin"
+    return _lead_group(groups), ""
 
 
 def _lead_group(groups: list[str]) -> str:
@@ -1140,7 +1259,15 @@ def _free_start(taken, earliest: int, duration: int, latest_end: int) -> int | N
 
 
 def _schedule(
-    chosen, modules, trainees, release: float, horizon: int, gap_of, lanes=None, basics=()
+    chosen,
+    modules,
+    trainees,
+    release: float,
+    horizon: int,
+    gap_of,
+    lanes=None,
+    basics=(),
+    roles: Mapping[str, tuple[str, int]] | None = None,
 ):
     """Each group's modules one after another, each after its prerequisites, taking as many
     months as its hours need at the firm's release hours. What would not end by the plan's
@@ -1150,7 +1277,11 @@ def _schedule(
     A basics course (``basics``) comes before its group's first project, in months the group
     waits anyway (for the job analysis, for its data): after the project it would teach what
     the project taught, and before it, it would hold the firm's own project back; it is then
-    left out, and so is what needs it."""
+    left out, and so is what needs it.
+
+    ``roles``: modules one person of a group takes, by module id as (lane, people): the
+    training planning course, for the one person who runs the firm's training."""
+    roles = roles or {}
     free_from: dict[str, int] = {}  # the group's people, after everything placed so far
     common_end: dict[str, int] = {}  # the group, after its common modules
     lane_end: dict[tuple[str, str], int] = {}  # a project lane of the group
@@ -1173,7 +1304,7 @@ def _schedule(
             PlannedModule(
                 module.id,
                 group,
-                trainees.get(group, 1),
+                roles[module.id][1] if module.id in roles else trainees.get(group, 1),
                 module.hours,
                 module.delivery,
                 module.funding,
@@ -1197,7 +1328,7 @@ def _schedule(
 
     for module, group, brief, value, asked in chosen:
         duration = max(1, math.ceil(module.hours / release))
-        lane = (lanes or {}).get(brief, "") if brief is not None else ""
+        lane = (lanes or {}).get(brief, "") if brief is not None else roles.get(module.id, ("",))[0]
         ready = max([0] + [ends[p] for p in module.prerequisites if p in ends])
         waits_on_missing = any(
             (p in unplaced and p not in ends) or (p, group) in dropped for p in module.prerequisites
