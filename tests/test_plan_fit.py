@@ -110,7 +110,7 @@ def app_context(tmp_path_factory):
 
 def _view(p, answers, profile):
     employees = int(profile["employees"])
-    return _plan_view(p, DATA, Q, answers, "ko", employees, makes_goods(profile))
+    return _plan_view(p, DATA, Q, answers, "ko", employees, profile)
 
 
 def _needs(p, project) -> set[str]:

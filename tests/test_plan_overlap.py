@@ -26,7 +26,6 @@ from test_roadmap import DATA, Q
 from diagnose.diagnosis.policy import Firm, track_for
 from diagnose.diagnosis.synthetic import synthetic_firm
 from diagnose.roadmap import themes as task_themes
-from diagnose.roadmap.catalogue import makes_goods
 from diagnose.roadmap.planner import (
     PROJECT_WORDS,
     TASK_WORDS,
@@ -219,7 +218,7 @@ def test_an_ethics_module_appears_at_most_once(app_context, p, answers, profile,
         assert ethics[0].job_group == "executives" or MODULES[ETHICS].already_had(
             "executives", answers
         )
-    view = _plan_view(p, DATA, Q, answers, "ko", int(profile["employees"]), makes_goods(profile))
+    view = _plan_view(p, DATA, Q, answers, "ko", int(profile["employees"]), profile)
     rows = [r for ph in view["phases"] for r in ph["rows"] if r["id"] == ETHICS]
     assert len(rows) <= 1, [r["who"] for r in rows]
 

@@ -232,6 +232,15 @@ def test_each_kind_of_firm_reads_the_summary_written_for_it(module_id):
 def test_the_shop_reads_of_the_goods_it_sells():
     shop = MODULES["pbl_sales_marketing_content"].summary_for(SHOP["profile"])
     assert "상품" in shop.ko and "자사 서비스" not in shop.ko
+    # and the report's plan says it so (the summary the plan view gives each module)
+    from diagnose.roadmap.report import _plan_view
+
+    p, answers = _plan_of(SHOP, SHOP_THEMES, "ax")
+    view = _plan_view(p, DATA, Q, answers, "ko", 12, SHOP["profile"])
+    rows = [r for phase in view["phases"] for r in phase["rows"]]
+    pbl = [r for r in rows if r["id"] == "pbl_sales_marketing_content"]
+    assert pbl and pbl[0]["summary"] == shop.ko
+    assert all("자사 서비스" not in r["summary"] for r in rows)
 
 
 # --- a task's job and title follow the firm's named jobs and task -------------------------------

@@ -92,9 +92,7 @@ def planned(app_context):
     for index, firm, profile, answers, themes in FIRMS:
         track = track_for(firm)
         p = plan(firm.scores, track, answers, profile, DATA, DAY, themes=themes)
-        view = _plan_view(
-            p, DATA, Q, answers, "ko", int(profile["employees"]), makes_goods(profile)
-        )
+        view = _plan_view(p, DATA, Q, answers, "ko", int(profile["employees"]), profile)
         out.append((index, firm, profile, answers, themes, track, p, view))
     return out
 
@@ -148,9 +146,7 @@ def test_the_first_step_in_english_names_the_same_actions(app_context):
     )
     p = plan(firm.scores, "beginner", answers, profile, DATA, DAY, themes=themes)
     with force_locale("en"):
-        view = _plan_view(
-            p, DATA, Q, answers, "en", int(profile["employees"]), makes_goods(profile)
-        )
+        view = _plan_view(p, DATA, Q, answers, "en", int(profile["employees"]), profile)
         steps = _items(render_html("_next_steps.html", {"track": "beginner", "plan": view}, "en"))
     assert "Book the CEO's session" not in steps[0]
     first = [a for a in view["first"] if a["start_month"] == view["first"][0]["start_month"]]
@@ -230,7 +226,7 @@ def test_the_bakerys_forecast_is_measured_by_waste_and_sold_out(app_context):
     firm = Firm.of(Q, bakery["profile"], answers)
     p = plan(firm.scores, track_for(firm), answers, bakery["profile"], DATA, DAY,
              themes=[("demand_forecasting", 0.9, False)])  # fmt: skip
-    view = _plan_view(p, DATA, Q, answers, "ko", 25, makes_goods(bakery["profile"]))
+    view = _plan_view(p, DATA, Q, answers, "ko", 25, bakery["profile"])
     assert view["briefs"][0]["measures"] == [
         "남거나 폐기하는 물량(전후 비교)",
         "품절 횟수와 매출(전후 비교)",

@@ -236,7 +236,7 @@ def report_values(
             }
             for d in questionnaire.dimensions
         ]
-        plan_view = _plan_view(roadmap, data, questionnaire, answers, lang, employees, goods)
+        plan_view = _plan_view(roadmap, data, questionnaire, answers, lang, employees, profile)
         people = _people(db, record)
         peer_readiness = (
             round(sum(d["peer"] for d in dimensions) / len(dimensions))
@@ -617,10 +617,11 @@ def _plan_view(
     answers: dict[str, Any],
     lang: str,
     employees: int,
-    goods: bool = True,
+    profile: dict[str, Any],
 ) -> dict[str, Any]:
-    """The plan with every id turned into words of the report's language (``goods``: the
-    firm makes goods; a service firm reads the summaries written for it)."""
+    """The plan with every id turned into words of the report's language (``profile``: a
+    firm that makes goods, sells them or serves reads the module summaries written for it)."""
+    goods = makes_goods(profile)
     catalogue, centers = data.catalogue, data.centers
     modules = catalogue.by_id
     start = date.fromisoformat(roadmap.start)
@@ -683,9 +684,8 @@ def _plan_view(
         return {
             "id": m.module_id,
             "title": project_title(module, tasks, lang),
-            "summary": (
-                module.summary if goods or not module.services_summary else module.services_summary
-            ).get(lang),
+            # a maker's, a shop's or a service firm's own wording (Module.summary_for)
+            "summary": module.summary_for(profile).get(lang),
             "tasks": tasks,
             "tasks_short": [clip(t, 80) for t in tasks],
             # the title already quotes the whole task: no "On your task" line under it
