@@ -223,6 +223,26 @@ def test_an_ethics_module_appears_at_most_once(app_context, p, answers, profile,
     assert len(rows) <= 1, [r["who"] for r in rows]
 
 
+@pytest.mark.parametrize(("p", "answers", "profile", "themes"), CASES)
+def test_every_firm_level_module_is_one_line(p, answers, profile, themes):
+    """A module whose result is the firm's, not a person's (ethics, the firm's AI-use rules),
+    is declared ``once`` and is one line of any plan."""
+    once = {m.id for m in DATA.catalogue.modules if m.once}
+    assert {ETHICS, "ai_rules_workshop"} <= once
+    lines = [m.module_id for m in p.modules if m.module_id in once]
+    assert len(lines) == len(set(lines)), lines
+
+
+def test_the_shop_writes_its_ai_rules_once():
+    """The Incheon shop (AX track, no AI-use rules) had the rules workshop twice: its CEO in
+    month 4 and its office staff in month 9."""
+    from test_plan_people import SHOP, SHOP_THEMES, _plan_of
+
+    p, _answers = _plan_of(SHOP, SHOP_THEMES, "ax")
+    rules = [m for m in p.modules if m.module_id == "ai_rules_workshop"]
+    assert len(rules) == 1 and rules[0].job_group == "executives", rules
+
+
 # --- 3. courses for job seekers and career changers --------------------------------------------
 
 
