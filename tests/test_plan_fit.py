@@ -174,6 +174,11 @@ def _check_fit(p, track, answers, profile, themes, done, view):
                 if part.startswith("대표") or "(가정)" in part:
                     continue
                 number = re.search(r"(\d+)명$", part)
+                if DATA.catalogue.by_id[r["id"]].training_owner:
+                    # one person runs training: the answer's own where it says one does
+                    assert number and number.group(1) == "1", part
+                    assert answers.get("train_hrd_owner") == "side_job", part
+                    continue
                 assert number and int(number.group(1)) in counted, (part, counted)
 
     # "left for next year" never names what is planned, nor what a planned module teaches

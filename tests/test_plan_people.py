@@ -16,7 +16,9 @@ dental clinic and the firms of issue 16:
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import date
+from tempfile import mkdtemp
 
 import pytest
 from firms import NA_PRODUCTION, _firm, answers_at
@@ -195,6 +197,37 @@ def test_the_shops_training_planning_is_its_general_affairs_person_not_its_proje
     p, _answers = _plan_of(SHOP, SHOP_THEMES)
     [m] = [m for m in p.modules if m.module_id in PLANNING]
     assert (m.job_group, m.lane, m.trainees) == ("office", "admin", 1)
+
+
+@contextmanager
+def _korean():
+    from flask_babel import force_locale
+
+    from diagnose import create_app
+
+    app = create_app({"TESTING": True, "DEMO_DATA": False, "INSTANCE_PATH": mkdtemp()})
+    with app.test_request_context(), force_locale("ko"):
+        yield
+
+
+@pytest.mark.parametrize(("owner", "guessed"), [("side_job", False), ("none", True)])
+def test_the_one_person_who_runs_training_is_said_as_the_answer_gave_them(owner, guessed):
+    """The report names that person on the row and in the page's overview, as one lane of its
+    own (not under the office staff the plan trains on the task), assumed only where no one
+    runs training."""
+    from diagnose.roadmap.report import _plan_view
+
+    firm = {**SHOP, "said": {**SHOP["said"], "train_hrd_owner": owner}}
+    p, answers = _plan_of(firm, SHOP_THEMES, "ax")
+    with _korean():
+        view = _plan_view(p, DATA, Q, answers, "ko", 12, SHOP["profile"])
+    [row] = [r for ph in view["phases"] for r in ph["rows"] if r["id"] in PLANNING]
+    assert row["who"].startswith("경영지원") and "1명" in row["who"], row["who"]
+    assert ("(가정)" in row["who"]) == guessed, row["who"]
+    title = row["title"]
+    for phase in view["phases"]:
+        for lane in phase["lanes"]:
+            assert (title in lane["titles"]) == (lane["who"] == row["who"]), lane
 
 
 @pytest.mark.parametrize(

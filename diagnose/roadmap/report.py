@@ -18,7 +18,7 @@ import sqlite_utils
 import yaml
 from babel.dates import format_date, format_interval, format_skeleton
 from babel.numbers import format_currency, format_decimal, format_percent
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
 from ..diagnosis.explanations import track_name
@@ -106,8 +106,11 @@ def people_label(
         return _("The CEO and %(n)s other executive", n=count - 1)
     role = jobs[0] if len(jobs) == 1 else GROUP_NAMES()[group]
     if assumed:
-        return _("%(role)s (%(n)s people, assumed)", role=role, n=count)
-    return _("%(role)s (%(n)s people)", role=role, n=count)
+        return ngettext(
+            "%(role)s (%(num)s person, assumed)", "%(role)s (%(num)s people, assumed)", count,
+            role=role,
+        )  # fmt: skip
+    return ngettext("%(role)s (%(num)s person)", "%(role)s (%(num)s people)", count, role=role)
 
 
 def GROUP_NAMES() -> dict[str, str]:  # noqa: N802  (a table, built in the report's language)
@@ -663,6 +666,24 @@ def _plan_view(
         """The plan's own number for a group the firm gave none for (never the CEO)."""
         return group != "executives" and group not in roadmap.trainees_stated
 
+    def who_of(x) -> str:
+        """Who takes one placed module: its group's people, or the one job of its lane (a
+        project's named job, the one person who runs training) with that lane's number, said
+        to be assumed where the answers gave none (the one person who runs training is the
+        answer's own where it names one: ``train_hrd_owner``)."""
+        if x.lane and modules[x.module_id].training_owner:
+            guessed = answers.get("train_hrd_owner") != "side_job"
+        else:
+            guessed = assumed(x.job_group)
+        return people_label(
+            x.job_group,
+            x.trainees,
+            [label("need_target_jobs", x.lane)] if x.lane else jobs_of(x.job_group),
+            lang,
+            employees,
+            guessed,
+        )
+
     def row(group: list) -> dict[str, Any]:
         """One module as the report lists it: every group taking it in a phase together."""
         m = group[0]
@@ -691,17 +712,7 @@ def _plan_view(
             # the title already quotes the whole task: no "On your task" line under it
             "task_in_title": title_holds_task(module, tasks),
             "prepares": any((x.module_id, x.job_group) in preparing for x in group),
-            "who": " · ".join(
-                people_label(
-                    x.job_group,
-                    x.trainees,
-                    [label("need_target_jobs", x.lane)] if x.lane else jobs_of(x.job_group),
-                    lang,
-                    employees,
-                    assumed(x.job_group),
-                )
-                for x in group
-            ),
+            "who": " · ".join(who_of(x) for x in group),
             "group": m.job_group if len(group) == 1 else "mixed",
             "when": months_label(start, first_month, last_month, lang),
             "start_month": first_month,
@@ -739,6 +750,12 @@ def _plan_view(
                                            or m.module_id in FIRM_WIDE))
         }  # fmt: skip
 
+    def lane_of(m) -> str:
+        if m.lane:
+            return who_of(m)
+        g = m.job_group
+        return people_label(g, roadmap.trainees.get(g, 1), jobs_of(g), lang, employees, assumed(g))
+
     def rows_of(phase) -> list[dict[str, Any]]:
         grouped: dict[str, list] = {}
         for m in phase.modules:
@@ -756,17 +773,17 @@ def _plan_view(
             ),
             "hours": hours_label(p.hours, lang),
             "rows": rows_of(p),
+            # one lane per group of people, a lane of its own for one job's people (a
+            # project's named job, the one person who runs training): the lane says who
             "lanes": [
                 {
-                    "who": people_label(
-                        g, roadmap.trainees.get(g, 1), jobs_of(g), lang, employees, assumed(g)
-                    ),
+                    "who": lane,
                     "titles": [
                         module_title(roadmap, modules[i], lang)
-                        for i in dict.fromkeys(m.module_id for m in p.modules if m.job_group == g)
+                        for i in dict.fromkeys(m.module_id for m in p.modules if lane_of(m) == lane)
                     ],
                 }
-                for g in dict.fromkeys(m.job_group for m in p.modules)
+                for lane in dict.fromkeys(lane_of(m) for m in p.modules)
             ],
         }
         for p in roadmap.phases
