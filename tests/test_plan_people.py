@@ -149,6 +149,13 @@ def test_coaching_goes_to_each_projects_team_after_its_project(p, answers, theme
         else:  # the CEO joins a team, never takes it alone
             assert m.job_group == "executives" and MODULES[COACHING].lead_joins, m
             assert any(x.job_group != "executives" for x in coaching), coaching
+            # with them: in the months a team's coaching runs, not a line of its own later
+            assert any(
+                x.job_group != "executives"
+                and x.start_month < m.end_month
+                and m.start_month < x.end_month
+                for x in coaching
+            ), coaching
     assert p.busiest_month() <= p.release_hours
 
 

@@ -1083,8 +1083,9 @@ def _with_coaching(
     """Coaching carries the projects' results into daily work (``follows_projects``): each
     project's team takes it after its project (a project the firm completed earlier: when the
     team is free), and the executives with them where the catalogue says so (``lead_joins``),
-    in months they are free. A team whose project leaves no months for it gets none in this
-    plan, and the coaching is reported as left for the next one (second value)."""
+    in a team's months, where they are free then. A team whose project leaves no months for it
+    gets none in this plan, and the coaching is reported as left for the next one (second
+    value)."""
     duration = max(1, math.ceil(coaching.hours / release))
     teams: dict[tuple[str, str], int] = {}  # (group, lane) -> the month its projects end
     for m in placed:
@@ -1119,10 +1120,12 @@ def _with_coaching(
             added.append(line(group, start, lane))
     lead = _lead_group(groups)
     if added and coaching.lead_joins and all(m.job_group != lead for m in added):
-        first = min(m.start_month for m in added)
-        start = _free_start(busy(lead, "", added), first, duration, horizon)
-        if start is not None:
-            added.append(line(lead, start))
+        # with a team, in its months (the first team whose months the lead has free); a lead
+        # busy in all of them leaves the coaching to the teams, never takes it alone later
+        for start in sorted({m.start_month for m in added}):
+            if _free_start(busy(lead, "", added), start, duration, horizon) == start:
+                added.append(line(lead, start))
+                break
     return [*placed, *added], ([] if added else [coaching.id])
 
 
@@ -1387,16 +1390,26 @@ def _phases(
         for m in sorted(earlier, key=lambda m: (-m.start_month, -m.impact)):
             if m.module_id in needed or m.brief is not None:  # the task's project stays first
                 continue
-            if sum(1 for x in items if index_of(x) == index_of(m)) < 2:
+            # a module the lead takes with a team (``lead_joins``: the CEO in a project
+            # team's coaching) moves with its companions or not at all: alone, it would be a
+            # line of its own
+            together = (
+                [x for x in items if x.module_id == m.module_id and x.start_month == m.start_month]
+                if modules[m.module_id].lead_joins
+                else [m]
+            )
+            if sum(1 for x in items if index_of(x) == index_of(m)) <= len(together):
                 continue
             # the first month of the phase from which the group's people are free for it
             # (no other module of theirs runs then), and it still ends by the plan's end
             taken = [
                 (x.start_month, x.end_month)
                 for x in items
-                if x is not m
-                and x.job_group == m.job_group
-                and (not m.lane or x.lane in (m.lane, ""))
+                if all(x is not y for y in together)
+                and any(
+                    x.job_group == y.job_group and (not y.lane or x.lane in (y.lane, ""))
+                    for y in together
+                )
             ]
             latest_end = months
             if m.module_id in basics:  # before the group's first project
@@ -1408,7 +1421,8 @@ def _phases(
             start = _free_start(taken, bounds[target][0], m.months, latest_end)
             if start is None or start >= bounds[target][1]:
                 continue
-            items[items.index(m)] = replace(m, start_month=start)
+            for y in together:
+                items[items.index(y)] = replace(y, start_month=start)
             break
     phases = []
     for i, (start, end) in enumerate(bounds):
