@@ -23,6 +23,11 @@ def test_the_roadmap_json_holds_themes_and_why_who_when_hours_cost_route(client,
     for m in body["modules"]:
         assert m["why"], m["module"]  # every module follows from something
         assert m["who"]["trainees"] >= 1 and m["hours_per_person"] > 0
+        # the number is the plan's assumption or the firm's, as the report says it (one
+        # function, report.count_assumed); the CEO is never assumed
+        assert isinstance(m["who"]["assumed"], bool)
+        assert not (m["who"]["job_group"] == "executives" and m["who"]["assumed"])
+        assert m["who"]["job"] is None or isinstance(m["who"]["job"], str)
         assert m["when"]["start"] <= m["when"]["end"]
         assert m["funding_route"]["name"] and m["cost"]["source"]
         assert (m["cost"]["firm_pays_krw"] is None) == (not m["cost"]["known"])

@@ -95,6 +95,18 @@ def won(amount: int, lang: str) -> str:
     return format_currency(amount, "KRW", format=pattern, locale=lang, currency_digits=True)
 
 
+def count_assumed(roadmap: Plan, placed, module, answers: dict[str, Any]) -> bool:
+    """Whether the number of people taking a placed module is the plan's own assumption, the
+    firm having given none: never the CEO's; for the one person who runs training, the answer
+    says so where someone does it beside other work (``train_hrd_owner``); else the group's
+    number is assumed unless the firm stated it. The report and the API say it the same."""
+    if placed.job_group == "executives":
+        return False
+    if placed.lane and module.training_owner:
+        return answers.get("train_hrd_owner") != "side_job"
+    return placed.job_group not in roadmap.trainees_stated
+
+
 def people_label(
     group: str, count: int, jobs: list[str], lang: str, employees: int, assumed: bool = False
 ) -> str:
@@ -669,12 +681,8 @@ def _plan_view(
     def who_of(x) -> str:
         """Who takes one placed module: its group's people, or the one job of its lane (a
         project's named job, the one person who runs training) with that lane's number, said
-        to be assumed where the answers gave none (the one person who runs training is the
-        answer's own where it names one: ``train_hrd_owner``)."""
-        if x.lane and modules[x.module_id].training_owner:
-            guessed = answers.get("train_hrd_owner") != "side_job"
-        else:
-            guessed = assumed(x.job_group)
+        to be assumed where the answers gave none (``count_assumed``)."""
+        guessed = count_assumed(roadmap, x, modules[x.module_id], answers)
         return people_label(
             x.job_group,
             x.trainees,

@@ -32,7 +32,7 @@ from ..roadmap.planner import (
     month_date,
     plan,
 )
-from ..roadmap.report import answers_record, module_title, report_values
+from ..roadmap.report import answers_record, count_assumed, module_title, report_values
 from ..roadmap.themes import Theme, suggested_theme, theme_name, themes_for_assessments
 from ..templating import KST
 from .peers import peer_scores
@@ -207,7 +207,12 @@ def roadmap_json(db: sqlite_utils.Database, app, record: dict[str, Any], lang: s
                 "title": _titled(roadmap, catalogue.by_id[m.module_id], lang),
                 "phase": phase.key,
                 "why": reasons[(m.module_id, m.job_group)],
-                "who": {"job_group": m.job_group, "trainees": m.trainees},
+                "who": {
+                    "job_group": m.job_group,
+                    "trainees": m.trainees,
+                    "job": m.lane or None,
+                    "assumed": count_assumed(roadmap, m, catalogue.by_id[m.module_id], p.answers),
+                },
                 "when": {
                     "start": month_date(start, m.start_month).isoformat(),
                     "end": month_date(start, m.end_month - 1).isoformat(),

@@ -261,6 +261,14 @@ class ModuleCost(BaseModel):
 class ModuleWho(BaseModel):
     job_group: str
     trainees: int
+    job: str | None = Field(
+        description="the one job of the group that takes it (a project's named job, or "
+        "'admin' for the one person who runs training); null: the group's people"
+    )
+    assumed: bool = Field(
+        description="the number of people is the plan's assumption, the firm gave none "
+        "(the report prints it as such)"
+    )
 
 
 class ModuleWhen(BaseModel):
