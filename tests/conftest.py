@@ -57,6 +57,25 @@ def make_app(instance: Path):
     return make
 
 
+@pytest.fixture(scope="module")
+def app_context(tmp_path_factory):
+    """A Korean request context of an app without demo data, for a module's tests that
+    build a report's values (its plan view, its sentences) without a database of firms."""
+    from flask_babel import force_locale
+
+    from diagnose import create_app
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path_factory.mktemp("context") / "instance"),
+            "DEMO_DATA": False,
+        }
+    )
+    with app.test_request_context(), force_locale("ko"):
+        yield app
+
+
 @pytest.fixture
 def app(make_app):
     """The app with the real questionnaire."""

@@ -21,6 +21,21 @@ PRODUCTION_ITEMS = (
 )
 
 
+def with_tasks(questionnaire: Questionnaire, tasks, count: int, seed: int):
+    """``count`` firms of the policy's generator (``seed``), each stating the next of ``tasks``
+    (a task and the themes read in it): ``(index, profile, answers, themes)``, the answers a
+    copy the caller may change further."""
+    import numpy as np
+
+    from diagnose.diagnosis.synthetic import synthetic_firm
+
+    rng = np.random.default_rng(seed)
+    for index in range(count):
+        firm = synthetic_firm(rng, questionnaire)
+        task, themes = tasks[index % len(tasks)]
+        yield index, firm.profile, {**firm.answers, "need_task": task}, themes
+
+
 def answers_at(questionnaire: Questionnaire, level: float, said: dict[str, Any]) -> dict:
     answers: dict[str, Any] = {}
     for item in questionnaire.items():

@@ -25,15 +25,12 @@ import re
 from datetime import date
 from types import SimpleNamespace
 
-import numpy as np
 import pytest
-from firms import answers_at
-from flask_babel import force_locale
+from firms import answers_at, with_tasks
 from issue_firms import ISSUE_FIRMS
 from test_roadmap import DATA, Q
 
 from diagnose.diagnosis.policy import Firm, track_for
-from diagnose.diagnosis.synthetic import synthetic_firm
 from diagnose.roadmap import themes as task_themes
 from diagnose.roadmap.catalogue import makes_goods, prerequisites_of
 from diagnose.roadmap.planner import (
@@ -80,32 +77,12 @@ GENAI = re.compile("생성형|ChatGPT|챗GPT|generative", re.IGNORECASE)
 
 
 def _firms(count: int = 150, seed: int = 1616):
-    rng = np.random.default_rng(seed)
-    for index in range(count):
-        firm = synthetic_firm(rng, Q)
-        answers = dict(firm.answers)
-        task, themes = TASKS[index % len(TASKS)]
-        answers["need_task"] = task
+    for index, profile, answers, themes in with_tasks(Q, TASKS, count, seed):
         answers.setdefault("need_problem_clarity", "named")
         if answers["need_problem_clarity"] == "none":
             answers["need_problem_clarity"] = "named"
         done = {DONE[index % len(DONE)]} - {""}
-        yield index, Firm.of(Q, firm.profile, answers), firm.profile, answers, themes, done
-
-
-@pytest.fixture(scope="module")
-def app_context(tmp_path_factory):
-    from diagnose import create_app
-
-    app = create_app(
-        {
-            "TESTING": True,
-            "INSTANCE_PATH": str(tmp_path_factory.mktemp("fit") / "instance"),
-            "DEMO_DATA": False,
-        }
-    )
-    with app.test_request_context(), force_locale("ko"):
-        yield app
+        yield index, Firm.of(Q, profile, answers), profile, answers, themes, done
 
 
 def _view(p, answers, profile):

@@ -16,15 +16,12 @@ from __future__ import annotations
 import re
 from datetime import date
 
-import numpy as np
 import pytest
-from firms import NA_PRODUCTION, _firm, answers_at
-from flask_babel import force_locale
-from issue_firms import ISSUE_FIRMS
+from firms import answers_at, with_tasks
+from issue_firms import DENTAL, ISSUE_FIRMS
 from test_roadmap import DATA, Q
 
 from diagnose.diagnosis.policy import Firm, track_for
-from diagnose.diagnosis.synthetic import synthetic_firm
 from diagnose.roadmap import themes as task_themes
 from diagnose.roadmap.planner import (
     PROJECT_WORDS,
@@ -53,38 +50,16 @@ TASKS = [
     ("time wasted on meeting notes", None),
     ("그거 좀 잘 되게 하기", []),
 ]  # fmt: skip
-# The dental clinic the lead ran: a beginner, its office staff named, a customer-service task.
-DENTAL = _firm("미소가득치과", "daegu", "Q", 18, "1b_5b", 0.3, {
-    **NA_PRODUCTION,
-    "lead_ceo_understanding": "tried", "skill_exec_ai": "uses", "use_genai_office": "individual",
-    "skill_office_ai": "simple", "data_storage": "system", "data_systems": ["crm", "accounting"],
-    "use_area_customer": "considering", "train_ai_courses": ["none"],
-    "need_target_jobs": ["customer_service", "admin"], "need_urgent_group": "office",
-    "need_problem_clarity": "named",
-    "need_task": "예약해 놓고 오지 않을 환자를 미리 골라 전날 확인 전화를 하고, "
-                 "빈 시간에 대기 환자를 넣기",
-    "need_problem": "하루 4~5건씩 예약 부도가 나서 진료 의자가 비고, "
-                    "접수 직원이 그때그때 전화를 돌립니다",
-    "need_data_ready": "organised", "need_data_desc": "전자차트 프로그램의 예약·내원 기록 3년치",
-    "need_owner": "named_no_time", "need_trainees": "department",
-    "need_benefit": ["sales", "time_saving"], "need_release_hours": "4",
-    "need_equipment": ["none"], "need_urgency": "within_6_months",
-})  # fmt: skip
 
 
 def _generated(count: int = 135, seed: int = 1617):
-    rng = np.random.default_rng(seed)
-    for index in range(count):
-        firm = synthetic_firm(rng, Q)
-        answers = dict(firm.answers)
-        task, themes = TASKS[index % len(TASKS)]
-        answers["need_task"] = task
+    for index, profile, answers, themes in with_tasks(Q, TASKS, count, seed):
         if answers.get("need_problem_clarity") in (None, "none"):
             answers["need_problem_clarity"] = "named"
-        scored = Firm.of(Q, firm.profile, answers)
+        scored = Firm.of(Q, profile, answers)
         track = track_for(scored)
-        p = plan(scored.scores, track, answers, firm.profile, DATA, DAY, themes=themes)
-        yield pytest.param(p, answers, firm.profile, themes, id=f"generated-{index}")
+        p = plan(scored.scores, track, answers, profile, DATA, DAY, themes=themes)
+        yield pytest.param(p, answers, profile, themes, id=f"generated-{index}")
 
 
 def _met():
@@ -100,21 +75,6 @@ def _met():
 
 
 CASES = [*_generated(), *_met()]
-
-
-@pytest.fixture(scope="module")
-def app_context(tmp_path_factory):
-    from diagnose import create_app
-
-    app = create_app(
-        {
-            "TESTING": True,
-            "INSTANCE_PATH": str(tmp_path_factory.mktemp("overlap") / "instance"),
-            "DEMO_DATA": False,
-        }
-    )
-    with app.test_request_context(), force_locale("ko"):
-        yield app
 
 
 def _by_person(p) -> dict[tuple[str, str], list]:

@@ -16,13 +16,11 @@ dental clinic and the firms of issue 16:
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import date
-from tempfile import mkdtemp
 
 import pytest
-from firms import NA_PRODUCTION, _firm, answers_at
-from issue_firms import ISSUE_FIRMS
+from firms import answers_at
+from issue_firms import DENTAL, ISSUE_FIRMS, SHOP
 from test_plan_fit import _firms
 from test_roadmap import DATA, Q
 
@@ -42,41 +40,7 @@ from diagnose.roadmap.planner import (
 DAY = date(2026, 12, 3)
 MODULES = DATA.catalogue.by_id
 PLANNING = [m.id for m in DATA.catalogue.modules if m.training_owner]
-# An Incheon online shop (KSIC G: it sells goods it does not make), on the AX track.
-SHOP = _firm("바른살림몰", "incheon", "G", 12, "1b_5b", 0.4, {
-    **NA_PRODUCTION,
-    "lead_ceo_understanding": "tried", "skill_exec_ai": "uses", "use_genai_office": "individual",
-    "skill_office_ai": "simple", "use_area_marketing": "prototyping", "use_rules": "none",
-    "data_storage": "system", "data_systems": ["crm", "accounting"],
-    "train_ai_courses": ["free_online"], "train_hrd_owner": "side_job",
-    "need_target_jobs": ["sales_marketing", "customer_service"], "need_urgent_group": "office",
-    "need_problem_clarity": "quantified",
-    "need_task": "상품 상세페이지 문구와 상품 사진 보정을 AI로 빠르게 만들기",
-    "need_problem": "신상품 한 개의 상세페이지를 만드는 데 이틀이 걸려 "
-                    "한 달에 10개밖에 못 올립니다",
-    "need_data_ready": "organised", "need_data_desc": "쇼핑몰 상품 사진 3,000장과 상세페이지 원고",
-    "need_owner": "named_with_time", "need_trainees": "named",
-    "need_benefit": ["sales", "time_saving"],
-    "need_release_hours": "8", "need_equipment": ["none"], "need_urgency": "within_3_months",
-})  # fmt: skip
 SHOP_THEMES = [("marketing_content", 0.99, False)]
-# A Daegu dental clinic whose task is a forecast of no-shows with the calls that act on it.
-DENTAL = _firm("미소가득치과", "daegu", "Q", 18, "1b_5b", 0.3, {
-    **NA_PRODUCTION,
-    "lead_ceo_understanding": "tried", "skill_exec_ai": "uses", "use_genai_office": "individual",
-    "skill_office_ai": "simple", "data_storage": "system", "data_systems": ["crm", "accounting"],
-    "use_area_customer": "considering", "train_ai_courses": ["none"],
-    "need_target_jobs": ["customer_service", "admin"], "need_urgent_group": "office",
-    "need_problem_clarity": "named",
-    "need_task": "예약해 놓고 오지 않을 환자를 미리 골라 전날 확인 전화를 하고, "
-                 "빈 시간에 대기 환자를 넣기",
-    "need_problem": "하루 4~5건씩 예약 부도가 나서 진료 의자가 비고, "
-                    "접수 직원이 그때그때 전화를 돌립니다",
-    "need_data_ready": "organised", "need_data_desc": "전자차트 프로그램의 예약·내원 기록 3년치",
-    "need_owner": "named_no_time", "need_trainees": "department",
-    "need_benefit": ["sales", "time_saving"],
-    "need_release_hours": "4", "need_equipment": ["none"], "need_urgency": "within_6_months",
-})  # fmt: skip
 DENTAL_THEMES = [("customer_service", 0.99, False), ("demand_forecasting", 0.8, False)]
 
 
@@ -206,19 +170,10 @@ def test_the_shops_training_planning_is_its_general_affairs_person_not_its_proje
     assert (m.job_group, m.lane, m.trainees) == ("office", "admin", 1)
 
 
-@contextmanager
-def _korean():
-    from flask_babel import force_locale
-
-    from diagnose import create_app
-
-    app = create_app({"TESTING": True, "DEMO_DATA": False, "INSTANCE_PATH": mkdtemp()})
-    with app.test_request_context(), force_locale("ko"):
-        yield
-
-
 @pytest.mark.parametrize(("owner", "guessed"), [("side_job", False), ("none", True)])
-def test_the_one_person_who_runs_training_is_said_as_the_answer_gave_them(owner, guessed):
+def test_the_one_person_who_runs_training_is_said_as_the_answer_gave_them(
+    app_context, owner, guessed
+):
     """The report names that person on the row and in the page's overview, as one lane of its
     own (not under the office staff the plan trains on the task), assumed only where no one
     runs training."""
@@ -226,8 +181,7 @@ def test_the_one_person_who_runs_training_is_said_as_the_answer_gave_them(owner,
 
     firm = {**SHOP, "said": {**SHOP["said"], "train_hrd_owner": owner}}
     p, answers = _plan_of(firm, SHOP_THEMES, "ax")
-    with _korean():
-        view = _plan_view(p, DATA, Q, answers, "ko", 12, SHOP["profile"])
+    view = _plan_view(p, DATA, Q, answers, "ko", 12, SHOP["profile"])
     [row] = [r for ph in view["phases"] for r in ph["rows"] if r["id"] in PLANNING]
     assert row["who"].startswith("경영지원") and "1명" in row["who"], row["who"]
     assert ("(가정)" in row["who"]) == guessed, row["who"]

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from datetime import date
 
-import numpy as np
 import pytest
+from firms import with_tasks
 from test_roadmap import DATA, Q
 
 from diagnose.diagnosis.policy import Firm, track_for
-from diagnose.diagnosis.synthetic import synthetic_firm
 from diagnose.roadmap.planner import DATA_NOT_READY, DATA_PREPARATION, plan
 from diagnose.roadmap.report import first_actions
 
@@ -35,14 +34,9 @@ BASICS = {"genai_office_basics", "ai_basics_all"}
 
 
 def _firms(count: int = 160, seed: int = 16):
-    rng = np.random.default_rng(seed)
-    for index in range(count):
-        firm = synthetic_firm(rng, Q)
-        answers = dict(firm.answers)
-        task, themes = TASKS[index % len(TASKS)]
-        answers["need_task"] = task
+    for index, profile, answers, themes in with_tasks(Q, TASKS, count, seed):
         done = {DONE[index % len(DONE)]} - {""}
-        yield index, Firm.of(Q, firm.profile, answers), firm.profile, answers, themes, done
+        yield index, Firm.of(Q, profile, answers), profile, answers, themes, done
 
 
 @pytest.mark.parametrize(("index", "firm", "profile", "answers", "themes", "done"), list(_firms()))

@@ -9,8 +9,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from firms import FIRMS, NA_PRODUCTION, _firm, answers_at, store_firm
-from issue_firms import ISSUE_FIRMS
+from firms import FIRMS, answers_at, store_firm
+from issue_firms import DENTAL, ISSUE_FIRMS
 from test_roadmap import DATA, Q
 
 from diagnose.diagnosis.policy import Firm, track_for
@@ -118,44 +118,6 @@ def test_a_forecast_said_without_the_word_is_read_as_demand_forecasting(model):
 )
 def test_tasks_in_other_words_and_their_near_misses_keep_their_theme(model, task, expected):
     assert [t.theme for t in model.read(task).themes] == [expected], model.read(task)
-
-
-# A Daegu dental clinic (made up): three years of booking and visit records in its electronic
-# chart, four or five no-shows a day, the front desk phoning round as chairs stand empty.
-DENTAL = _firm(
-    "미소가득치과",
-    "daegu",
-    "Q",
-    18,
-    "1b_5b",
-    0.3,
-    {
-        **NA_PRODUCTION,
-        "lead_ceo_understanding": "tried",
-        "skill_exec_ai": "uses",
-        "use_genai_office": "individual",
-        "skill_office_ai": "simple",
-        "data_storage": "system",
-        "data_systems": ["crm", "accounting"],
-        "use_area_customer": "considering",
-        "train_ai_courses": ["none"],
-        "need_target_jobs": ["customer_service", "admin"],
-        "need_urgent_group": "office",
-        "need_problem_clarity": "named",
-        "need_task": "예약해 놓고 오지 않을 환자를 미리 골라 전날 확인 전화를 하고, "
-        "빈 시간에 대기 환자를 넣기",
-        "need_problem": "하루 4~5건씩 예약 부도가 나서 진료 의자가 비고, "
-        "접수 직원이 그때그때 전화를 돌립니다",
-        "need_data_ready": "organised",
-        "need_data_desc": "전자차트 프로그램의 예약·내원 기록 3년치",
-        "need_owner": "named_no_time",
-        "need_trainees": "department",
-        "need_benefit": ["sales", "time_saving"],
-        "need_release_hours": "4",
-        "need_equipment": ["none"],
-        "need_urgency": "within_6_months",
-    },
-)
 
 
 def test_a_no_show_task_is_read_as_a_forecast_as_well_as_booking(model):

@@ -288,12 +288,7 @@ def _no_use_text(detail: tuple | list, answers: Mapping[str, Any] | None) -> str
             "No one uses AI at work beyond trying it (tried or considered: %(items)s).",
             items=_names(detail, AI_USE_NAMES),
         )
-
-    def first(item_id: str) -> Any:
-        value = answers.get(item_id)
-        return value[0] if isinstance(value, list | tuple) and value else value
-
-    considered = [i for i in detail if first(i) == "considering"]
+    considered = [i for i in detail if answers.get(i) == "considering"]  # single-choice items
     tried = [i for i in detail if i not in considered]
     if considered and tried:
         return _(

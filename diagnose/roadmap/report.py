@@ -95,16 +95,19 @@ def won(amount: int, lang: str) -> str:
     return format_currency(amount, "KRW", format=pattern, locale=lang, currency_digits=True)
 
 
+def group_assumed(roadmap: Plan, group: str) -> bool:
+    """The plan's own number for a group the firm gave none for (never the CEO)."""
+    return group != "executives" and group not in roadmap.trainees_stated
+
+
 def count_assumed(roadmap: Plan, placed, module, answers: dict[str, Any]) -> bool:
     """Whether the number of people taking a placed module is the plan's own assumption, the
-    firm having given none: never the CEO's; for the one person who runs training, the answer
-    says so where someone does it beside other work (``train_hrd_owner``); else the group's
-    number is assumed unless the firm stated it. The report and the API say it the same."""
-    if placed.job_group == "executives":
-        return False
-    if placed.lane and module.training_owner:
+    firm having given none: for the one person who runs training, the answer says so where
+    someone does it beside other work (``train_hrd_owner``); else the group's number
+    (``group_assumed``). The report and the API say it the same."""
+    if placed.lane and module.training_owner and placed.job_group != "executives":
         return answers.get("train_hrd_owner") != "side_job"
-    return placed.job_group not in roadmap.trainees_stated
+    return group_assumed(roadmap, placed.job_group)
 
 
 def people_label(
@@ -674,10 +677,6 @@ def _plan_view(
     # Briefs whose project other people of the group take side by side (named by job).
     in_lane = {m.brief for m in roadmap.modules if m.brief is not None and m.lane}
 
-    def assumed(group: str) -> bool:
-        """The plan's own number for a group the firm gave none for (never the CEO)."""
-        return group != "executives" and group not in roadmap.trainees_stated
-
     def who_of(x) -> str:
         """Who takes one placed module: its group's people, or the one job of its lane (a
         project's named job, the one person who runs training) with that lane's number, said
@@ -762,7 +761,21 @@ def _plan_view(
         if m.lane:
             return who_of(m)
         g = m.job_group
-        return people_label(g, roadmap.trainees.get(g, 1), jobs_of(g), lang, employees, assumed(g))
+        return people_label(
+            g, roadmap.trainees.get(g, 1), jobs_of(g), lang, employees, group_assumed(roadmap, g)
+        )
+
+    def lanes_of(phase) -> list[dict[str, Any]]:
+        lanes: dict[str, list[str]] = {}
+        for m in phase.modules:
+            lanes.setdefault(lane_of(m), []).append(m.module_id)
+        return [
+            {
+                "who": who,
+                "titles": [module_title(roadmap, modules[i], lang) for i in dict.fromkeys(ids)],
+            }
+            for who, ids in lanes.items()
+        ]
 
     def rows_of(phase) -> list[dict[str, Any]]:
         grouped: dict[str, list] = {}
@@ -783,16 +796,7 @@ def _plan_view(
             "rows": rows_of(p),
             # one lane per group of people, a lane of its own for one job's people (a
             # project's named job, the one person who runs training): the lane says who
-            "lanes": [
-                {
-                    "who": lane,
-                    "titles": [
-                        module_title(roadmap, modules[i], lang)
-                        for i in dict.fromkeys(m.module_id for m in p.modules if lane_of(m) == lane)
-                    ],
-                }
-                for lane in dict.fromkeys(lane_of(m) for m in p.modules)
-            ],
+            "lanes": lanes_of(p),
         }
         for p in roadmap.phases
     ]
@@ -861,7 +865,7 @@ def _plan_view(
                     else jobs_of(b.job_group),
                     lang,
                     employees,
-                    assumed(b.job_group),
+                    group_assumed(roadmap, b.job_group),
                 ),
                 "measures": benefit_measures(b.theme, b.benefits, goods),
                 "module": module_title(roadmap, modules[b.module_id], lang)
